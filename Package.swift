@@ -1,0 +1,75 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "llmperf",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "llmperf", targets: ["llmperf"]),
+        .library(name: "LLMPerfCore", targets: ["LLMPerfCore"]),
+        .library(name: "LLMPerfClient", targets: ["LLMPerfClient"]),
+        .library(name: "LLMPerfStore", targets: ["LLMPerfStore"]),
+        .library(name: "LLMPerfReport", targets: ["LLMPerfReport"]),
+        .library(name: "InferenceEngine", targets: ["InferenceEngine"]),
+        .library(name: "InferenceServer", targets: ["InferenceServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "LLMPerfCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "LLMPerfClient",
+            dependencies: ["LLMPerfCore", "CCurl"]
+        ),
+        .target(
+            name: "LLMPerfStore",
+            dependencies: ["LLMPerfCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "LLMPerfReport",
+            dependencies: ["LLMPerfCore"]
+        ),
+        .target(
+            name: "InferenceEngine",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .target(
+            name: "InferenceServer",
+            dependencies: [
+                "InferenceEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "llmperf",
+            dependencies: [
+                "LLMPerfCore", "LLMPerfClient", "LLMPerfStore", "LLMPerfReport", "InferenceServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LLMPerfCoreTests", dependencies: ["LLMPerfCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LLMPerfClientTests", dependencies: ["LLMPerfClient", "LLMPerfCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LLMPerfStoreTests", dependencies: ["LLMPerfStore", "LLMPerfCore"]),
+        .testTarget(name: "LLMPerfReportTests", dependencies: ["LLMPerfReport", "LLMPerfCore"]),
+        .testTarget(name: "InferenceEngineTests", dependencies: ["InferenceEngine"]),
+        .testTarget(name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["LLMPerfCore", "LLMPerfStore"]
+        ),
+    ]
+)

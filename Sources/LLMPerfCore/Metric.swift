@@ -1,0 +1,88 @@
+import Foundation
+
+/// One definition for every per-request metric. Time metrics are in milliseconds.
+/// See DESIGN §3 and the README's metric table for how these map to other tools' names.
+public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
+    case dns
+    case tcp
+    case tls
+    case ttfb
+    case ttft
+    case ttftScheduled = "ttft_scheduled"
+    case tpot
+    case itl
+    case e2e
+    case total
+    case queue
+    case inputTokens = "input_tokens"
+    case outputTokens = "output_tokens"
+
+    public enum Unit: String, Sendable, Codable {
+        case milliseconds = "ms"
+        case tokens
+    }
+
+    public var unit: Unit {
+        switch self {
+        case .inputTokens, .outputTokens: return .tokens
+        default: return .milliseconds
+        }
+    }
+
+    /// True for every latency: a smaller value is an improvement.
+    public var lowerIsBetter: Bool { unit == .milliseconds }
+
+    /// The metric's samples from one request (several for `itl`, none when it does not apply).
+    public func samples(of trace: RequestTrace) -> [Double] {
+        if self == .itl { return Metric.interTokenLatencies(of: trace) }
+        guard let value = value(of: trace) else { return [] }
+        return [value]
+    }
+
+    /// The metric's single value for one request; nil for `itl` (use `samples`) or when the
+    /// request has no such value (no token arrived, no schedule, too few tokens).
+    public func value(of trace: RequestTrace) -> Double? {
+        let start = trace.startedAtNanos
+        let firstChunk = trace.chunkAtNanos.first
+        let lastChunk = trace.chunkAtNanos.last
+        switch self {
+        case .dns: return ms(trace.dnsNanos)
+        case .tcp:
+            guard trace.connectNanos > 0 else { return 0 }
+            return ms(trace.connectNanos &- min(trace.dnsNanos, trace.connectNanos))
+        case .tls:
+            guard trace.tlsNanos > 0 else { return 0 }
+            return ms(trace.tlsNanos &- min(trace.connectNanos, trace.tlsNanos))
+        case .ttfb: return trace.firstByteNanos.map(ms)
+        case .ttft: return firstChunk.map { ms($0 &- start) }
+        case .ttftScheduled:
+            guard let firstChunk else { return nil }
+            return ms(firstChunk &- (trace.scheduledAtNanos ?? start))
+        case .tpot:
+            let tokens = trace.outputTokens
+            guard let firstChunk, let lastChunk, tokens > 1 else { return nil }
+            return ms(lastChunk &- firstChunk) / Double(tokens - 1)
+        case .itl: return nil
+        case .e2e: return lastChunk.map { ms($0 &- start) }
+        case .total: return ms(trace.endedAtNanos &- start)
+        case .queue: return trace.scheduledAtNanos.map { ms(start &- min($0, start)) }
+        case .inputTokens: return trace.inputTokens.map(Double.init)
+        case .outputTokens: return Double(trace.outputTokens)
+        }
+    }
+
+    /// Every gap between consecutive content chunks, divided by the tokens of the later chunk.
+    static func interTokenLatencies(of trace: RequestTrace) -> [Double] {
+        let times = trace.chunkAtNanos
+        guard times.count > 1 else { return [] }
+        var gaps: [Double] = []
+        gaps.reserveCapacity(times.count - 1)
+        for i in 1..<times.count {
+            let tokens = i < trace.chunkTokens.count ? max(1, Double(trace.chunkTokens[i])) : 1
+            gaps.append(ms(times[i] &- times[i - 1]) / tokens)
+        }
+        return gaps
+    }
+}
+
+@inline(__always) func ms(_ nanos: UInt64) -> Double { Double(nanos) / 1_000_000 }

@@ -1,0 +1,118 @@
+import Foundation
+
+/// Everything the transport recorded about one request. Times are monotonic nanoseconds
+/// measured from the run's origin (`…AtNanos`), except the libcurl connection phases, which
+/// are cumulative durations from the request's own start (`…Nanos`), exactly as libcurl
+/// reports them. Metrics are derived from this (see `Metric`), never stored as the only copy.
+public struct RequestTrace: Sendable, Equatable, Codable {
+    /// Position of the request in the run (warmup requests included), from 0.
+    public var index: Int
+    /// Warmup requests are stored but kept out of every statistic.
+    public var isWarmup: Bool
+    /// Which prompt of the workload was sent.
+    public var promptIndex: Int
+    /// Open loop: when the schedule wanted the request sent. Nil in a closed loop.
+    public var scheduledAtNanos: UInt64?
+    /// When the request was handed to the transport.
+    public var startedAtNanos: UInt64
+    /// libcurl NAMELOOKUP, CONNECT, APPCONNECT, PRETRANSFER, STARTTRANSFER: cumulative
+    /// durations from `startedAtNanos`; 0 for a phase that did not happen (reused connection).
+    public var dnsNanos: UInt64
+    public var connectNanos: UInt64
+    public var tlsNanos: UInt64
+    public var sentNanos: UInt64
+    public var firstByteNanos: UInt64?
+    /// Arrival time of every content chunk (one that carried output text).
+    public var chunkAtNanos: [UInt64]
+    /// Output tokens in each content chunk (1 unless the server batches tokens).
+    public var chunkTokens: [UInt32]
+    /// Stream finished (`[DONE]`, close or failure).
+    public var endedAtNanos: UInt64
+    /// Token counts as the server reported them in `usage`, if it did.
+    public var usage: TokenUsage?
+    public var outcome: RequestOutcome
+    public var connection: ConnectionInfo
+    /// HTTP status of the response, 0 when none arrived.
+    public var httpStatus: Int
+    /// The generated text (truncated to a few KiB), for reports.
+    public var outputText: String
+
+    public init(
+        index: Int, isWarmup: Bool = false, promptIndex: Int = 0, scheduledAtNanos: UInt64? = nil,
+        startedAtNanos: UInt64, dnsNanos: UInt64 = 0, connectNanos: UInt64 = 0, tlsNanos: UInt64 = 0,
+        sentNanos: UInt64 = 0, firstByteNanos: UInt64? = nil, chunkAtNanos: [UInt64] = [],
+        chunkTokens: [UInt32] = [], endedAtNanos: UInt64, usage: TokenUsage? = nil,
+        outcome: RequestOutcome = .ok, connection: ConnectionInfo = ConnectionInfo(),
+        httpStatus: Int = 0, outputText: String = ""
+    ) {
+        self.index = index
+        self.isWarmup = isWarmup
+        self.promptIndex = promptIndex
+        self.scheduledAtNanos = scheduledAtNanos
+        self.startedAtNanos = startedAtNanos
+        self.dnsNanos = dnsNanos
+        self.connectNanos = connectNanos
+        self.tlsNanos = tlsNanos
+        self.sentNanos = sentNanos
+        self.firstByteNanos = firstByteNanos
+        self.chunkAtNanos = chunkAtNanos
+        self.chunkTokens = chunkTokens
+        self.endedAtNanos = endedAtNanos
+        self.usage = usage
+        self.outcome = outcome
+        self.connection = connection
+        self.httpStatus = httpStatus
+        self.outputText = outputText
+    }
+
+    /// Output tokens: the server's `usage` when it sent one, else the sum of chunk tokens.
+    public var outputTokens: Int {
+        if let reported = usage?.completionTokens { return reported }
+        return chunkTokens.reduce(0) { $0 + Int($1) }
+    }
+
+    public var outputTokenSource: TokenCountSource {
+        usage?.completionTokens != nil ? .usage : .chunks
+    }
+
+    public var inputTokens: Int? { usage?.promptTokens }
+
+    public var succeeded: Bool { outcome == .ok }
+}
+
+/// Where an output token count came from.
+public enum TokenCountSource: String, Sendable, Codable {
+    /// The server's `usage` object.
+    case usage
+    /// The number of content chunks (an estimate: a chunk may hold several tokens).
+    case chunks
+}
+
+public struct TokenUsage: Sendable, Equatable, Codable {
+    public var promptTokens: Int?
+    public var completionTokens: Int?
+    /// `usage.prompt_tokens_details.cached_tokens`, when the server reports prefix-cache hits.
+    public var cachedTokens: Int?
+
+    public init(promptTokens: Int? = nil, completionTokens: Int? = nil, cachedTokens: Int? = nil) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.cachedTokens = cachedTokens
+    }
+}
+
+/// Facts about the connection a request used.
+public struct ConnectionInfo: Sendable, Equatable, Codable {
+    /// True when libcurl reused an open connection (no DNS, TCP or TLS was paid).
+    public var reused: Bool
+    /// "1.0", "1.1", "2", "3" or "" when unknown.
+    public var httpVersion: String
+    /// "ip:port" of the peer, "" when unknown.
+    public var remoteAddress: String
+
+    public init(reused: Bool = false, httpVersion: String = "", remoteAddress: String = "") {
+        self.reused = reused
+        self.httpVersion = httpVersion
+        self.remoteAddress = remoteAddress
+    }
+}
