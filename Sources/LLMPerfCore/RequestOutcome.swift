@@ -115,7 +115,8 @@ public enum FailureKind: Sendable, Equatable, Hashable, Codable {
     public init(from decoder: Decoder) throws {
         let code = try decoder.singleValueContainer().decode(String.self)
         guard let kind = FailureKind(code: code) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown failure kind '\(code)'"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown failure kind '\(code)'"))
         }
         self = kind
     }

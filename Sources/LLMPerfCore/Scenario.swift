@@ -83,7 +83,10 @@ public struct Timeouts: Sendable, Equatable {
     public var idle: Duration?
     public var total: Duration?
 
-    public init(connect: Duration? = .seconds(10), firstToken: Duration? = nil, idle: Duration? = nil, total: Duration? = .seconds(600)) {
+    public init(
+        connect: Duration? = .seconds(10), firstToken: Duration? = nil, idle: Duration? = nil,
+        total: Duration? = .seconds(600)
+    ) {
         self.connect = connect
         self.firstToken = firstToken
         self.idle = idle
@@ -120,7 +123,10 @@ public struct LocalBackendSpec: Sendable, Equatable {
     /// Further `llmperf serve` flags, e.g. `ttft-ms: 50` → `--ttft-ms 50`, in key order.
     public var options: [(key: String, value: String)]
 
-    public init(engine: String = "transformer", model: String? = nil, tls: Bool = false, options: [(key: String, value: String)] = []) {
+    public init(
+        engine: String = "transformer", model: String? = nil, tls: Bool = false,
+        options: [(key: String, value: String)] = []
+    ) {
         self.engine = engine
         self.model = model
         self.tls = tls
@@ -220,7 +226,10 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// Ask for `usage` in the stream (`stream_options.include_usage`).
     public var includeUsage: Bool
 
-    public init(prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true, includeUsage: Bool = true) {
+    public init(
+        prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,
+        includeUsage: Bool = true
+    ) {
         self.prompts = prompts
         self.maxTokens = maxTokens
         self.temperature = temperature

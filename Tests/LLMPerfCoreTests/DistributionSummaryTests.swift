@@ -1,4 +1,5 @@
 import Testing
+
 @testable import LLMPerfCore
 
 @Suite struct DistributionSummaryTests {
