@@ -1,0 +1,43 @@
+# llmperf — two commands do all the set-up on a fresh clone:
+#   make demo   installs what it needs, builds, measures the bundled backend (scenarios/quickstart.yml)
+#   make test   installs what it needs, builds, runs every test
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl python3 python3-pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test deps model build release lint format clean
+
+## Install the system packages the build and the tests need (only those missing).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+## Fetch the default model (SmolLM2-135M-Instruct, Q4_1 GGUF) into the cache once.
+model:
+	@scripts/fetch-model >/dev/null
+
+release: deps
+	$(SWIFT) build -c release --product llmperf
+
+build: deps
+	$(SWIFT) build
+
+demo: deps model release
+	.build/release/llmperf run scenarios/quickstart.yml
+
+test: deps model
+	$(SWIFT) build --build-tests
+	LLMPERF_BIN=$(CURDIR)/.build/debug/llmperf $(SWIFT) test --skip-build
+
+lint:
+	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+
+format:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+clean:
+	rm -rf .build

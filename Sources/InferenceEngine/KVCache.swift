@@ -1,0 +1,49 @@
+/// The attention keys and values of one sequence, for every layer, in F32.
+///
+/// Positions `0..<count` are valid. `truncate(to:)` drops the tail (used to roll back rejected speculative tokens or
+/// to reuse a shared prompt prefix). Storage for the full capacity is reserved up front but the operating system only
+/// backs the pages that are written, so a long context costs memory only when it is used.
+public final class KVCache {
+    public let layerCount: Int
+    public let kvDimension: Int
+    /// Maximum number of positions.
+    public let capacity: Int
+    /// Number of valid positions.
+    public private(set) var count = 0
+    let keys: UnsafeMutablePointer<Float>
+    let values: UnsafeMutablePointer<Float>
+
+    public init(layerCount: Int, kvDimension: Int, capacity: Int) {
+        self.layerCount = layerCount
+        self.kvDimension = kvDimension
+        self.capacity = capacity
+        let size = layerCount * kvDimension * capacity
+        keys = .allocate(capacity: max(1, size))
+        values = .allocate(capacity: max(1, size))
+    }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
+    }
+
+    /// Keys of `layer`, laid out `[position][kvDimension]`.
+    @inline(__always)
+    public func keys(layer: Int) -> UnsafeMutablePointer<Float> { keys + layer * kvDimension * capacity }
+
+    /// Values of `layer`, laid out `[position][kvDimension]`.
+    @inline(__always)
+    public func values(layer: Int) -> UnsafeMutablePointer<Float> { values + layer * kvDimension * capacity }
+
+    /// Forgets positions from `newCount` on.
+    public func truncate(to newCount: Int) {
+        precondition(newCount >= 0 && newCount <= count, "cannot truncate a KV cache of \(count) to \(newCount)")
+        count = newCount
+    }
+
+    /// Marks `n` more positions valid (after the forward pass wrote them).
+    func advance(by n: Int) {
+        precondition(count + n <= capacity)
+        count += n
+    }
+}

@@ -1,0 +1,29 @@
+/// One request handed to the inference loop.
+public struct GenerationRequest: Sendable {
+    /// Correlation id (the client's `x-request-id`, else the completion id).
+    public var requestID: String
+    public var prompt: PreparedPrompt
+    /// Upper bound on completion tokens; already checked against the context length.
+    public var maxTokens: Int
+    /// True when the client gave `max_tokens`/`max_completion_tokens`; false when `maxTokens` is the server default.
+    public var maxTokensRequested: Bool
+    public var temperature: Double?
+    public var topP: Double?
+    public var seed: UInt64?
+    /// When the request arrived (CLOCK_MONOTONIC nanoseconds); engines that simulate latency count from here.
+    public var arrivalNanos: UInt64
+
+    public init(
+        requestID: String, prompt: PreparedPrompt, maxTokens: Int, maxTokensRequested: Bool, temperature: Double?,
+        topP: Double?, seed: UInt64?, arrivalNanos: UInt64
+    ) {
+        self.requestID = requestID
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.maxTokensRequested = maxTokensRequested
+        self.temperature = temperature
+        self.topP = topP
+        self.seed = seed
+        self.arrivalNanos = arrivalNanos
+    }
+}

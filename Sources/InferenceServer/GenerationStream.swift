@@ -1,0 +1,91 @@
+/// What an engine yields for one request: batches of decoded pieces, the last one carrying
+/// the finish. A batch holds every piece that became ready since the consumer last asked,
+/// so a fast engine costs one async hop per batch, not per token.
+public struct GenerationStream: AsyncSequence, Sendable {
+    public typealias Element = GenerationBatch
+
+    /// Headers to add to the HTTP response (e.g. `x-cache: hit`); known before the first token.
+    public var responseHeaders: [(name: String, value: String)]
+    private let makeNext: @Sendable () -> (() async throws -> GenerationBatch?)
+    private let onCancel: @Sendable () -> Void
+
+    /// - Parameters:
+    ///   - makeNext: called once, when iteration starts; returns the function that yields each batch
+    ///     (nil after the batch carrying the finish).
+    ///   - onCancel: called when the consumer stops early (stop sequence matched, client went away).
+    public init(
+        responseHeaders: [(name: String, value: String)] = [],
+        makeNext: @escaping @Sendable () -> (() async throws -> GenerationBatch?),
+        onCancel: @escaping @Sendable () -> Void = {}
+    ) {
+        self.responseHeaders = responseHeaders
+        self.makeNext = makeNext
+        self.onCancel = onCancel
+    }
+
+    /// Tells the engine the consumer is done before the stream finished.
+    public func cancel() { onCancel() }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(next: makeNext()) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        fileprivate let nextBatch: () async throws -> GenerationBatch?
+
+        fileprivate init(next: @escaping () async throws -> GenerationBatch?) { self.nextBatch = next }
+
+        public mutating func next() async throws -> GenerationBatch? { try await nextBatch() }
+    }
+}
+
+/// Pieces that became ready together; `finish` is set on the last batch of a request.
+public struct GenerationBatch: Sendable {
+    public var pieces: [GeneratedPiece]
+    public var finish: GenerationFinish?
+
+    public init(pieces: [GeneratedPiece], finish: GenerationFinish? = nil) {
+        self.pieces = pieces
+        self.finish = finish
+    }
+}
+
+/// Decoded text and how many tokens it took (one SSE event per piece).
+public struct GeneratedPiece: Sendable, Equatable {
+    public var text: String
+    public var tokenCount: Int
+
+    public init(text: String, tokenCount: Int = 1) {
+        self.text = text
+        self.tokenCount = tokenCount
+    }
+}
+
+/// Why and how a generation ended.
+public struct GenerationFinish: Sendable, Equatable {
+    public var reason: FinishReason
+    public var usageDetails: UsageDetails
+
+    public init(reason: FinishReason, usageDetails: UsageDetails = UsageDetails()) {
+        self.reason = reason
+        self.usageDetails = usageDetails
+    }
+}
+
+public enum FinishReason: String, Sendable, Equatable {
+    /// Natural end (end of sequence, or a stop sequence matched).
+    case stop
+    /// `max_tokens` reached.
+    case length
+}
+
+/// Per-request extras beyond the token counts the server derives itself.
+public struct UsageDetails: Sendable, Equatable {
+    /// Prompt tokens served from a prefix cache (`usage.prompt_tokens_details.cached_tokens`).
+    public var cachedPromptTokens: Int?
+    /// Further integer fields rendered into `usage` as-is (e.g. speculative-decoding acceptance counts).
+    public var extra: [String: Int]
+
+    public init(cachedPromptTokens: Int? = nil, extra: [String: Int] = [:]) {
+        self.cachedPromptTokens = cachedPromptTokens
+        self.extra = extra
+    }
+}

@@ -1,0 +1,34 @@
+/// The seam between the HTTP layer and whatever produces tokens.
+///
+/// HTTP handlers only parse, tokenize and template (through `prepare`) and stream what
+/// `generate` yields; one inference loop behind the engine owns the model. An engine that
+/// batches requests (continuous batching), reuses KV state (prefix cache), answers from a
+/// response cache or decodes speculatively does so behind `generate`, and reports what it
+/// did through `GenerationStream.responseHeaders` and `GenerationFinish.usageDetails`.
+public protocol ServingEngine: Sendable {
+    /// The name clients must send as `model` (and `/v1/models` lists).
+    var modelName: String { get }
+    /// Prompt plus completion tokens may not exceed this.
+    var contextLength: Int { get }
+    /// Requests waiting for and holding a slot in the inference loop, for `/metrics`.
+    var schedulerLoad: SchedulerLoad { get }
+    /// Tokenizes and templates a prompt. Throws `APIError` for input the model cannot take.
+    func prepare(_ input: PromptInput) throws -> PreparedPrompt
+    /// Starts generating. Called once per request; the stream is iterated at most once.
+    func generate(_ request: GenerationRequest) -> GenerationStream
+}
+
+/// How busy the inference loop is.
+public struct SchedulerLoad: Sendable, Equatable {
+    public var waiting: Int
+    public var running: Int
+
+    public init(waiting: Int, running: Int) {
+        self.waiting = waiting
+        self.running = running
+    }
+}
+
+extension ServingEngine {
+    public var schedulerLoad: SchedulerLoad { SchedulerLoad(waiting: 0, running: 0) }
+}

@@ -1,0 +1,34 @@
+import LLMPerfCore
+
+/// How a response stream is framed on the wire.
+public enum StreamFraming: Sendable {
+    /// `text/event-stream` (OpenAI, Anthropic, TGI, llama.cpp).
+    case serverSentEvents
+}
+
+/// One API's request and response format. OpenAI chat and completions come first; Anthropic,
+/// Ollama, TGI and llama.cpp native follow behind the same protocol.
+public protocol APIDialect: Sendable {
+    var kind: APIKind { get }
+    var streamFraming: StreamFraming { get }
+    /// The JSON body of one request.
+    func requestBody(prompt: Prompt, workload: WorkloadSpec, model: String) -> [UInt8]
+    /// One streamed event (its `event:` name, possibly empty, and its data), recorded into
+    /// `response` at `response.eventAtNanos`.
+    func decodeStreamEvent(name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator)
+    /// A complete non-streaming body, received at `response.eventAtNanos`.
+    func decodeBody(_ body: UnsafeRawBufferPointer, into response: inout ResponseAccumulator)
+    /// True when a streamed response that ended cleanly is complete (OpenAI: `[DONE]` or a
+    /// `finish_reason` arrived); false means the stream was cut.
+    func streamIsComplete(_ response: ResponseAccumulator) -> Bool
+}
+
+extension APIKind {
+    /// The dialect that speaks this API.
+    public var dialect: any APIDialect {
+        switch self {
+        case .openAIChat: return OpenAIChatDialect()
+        case .openAICompletions: return OpenAICompletionsDialect()
+        }
+    }
+}

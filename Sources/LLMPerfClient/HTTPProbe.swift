@@ -1,0 +1,53 @@
+import CCurl
+import Foundation
+
+/// One small blocking HTTP GET through libcurl's easy interface, for control traffic that is
+/// not measured: waiting for a backend's `/health`, reading `/metrics`.
+public enum HTTPProbe {
+    public struct Response: Sendable, Equatable {
+        public var status: Int
+        public var body: String
+    }
+
+    private final class Sink {
+        var bytes: [UInt8] = []
+    }
+
+    private static let collect: curl_write_callback = { data, size, count, userdata in
+        let n = size * count
+        guard let data, let userdata else { return 0 }
+        let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
+        sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n))
+        return n
+    }
+
+    /// GETs `url`; nil when no HTTP response arrived (refused, timed out, TLS failure).
+    public static func get(_ url: String, timeoutMilliseconds: Int = 2_000, caFile: String? = nil) -> Response? {
+        CurlGlobal.initialize()
+        guard let easy = curl_easy_init() else { return nil }
+        defer { curl_easy_cleanup(easy) }
+        let sink = Sink()
+        let pointer = Unmanaged.passUnretained(sink).toOpaque()
+        _ = ccurl_setopt_string(easy, CURLOPT_URL, url)
+        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
+        _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds)
+        _ = ccurl_setopt_write_function(easy, collect)
+        _ = ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, pointer)
+        if let caFile { _ = ccurl_setopt_string(easy, CURLOPT_CAINFO, caFile) }
+        let result = withExtendedLifetime(sink) { curl_easy_perform(easy) }
+        guard result == CURLE_OK else { return nil }
+        var status = 0
+        _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        return Response(status: status, body: String(decoding: sink.bytes, as: UTF8.self))
+    }
+}
+
+/// `curl_global_init` once per process, before any handle is made.
+public enum CurlGlobal {
+    private static let once: Void = {
+        curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+    }()
+
+    public static func initialize() { _ = once }
+}

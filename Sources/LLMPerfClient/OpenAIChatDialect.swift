@@ -1,0 +1,50 @@
+import LLMPerfCore
+
+/// `POST /v1/chat/completions`: messages (an optional system message, then the user's).
+public struct OpenAIChatDialect: APIDialect {
+    public init() {}
+
+    public var kind: APIKind { .openAIChat }
+    public var streamFraming: StreamFraming { .serverSentEvents }
+
+    public func requestBody(prompt: Prompt, workload: WorkloadSpec, model: String) -> [UInt8] {
+        var w = JSONBodyWriter()
+        w.beginObject()
+        w.key("model")
+        w.string(model)
+        w.key("messages")
+        w.beginArray()
+        if let system = prompt.system {
+            w.beginObject()
+            w.key("role")
+            w.string("system")
+            w.key("content")
+            w.string(system)
+            w.endObject()
+        }
+        w.beginObject()
+        w.key("role")
+        w.string("user")
+        w.key("content")
+        w.string(prompt.user)
+        w.endObject()
+        w.endArray()
+        OpenAIRequestOptions.write(workload, to: &w)
+        w.endObject()
+        return w.bytes
+    }
+
+    public func decodeStreamEvent(
+        name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator
+    ) {
+        OpenAIStreamDecoding.decodeStreamEvent(name: name, data: data, into: &response)
+    }
+
+    public func decodeBody(_ body: UnsafeRawBufferPointer, into response: inout ResponseAccumulator) {
+        OpenAIStreamDecoding.decodeBody(body, into: &response)
+    }
+
+    public func streamIsComplete(_ response: ResponseAccumulator) -> Bool {
+        OpenAIStreamDecoding.streamIsComplete(response)
+    }
+}

@@ -1,0 +1,40 @@
+import LLMPerfCore
+
+/// `POST /v1/completions`: one prompt string, the system text (when any) first, then a blank
+/// line, then the user text.
+public struct OpenAICompletionsDialect: APIDialect {
+    public init() {}
+
+    public var kind: APIKind { .openAICompletions }
+    public var streamFraming: StreamFraming { .serverSentEvents }
+
+    public func requestBody(prompt: Prompt, workload: WorkloadSpec, model: String) -> [UInt8] {
+        var w = JSONBodyWriter()
+        w.beginObject()
+        w.key("model")
+        w.string(model)
+        w.key("prompt")
+        if let system = prompt.system {
+            w.string(system + "\n\n" + prompt.user)
+        } else {
+            w.string(prompt.user)
+        }
+        OpenAIRequestOptions.write(workload, to: &w)
+        w.endObject()
+        return w.bytes
+    }
+
+    public func decodeStreamEvent(
+        name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator
+    ) {
+        OpenAIStreamDecoding.decodeStreamEvent(name: name, data: data, into: &response)
+    }
+
+    public func decodeBody(_ body: UnsafeRawBufferPointer, into response: inout ResponseAccumulator) {
+        OpenAIStreamDecoding.decodeBody(body, into: &response)
+    }
+
+    public func streamIsComplete(_ response: ResponseAccumulator) -> Bool {
+        OpenAIStreamDecoding.streamIsComplete(response)
+    }
+}

@@ -1,0 +1,84 @@
+import LLMPerfCore
+
+/// What a dialect extracts from one response as it streams in: content chunks with their
+/// arrival times, the output text (capped), the server's `usage`, end-of-stream markers and
+/// the first failure. Small by design: one exists per transfer in flight.
+public struct ResponseAccumulator: Sendable {
+    /// Longest `outputText` kept, in UTF-8 bytes.
+    public static let textCapBytes = 4096
+
+    /// Arrival time (run-origin nanoseconds) of every content chunk.
+    public internal(set) var chunkAtNanos: [UInt64] = []
+    /// Output tokens per content chunk.
+    public internal(set) var chunkTokens: [UInt32] = []
+    public internal(set) var text: [UInt8] = []
+    public internal(set) var textTruncated = false
+    public internal(set) var usage: TokenUsage?
+    /// `data: [DONE]` arrived.
+    public internal(set) var sawDone = false
+    /// A choice carried a non-null `finish_reason`.
+    public internal(set) var sawFinish = false
+    /// The first failure the response itself revealed (malformed event, error object).
+    public internal(set) var failureKind: FailureKind?
+    public internal(set) var failureDetail = ""
+
+    /// Time stamped on content recorded next (set by the transport before each decode).
+    public var eventAtNanos: UInt64 = 0
+    /// Decoded content of the event being processed (scratch space, reused).
+    var scratch: [UInt8] = []
+
+    public init() {}
+
+    public var outputText: String { String(decoding: text, as: UTF8.self) }
+
+    public var contentChunkCount: Int { chunkAtNanos.count }
+
+    /// Records the content held in `scratch` as one chunk of `tokens` tokens at `eventAtNanos`.
+    mutating func recordScratchContent(tokens: UInt32) {
+        chunkAtNanos.append(eventAtNanos)
+        chunkTokens.append(tokens)
+        appendText(scratch)
+    }
+
+    mutating func appendText(_ bytes: [UInt8]) {
+        if textTruncated || bytes.isEmpty { return }
+        let room = Self.textCapBytes - text.count
+        if bytes.count <= room {
+            text.append(contentsOf: bytes)
+            return
+        }
+        text.append(contentsOf: bytes[0..<room])
+        // Do not end inside a UTF-8 sequence.
+        var cut = text.count
+        var back = 0
+        while cut > 0 && back < 4 && text[cut - 1] & 0xC0 == 0x80 {
+            cut -= 1
+            back += 1
+        }
+        if cut > 0 && text[cut - 1] >= 0xC0 {
+            let lead = text[cut - 1]
+            let need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1
+            if back < need { text.removeSubrange((cut - 1)...) }
+        }
+        textTruncated = true
+    }
+
+    mutating func merge(usage new: TokenUsage) {
+        var u = usage ?? TokenUsage()
+        if let v = new.promptTokens { u.promptTokens = v }
+        if let v = new.completionTokens { u.completionTokens = v }
+        if let v = new.cachedTokens { u.cachedTokens = v }
+        usage = u
+    }
+
+    /// Keeps the first failure only.
+    mutating func fail(_ kind: FailureKind, _ detail: String) {
+        if failureKind == nil {
+            failureKind = kind
+            failureDetail = detail
+        }
+    }
+
+    mutating func markDone() { sawDone = true }
+    mutating func markFinished() { sawFinish = true }
+}

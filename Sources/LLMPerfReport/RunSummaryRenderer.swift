@@ -1,0 +1,64 @@
+import Foundation
+import LLMPerfCore
+
+/// The terminal summary of one run: every metric's p50/p90/p99/mean, throughput, errors.
+public enum RunSummaryRenderer {
+    /// Metrics in the order a reader wants them: what the user feels first, then phases.
+    public static let metricOrder: [Metric] = [
+        .ttft, .ttftScheduled, .tpot, .itl, .e2e, .total, .queue, .dns, .tcp, .tls, .ttfb, .inputTokens,
+        .outputTokens,
+    ]
+
+    public static func render(run: RunInfo, summary: RunSummary, style: TerminalStyle) -> String {
+        var out = ""
+        let title = "\(run.displayName)  \(run.id)  (\(run.status.rawValue))"
+        out += style.apply(.bold, title) + "\n"
+        out += "target \(run.targetURL)  model \(run.model)  load \(run.loadDescription)\n\n"
+        var table = TextTable(headers: ["metric", "unit", "p50", "p90", "p99", "mean", "min", "max", "n"])
+        for metric in metricOrder {
+            guard let s = summary.metrics[metric] else { continue }
+            if metric == .ttftScheduled, summary.metrics[.queue] == nil { continue }
+            let f = { (v: Double) in Formatting.value(v, unit: metric.unit) }
+            table.add([
+                TextTable.Cell(metric.rawValue), TextTable.Cell(metric.unit.rawValue), TextTable.Cell(f(s.p50)),
+                TextTable.Cell(f(s.p90)), TextTable.Cell(f(s.p99)), TextTable.Cell(f(s.mean)),
+                TextTable.Cell(f(s.min)), TextTable.Cell(f(s.max)), TextTable.Cell(String(s.count)),
+            ])
+        }
+        out += table.render(style: style)
+        out += "\n"
+        let tokenNote =
+            summary.succeeded > 0 && summary.outputTokensFromUsage < summary.succeeded
+            ? " (counted from chunks for \(summary.succeeded - summary.outputTokensFromUsage) requests)" : ""
+        out += String(
+            format: "requests %d ok, %d failed (%@), %d warmup  ·  window %.2f s\n", summary.succeeded,
+            summary.failed, Formatting.percent(summary.errorRate), summary.warmup, summary.windowSeconds)
+        out += String(
+            format: "throughput %.1f output tokens/s, %.2f requests/s  ·  %d output tokens%@\n",
+            summary.outputTokensPerSecond, summary.requestsPerSecond, summary.totalOutputTokens, tokenNote)
+        if !summary.errorsByKind.isEmpty {
+            let errors = summary.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
+            out += style.apply(.red, "errors " + errors.joined(separator: ", ")) + "\n"
+        }
+        return out
+    }
+
+    /// Several runs (the variants of one scenario) side by side: p50 of each metric and the
+    /// throughput, one column per run.
+    public static func renderSideBySide(runs: [(RunInfo, RunSummary)], style: TerminalStyle) -> String {
+        var table = TextTable(headers: ["metric (p50)"] + runs.map { $0.0.variant ?? $0.0.id })
+        for metric in metricOrder {
+            guard runs.contains(where: { $0.1.metrics[metric] != nil }) else { continue }
+            table.add(
+                [TextTable.Cell("\(metric.rawValue) \(metric.unit.rawValue)")]
+                    + runs.map { run in
+                        TextTable.Cell(run.1.metrics[metric].map { Formatting.value($0.p50, unit: metric.unit) } ?? "–")
+                    })
+        }
+        table.add([TextTable.Cell("output tokens/s")] + runs.map { TextTable.Cell(String(format: "%.1f", $0.1.outputTokensPerSecond)) })
+        table.add([TextTable.Cell("requests/s")] + runs.map { TextTable.Cell(String(format: "%.2f", $0.1.requestsPerSecond)) })
+        table.add([TextTable.Cell("error rate")] + runs.map { TextTable.Cell(Formatting.percent($0.1.errorRate)) })
+        table.add([TextTable.Cell("run id")] + runs.map { TextTable.Cell($0.0.id) })
+        return table.render(style: style)
+    }
+}

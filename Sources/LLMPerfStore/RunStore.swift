@@ -1,0 +1,283 @@
+import Foundation
+import GRDB
+import LLMPerfCore
+
+/// The run history: one SQLite file (WAL mode) holding runs, their labels and every request.
+public final class RunStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// The database path: `--db`, else `$LLMPERF_DB`, else `./.llmperf/llmperf.sqlite`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let path = environment["LLMPERF_DB"], !path.isEmpty { return path }
+        return ".llmperf/llmperf.sqlite"
+    }
+
+    /// Opens (creating when missing, with its folder) and migrates the database.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        do {
+            if !folder.isEmpty {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            }
+            var configuration = Configuration()
+            configuration.foreignKeysEnabled = true
+            configuration.busyMode = .timeout(10)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try StoreSchema.migrator.migrate(pool)
+        } catch {
+            throw .cannotOpen(path: path, reason: "\(error)")
+        }
+    }
+
+    // MARK: runs
+
+    public func insertRun(_ run: RunInfo) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (id, name, variant, batch_id, status, scenario_yaml, scenario_hash,
+                        scenario_path, target_url, api, model, load_description, max_tokens, prompt_set_hash,
+                        tool_version, host, git_commit, started_at, ended_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    run.id, run.name, run.variant, run.batchID, run.status.rawValue, run.scenarioYAML,
+                    run.scenarioHash, run.scenarioPath, run.targetURL, run.api, run.model, run.loadDescription,
+                    run.maxTokens, run.promptSetHash, run.toolVersion, run.host, run.gitCommit,
+                    run.startedAt.timeIntervalSince1970, run.endedAt?.timeIntervalSince1970,
+                ])
+            for label in run.labels {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO run_labels (run_id, label) VALUES (?, ?)", arguments: [run.id, label])
+            }
+        }
+    }
+
+    /// Sets a run's final status and end time.
+    public func finishRun(id: String, status: RunStatus, endedAt: Date, targetURL: String? = nil) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, ended_at = ?, target_url = COALESCE(?, target_url) WHERE id = ?",
+                arguments: [status.rawValue, endedAt.timeIntervalSince1970, targetURL, id])
+        }
+    }
+
+    /// A fresh short run id (`r` and six hex digits) not yet in the database.
+    public func newRunID() throws -> String {
+        try pool.read { db in
+            while true {
+                let id = "r" + String(format: "%06x", UInt32.random(in: 0..<0x100_0000))
+                let taken = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM runs WHERE id = ?)", arguments: [id])
+                if taken != true { return id }
+            }
+        }
+    }
+
+    /// Runs newest first, filtered.
+    public func listRuns(_ filter: RunFilter = RunFilter()) throws -> [RunInfo] {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let name = filter.name {
+            clauses.append("name = ?")
+            arguments += [name]
+        }
+        if let label = filter.label {
+            clauses.append("id IN (SELECT run_id FROM run_labels WHERE label = ?)")
+            arguments += [label]
+        }
+        if let since = filter.since {
+            clauses.append("started_at >= ?")
+            arguments += [since.timeIntervalSince1970]
+        }
+        if let status = filter.status {
+            clauses.append("status = ?")
+            arguments += [status.rawValue]
+        }
+        if let batch = filter.batchID {
+            clauses.append("batch_id = ?")
+            arguments += [batch]
+        }
+        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let limitSQL = filter.limit.map { " LIMIT \($0)" } ?? ""
+        return try pool.read { db in
+            let labels = try Self.labelsByRun(db)
+            return try Row.fetchAll(
+                db, sql: "SELECT * FROM runs \(whereSQL) ORDER BY started_at DESC, rowid DESC\(limitSQL)",
+                arguments: arguments
+            ).map { Self.runInfo(from: $0, labels: labels) }
+        }
+    }
+
+    public func run(id: String) throws -> RunInfo? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]) else {
+                return nil
+            }
+            return Self.runInfo(from: row, labels: try Self.labelsByRun(db))
+        }
+    }
+
+    public func addLabels(_ labels: [String], to runID: String) throws {
+        try pool.write { db in
+            for label in labels {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO run_labels (run_id, label) VALUES (?, ?)", arguments: [runID, label])
+            }
+        }
+    }
+
+    public func removeLabels(_ labels: [String], from runID: String) throws {
+        try pool.write { db in
+            for label in labels {
+                try db.execute(sql: "DELETE FROM run_labels WHERE run_id = ? AND label = ?", arguments: [runID, label])
+            }
+        }
+    }
+
+    /// Deletes a run with its labels and requests; returns the number of requests removed.
+    @discardableResult
+    public func deleteRun(id: String) throws -> Int {
+        try pool.write { db in
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE run_id = ?", arguments: [id]) ?? 0
+            try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [id])
+            return count
+        }
+    }
+
+    // MARK: requests
+
+    /// Inserts traces in one transaction.
+    public func insertRequests(_ traces: [RequestTrace], runID: String) throws {
+        guard !traces.isEmpty else { return }
+        try pool.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT OR REPLACE INTO requests (run_id, idx, is_warmup, prompt_index, scheduled_at_ns,
+                        started_at_ns, dns_ns, connect_ns, tls_ns, sent_ns, first_byte_ns, ended_at_ns,
+                        chunk_count, chunk_times, chunk_tokens, prompt_tokens, completion_tokens, cached_tokens,
+                        output_tokens, token_source, outcome, error_detail, http_status, connection_reused,
+                        http_version, remote_address, output_text)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for t in traces {
+                let times = ChunkTimeCodec.encode(t.chunkAtNanos, from: t.startedAtNanos)
+                let tokens = ChunkTimeCodec.encodeTokens(t.chunkTokens)
+                let values: [(any DatabaseValueConvertible)?] = [
+                    runID, t.index, t.isWarmup, t.promptIndex, t.scheduledAtNanos.map(Int64.init),
+                    Int64(t.startedAtNanos), Int64(t.dnsNanos), Int64(t.connectNanos), Int64(t.tlsNanos),
+                    Int64(t.sentNanos), t.firstByteNanos.map(Int64.init), Int64(t.endedAtNanos),
+                    t.chunkAtNanos.count, Data(times), tokens.map { Data($0) }, t.usage?.promptTokens,
+                    t.usage?.completionTokens, t.usage?.cachedTokens, t.outputTokens,
+                    t.outputTokenSource.rawValue, t.outcome.failureKind?.code ?? "ok", t.outcome.detail,
+                    t.httpStatus, t.connection.reused, t.connection.httpVersion, t.connection.remoteAddress,
+                    t.outputText,
+                ]
+                try statement.execute(arguments: StatementArguments(values))
+            }
+        }
+    }
+
+    /// Every request of a run, in order, warmup included.
+    public func traces(runID: String) throws -> [RequestTrace] {
+        try pool.read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT * FROM requests WHERE run_id = ? ORDER BY idx", arguments: [runID])
+            var traces: [RequestTrace] = []
+            while let row = try rows.next() { traces.append(try Self.trace(from: row)) }
+            return traces
+        }
+    }
+
+    public func requestCount(runID: String) throws -> Int {
+        try pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE run_id = ?", arguments: [runID]) ?? 0
+        }
+    }
+
+    // MARK: row mapping
+
+    static func labelsByRun(_ db: Database) throws -> [String: [String]] {
+        var labels: [String: [String]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT run_id, label FROM run_labels ORDER BY label") {
+            labels[row["run_id"], default: []].append(row["label"])
+        }
+        return labels
+    }
+
+    static func runInfo(from row: Row, labels: [String: [String]]) -> RunInfo {
+        let id: String = row["id"]
+        let endedAt: Double? = row["ended_at"]
+        return RunInfo(
+            id: id, name: row["name"], variant: row["variant"], batchID: row["batch_id"],
+            labels: labels[id] ?? [], status: RunStatus(rawValue: row["status"]) ?? .failed,
+            scenarioYAML: row["scenario_yaml"], scenarioHash: row["scenario_hash"],
+            scenarioPath: row["scenario_path"], targetURL: row["target_url"], api: row["api"], model: row["model"],
+            loadDescription: row["load_description"], maxTokens: row["max_tokens"],
+            promptSetHash: row["prompt_set_hash"], toolVersion: row["tool_version"], host: row["host"],
+            gitCommit: row["git_commit"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
+            endedAt: endedAt.map(Date.init(timeIntervalSince1970:)))
+    }
+
+    static func trace(from row: Row) throws -> RequestTrace {
+        let start = UInt64(row["started_at_ns"] as Int64)
+        let count: Int = row["chunk_count"]
+        let timeBlob: Data = row["chunk_times"]
+        let tokenBlob: Data? = row["chunk_tokens"]
+        let outcomeCode: String = row["outcome"]
+        let outcome: RequestOutcome
+        if outcomeCode == "ok" {
+            outcome = .ok
+        } else if let kind = FailureKind(code: outcomeCode) {
+            outcome = .failed(kind, detail: row["error_detail"])
+        } else {
+            throw StoreError.corrupt("unknown outcome '\(outcomeCode)'")
+        }
+        let promptTokens: Int? = row["prompt_tokens"]
+        let completionTokens: Int? = row["completion_tokens"]
+        let cachedTokens: Int? = row["cached_tokens"]
+        let hasUsage = promptTokens != nil || completionTokens != nil || cachedTokens != nil
+        let scheduled: Int64? = row["scheduled_at_ns"]
+        let firstByte: Int64? = row["first_byte_ns"]
+        return RequestTrace(
+            index: row["idx"], isWarmup: row["is_warmup"], promptIndex: row["prompt_index"],
+            scheduledAtNanos: scheduled.map(UInt64.init), startedAtNanos: start,
+            dnsNanos: UInt64(row["dns_ns"] as Int64), connectNanos: UInt64(row["connect_ns"] as Int64),
+            tlsNanos: UInt64(row["tls_ns"] as Int64), sentNanos: UInt64(row["sent_ns"] as Int64),
+            firstByteNanos: firstByte.map(UInt64.init),
+            chunkAtNanos: try ChunkTimeCodec.decode([UInt8](timeBlob), from: start, count: count),
+            chunkTokens: try ChunkTimeCodec.decodeTokens(tokenBlob.map { [UInt8]($0) }, count: count),
+            endedAtNanos: UInt64(row["ended_at_ns"] as Int64),
+            usage: hasUsage
+                ? TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens, cachedTokens: cachedTokens)
+                : nil,
+            outcome: outcome,
+            connection: ConnectionInfo(
+                reused: row["connection_reused"], httpVersion: row["http_version"],
+                remoteAddress: row["remote_address"]),
+            httpStatus: row["http_status"], outputText: row["output_text"])
+    }
+}
+
+/// Filters for `RunStore.listRuns`.
+public struct RunFilter: Sendable {
+    public var name: String?
+    public var label: String?
+    public var since: Date?
+    public var status: RunStatus?
+    public var batchID: String?
+    public var limit: Int?
+
+    public init(
+        name: String? = nil, label: String? = nil, since: Date? = nil, status: RunStatus? = nil,
+        batchID: String? = nil, limit: Int? = nil
+    ) {
+        self.name = name
+        self.label = label
+        self.since = since
+        self.status = status
+        self.batchID = batchID
+        self.limit = limit
+    }
+}

@@ -1,0 +1,74 @@
+import GRDB
+
+/// The database schema as an append-only list of migrations. Never edit a registered
+/// migration: add a new one.
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: runs and requests") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE runs (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        variant TEXT,
+                        batch_id TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        scenario_yaml TEXT NOT NULL,
+                        scenario_hash TEXT NOT NULL,
+                        scenario_path TEXT NOT NULL,
+                        target_url TEXT NOT NULL,
+                        api TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        load_description TEXT NOT NULL,
+                        max_tokens INTEGER,
+                        prompt_set_hash TEXT NOT NULL,
+                        tool_version TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        git_commit TEXT,
+                        started_at DOUBLE NOT NULL,
+                        ended_at DOUBLE
+                    );
+                    CREATE INDEX runs_by_name ON runs(name, started_at);
+                    CREATE INDEX runs_by_batch ON runs(batch_id);
+                    CREATE TABLE run_labels (
+                        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                        label TEXT NOT NULL,
+                        PRIMARY KEY (run_id, label)
+                    );
+                    CREATE INDEX run_labels_by_label ON run_labels(label);
+                    CREATE TABLE requests (
+                        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                        idx INTEGER NOT NULL,
+                        is_warmup INTEGER NOT NULL,
+                        prompt_index INTEGER NOT NULL,
+                        scheduled_at_ns INTEGER,
+                        started_at_ns INTEGER NOT NULL,
+                        dns_ns INTEGER NOT NULL,
+                        connect_ns INTEGER NOT NULL,
+                        tls_ns INTEGER NOT NULL,
+                        sent_ns INTEGER NOT NULL,
+                        first_byte_ns INTEGER,
+                        ended_at_ns INTEGER NOT NULL,
+                        chunk_count INTEGER NOT NULL,
+                        chunk_times BLOB NOT NULL,
+                        chunk_tokens BLOB,
+                        prompt_tokens INTEGER,
+                        completion_tokens INTEGER,
+                        cached_tokens INTEGER,
+                        output_tokens INTEGER NOT NULL,
+                        token_source TEXT NOT NULL,
+                        outcome TEXT NOT NULL,
+                        error_detail TEXT NOT NULL,
+                        http_status INTEGER NOT NULL,
+                        connection_reused INTEGER NOT NULL,
+                        http_version TEXT NOT NULL,
+                        remote_address TEXT NOT NULL,
+                        output_text TEXT NOT NULL,
+                        PRIMARY KEY (run_id, idx)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return migrator
+    }
+}

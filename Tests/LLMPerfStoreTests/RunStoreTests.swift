@@ -1,0 +1,95 @@
+import Foundation
+import LLMPerfCore
+import Testing
+
+@testable import LLMPerfStore
+
+@Suite struct RunStoreTests {
+    static func temporaryDatabase() -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmperf-store-\(UUID().uuidString)")
+        return dir.appendingPathComponent("nested/llmperf.sqlite").path
+    }
+
+    static func sampleTrace(index: Int, warmup: Bool = false) -> RequestTrace {
+        RequestTrace(
+            index: index, isWarmup: warmup, promptIndex: index % 3, scheduledAtNanos: 1_000 * UInt64(index),
+            startedAtNanos: 5_000 + 1_000 * UInt64(index), dnsNanos: 10, connectNanos: 200, tlsNanos: 0,
+            sentNanos: 250, firstByteNanos: 40_000, chunkAtNanos: [60_000, 61_500, 70_000_000, 70_000_001],
+            chunkTokens: [1, 1, 3, 1], endedAtNanos: 80_000_000,
+            usage: TokenUsage(promptTokens: 12, completionTokens: 6, cachedTokens: nil),
+            outcome: index == 2 ? .failed(.http(status: 500), detail: "{\"error\":\"boom\"}") : .ok,
+            connection: ConnectionInfo(reused: index > 0, httpVersion: "1.1", remoteAddress: "127.0.0.1:8080"),
+            httpStatus: index == 2 ? 500 : 200, outputText: "héllo <b>\(index)</b>")
+    }
+
+    @Test func chunkTimesRoundTripCompactly() throws {
+        let times: [UInt64] = [100, 101, 300, 1 << 40, (1 << 40) + 5]
+        let blob = ChunkTimeCodec.encode(times, from: 90)
+        #expect(blob.count == 1 + 1 + 2 + 6 + 1)
+        #expect(try ChunkTimeCodec.decode(blob, from: 90, count: 5) == times)
+        #expect(ChunkTimeCodec.encodeTokens([1, 1, 1]) == nil)
+        #expect(try ChunkTimeCodec.decodeTokens(nil, count: 2) == [1, 1])
+        let tokens: [UInt32] = [1, 300, 2]
+        #expect(try ChunkTimeCodec.decodeTokens(ChunkTimeCodec.encodeTokens(tokens), count: 3) == tokens)
+        #expect(throws: StoreError.corrupt("chunk time blob holds 5 values, expected 4")) {
+            try ChunkTimeCodec.decode(blob, from: 90, count: 4)
+        }
+    }
+
+    @Test func runsAndRequestsRoundTripThroughARealFile() throws {
+        let path = Self.temporaryDatabase()
+        let store = try RunStore(path: path)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let id = try store.newRunID()
+        #expect(id.count == 7 && id.hasPrefix("r"))
+        let started = Date(timeIntervalSince1970: 1_700_000_000)
+        let info = RunInfo(
+            id: id, name: "chat", variant: "short", batchID: "b1", labels: ["pr-1", "main"],
+            scenarioYAML: "version: 1\n", scenarioHash: "abc", scenarioPath: "s.yml", targetURL: "http://x",
+            api: "openai-chat", model: "m", loadDescription: "closed c=2", maxTokens: 32, promptSetHash: "p",
+            host: "h", gitCommit: nil, startedAt: started)
+        try store.insertRun(info)
+        let writer = RequestWriter(store: store, runID: id, batchSize: 2)
+        let traces = (0..<5).map { Self.sampleTrace(index: $0, warmup: $0 == 0) }
+        for trace in traces { writer.append(trace) }
+        #expect(try writer.finish() == 5)
+        try store.finishRun(id: id, status: .completed, endedAt: started.addingTimeInterval(3))
+
+        // A second connection to the same file sees everything.
+        let reopened = try RunStore(path: path)
+        #expect(try reopened.traces(runID: id) == traces)
+        let loaded = try #require(try reopened.run(id: id))
+        #expect(loaded.status == .completed)
+        #expect(loaded.labels == ["main", "pr-1"])
+        #expect(loaded.endedAt == started.addingTimeInterval(3))
+        #expect(loaded.variant == "short" && loaded.maxTokens == 32)
+    }
+
+    @Test func listFiltersLabelsAndDeleteCascades() throws {
+        let store = try RunStore(path: Self.temporaryDatabase())
+        for (i, name) in ["a", "b", "a"].enumerated() {
+            try store.insertRun(
+                RunInfo(
+                    id: "r00000\(i)", name: name, batchID: "b\(i)",
+                    status: i == 1 ? .interrupted : .completed,
+                    startedAt: Date(timeIntervalSince1970: 1_000 + Double(i) * 100)))
+            try store.insertRequests([Self.sampleTrace(index: 0), Self.sampleTrace(index: 1)], runID: "r00000\(i)")
+        }
+        #expect(try store.listRuns().map(\.id) == ["r000002", "r000001", "r000000"])
+        #expect(try store.listRuns(RunFilter(name: "a")).map(\.id) == ["r000002", "r000000"])
+        #expect(try store.listRuns(RunFilter(status: .interrupted)).map(\.id) == ["r000001"])
+        #expect(try store.listRuns(RunFilter(since: Date(timeIntervalSince1970: 1_150))).map(\.id) == ["r000002"])
+        try store.addLabels(["main"], to: "r000000")
+        #expect(try store.listRuns(RunFilter(label: "main")).map(\.id) == ["r000000"])
+        try store.removeLabels(["main"], from: "r000000")
+        #expect(try store.listRuns(RunFilter(label: "main")).isEmpty)
+        #expect(try store.deleteRun(id: "r000000") == 2)
+        #expect(try store.requestCount(runID: "r000000") == 0)
+        #expect(try store.run(id: "r000000") == nil)
+        #expect(try store.listRuns().count == 2)
+    }
+
+    @Test func unopenableDatabaseIsAClearError() {
+        #expect(throws: StoreError.self) { try RunStore(path: "/proc/llmperf/cannot/llmperf.sqlite") }
+    }
+}
