@@ -26,7 +26,7 @@ public struct ArrivalSchedule: Sendable, Equatable, Sequence {
 
     /// The first `count` send offsets.
     public func offsets(count: Int) -> [UInt64] {
-        Array(prefix(max(0, count)))
+        Array(prefix(Swift.max(0, count)))
     }
 
     /// Every send offset strictly before `duration`.

@@ -73,15 +73,19 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
 
     /// Every gap between consecutive content chunks, divided by the tokens of the later chunk.
     static func interTokenLatencies(of trace: RequestTrace) -> [Double] {
-        let times = trace.chunkAtNanos
-        guard times.count > 1 else { return [] }
         var gaps: [Double] = []
-        gaps.reserveCapacity(times.count - 1)
-        for i in 1..<times.count {
-            let tokens = i < trace.chunkTokens.count ? max(1, Double(trace.chunkTokens[i])) : 1
-            gaps.append(ms(times[i] &- times[i - 1]) / tokens)
-        }
+        appendInterTokenLatencies(of: trace, to: &gaps)
         return gaps
+    }
+
+    static func appendInterTokenLatencies(of trace: RequestTrace, to gaps: inout [Double]) {
+        let times = trace.chunkAtNanos
+        guard times.count > 1 else { return }
+        let tokens = trace.chunkTokens
+        for i in 1..<times.count {
+            let count = i < tokens.count ? max(1, Double(tokens[i])) : 1
+            gaps.append(ms(times[i] &- times[i - 1]) / count)
+        }
     }
 }
 

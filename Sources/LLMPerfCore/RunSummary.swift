@@ -43,11 +43,21 @@ public struct RunSummary: Sendable, Equatable, Codable {
         outputTokensFromUsage = ok.filter { $0.outputTokenSource == .usage }.count
         outputTokensPerSecond = windowSeconds > 0 ? Double(totalOutputTokens) / windowSeconds : 0
         requestsPerSecond = windowSeconds > 0 ? Double(ok.count) / windowSeconds : 0
+        var values = [[Double]](repeating: [], count: Metric.allCases.count)
+        for index in values.indices { values[index].reserveCapacity(ok.count) }
+        for trace in ok {
+            for (index, metric) in Metric.allCases.enumerated() {
+                if metric == .itl {
+                    Metric.appendInterTokenLatencies(of: trace, to: &values[index])
+                } else if let value = metric.value(of: trace) {
+                    values[index].append(value)
+                }
+            }
+        }
         var metrics: [Metric: DistributionSummary] = [:]
-        for metric in Metric.allCases {
-            var values: [Double] = []
-            for trace in ok { values.append(contentsOf: metric.samples(of: trace)) }
-            if let summary = DistributionSummary(values) { metrics[metric] = summary }
+        for (index, metric) in Metric.allCases.enumerated() where !values[index].isEmpty {
+            values[index].sort()
+            metrics[metric] = DistributionSummary(sorted: values[index])
         }
         self.metrics = metrics
     }

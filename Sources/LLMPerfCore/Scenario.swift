@@ -13,8 +13,8 @@ public struct Scenario: Sendable, Equatable {
     /// The scenario as YAML with every `${VAR}` left unexpanded and header values that carry
     /// secrets redacted: the only form that may be stored or shown.
     public var redactedYAML: String
-    /// SHA-256 (hex) of the redacted, resolved scenario minus its name and variant: two runs
-    /// with the same hash sent the same workload the same way.
+    /// SHA-256 (hex) of the redacted, resolved scenario minus its name, variant and slo: two runs
+    /// with the same hash sent the same workload the same way (see `ScenarioCanonicalForm`).
     public var hash: String
 
     public init(
@@ -96,7 +96,8 @@ public struct Timeouts: Sendable, Equatable {
 
 /// A request header. `value` is what is sent (environment variables expanded); `template`
 /// is the text as written in the scenario. A header is secret when its template referenced
-/// an environment variable or its name is Authorization / *api-key* / *token*.
+/// an environment variable, or its name is Authorization, Proxy-Authorization or Cookie, or
+/// contains key, token, secret or password (case-insensitive).
 public struct HeaderSpec: Sendable, Equatable {
     public var name: String
     public var value: String
@@ -116,7 +117,8 @@ public struct HeaderSpec: Sendable, Equatable {
 public struct LocalBackendSpec: Sendable, Equatable {
     /// "transformer" (the real model) or "synthetic".
     public var engine: String
-    /// `--model` for the transformer engine ("default" or a GGUF path).
+    /// `--model` for the transformer engine ("default" or a GGUF path); nil for the synthetic
+    /// engine, which serves the model name "synthetic".
     public var model: String?
     /// Serve over HTTPS with a certificate made for the run (the client trusts it).
     public var tls: Bool

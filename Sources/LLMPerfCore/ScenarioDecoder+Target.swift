@@ -31,9 +31,10 @@ extension ScenarioDecoder {
                 }
             }
             guard let modelNode = node["model"] else {
-                throw missing("model", in: node, path, "required for a url target (the model name sent in each request)")
+                throw missing(
+                    "model", in: node, path, "required for a url target (the model name sent in each request)")
             }
-            spec.model = try nonEmptyString(expanded(modelNode, path + ["model"]).value, modelNode, path + ["model"])
+            spec.model = try nonEmptyModel(expanded(modelNode, path + ["model"]).value, modelNode, path + ["model"])
         } else {
             throw error(.missingKey, at: node, path, "expected either url (a remote endpoint) or backend: local")
         }
@@ -65,7 +66,8 @@ extension ScenarioDecoder {
         return DecodedTarget(spec: spec, secretHeaders: secretHeaders)
     }
 
-    private func nonEmptyString(_ value: String, _ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> String {
+    private func nonEmptyModel(_ value: String, _ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> String
+    {
         guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw invalid(node, path, expected: "a non-empty model name")
         }
@@ -87,22 +89,26 @@ extension ScenarioDecoder {
     private func localBackend(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> LocalBackendSpec {
         var backend = LocalBackendSpec()
         if let engineNode = node["engine"] {
-            backend.engine = try choice(engineNode, path + ["engine"], [("transformer", "transformer"), ("synthetic", "synthetic")])
+            backend.engine = try choice(
+                engineNode, path + ["engine"], [("transformer", "transformer"), ("synthetic", "synthetic")])
         }
         let modelNode = node["model"]
         if backend.engine == "synthetic" {
             if let modelNode, modelNode.scalarText != "synthetic" {
-                throw invalid(modelNode, path + ["model"], expected: "synthetic (the synthetic engine's only model) or no model")
+                throw invalid(
+                    modelNode, path + ["model"], expected: "synthetic (the synthetic engine's only model) or no model")
             }
             backend.model = nil
         } else {
             backend.model = "default"
             if let modelNode {
-                backend.model = try nonEmptyString(expanded(modelNode, path + ["model"]).value, modelNode, path + ["model"])
+                backend.model = try nonEmptyModel(
+                    expanded(modelNode, path + ["model"]).value, modelNode, path + ["model"])
             }
         }
         if let optionsNode = node["options"] {
-            let entries = try mapping(optionsNode, path + ["options"], allowed: nil, what: "a mapping of llmperf serve flags")
+            let entries = try mapping(
+                optionsNode, path + ["options"], allowed: nil, what: "a mapping of llmperf serve flags")
             let reserved = [
                 "engine": "set target.engine instead", "model": "set target.model instead",
                 "port": "llmperf picks a free port", "host": "the local backend always listens on 127.0.0.1",
@@ -136,10 +142,12 @@ extension ScenarioDecoder {
         let tokenSymbols = Set("!#$%&'*+-.^_`|~")
         for entry in entries where !entry.value.isNull {
             let headerPath = path + [entry.key]
-            guard !entry.key.isEmpty, entry.key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || tokenSymbols.contains($0)) })
+            guard !entry.key.isEmpty,
+                entry.key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || tokenSymbols.contains($0)) })
             else {
                 throw error(
-                    .invalidValue, line: entry.keyLine, column: entry.keyColumn, origin: entry.value.variant, headerPath,
+                    .invalidValue, line: entry.keyLine, column: entry.keyColumn, origin: entry.value.variant,
+                    headerPath,
                     "expected a header name (letters, digits and -_.!#$%&'*+^`|~)")
             }
             if let earlier = headers.first(where: { $0.name.lowercased() == entry.key.lowercased() }) {
@@ -176,7 +184,8 @@ extension ScenarioDecoder {
             let written = try expanded(caNode, path + ["ca_file"]).value
             let resolved = resolvedPath(written)
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), !isDirectory.boolValue
+            else {
                 throw error(.referencedFile, at: caNode, path + ["ca_file"], "no such file: \(resolved)")
             }
             options.caFile = resolved

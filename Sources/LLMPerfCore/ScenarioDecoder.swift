@@ -41,7 +41,8 @@ struct ScenarioDecoder {
 
     /// The entries of a mapping, after checking that every key is one of `allowed`.
     @discardableResult
-    func mapping(_ node: ScenarioNode, _ path: [String], allowed: [String]?, what: String = "a mapping") throws(ScenarioError)
+    func mapping(_ node: ScenarioNode, _ path: [String], allowed: [String]?, what: String = "a mapping")
+        throws(ScenarioError)
         -> [ScenarioNode.Entry]
     {
         guard let entries = node.entries else { throw invalid(node, path, expected: what) }
@@ -63,13 +64,20 @@ struct ScenarioDecoder {
         throws(ScenarioError)
     {
         guard let a = node.entry(first), let b = node.entry(second) else { return }
-        let (earlier, later) = (a.keyLine, a.keyColumn) <= (b.keyLine, b.keyColumn) ? (a, b) : (b, a)
+        // Blame the key a variant added; otherwise the one written last.
+        let bIsLater =
+            a.value.variant == nil && b.value.variant != nil
+            || (a.value.variant == nil) == (b.value.variant == nil)
+                && (a.keyLine, a.keyColumn) <= (b.keyLine, b.keyColumn)
+        let (earlier, later) = bIsLater ? (a, b) : (b, a)
         var message = "cannot be combined with \((path + [earlier.key]).joined(separator: "."))"
         if !hint.isEmpty { message += "; " + hint }
         if later.value.variant != nil {
             message += " (in a variant, set \(earlier.key): null to drop the base document's value)"
         }
-        throw error(.conflict, line: later.keyLine, column: later.keyColumn, origin: later.value.variant, path + [later.key], message)
+        throw error(
+            .conflict, line: later.keyLine, column: later.keyColumn, origin: later.value.variant, path + [later.key],
+            message)
     }
 
     // MARK: scalars
@@ -153,7 +161,9 @@ struct ScenarioDecoder {
         }
         let value: Double?
         if text.hasSuffix("%") {
-            value = ScenarioDecoder.parseNumber(String(text.dropLast()).trimmingCharacters(in: .whitespaces)).map { $0 / 100 }
+            value = ScenarioDecoder.parseNumber(String(text.dropLast()).trimmingCharacters(in: .whitespaces)).map {
+                $0 / 100
+            }
         } else {
             value = ScenarioDecoder.parseNumber(text)
         }
@@ -191,7 +201,8 @@ struct ScenarioDecoder {
     static func isName(_ text: String) -> Bool {
         !text.isEmpty
             && text.unicodeScalars.allSatisfy {
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
             }
     }
 }

@@ -75,7 +75,11 @@ struct ScenarioNode: Sendable {
         case .scalar: break
         case .mapping(let entries):
             copy.value = .mapping(
-                entries.map { Entry(key: $0.key, keyLine: $0.keyLine, keyColumn: $0.keyColumn, value: $0.value.marked(variant: variant)) }
+                entries.map {
+                    Entry(
+                        key: $0.key, keyLine: $0.keyLine, keyColumn: $0.keyColumn,
+                        value: $0.value.marked(variant: variant))
+                }
             )
         case .sequence(let items): copy.value = .sequence(items.map { $0.marked(variant: variant) })
         }
@@ -110,9 +114,8 @@ struct ScenarioNode: Sendable {
 // MARK: - from and to Yams
 
 extension ScenarioNode {
-    /// Converts a composed Yams node; a mapping key that is not a scalar gives the mark of the
-    /// offending key.
-    static func from(_ node: Node) -> Result<ScenarioNode, NonScalarKey> {
+    /// Converts a composed Yams node (aliases arrive already resolved by the composer).
+    static func from(_ node: Node) -> Result<ScenarioNode, Unsupported> {
         let mark = node.mark
         let line = mark?.line ?? 1
         let column = mark?.column ?? 1
@@ -126,20 +129,27 @@ extension ScenarioNode {
             case .folded: style = .folded
             default: style = .plain
             }
-            let isNull = style == .plain && scalar.tag.name == .null
+            let isNull =
+                scalar.tag.rawValue == Tag.Name.null.rawValue
+                || style == .plain && ["", "~", "null", "Null", "NULL"].contains(scalar.string)
             return .success(
-                ScenarioNode(value: .scalar(text: scalar.string, style: style, isNull: isNull), line: line, column: column))
+                ScenarioNode(
+                    value: .scalar(text: scalar.string, style: style, isNull: isNull), line: line, column: column))
         case .mapping(let mapping):
             var entries: [Entry] = []
             for (key, value) in mapping {
                 guard case .scalar(let keyScalar) = key else {
-                    return .failure(NonScalarKey(line: key.mark?.line ?? line, column: key.mark?.column ?? column))
+                    return .failure(
+                        Unsupported(
+                            line: key.mark?.line ?? line, column: key.mark?.column ?? column,
+                            message: "expected a plain key (a word or string), got a list or mapping as a key"))
                 }
                 switch from(value) {
                 case .success(let converted):
                     entries.append(
                         Entry(
-                            key: keyScalar.string, keyLine: key.mark?.line ?? line, keyColumn: key.mark?.column ?? column,
+                            key: keyScalar.string, keyLine: key.mark?.line ?? line,
+                            keyColumn: key.mark?.column ?? column,
                             value: converted))
                 case .failure(let failure): return .failure(failure)
                 }
@@ -155,13 +165,15 @@ extension ScenarioNode {
             }
             return .success(ScenarioNode(value: .sequence(items), line: line, column: column))
         case .alias:
-            return .failure(NonScalarKey(line: line, column: column))
+            return .failure(Unsupported(line: line, column: column, message: "unresolved YAML alias"))
         }
     }
 
-    struct NonScalarKey: Error {
+    /// YAML this format has no use for (a list or mapping as a key).
+    struct Unsupported: Error {
         var line: Int
         var column: Int
+        var message: String
     }
 
     /// Back to a Yams node for emitting (block style throughout, scalar styles kept).

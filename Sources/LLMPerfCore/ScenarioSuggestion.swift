@@ -1,11 +1,14 @@
 import Foundation
 
 /// The did-you-mean for unknown keys and words: the closest candidate by edit distance, if
-/// it is close enough to be a plausible typo (at most a third of the word, at least 2 edits).
+/// it is close enough to be a plausible typo (a third of the word's length in edits, at least 2;
+/// words shorter than 3 characters only match ignoring case).
 enum ScenarioSuggestion {
     static func closest(to word: String, in candidates: [String]) -> String? {
         let lowered = word.lowercased()
         if let exactIgnoringCase = candidates.first(where: { $0.lowercased() == lowered }) { return exactIgnoringCase }
+        // Too short to tell a typo from another word.
+        guard word.count >= 3 else { return nil }
         let limit = max(2, word.count / 3)
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {

@@ -47,7 +47,8 @@ enum ScenarioTemplate {
                 fallback = String(body[separator.upperBound...])
             }
             guard isVariableName(name) else {
-                return .failure(.malformed("'${\(body)}' is not a variable reference; expected ${NAME} or ${NAME:-default}"))
+                return .failure(
+                    .malformed("'${\(body)}' is not a variable reference; expected ${NAME} or ${NAME:-default}"))
             }
             variables.append(name)
             if let value = environment[name], !(fallback != nil && value.isEmpty) {
@@ -64,6 +65,8 @@ enum ScenarioTemplate {
 
     static func isVariableName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0))
+        }
     }
 }

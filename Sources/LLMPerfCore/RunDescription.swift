@@ -1,0 +1,39 @@
+import Foundation
+
+extension LoadSpec {
+    /// A one-line description stored with the run: `closed c=4 n=100 warmup=2`,
+    /// `open poisson 10/s max=32 30s`.
+    public var summaryText: String {
+        var parts: [String] = []
+        switch shape {
+        case .closed(let concurrency): parts.append("closed c=\(concurrency)")
+        case .open(let rate, let arrival, let maxConcurrency):
+            parts.append("open \(arrival.rawValue) \(Self.rateText(rate))/s")
+            if let maxConcurrency { parts.append("max=\(maxConcurrency)") }
+        }
+        switch stop {
+        case .requests(let n): parts.append("n=\(n)")
+        case .duration(let d):
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            parts.append("for " + String(format: "%gs", seconds))
+        }
+        if warmup > 0 { parts.append("warmup=\(warmup)") }
+        return parts.joined(separator: " ")
+    }
+
+    private static func rateText(_ rate: Double) -> String {
+        rate == rate.rounded() ? String(Int(rate)) : String(format: "%g", rate)
+    }
+}
+
+extension WorkloadSpec {
+    /// SHA-256 of the prompt set (each prompt's system and user text, in order), so runs
+    /// that sent different prompts can be told apart.
+    public var promptSetHash: String {
+        var text = ""
+        for prompt in prompts {
+            text += "s:" + (prompt.system ?? "") + "\u{1F}u:" + prompt.user + "\u{1E}"
+        }
+        return String(ScenarioDigest.sha256Hex(text).prefix(16))
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// The text `Scenario.hash` is taken of: every resolved setting that changes what is sent or
+/// how (target, workload with every prompt, load), one `key=value` line each in a fixed
+/// order, strings JSON-quoted. Left out: name, variant, slo, and secrets — secret header
+/// values appear as `<redacted>` and user:password in the URL is dropped; `tls.ca_file`
+/// contributes its file name only, so the same scenario hashes alike on every machine.
+enum ScenarioCanonicalForm {
+    static func render(_ scenario: Scenario) -> String {
+        var lines: [String] = ["format=1"]
+        func add(_ key: String, _ value: String) { lines.append("\(key)=\(value)") }
+        func quoted(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if scalar.value < 0x20 {
+                        out +=
+                            "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                            + String(scalar.value, radix: 16)
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+            }
+            return out + "\""
+        }
+        func optional(_ value: String?) -> String { value.map(quoted) ?? "null" }
+        func duration(_ value: Duration?) -> String {
+            guard let value else { return "null" }
+            let (seconds, attoseconds) = value.components
+            return "\(seconds)s+\(attoseconds)as"
+        }
+
+        let target = scenario.target
+        add("target.url", optional(target.url.map(withoutUserInfo)))
+        if let backend = target.backend {
+            add("target.backend.engine", quoted(backend.engine))
+            add("target.backend.model", optional(backend.model))
+            add("target.backend.tls", "\(backend.tls)")
+            for option in backend.options {
+                add("target.backend.option", quoted(option.key) + ":" + quoted(option.value))
+            }
+        }
+        add("target.api", target.api.rawValue)
+        add("target.model", quoted(target.model))
+        for header in target.headers {
+            add("target.header", quoted(header.name) + ":" + quoted(header.isSecret ? "<redacted>" : header.value))
+        }
+        add("target.tls.ca_file", optional(target.tls.caFile.map { ($0 as NSString).lastPathComponent }))
+        add("target.tls.insecure", "\(target.tls.insecure)")
+        add("target.connection", target.connection.rawValue)
+        add("target.http", target.http.rawValue)
+        add("target.timeouts.connect", duration(target.timeouts.connect))
+        add("target.timeouts.first_token", duration(target.timeouts.firstToken))
+        add("target.timeouts.idle", duration(target.timeouts.idle))
+        add("target.timeouts.total", duration(target.timeouts.total))
+
+        let workload = scenario.workload
+        for prompt in workload.prompts { add("workload.prompt", optional(prompt.system) + ":" + quoted(prompt.user)) }
+        add("workload.max_tokens", workload.maxTokens.map { "\($0)" } ?? "null")
+        add("workload.temperature", workload.temperature.map { "\($0)" } ?? "null")
+        add("workload.seed", workload.seed.map { "\($0)" } ?? "null")
+        add("workload.stream", "\(workload.stream)")
+        add("workload.include_usage", "\(workload.includeUsage)")
+
+        let load = scenario.load
+        switch load.shape {
+        case .closed(let concurrency):
+            add("load.concurrency", "\(concurrency)")
+        case .open(let rate, let arrival, let maxConcurrency):
+            add("load.rate", "\(rate)")
+            add("load.arrival", arrival.rawValue)
+            add("load.max_concurrency", maxConcurrency.map { "\($0)" } ?? "null")
+        }
+        switch load.stop {
+        case .requests(let count): add("load.requests", "\(count)")
+        case .duration(let value): add("load.duration", duration(value))
+        }
+        add("load.warmup", "\(load.warmup)")
+        add("load.seed", "\(load.seed)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func withoutUserInfo(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.user != nil || components.password != nil else {
+            return url
+        }
+        components.user = nil
+        components.password = nil
+        return components.string ?? url
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+
+extension ScenarioDecoder {
+    static let workloadKeys = [
+        "prompts", "prompt_file", "system", "synthetic", "max_tokens", "temperature", "seed", "stream", "include_usage",
+    ]
+
+    func workload(_ node: ScenarioNode) throws(ScenarioError) -> WorkloadSpec {
+        let path = ["workload"]
+        try mapping(node, path, allowed: Self.workloadKeys)
+        var spec = WorkloadSpec(prompts: [])
+        if let seedNode = node["seed"] { spec.seed = try anyInteger(seedNode, path + ["seed"]) }
+        if let maxNode = node["max_tokens"] { spec.maxTokens = try integer(maxNode, path + ["max_tokens"], minimum: 1) }
+        if let temperatureNode = node["temperature"] {
+            spec.temperature = try number(
+                temperatureNode, path + ["temperature"], in: 0...2, expected: "a number from 0 to 2")
+        }
+        if let streamNode = node["stream"] { spec.stream = try bool(streamNode, path + ["stream"]) }
+        if let usageNode = node["include_usage"] { spec.includeUsage = try bool(usageNode, path + ["include_usage"]) }
+
+        var prompts: [Prompt] = []
+        if let promptsNode = node["prompts"] {
+            let items = try promptList(promptsNode, path + ["prompts"])
+            prompts += items
+        }
+        if let fileNode = node["prompt_file"] {
+            prompts += try promptFile(fileNode, path + ["prompt_file"])
+        }
+        if let syntheticNode = node["synthetic"] {
+            let synthetic = try syntheticSpec(syntheticNode, path + ["synthetic"])
+            let seed = UInt64(bitPattern: Int64(spec.seed ?? 1))
+            prompts += SyntheticPromptGenerator.prompts(for: synthetic, seed: seed)
+            // DESIGN §4 writes the output length next to the input length; it is max_tokens.
+            if let outputEntry = syntheticNode.entry("output_tokens") {
+                let outputPath = path + ["synthetic", "output_tokens"]
+                if node["max_tokens"] != nil {
+                    throw error(
+                        .conflict, line: outputEntry.keyLine, column: outputEntry.keyColumn,
+                        origin: outputEntry.value.variant, outputPath, "cannot be combined with workload.max_tokens")
+                }
+                spec.maxTokens = try integer(outputEntry.value, outputPath, minimum: 1)
+            }
+        }
+        guard node["prompts"] != nil || node["prompt_file"] != nil || node["synthetic"] != nil else {
+            throw error(
+                .missingKey, at: node, path, "expected at least one prompt source: prompts, prompt_file or synthetic")
+        }
+        if let systemNode = node["system"] {
+            let system = try string(systemNode, path + ["system"])
+            for index in prompts.indices where prompts[index].system == nil { prompts[index].system = system }
+        }
+        spec.prompts = prompts
+        return spec
+    }
+
+    private func promptList(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> [Prompt] {
+        let expected = "a list of prompts (strings, or mappings with user and optional system)"
+        guard let items = node.items else { throw invalid(node, path, expected: expected) }
+        guard !items.isEmpty else { throw invalid(node, path, expected: "at least one prompt") }
+        var prompts: [Prompt] = []
+        for (index, item) in items.enumerated() {
+            let itemPath = path + ["\(index)"]
+            if item.entries != nil {
+                try mapping(item, itemPath, allowed: ["system", "user"])
+                guard let userNode = item["user"] else { throw missing("user", in: item, itemPath) }
+                let user = try nonEmptyString(userNode, itemPath + ["user"], expected: "the user message text")
+                let system = try item["system"].map { (n: ScenarioNode) throws(ScenarioError) in
+                    try string(n, itemPath + ["system"])
+                }
+                prompts.append(Prompt(system: system, user: user))
+            } else {
+                prompts.append(Prompt(user: try nonEmptyString(item, itemPath, expected: expected)))
+            }
+        }
+        return prompts
+    }
+
+    private func promptFile(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> [Prompt] {
+        let written = try nonEmptyString(node, path, expected: "a path to a .txt or .jsonl file")
+        let format: ScenarioPromptFile.Format
+        if written.hasSuffix(".txt") {
+            format = .lines
+        } else if written.hasSuffix(".jsonl") {
+            format = .jsonLines
+        } else {
+            throw error(
+                .invalidValue, at: node, path, "expected a .txt (one prompt per line) or .jsonl file, got '\(written)'")
+        }
+        let resolved = resolvedPath(written)
+        switch ScenarioPromptFile.read(path: resolved, format: format) {
+        case .success(let prompts): return prompts
+        case .failure(let failure):
+            throw error(.referencedFile, at: node, path, failure.message)
+        }
+    }
+
+    private func syntheticSpec(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> SyntheticPromptSpec {
+        try mapping(node, path, allowed: ["input_tokens", "count", "output_tokens"])
+        guard let inputNode = node["input_tokens"] else { throw missing("input_tokens", in: node, path) }
+        var spec = SyntheticPromptSpec(inputTokensMean: 1)
+        if inputNode.entries != nil {
+            let inputPath = path + ["input_tokens"]
+            try mapping(inputNode, inputPath, allowed: ["mean", "stddev"])
+            guard let meanNode = inputNode["mean"] else { throw missing("mean", in: inputNode, inputPath) }
+            spec.inputTokensMean = try integer(meanNode, inputPath + ["mean"], minimum: 1)
+            if let stddevNode = inputNode["stddev"] {
+                spec.inputTokensStddev = try integer(stddevNode, inputPath + ["stddev"], minimum: 0)
+            }
+        } else {
+            guard let text = inputNode.scalarText, let value = Int(text), value >= 1 else {
+                throw invalid(inputNode, path + ["input_tokens"], expected: "a whole number > 0 or {mean, stddev}")
+            }
+            spec.inputTokensMean = value
+        }
+        if let countNode = node["count"] { spec.count = try integer(countNode, path + ["count"], minimum: 1) }
+        return spec
+    }
+}
