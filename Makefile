@@ -3,14 +3,22 @@
 #   make test   installs what it needs, builds, runs every test
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl python3 python3-pip
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl
+# the HTML report test opens reports in a real headless browser
+TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps model build release lint format clean
+.PHONY: demo test deps test-deps apt model build release lint format clean
 
 ## Install the system packages the build and the tests need (only those missing).
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt PACKAGES="$(APT_PACKAGES)"
+
+test-deps: deps
+	@$(MAKE) --no-print-directory apt PACKAGES="$(TEST_APT_PACKAGES)"
+
+apt:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -29,7 +37,7 @@ build: deps
 demo: deps model release
 	.build/release/llmperf run scenarios/quickstart.yml
 
-test: deps model
+test: test-deps model
 	$(SWIFT) build --build-tests
 	LLMPERF_BIN=$(CURDIR)/.build/debug/llmperf $(SWIFT) test --skip-build
 

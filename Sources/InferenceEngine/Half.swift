@@ -9,15 +9,6 @@ public enum Half {
         return h & 0x8000 != 0 ? -f : f
     }
 
-    /// Converts eight half-precision values at once (finite inputs).
-    @inline(__always)
-    static func toFloat8(_ h: SIMD8<UInt16>) -> SIMD8<Float> {
-        let w = SIMD8<UInt32>(truncatingIfNeeded: h)
-        let magnitude = (w & 0x7fff) &<< 13
-        let f = unsafeBitCast(magnitude, to: SIMD8<Float>.self) * Float(bitPattern: 0x7780_0000)
-        return unsafeBitCast(unsafeBitCast(f, to: SIMD8<UInt32>.self) | ((w & 0x8000) &<< 16), to: SIMD8<Float>.self)
-    }
-
     /// Converts a Float to half-precision bits, rounding to nearest even.
     public static func fromFloat(_ value: Float) -> UInt16 {
         let bits = value.bitPattern

@@ -36,6 +36,16 @@ public final class MappedFile: @unchecked Sendable {
 
     private let isMapped: Bool
 
+    /// Tells the kernel the pages of `range` (byte offsets) are not needed now; they are read again from the page
+    /// cache if touched later. Used after weights were copied into packed form, to keep resident memory low.
+    public func release(offset: Int, count byteCount: Int) {
+        guard isMapped else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (offset + page - 1) / page * page
+        let end = (offset + byteCount) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED) }
+    }
+
     deinit {
         if isMapped {
             munmap(UnsafeMutableRawPointer(mutating: base), count)

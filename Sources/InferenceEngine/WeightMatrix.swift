@@ -11,6 +11,13 @@ public struct WeightMatrix: @unchecked Sendable {
     public let data: UnsafeRawPointer
     /// Keeps the memory behind `data` alive (the mapped file, or converted storage).
     let owner: AnyObject
+    /// The same weights re-laid out for the fast kernels (Q4_0, Q4_1, Q8_0), when the model packed them.
+    var packed: PackedMatrix?
+
+    /// Packs the weights for the fast kernels when the type allows; `data` stays valid for row lookups.
+    mutating func pack() {
+        if packed == nil && PackedMatrix.supports(type) { packed = PackedMatrix(self) }
+    }
 
     init(name: String, type: GGMLType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject) {
         self.name = name

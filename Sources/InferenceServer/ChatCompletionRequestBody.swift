@@ -31,7 +31,8 @@ struct ChatCompletionRequestBody: Decodable, Sendable {
         var flattened: String {
             switch self {
             case .text(let text): return text
-            case .parts(let parts): return parts.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
+            case .parts(let parts):
+                return parts.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
             }
         }
     }

@@ -21,7 +21,8 @@ struct CompletionParameters: Sendable {
 
     init(chat body: ChatCompletionRequestBody) throws(APIError) {
         guard !body.messages.isEmpty else {
-            throw .invalidRequest("'messages' must contain at least one message.", param: "messages", code: "empty_array")
+            throw .invalidRequest(
+                "'messages' must contain at least one message.", param: "messages", code: "empty_array")
         }
         var messages: [ChatMessage] = []
         messages.reserveCapacity(body.messages.count)
@@ -31,6 +32,11 @@ struct CompletionParameters: Sendable {
                     "Invalid value for 'messages[\(index)].role': '\(message.role)'. Supported roles: "
                         + Self.allowedRoles.sorted().joined(separator: ", ") + ".",
                     param: "messages[\(index)].role", code: "invalid_value")
+            }
+            if message.content == nil, message.role != "assistant" {
+                throw .invalidRequest(
+                    "Missing required parameter: 'messages[\(index)].content'.", param: "messages[\(index)].content",
+                    code: "missing_required_parameter")
             }
             messages.append(ChatMessage(role: message.role, content: message.content?.flattened ?? ""))
         }
@@ -61,8 +67,9 @@ struct CompletionParameters: Sendable {
         self.endpoint = endpoint
         self.model = model
         self.input = input
-        for (name, value) in [("max_tokens", sampling.maxTokens), ("max_completion_tokens", sampling.maxCompletionTokens)]
-        {
+        for (name, value) in [
+            ("max_tokens", sampling.maxTokens), ("max_completion_tokens", sampling.maxCompletionTokens),
+        ] {
             if let value, value < 1 {
                 throw .invalidRequest(
                     "Invalid '\(name)': integer below minimum value. Expected a value >= 1, but got \(value) instead.",
@@ -90,7 +97,8 @@ struct CompletionParameters: Sendable {
         seed = sampling.seed.map { UInt64(bitPattern: Int64($0)) }
         let stop = (sampling.stop?.sequences ?? []).filter { !$0.isEmpty }
         guard stop.count <= 4 else {
-            throw .invalidRequest("'stop' takes at most 4 sequences, but got \(stop.count).", param: "stop", code: "invalid_value")
+            throw .invalidRequest(
+                "'stop' takes at most 4 sequences, but got \(stop.count).", param: "stop", code: "invalid_value")
         }
         self.stop = stop
     }

@@ -61,20 +61,21 @@ public struct GeneratedPiece: Sendable, Equatable {
 
 /// Why and how a generation ended.
 public struct GenerationFinish: Sendable, Equatable {
-    public var reason: FinishReason
+    /// `finish_reason` as sent to the client.
+    public enum Reason: String, Sendable, Equatable {
+        /// Natural end (end of sequence, or a stop sequence matched).
+        case stop
+        /// `max_tokens` reached (or the context is full).
+        case length
+    }
+
+    public var reason: Reason
     public var usageDetails: UsageDetails
 
-    public init(reason: FinishReason, usageDetails: UsageDetails = UsageDetails()) {
+    public init(reason: Reason, usageDetails: UsageDetails = UsageDetails()) {
         self.reason = reason
         self.usageDetails = usageDetails
     }
-}
-
-public enum FinishReason: String, Sendable, Equatable {
-    /// Natural end (end of sequence, or a stop sequence matched).
-    case stop
-    /// `max_tokens` reached.
-    case length
 }
 
 /// Per-request extras beyond the token counts the server derives itself.

@@ -1,7 +1,10 @@
+import NIOCore
+import NIOPosix
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// CLOCK_MONOTONIC in nanoseconds: the clock a client on the same host reads, so server-side
@@ -14,10 +17,24 @@ public enum MonotonicClock {
         return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
     }
 
-    /// Sleeps until `deadlineNanos` on this clock (returns at once when it has passed).
+    /// Sleeps until `deadlineNanos` on this clock (returns at once when it has passed); throws
+    /// `CancellationError` when the task is cancelled.
+    ///
+    /// Uses an NIO event-loop timer (timerfd on Linux, CLOCK_MONOTONIC): `Task.sleep` woke up to
+    /// ~4 ms late here, NIO's timer within ~0.1 ms.
     public static func sleep(untilNanos deadlineNanos: UInt64) async throws {
-        let now = nowNanos()
-        guard deadlineNanos > now else { return }
-        try await Task.sleep(for: .nanoseconds(Int64(deadlineNanos - now)), tolerance: .zero)
+        guard deadlineNanos > nowNanos() else { return }
+        try Task.checkCancellation()
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let scheduled = loop.scheduleTask(deadline: .uptimeNanoseconds(deadlineNanos)) {}
+        try await withTaskCancellationHandler {
+            do {
+                try await scheduled.futureResult.get()
+            } catch {
+                throw CancellationError()
+            }
+        } onCancel: {
+            scheduled.cancel()
+        }
     }
 }

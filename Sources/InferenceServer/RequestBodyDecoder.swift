@@ -19,6 +19,13 @@ enum RequestBodyDecoder {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                (try? JSONSerialization.jsonObject(with: data)) != nil
+            {
+                // valid JSON, but a value did not fit its field (e.g. 1.5 for an integer); JSONDecoder loses the path here
+                throw .invalidRequest(
+                    "Invalid value in the request body: \(context.debugDescription)", code: "invalid_value")
+            }
             throw apiError(for: error)
         } catch {
             throw .invalidRequest("We could not parse the JSON body of your request.", code: "invalid_json")
@@ -29,7 +36,8 @@ enum RequestBodyDecoder {
         switch error {
         case .keyNotFound(let key, let context):
             let param = path(context.codingPath + [key])
-            return .invalidRequest("Missing required parameter: '\(param)'.", param: param, code: "missing_required_parameter")
+            return .invalidRequest(
+                "Missing required parameter: '\(param)'.", param: param, code: "missing_required_parameter")
         case .typeMismatch(let type, let context):
             if context.codingPath.isEmpty {
                 return .invalidRequest("The request body must be a JSON object.", code: "invalid_json")
@@ -40,11 +48,11 @@ enum RequestBodyDecoder {
         case .valueNotFound(let type, let context):
             let param = path(context.codingPath)
             return .invalidRequest(
-                "Invalid type for '\(param)': expected \(typeName(type)), but got null.", param: param, code: "invalid_type")
+                "Invalid type for '\(param)': expected \(typeName(type)), but got null.", param: param,
+                code: "invalid_type")
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
-                return .invalidRequest(
-                    "We could not parse the JSON body of your request. (Expected a JSON object.)", code: "invalid_json")
+                return .invalidRequest("We could not parse the JSON body of your request.", code: "invalid_json")
             }
             let param = path(context.codingPath)
             return .invalidRequest("Invalid value for '\(param)'.", param: param, code: "invalid_value")

@@ -12,6 +12,8 @@ public protocol ServingEngine: Sendable {
     var contextLength: Int { get }
     /// Requests waiting for and holding a slot in the inference loop, for `/metrics`.
     var schedulerLoad: SchedulerLoad { get }
+    /// Completion length when the request sets no `max_tokens`.
+    func defaultMaxTokens(promptTokens: Int) -> Int
     /// Tokenizes and templates a prompt. Throws `APIError` for input the model cannot take.
     func prepare(_ input: PromptInput) throws -> PreparedPrompt
     /// Starts generating. Called once per request; the stream is iterated at most once.
@@ -31,4 +33,6 @@ public struct SchedulerLoad: Sendable, Equatable {
 
 extension ServingEngine {
     public var schedulerLoad: SchedulerLoad { SchedulerLoad(waiting: 0, running: 0) }
+    /// Whatever room the context leaves.
+    public func defaultMaxTokens(promptTokens: Int) -> Int { max(0, contextLength - promptTokens) }
 }

@@ -64,9 +64,9 @@ public struct SyntheticEngine: ServingEngine {
 
     public func generate(_ request: GenerationRequest) -> GenerationStream {
         let total = request.maxTokens
-        let reason: FinishReason = request.maxTokensRequested ? .length : .stop
-        let firstNanos = request.arrivalNanos &+ UInt64(max(0, configuration.ttftMs) * 1_000_000)
-        let itlNanos = UInt64(max(0, configuration.itlMs) * 1_000_000)
+        let reason: GenerationFinish.Reason = request.maxTokensRequested ? .length : .stop
+        let firstNanos = request.arrivalNanos &+ Self.nanos(milliseconds: configuration.ttftMs)
+        let itlNanos = Self.nanos(milliseconds: configuration.itlMs)
         let offset = Int(truncatingIfNeeded: (request.seed ?? 0) % UInt64(Self.words.count))
         return GenerationStream(makeNext: {
             var state = SyntheticRun(
@@ -78,6 +78,12 @@ public struct SyntheticEngine: ServingEngine {
     /// The default completion length for a prompt of `promptTokens` (the server asks before `generate`).
     public func defaultMaxTokens(promptTokens: Int) -> Int {
         max(0, min(configuration.defaultTokens, contextLength - promptTokens))
+    }
+
+    /// Milliseconds to nanoseconds; negative, NaN and absurd values are clamped (0 to 10^6 s).
+    static func nanos(milliseconds: Double) -> UInt64 {
+        guard milliseconds.isFinite, milliseconds > 0 else { return 0 }
+        return UInt64(min(milliseconds, 1e9) * 1_000_000)
     }
 
     static func wordCount(_ text: String) -> Int {
@@ -102,14 +108,14 @@ public struct SyntheticEngine: ServingEngine {
 /// One request's progress through the synthetic timeline.
 private struct SyntheticRun {
     let total: Int
-    let reason: FinishReason
+    let reason: GenerationFinish.Reason
     let firstNanos: UInt64
     let itlNanos: UInt64
     let offset: Int
     var emitted = 0
     var finished = false
 
-    init(total: Int, reason: FinishReason, firstNanos: UInt64, itlNanos: UInt64, offset: Int) {
+    init(total: Int, reason: GenerationFinish.Reason, firstNanos: UInt64, itlNanos: UInt64, offset: Int) {
         self.total = total
         self.reason = reason
         self.firstNanos = firstNanos

@@ -15,7 +15,8 @@ public protocol APIDialect: Sendable {
     func requestBody(prompt: Prompt, workload: WorkloadSpec, model: String) -> [UInt8]
     /// One streamed event (its `event:` name, possibly empty, and its data), recorded into
     /// `response` at `response.eventAtNanos`.
-    func decodeStreamEvent(name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator)
+    func decodeStreamEvent(
+        name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator)
     /// A complete non-streaming body, received at `response.eventAtNanos`.
     func decodeBody(_ body: UnsafeRawBufferPointer, into response: inout ResponseAccumulator)
     /// True when a streamed response that ended cleanly is complete (OpenAI: `[DONE]` or a

@@ -192,7 +192,9 @@ struct OpenAIPayload {
         if let error = root["error"], !(error is NSNull) {
             let data = (try? JSONSerialization.data(withJSONObject: error, options: [.fragmentsAllowed])) ?? Data()
             out.errorDetail = String(decoding: data.prefix(1024), as: UTF8.self)
-            if let object = error as? [String: Any] { out.errorCode = integer(object["code"]) ?? integer(object["status"]) }
+            if let object = error as? [String: Any] {
+                out.errorCode = integer(object["code"]) ?? integer(object["status"])
+            }
         }
         return out
     }
@@ -208,7 +210,7 @@ struct OpenAIPayload {
     }
 
     private static func integer(_ value: Any?) -> Int? {
-        if let n = value as? NSNumber, !(value is Bool) {
+        if let n = value as? NSNumber {
             let d = n.doubleValue
             guard d.isFinite, d == d.rounded(), abs(d) < 1e15 else { return nil }
             return Int(d)

@@ -5,6 +5,8 @@ public struct SSEEventView {
     public let name: UnsafeRawBufferPointer
     /// Every `data:` line of the event joined with "\n".
     public let data: UnsafeRawBufferPointer
+    /// The last event ID seen so far (empty when none).
+    public let id: UnsafeRawBufferPointer
 }
 
 /// An owned copy of a dispatched event (tests, tools; the hot path uses `SSEEventView`).
@@ -19,7 +21,9 @@ public struct SSEEvent: Sendable, Equatable, CustomStringConvertible {
         self.id = id
     }
 
-    public var description: String { "SSEEvent(name: \(name.debugDescription), data: \(data.debugDescription), id: \(id))" }
+    public var description: String {
+        "SSEEvent(name: \(name.debugDescription), data: \(data.debugDescription), id: \(id))"
+    }
 }
 
 /// Incremental, byte-level parser of the `text/event-stream` format (WHATWG HTML §9.2).
@@ -97,7 +101,7 @@ public struct SSEParser {
                     SSEEvent(
                         name: String(decoding: view.name, as: UTF8.self),
                         data: String(decoding: view.data, as: UTF8.self),
-                        id: String(decoding: lastEventID, as: UTF8.self)))
+                        id: String(decoding: view.id, as: UTF8.self)))
             }
         }
         return out
@@ -135,7 +139,9 @@ public struct SSEParser {
     private mutating func dispatch(_ handler: (SSEEventView) -> Void) {
         if hasData {
             data.withUnsafeBytes { d in
-                name.withUnsafeBytes { nm in handler(SSEEventView(name: nm, data: d)) }
+                name.withUnsafeBytes { nm in
+                    lastEventID.withUnsafeBytes { id in handler(SSEEventView(name: nm, data: d, id: id)) }
+                }
             }
         }
         data.removeAll(keepingCapacity: true)

@@ -33,6 +33,8 @@ public struct RunInfo: Sendable, Equatable, Codable {
     public var maxTokens: Int?
     /// Hash of the prompt set (system + user texts), to warn when runs used different prompts.
     public var promptSetHash: String
+    /// The scenario's `slo:` thresholds, applied by `llmperf gate`.
+    public var slo: [SLOThreshold]
     public var toolVersion: String
     public var host: String
     public var gitCommit: String?
@@ -45,7 +47,7 @@ public struct RunInfo: Sendable, Equatable, Codable {
         status: RunStatus = .running, scenarioYAML: String = "", scenarioHash: String = "",
         scenarioPath: String = "", targetURL: String = "", api: String = "", model: String = "",
         loadDescription: String = "", maxTokens: Int? = nil, promptSetHash: String = "",
-        toolVersion: String = LLMPerfVersion.current, host: String = "", gitCommit: String? = nil,
+        slo: [SLOThreshold] = [], toolVersion: String = LLMPerfVersion.current, host: String = "", gitCommit: String? = nil,
         startedAt: Date, endedAt: Date? = nil
     ) {
         self.id = id
@@ -63,6 +65,7 @@ public struct RunInfo: Sendable, Equatable, Codable {
         self.loadDescription = loadDescription
         self.maxTokens = maxTokens
         self.promptSetHash = promptSetHash
+        self.slo = slo
         self.toolVersion = toolVersion
         self.host = host
         self.gitCommit = gitCommit

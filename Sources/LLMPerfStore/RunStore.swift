@@ -39,13 +39,13 @@ public final class RunStore: Sendable {
                 sql: """
                     INSERT INTO runs (id, name, variant, batch_id, status, scenario_yaml, scenario_hash,
                         scenario_path, target_url, api, model, load_description, max_tokens, prompt_set_hash,
-                        tool_version, host, git_commit, started_at, ended_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        slo_json, tool_version, host, git_commit, started_at, ended_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     run.id, run.name, run.variant, run.batchID, run.status.rawValue, run.scenarioYAML,
                     run.scenarioHash, run.scenarioPath, run.targetURL, run.api, run.model, run.loadDescription,
-                    run.maxTokens, run.promptSetHash, run.toolVersion, run.host, run.gitCommit,
+                    run.maxTokens, run.promptSetHash, try Self.encodeSLO(run.slo), run.toolVersion, run.host, run.gitCommit,
                     run.startedAt.timeIntervalSince1970, run.endedAt?.timeIntervalSince1970,
                 ])
             for label in run.labels {
@@ -215,9 +215,19 @@ public final class RunStore: Sendable {
             scenarioYAML: row["scenario_yaml"], scenarioHash: row["scenario_hash"],
             scenarioPath: row["scenario_path"], targetURL: row["target_url"], api: row["api"], model: row["model"],
             loadDescription: row["load_description"], maxTokens: row["max_tokens"],
-            promptSetHash: row["prompt_set_hash"], toolVersion: row["tool_version"], host: row["host"],
+            promptSetHash: row["prompt_set_hash"], slo: decodeSLO(row["slo_json"]), toolVersion: row["tool_version"], host: row["host"],
             gitCommit: row["git_commit"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
             endedAt: endedAt.map(Date.init(timeIntervalSince1970:)))
+    }
+
+    static func encodeSLO(_ slo: [SLOThreshold]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(slo), as: UTF8.self)
+    }
+
+    static func decodeSLO(_ json: String) -> [SLOThreshold] {
+        (try? JSONDecoder().decode([SLOThreshold].self, from: Data(json.utf8))) ?? []
     }
 
     static func trace(from row: Row) throws -> RequestTrace {

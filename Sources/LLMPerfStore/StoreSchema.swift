@@ -23,6 +23,7 @@ enum StoreSchema {
                         load_description TEXT NOT NULL,
                         max_tokens INTEGER,
                         prompt_set_hash TEXT NOT NULL,
+                        slo_json TEXT NOT NULL,
                         tool_version TEXT NOT NULL,
                         host TEXT NOT NULL,
                         git_commit TEXT,

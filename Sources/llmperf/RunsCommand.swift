@@ -8,7 +8,7 @@ struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List, show, label and delete stored runs.",
-        subcommands: [List.self, Show.self],
+        subcommands: [List.self, Show.self, Tag.self, Delete.self],
         defaultSubcommand: List.self
     )
 
@@ -58,7 +58,7 @@ struct RunsCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the summary of one run.")
         @OptionGroup var database: DatabaseOptions
-        @Argument(help: "The run: id or unique prefix.") var run: String
+        @Argument(help: "The run: id, unique prefix, name@latest, name~N, label:X or name/variant.") var run: String
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() async throws {
@@ -71,6 +71,54 @@ struct RunsCommand: AsyncParsableCommand {
                 let style = TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
                 print(RunSummaryRenderer.render(run: info, summary: summary, style: style), terminator: "")
             }
+        }
+    }
+}
+
+extension RunsCommand {
+    struct Tag: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add labels to a run (or remove them with --remove).", aliases: ["label"])
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The run.") var run: String
+        @Argument(help: "Labels to add (or remove).") var labels: [String]
+        @Flag(help: "Remove the labels instead of adding them.") var remove = false
+
+        func validate() throws {
+            guard !labels.isEmpty else { throw ValidationError("give at least one label") }
+            for label in labels where label.isEmpty || label.contains(where: { $0.isWhitespace || $0 == "," }) {
+                throw ValidationError("a label may not be empty or hold spaces or commas: '\(label)'")
+            }
+        }
+
+        func run() async throws {
+            let store = try openStore(database)
+            let info = try resolveRun(run, in: store)
+            if remove {
+                try store.removeLabels(labels, from: info.id)
+            } else {
+                try store.addLabels(labels, to: info.id)
+            }
+            let now = try store.run(id: info.id)?.labels ?? []
+            print("\(info.id) labels: \(now.isEmpty ? "(none)" : now.joined(separator: ", "))")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a run and its requests.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The run.") var run: String
+        @Flag(help: "Confirm the deletion (required).") var yes = false
+
+        func run() async throws {
+            let store = try openStore(database)
+            let info = try resolveRun(run, in: store)
+            guard yes else {
+                throw CLIError.invalid(
+                    "deleting \(info.id) (\(info.displayName)) removes it and its requests for good; add --yes to confirm")
+            }
+            let removed = try store.deleteRun(id: info.id)
+            print("deleted \(info.id) (\(info.displayName)) and its \(removed) requests")
         }
     }
 }
@@ -92,12 +140,14 @@ func parseAge(_ text: String) throws -> TimeInterval {
     return value * factor
 }
 
-/// Resolves a run reference (an id or a unique prefix for now).
+/// Resolves a run reference; an unknown or ambiguous one is invalid input (exit 2).
 func resolveRun(_ reference: String, in store: RunStore) throws -> RunInfo {
-    if let exact = try store.run(id: reference) { return exact }
-    let candidates = try store.listRuns().filter { $0.id.hasPrefix(reference) }
-    if candidates.count == 1 { return candidates[0] }
-    if candidates.isEmpty { throw CLIError.invalid("no run matches '\(reference)'") }
-    throw CLIError.invalid(
-        "'\(reference)' is ambiguous: \(candidates.map { "\($0.id) (\($0.displayName))" }.joined(separator: ", "))")
+    do {
+        return try store.resolve(reference)
+    } catch let error as StoreError {
+        switch error {
+        case .invalidReference(let message), .unknownRun(let message): throw CLIError.invalid(message)
+        default: throw CLIError.failure(error.description)
+        }
+    }
 }

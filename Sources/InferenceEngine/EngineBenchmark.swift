@@ -1,0 +1,98 @@
+import Foundation
+
+/// Results of `EngineBenchmark.run`.
+public struct EngineBenchmarkResult: Sendable, Equatable {
+    public var modelName: String
+    public var threads: Int
+    public var promptTokens: Int
+    public var decodeTokens: Int
+    /// Seconds to load the model (mapping and tokenizer).
+    public var loadSeconds: Double
+    public var prefillTokensPerSecond: Double
+    public var decodeTokensPerSecond: Double
+    /// Peak resident memory of this process (VmHWM), in bytes; 0 where unavailable.
+    public var peakResidentBytes: Int
+    /// Measured memory read bandwidth of this machine, in GB/s (10^9 bytes per second).
+    public var memoryBandwidthGBps: Double
+}
+
+/// Measures the engine on a model: batched prefill speed, decode speed, peak memory, and the machine's memory
+/// bandwidth (decode is bandwidth-bound, so this is the ceiling to compare against).
+public enum EngineBenchmark {
+    /// - Parameters:
+    ///   - promptTokens: length of the (synthetic) prompt processed in one prefill.
+    ///   - decodeTokens: tokens generated greedily afterwards (EOS is ignored).
+    ///   - repetitions: the best of this many runs is reported.
+    public static func run(
+        modelPath: String, threads: Int = 2, promptTokens: Int = 128, decodeTokens: Int = 64, repetitions: Int = 3
+    ) throws -> EngineBenchmarkResult {
+        let loadStart = DispatchTime.now().uptimeNanoseconds
+        let model = try TransformerModel.load(
+            path: modelPath, threads: threads, contextLength: promptTokens + decodeTokens + 1)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
+        let generator = Generator(model: model)
+        var prompt = model.tokenizer.encode(
+            String(repeating: "The quick brown fox jumps over the lazy dog. ", count: promptTokens / 8 + 2),
+            addSpecial: false)
+        prompt = Array(prompt.prefix(promptTokens))
+        var bestPrefill = 0.0
+        var bestDecode = 0.0
+        for _ in 0..<max(1, repetitions) {
+            generator.reset()
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            generator.prefill(prompt)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            var sampler = Sampler(parameters: .greedy)
+            for _ in 0..<decodeTokens { _ = generator.step(&sampler) }
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            bestPrefill = max(bestPrefill, Double(prompt.count) / (Double(t1 - t0) / 1e9))
+            bestDecode = max(bestDecode, Double(decodeTokens) / (Double(t2 - t1) / 1e9))
+        }
+        return EngineBenchmarkResult(
+            modelName: model.name, threads: threads, promptTokens: prompt.count, decodeTokens: decodeTokens,
+            loadSeconds: loadSeconds, prefillTokensPerSecond: bestPrefill, decodeTokensPerSecond: bestDecode,
+            peakResidentBytes: peakResidentBytes(), memoryBandwidthGBps: measureMemoryBandwidth(threads: threads))
+    }
+
+    /// VmHWM from /proc/self/status, in bytes (0 when unavailable).
+    public static func peakResidentBytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.filter(\.isNumber)
+            return (Int(digits) ?? 0) * 1024
+        }
+        return 0
+    }
+
+    /// Streams a 256 MiB buffer (larger than any cache) with `threads` threads and returns the best read rate, GB/s.
+    public static func measureMemoryBandwidth(threads: Int = 2, bytes: Int = 256 << 20) -> Double {
+        let count = bytes / MemoryLayout<SIMD16<Float>>.size
+        let buffer = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: SIMD16<Float>(repeating: 1), count: count)
+        let pool = ThreadPool(threads: threads)
+        let chunks = threads * 16
+        let perChunk = count / chunks
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: chunks)
+        defer { sums.deallocate() }
+        var best = 0.0
+        for _ in 0..<5 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            pool.parallelFor(chunks) { chunk, _ in
+                var a = SIMD16<Float>()
+                var b = SIMD16<Float>()
+                let base = buffer + chunk * perChunk
+                var i = 0
+                while i + 2 <= perChunk {
+                    a += base[i]
+                    b += base[i + 1]
+                    i += 2
+                }
+                sums[chunk] = (a + b).sum()
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            best = max(best, Double(chunks * perChunk * MemoryLayout<SIMD16<Float>>.size) / seconds / 1e9)
+        }
+        return best
+    }
+}

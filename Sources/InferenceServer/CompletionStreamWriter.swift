@@ -1,0 +1,128 @@
+import HummingbirdCore
+import NIOCore
+
+/// Streams one completion as SSE. Events are rendered into a buffer that is written when it reaches
+/// `flushBytes` or when the engine has nothing more ready, so a fast engine costs one write per ~16 KiB,
+/// not one per token.
+struct CompletionStreamWriter: Sendable {
+    static let flushBytes = 16 * 1024
+
+    let templates: SSEChunkTemplates
+    let stream: GenerationStream
+    let endpoint: CompletionParameters.Endpoint
+    let stop: [String]
+    let includeUsage: Bool
+    let promptTokens: Int
+    let arrivalNanos: UInt64
+    let metrics: ServerMetrics
+    let trace: TraceRecorder?
+    let traceID: [UInt8]
+
+    func write(to writer: inout any ResponseBodyWriter) async throws {
+        metrics.generationStarted(promptTokens: promptTokens)
+        var state = WriteState(templates: templates, tracing: trace != nil)
+        var finished = false
+        defer {
+            if !finished { stream.cancel() }
+            metrics.generationEnded(arrivalNanos: arrivalNanos, endNanos: MonotonicClock.nowNanos())
+        }
+        if endpoint == .chat {
+            state.append(templates.roleEvent, kind: .role)
+            try await flush(&state, to: &writer)
+        }
+        var matcher = stop.isEmpty ? nil : StopSequenceMatcher(sequences: stop)
+        var finish = GenerationFinish(reason: .stop)
+        generation: for try await batch in stream {
+            for piece in batch.pieces {
+                state.completionTokens += piece.tokenCount
+                state.pendingTokens += piece.tokenCount
+                if matcher == nil {
+                    state.appendContent(piece.text)
+                } else {
+                    let (text, matched) = matcher!.feed(piece.text)
+                    if !text.isEmpty { state.appendContent(text) }
+                    if matched {
+                        stream.cancel()
+                        finished = true
+                        matcher = nil
+                        finish = GenerationFinish(reason: .stop)
+                        break generation
+                    }
+                }
+                if state.buffer.readableBytes >= Self.flushBytes {
+                    try await flush(&state, to: &writer)
+                }
+            }
+            if let batchFinish = batch.finish {
+                finished = true
+                finish = batchFinish
+                break
+            }
+            try await flush(&state, to: &writer)
+        }
+        finished = true
+        if let tail = matcher?.drain(), !tail.isEmpty { state.appendContent(tail) }
+        state.append(templates.finishEvent(finish.reason), kind: .finish)
+        if includeUsage {
+            let usage = CompletionUsage(
+                promptTokens: promptTokens, completionTokens: state.completionTokens, details: finish.usageDetails)
+            state.append(templates.usageEvent(usage), kind: .usage)
+        }
+        state.append(SSEChunkTemplates.done, kind: .done)
+        try await flush(&state, to: &writer)
+        try await writer.finish(nil)
+    }
+
+    private func flush(_ state: inout WriteState, to writer: inout any ResponseBodyWriter) async throws {
+        guard state.buffer.readableBytes > 0 else { return }
+        let now = MonotonicClock.nowNanos()
+        if state.pendingTokens > 0 {
+            if let last = state.lastContentWriteNanos {
+                metrics.tokensWritten(state.pendingTokens, gapNanos: now &- last, ttftNanos: nil)
+            } else {
+                metrics.tokensWritten(state.pendingTokens, gapNanos: nil, ttftNanos: now &- arrivalNanos)
+            }
+            state.lastContentWriteNanos = now
+            state.pendingTokens = 0
+        }
+        if let trace {
+            trace.record(requestID: traceID, entries: state.traceEntries, nanos: now)
+            state.traceEntries.removeAll(keepingCapacity: true)
+        }
+        let out = state.buffer
+        state.buffer = ByteBufferAllocator().buffer(capacity: Self.flushBytes + 1024)
+        try await writer.write(out)
+    }
+}
+
+/// What `CompletionStreamWriter` has rendered but not yet written.
+private struct WriteState {
+    let templates: SSEChunkTemplates
+    let tracing: Bool
+    var buffer = ByteBufferAllocator().buffer(capacity: CompletionStreamWriter.flushBytes + 1024)
+    var eventIndex = 0
+    var contentEvents = 0
+    var completionTokens = 0
+    var pendingTokens = 0
+    var lastContentWriteNanos: UInt64?
+    var traceEntries: [TraceRecorder.Entry] = []
+
+    init(templates: SSEChunkTemplates, tracing: Bool) {
+        self.templates = templates
+        self.tracing = tracing
+    }
+
+    @inline(__always)
+    mutating func appendContent(_ text: String) {
+        templates.writeContentEvent(text, to: &buffer)
+        if tracing { traceEntries.append(.init(index: eventIndex, kind: contentEvents == 0 ? .firstToken : .token)) }
+        contentEvents += 1
+        eventIndex += 1
+    }
+
+    mutating func append(_ event: ByteBuffer, kind: TraceRecorder.Kind) {
+        buffer.writeImmutableBuffer(event)
+        if tracing { traceEntries.append(.init(index: eventIndex, kind: kind)) }
+        eventIndex += 1
+    }
+}

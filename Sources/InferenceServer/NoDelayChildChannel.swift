@@ -1,0 +1,22 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Sets TCP_NODELAY on every accepted connection before the HTTP pipeline is built, so a lone small
+/// SSE event is never held back by Nagle's algorithm. (NIO sets it on the listening socket, which Linux
+/// copies to accepted sockets; setting it here makes that explicit and platform-independent.)
+struct NoDelayChildChannel<Base: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Base.Value
+
+    let base: Base
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1).flatMap {
+            base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Routes and answers every request: the OpenAI endpoints, `/v1/models`, `/health`, `/ready`, `/metrics`.
+/// Every failure becomes an OpenAI-style error body; nothing a client sends can crash the server.
+struct OpenAIResponder: HTTPResponder {
+    typealias Context = BasicRequestContext
+
+    let engineHost: EngineHost
+    let metrics: ServerMetrics
+    let trace: TraceRecorder?
+    let maxBodyBytes: Int
+
+    static let requestIDHeader = HTTPField.Name("x-request-id")!
+
+    private enum Route: String {
+        case chat = "/v1/chat/completions"
+        case completions = "/v1/completions"
+        case models = "/v1/models"
+        case health = "/health"
+        case ready = "/ready"
+        case metrics = "/metrics"
+
+        var method: HTTPRequest.Method {
+            switch self {
+            case .chat, .completions: return .post
+            default: return .get
+            }
+        }
+    }
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let arrivalNanos = MonotonicClock.nowNanos()
+        var path = request.uri.path
+        if path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        guard let route = Route(rawValue: path) else {
+            metrics.countRequest(endpoint: "other", status: 404)
+            return Self.errorResponse(
+                APIError(status: .notFound, message: "Unknown path: \(request.method) \(path)", code: "not_found"))
+        }
+        let response: Response
+        if request.method != route.method, !(route.method == .get && request.method == .head) {
+            var error = Self.errorResponse(
+                APIError(
+                    status: .methodNotAllowed, message: "Method \(request.method) is not allowed on \(path).",
+                    code: "method_not_allowed"))
+            error.headers[.allow] = route.method.rawValue
+            response = error
+        } else {
+            do {
+                response = try await answer(route, request: request, arrivalNanos: arrivalNanos)
+            } catch let error as APIError {
+                response = Self.errorResponse(error)
+            } catch {
+                response = Self.errorResponse(
+                    APIError(
+                        status: .internalServerError, message: "\(error)", type: "server_error", code: "internal_error")
+                )
+            }
+        }
+        metrics.countRequest(endpoint: route.rawValue, status: Int(response.status.code))
+        return response
+    }
+
+    private func answer(_ route: Route, request: Request, arrivalNanos: UInt64) async throws -> Response {
+        switch route {
+        case .chat, .completions:
+            let body = try await collectBody(request)
+            let parameters =
+                route == .chat ? try RequestBodyDecoder.chat(body) : try RequestBodyDecoder.completion(body)
+            return try await completion(parameters, request: request, arrivalNanos: arrivalNanos)
+        case .models:
+            let engine = try readyEngine()
+            var body = "{\"object\":\"list\",\"data\":[{\"id\":"
+            JSONText.appendQuoted(engine.modelName, to: &body)
+            body +=
+                ",\"object\":\"model\",\"created\":0,\"owned_by\":\"llmperf\",\"max_model_len\":\(engine.contextLength)}]}"
+            return Self.jsonResponse(.ok, body)
+        case .health, .ready:
+            switch engineHost.state {
+            case .ready(let engine):
+                return Self.jsonResponse(.ok, "{\"status\":\"ok\",\"model\":\(JSONText.quoted(engine.modelName))}")
+            case .loading:
+                return Self.jsonResponse(.serviceUnavailable, "{\"status\":\"loading\"}")
+            case .failed(let message):
+                return Self.jsonResponse(
+                    .serviceUnavailable, "{\"status\":\"failed\",\"error\":\(JSONText.quoted(message))}")
+            }
+        case .metrics:
+            let load: SchedulerLoad?
+            if case .ready(let engine) = engineHost.state { load = engine.schedulerLoad } else { load = nil }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.render(engineLoad: load))))
+        }
+    }
+
+    private func readyEngine() throws(APIError) -> any ServingEngine {
+        switch engineHost.state {
+        case .ready(let engine):
+            return engine
+        case .loading:
+            throw APIError(
+                status: .serviceUnavailable, message: "The model is still loading; retry shortly.",
+                type: "server_error",
+                code: "model_loading")
+        case .failed(let message):
+            throw APIError(
+                status: .serviceUnavailable, message: "The model failed to load: \(message)", type: "server_error",
+                code: "model_unavailable")
+        }
+    }
+
+    private func collectBody(_ request: Request) async throws -> ByteBuffer {
+        let tooLarge = APIError(
+            status: .contentTooLarge, message: "The request body exceeds \(maxBodyBytes) bytes.", code: "body_too_large"
+        )
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBodyBytes {
+            throw tooLarge
+        }
+        var collected = ByteBuffer()
+        for try await part in request.body {
+            guard collected.readableBytes + part.readableBytes <= maxBodyBytes else { throw tooLarge }
+            collected.writeImmutableBuffer(part)
+        }
+        return collected
+    }
+
+    private func completion(_ parameters: CompletionParameters, request: Request, arrivalNanos: UInt64) async throws
+        -> Response
+    {
+        let engine = try readyEngine()
+        guard parameters.model == engine.modelName else {
+            throw APIError(
+                status: .notFound,
+                message: "The model '\(parameters.model)' does not exist; this server serves '\(engine.modelName)'.",
+                param: "model", code: "model_not_found")
+        }
+        let prompt: PreparedPrompt
+        do {
+            prompt = try engine.prepare(parameters.input)
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError.invalidRequest(
+                "The prompt could not be prepared: \(error)",
+                param: parameters.endpoint == .chat ? "messages" : "prompt")
+        }
+        let context = engine.contextLength
+        if prompt.tokenCount >= context {
+            throw APIError.invalidRequest(
+                "This model's maximum context length is \(context) tokens. However, your prompt has \(prompt.tokenCount) tokens.",
+                param: parameters.endpoint == .chat ? "messages" : "prompt", code: "context_length_exceeded")
+        }
+        if let maxTokens = parameters.maxTokens, maxTokens > context - prompt.tokenCount {
+            throw APIError.invalidRequest(
+                "This model's maximum context length is \(context) tokens. However, you requested "
+                    + "\(maxTokens) completion tokens with a prompt of \(prompt.tokenCount) tokens.",
+                param: "max_tokens", code: "context_length_exceeded")
+        }
+        let id = (parameters.endpoint == .chat ? "chatcmpl-" : "cmpl-") + Self.randomHex(24)
+        let requestID = request.headers[Self.requestIDHeader].flatMap { $0.isEmpty ? nil : $0 } ?? id
+        let traceID = TraceRecorder.sanitize(requestID)
+        trace?.record(requestID: traceID, entries: [.init(index: -1, kind: .arrival)], nanos: arrivalNanos)
+        let created = Int(Date().timeIntervalSince1970)
+        let generation = GenerationRequest(
+            requestID: requestID, prompt: prompt,
+            maxTokens: parameters.maxTokens ?? engine.defaultMaxTokens(promptTokens: prompt.tokenCount),
+            maxTokensRequested: parameters.maxTokens != nil, temperature: parameters.temperature,
+            topP: parameters.topP, seed: parameters.seed, arrivalNanos: arrivalNanos)
+        let stream = engine.generate(generation)
+        var headers: HTTPFields = [Self.requestIDHeader: requestID]
+        for (name, value) in stream.responseHeaders {
+            if let name = HTTPField.Name(name) { headers[name] = value }
+        }
+        if parameters.stream {
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            let writer = CompletionStreamWriter(
+                templates: SSEChunkTemplates(
+                    endpoint: parameters.endpoint, id: id, created: created, model: engine.modelName),
+                stream: stream, endpoint: parameters.endpoint, stop: parameters.stop,
+                includeUsage: parameters.includeUsage, promptTokens: prompt.tokenCount, arrivalNanos: arrivalNanos,
+                metrics: metrics, trace: trace, traceID: traceID)
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { bodyWriter in
+                    try await writer.write(to: &bodyWriter)
+                })
+        }
+        // Not streamed: generate before answering, so a failure still gets an error status.
+        headers[.contentType] = "application/json"
+        metrics.generationStarted(promptTokens: prompt.tokenCount)
+        var endNanos = arrivalNanos
+        defer { metrics.generationEnded(arrivalNanos: arrivalNanos, endNanos: endNanos) }
+        let result = try await CompletionCollector(stream: stream, stop: parameters.stop).collect()
+        let usage = CompletionUsage(
+            promptTokens: prompt.tokenCount, completionTokens: result.completionTokens,
+            details: result.finish.usageDetails)
+        let body = CompletionCollector.body(
+            endpoint: parameters.endpoint, id: id, created: created, model: engine.modelName, result: result,
+            usage: usage)
+        endNanos = MonotonicClock.nowNanos()
+        metrics.tokensWritten(
+            result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)
+        trace?.record(requestID: traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func errorResponse(_ error: APIError) -> Response {
+        jsonResponse(error.status, error.body)
+    }
+
+    static func jsonResponse(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func randomHex(_ count: Int) -> String {
+        let digits = Array("0123456789abcdef")
+        var out = ""
+        out.reserveCapacity(count)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<count { out.append(digits[Int(generator.next() % 16)]) }
+        return out
+    }
+}

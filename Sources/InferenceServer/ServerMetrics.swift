@@ -1,0 +1,95 @@
+import NIOConcurrencyHelpers
+
+/// Counters, gauges and histograms behind `GET /metrics` (Prometheus text format).
+final class ServerMetrics: Sendable {
+    struct RequestKey: Hashable, Sendable {
+        var endpoint: String
+        var status: Int
+    }
+
+    private struct State: Sendable {
+        var requests: [RequestKey: UInt64] = [:]
+        var promptTokens: UInt64 = 0
+        var generationTokens: UInt64 = 0
+        var running = 0
+        var ttft = PrometheusHistogram(
+            name: "llmperf_time_to_first_token_seconds",
+            help: "Time from request arrival to the write of the first content token.",
+            bounds: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80])
+        var perToken = PrometheusHistogram(
+            name: "llmperf_time_per_output_token_seconds",
+            help: "Time between writes of consecutive content tokens, per token (tokens sharing a write count 0).",
+            bounds: [
+                0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1,
+                2.5,
+            ])
+        var e2e = PrometheusHistogram(
+            name: "llmperf_e2e_request_latency_seconds",
+            help: "Time from request arrival to the last byte of the response body.",
+            bounds: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 60, 120, 300])
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func countRequest(endpoint: String, status: Int) {
+        state.withLockedValue { $0.requests[RequestKey(endpoint: endpoint, status: status), default: 0] += 1 }
+    }
+
+    func generationStarted(promptTokens: Int) {
+        state.withLockedValue {
+            $0.running += 1
+            $0.promptTokens += UInt64(promptTokens)
+        }
+    }
+
+    func generationEnded(arrivalNanos: UInt64, endNanos: UInt64) {
+        state.withLockedValue {
+            $0.running -= 1
+            $0.e2e.observe(Self.seconds(endNanos &- arrivalNanos))
+        }
+    }
+
+    /// One write of `tokens` content tokens; `gapNanos` since the previous content write, nil for the first.
+    func tokensWritten(_ tokens: Int, gapNanos: UInt64?, ttftNanos: UInt64?) {
+        state.withLockedValue {
+            $0.generationTokens += UInt64(tokens)
+            if let ttftNanos {
+                $0.ttft.observe(Self.seconds(ttftNanos))
+                $0.perToken.observe(0, weight: UInt64(max(0, tokens - 1)))
+            } else if let gapNanos, tokens > 0 {
+                $0.perToken.observe(Self.seconds(gapNanos) / Double(tokens), weight: UInt64(tokens))
+            }
+        }
+    }
+
+    func render(engineLoad: SchedulerLoad?) -> String {
+        let snapshot = state.withLockedValue { $0 }
+        var out = ""
+        out += "# HELP llmperf_requests_total HTTP requests answered, by endpoint and status code.\n"
+        out += "# TYPE llmperf_requests_total counter\n"
+        let keys = snapshot.requests.keys.sorted { ($0.endpoint, $0.status) < ($1.endpoint, $1.status) }
+        for key in keys {
+            out +=
+                "llmperf_requests_total{endpoint=\"\(PrometheusText.labelValue(key.endpoint))\",status=\"\(key.status)\"} "
+                + "\(snapshot.requests[key]!)\n"
+        }
+        out += "# HELP llmperf_prompt_tokens_total Prompt tokens of requests admitted to generation.\n"
+        out += "# TYPE llmperf_prompt_tokens_total counter\n"
+        out += "llmperf_prompt_tokens_total \(snapshot.promptTokens)\n"
+        out += "# HELP llmperf_generation_tokens_total Completion tokens sent.\n"
+        out += "# TYPE llmperf_generation_tokens_total counter\n"
+        out += "llmperf_generation_tokens_total \(snapshot.generationTokens)\n"
+        out += "# HELP llmperf_requests_running Requests being generated (in flight).\n"
+        out += "# TYPE llmperf_requests_running gauge\n"
+        out += "llmperf_requests_running \(snapshot.running)\n"
+        out += "# HELP llmperf_requests_waiting Requests queued for a slot in the inference loop.\n"
+        out += "# TYPE llmperf_requests_waiting gauge\n"
+        out += "llmperf_requests_waiting \(engineLoad?.waiting ?? 0)\n"
+        snapshot.ttft.render(into: &out)
+        snapshot.perToken.render(into: &out)
+        snapshot.e2e.render(into: &out)
+        return out
+    }
+
+    private static func seconds(_ nanos: UInt64) -> Double { Double(nanos) / 1e9 }
+}

@@ -1,0 +1,133 @@
+import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Writes the server-side send time of every SSE event to a file, for `llmperf calibrate`.
+///
+/// One line per event: `request_id<TAB>chunk_index<TAB>monotonic_ns<TAB>kind`, where `monotonic_ns` is
+/// CLOCK_MONOTONIC when the write holding the event was handed to the connection, `chunk_index` counts
+/// the response's events from 0, and `kind` is one of `role`, `first_token`, `token`, `finish`, `usage`,
+/// `done` (a non-streamed response has one `response` line). Each request also has an `arrival` line
+/// with index -1. `request_id` is the client's `x-request-id` header when sent, else the completion id
+/// (both are echoed in the `x-request-id` response header). The file is truncated at start; lines are
+/// buffered and written when the buffer fills, every second, and at shutdown.
+public final class TraceRecorder: Sendable {
+    public enum Kind: String, Sendable {
+        case arrival, role, response, token, usage, done, finish
+        case firstToken = "first_token"
+    }
+
+    struct Entry: Sendable {
+        var index: Int
+        var kind: Kind
+    }
+
+    private struct State: Sendable {
+        var fd: Int32
+        var buffer: [UInt8] = []
+    }
+
+    private let state: NIOLockedValueBox<State>
+    private static let flushThreshold = 256 * 1024
+
+    public init(path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw TraceRecorderError.cannotOpen(path: path, errno: errno) }
+        var state = State(fd: fd)
+        state.buffer.reserveCapacity(Self.flushThreshold + 4096)
+        state.buffer.append(contentsOf: Array("# request_id\tchunk_index\tmonotonic_ns\tkind\n".utf8))
+        self.state = NIOLockedValueBox(state)
+    }
+
+    /// A request id that cannot break the line format.
+    static func sanitize(_ id: String) -> [UInt8] {
+        id.utf8.map { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D ? UInt8(ascii: "_") : $0 }
+    }
+
+    /// Records events that left in one write at `nanos`.
+    func record(requestID: [UInt8], entries: [Entry], nanos: UInt64) {
+        guard !entries.isEmpty else { return }
+        state.withLockedValue { state in
+            for entry in entries {
+                state.buffer.append(contentsOf: requestID)
+                state.buffer.append(0x09)
+                Self.appendDecimal(entry.index, to: &state.buffer)
+                state.buffer.append(0x09)
+                Self.appendDecimal(nanos, to: &state.buffer)
+                state.buffer.append(0x09)
+                state.buffer.append(contentsOf: entry.kind.rawValue.utf8)
+                state.buffer.append(0x0A)
+            }
+            if state.buffer.count >= Self.flushThreshold { Self.writeOut(&state) }
+        }
+    }
+
+    public func flush() {
+        state.withLockedValue { Self.writeOut(&$0) }
+    }
+
+    /// Flushes and closes the file; later records are dropped.
+    public func close() {
+        state.withLockedValue { state in
+            Self.writeOut(&state)
+            if state.fd >= 0 {
+                _ = closeFile(state.fd)
+                state.fd = -1
+            }
+        }
+    }
+
+    private static func writeOut(_ state: inout State) {
+        guard state.fd >= 0 else {
+            state.buffer.removeAll(keepingCapacity: true)
+            return
+        }
+        state.buffer.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(state.fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    break
+                }
+                offset += written
+            }
+        }
+        state.buffer.removeAll(keepingCapacity: true)
+    }
+
+    private static func appendDecimal<T: BinaryInteger>(_ value: T, to buffer: inout [UInt8]) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        let magnitude = UInt64(value.magnitude)
+        var divisor: UInt64 = 1
+        while magnitude / divisor >= 10 { divisor *= 10 }
+        while divisor > 0 {
+            buffer.append(UInt8(ascii: "0") + UInt8((magnitude / divisor) % 10))
+            divisor /= 10
+        }
+    }
+}
+
+@inline(__always)
+private func closeFile(_ fd: Int32) -> Int32 {
+    #if canImport(Glibc)
+        return Glibc.close(fd)
+    #else
+        return Darwin.close(fd)
+    #endif
+}
+
+public enum TraceRecorderError: Error, CustomStringConvertible {
+    case cannotOpen(path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let code):
+            return "cannot open trace file \(path): \(String(cString: strerror(code)))"
+        }
+    }
+}

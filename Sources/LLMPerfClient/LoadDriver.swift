@@ -1,0 +1,278 @@
+import Foundation
+import LLMPerfCore
+
+/// Runs a load against one endpoint and returns every request's trace.
+///
+/// - Closed loop (`.closed(concurrency: N)`): N workers, each sending its next request when
+///   its previous one ends. The `warmup` requests run first (flagged `isWarmup`), then the
+///   measured ones.
+/// - Open loop (`.open(rate, arrival, maxConcurrency)`): requests go out at the times of a
+///   seeded `ArrivalSchedule` whatever is in flight; `scheduledAtNanos` is recorded, and with
+///   `maxConcurrency` a request waits for a free slot (the wait shows as started − scheduled).
+///   The first `warmup` scheduled requests are flagged `isWarmup`.
+///
+/// It stops after `requests` measured requests or once `duration` has passed since the first
+/// measured request was sent (requests already in flight then finish). Prompts cycle through
+/// `workload.prompts` by request index. `stop()` (or cancelling the task that awaits `run`)
+/// sends nothing more, gives requests in flight `cancelGrace` to finish, then aborts them as
+/// `cancelled`, keeping what they received. A driver runs once.
+public final class LoadDriver: Sendable {
+    public let config: TransportConfig
+    public let load: LoadSpec
+    public let cancelGrace: Duration
+    private let bodies: [[UInt8]]
+    private let loop: CurlMultiLoop
+    private let events: AsyncStream<DriverEvent>
+    private let eventSink: AsyncStream<DriverEvent>.Continuation
+    private let lifecycle = DriverLifecycle()
+
+    public init(
+        config: TransportConfig, workload: WorkloadSpec, model: String, load: LoadSpec,
+        cancelGrace: Duration = .seconds(2), loop: CurlMultiLoop? = nil
+    ) {
+        self.config = config
+        self.load = load
+        self.cancelGrace = cancelGrace
+        self.bodies = workload.prompts.map {
+            config.dialect.requestBody(prompt: $0, workload: workload, model: model)
+        }
+        let concurrency: Int
+        switch load.shape {
+        case .closed(let n): concurrency = n
+        case .open(_, _, let max): concurrency = max ?? 256
+        }
+        self.loop = loop ?? CurlMultiLoop(maxConnections: max(64, concurrency * 2))
+        (events, eventSink) = AsyncStream.makeStream(of: DriverEvent.self)
+    }
+
+    /// A driver for one scenario (`url`: the full endpoint URL; `originNanos`: the run origin
+    /// every trace time is relative to, CLOCK_MONOTONIC).
+    public convenience init(
+        scenario: Scenario, url: String, originNanos: UInt64 = MonotonicClock.nanos(),
+        cancelGrace: Duration = .seconds(2)
+    ) {
+        self.init(
+            config: TransportConfig(
+                target: scenario.target, url: url, streaming: scenario.workload.stream, originNanos: originNanos),
+            workload: scenario.workload, model: scenario.target.model, load: scenario.load, cancelGrace: cancelGrace)
+    }
+
+    /// Stops sending; requests in flight get `cancelGrace`, then are cancelled. Any thread.
+    public func stop() {
+        lifecycle.requestStop()
+        eventSink.yield(.stop)
+    }
+
+    /// Runs the load. `onTrace` gets each finished trace as it arrives (off the network
+    /// thread, one at a time); the result holds them all, ordered by index.
+    public func run(onTrace: @escaping @Sendable (RequestTrace) -> Void = { _ in }) async -> [RequestTrace] {
+        guard lifecycle.begin() else { return [] }
+        let coordinator = Task { await coordinate(onTrace: onTrace) }
+        return await withTaskCancellationHandler {
+            await coordinator.value
+        } onCancel: {
+            stop()
+        }
+    }
+
+    // MARK: coordination (one task owns all run state)
+
+    private func coordinate(onTrace: @Sendable (RequestTrace) -> Void) async -> [RequestTrace] {
+        var state = DriverState(load: load)
+        guard !bodies.isEmpty, !lifecycle.stopRequested else {
+            eventSink.finish()
+            return []
+        }
+        let runStart = MonotonicClock.nanos()
+        var ticker: Task<Void, Never>?
+        if case .open(let rate, let arrival, _) = load.shape, rate > 0 {
+            ticker = startTicker(
+                schedule: ArrivalSchedule(ratePerSecond: rate, arrival: arrival, seed: load.seed), runStart: runStart)
+        } else {
+            state.tickerDone = true
+        }
+        var graceTimer: Task<Void, Never>?
+        fillClosedLoop(&state)
+        if state.finished {
+            eventSink.finish()
+            return []
+        }
+        for await event in events {
+            switch event {
+            case .finished(let trace):
+                state.inFlight.removeValue(forKey: trace.index)
+                if trace.isWarmup { state.warmupInFlight -= 1 }
+                state.traces.append(trace)
+                onTrace(trace)
+                if !state.stopped {
+                    if case .open = load.shape {
+                        startWaiting(&state)
+                    } else {
+                        fillClosedLoop(&state)
+                    }
+                }
+            case .due(let index, let scheduledAt):
+                guard !state.stopped else { break }
+                if case .open(_, _, let maxConcurrency) = load.shape, let maxConcurrency,
+                    state.inFlight.count >= maxConcurrency
+                {
+                    state.waiting.append((index, scheduledAt))
+                } else {
+                    launch(index: index, scheduledAt: scheduledAt, state: &state)
+                }
+            case .tickerDone:
+                state.tickerDone = true
+            case .stop:
+                guard !state.stopped else { break }
+                state.stopped = true
+                state.waiting.removeAll()
+                ticker?.cancel()
+                state.tickerDone = true
+                let grace = cancelGrace
+                let sink = eventSink
+                graceTimer = Task {
+                    try? await Task.sleep(for: grace)
+                    sink.yield(.graceExpired)
+                }
+            case .graceExpired:
+                for handle in state.inFlight.values { loop.cancel(handle) }
+            }
+            if state.inFlight.isEmpty && state.waiting.isEmpty && state.tickerDone
+                && (state.stopped || !state.canStartClosedLoopRequest(now: MonotonicClock.nanos()))
+            {
+                break
+            }
+        }
+        ticker?.cancel()
+        graceTimer?.cancel()
+        eventSink.finish()
+        return state.traces.sorted { $0.index < $1.index }
+    }
+
+    private func fillClosedLoop(_ state: inout DriverState) {
+        guard case .closed(let concurrency) = load.shape else { return }
+        while !state.stopped && state.inFlight.count < max(concurrency, 1)
+            && state.canStartClosedLoopRequest(now: MonotonicClock.nanos())
+        {
+            let index = state.nextIndex
+            state.nextIndex += 1
+            if index >= load.warmup && state.measuredStart == nil { state.measuredStart = MonotonicClock.nanos() }
+            launch(index: index, scheduledAt: nil, state: &state)
+        }
+        if state.inFlight.isEmpty && !state.canStartClosedLoopRequest(now: MonotonicClock.nanos()) {
+            state.finished = true
+        }
+    }
+
+    private func startWaiting(_ state: inout DriverState) {
+        guard case .open(_, _, let maxConcurrency) = load.shape else { return }
+        while !state.waiting.isEmpty && state.inFlight.count < (maxConcurrency ?? Int.max) {
+            let (index, scheduledAt) = state.waiting.removeFirst()
+            launch(index: index, scheduledAt: scheduledAt, state: &state)
+        }
+    }
+
+    private func launch(index: Int, scheduledAt: UInt64?, state: inout DriverState) {
+        let isWarmup = index < load.warmup
+        let promptIndex = index % bodies.count
+        let request = TransportRequest(
+            config: config, body: bodies[promptIndex], index: index, isWarmup: isWarmup, promptIndex: promptIndex,
+            scheduledAtNanos: scheduledAt)
+        if isWarmup { state.warmupInFlight += 1 }
+        let sink = eventSink
+        state.inFlight[index] = loop.submit(request) { sink.yield(.finished($0)) }
+    }
+
+    /// Sleeps until each send time and reports it due.
+    private func startTicker(schedule: ArrivalSchedule, runStart: UInt64) -> Task<Void, Never> {
+        let sink = eventSink
+        let load = self.load
+        let origin = config.originNanos
+        return Task {
+            var measuredStartOffset: UInt64?
+            for (index, offset) in schedule.enumerated() {
+                if Task.isCancelled { break }
+                if index >= load.warmup {
+                    if measuredStartOffset == nil { measuredStartOffset = offset }
+                    if case .requests(let n) = load.stop, index >= load.warmup + n { break }
+                    if case .duration(let d) = load.stop, offset - measuredStartOffset! >= CurlTransfer.nanos(d) {
+                        break
+                    }
+                }
+                let target = runStart &+ offset
+                let now = MonotonicClock.nanos()
+                if target > now {
+                    try? await Task.sleep(nanoseconds: target - now)
+                    if Task.isCancelled { break }
+                }
+                sink.yield(.due(index: index, scheduledAt: target &- min(origin, target)))
+            }
+            sink.yield(.tickerDone)
+        }
+    }
+}
+
+enum DriverEvent: Sendable {
+    case finished(RequestTrace)
+    case due(index: Int, scheduledAt: UInt64)
+    case tickerDone
+    case stop
+    case graceExpired
+}
+
+/// The coordinator's bookkeeping.
+struct DriverState {
+    let load: LoadSpec
+    var nextIndex = 0
+    var inFlight: [Int: RequestHandle] = [:]
+    var warmupInFlight = 0
+    var waiting: [(Int, UInt64)] = []
+    var traces: [RequestTrace] = []
+    var measuredStart: UInt64?
+    var stopped = false
+    var tickerDone = false
+    var finished = false
+
+    init(load: LoadSpec) { self.load = load }
+
+    /// Closed loop: may another request start now?
+    func canStartClosedLoopRequest(now: UInt64) -> Bool {
+        guard case .closed = load.shape, !stopped else { return false }
+        if nextIndex < load.warmup { return true }
+        if warmupInFlight > 0 { return false }  // warmup finishes before measuring starts
+        switch load.stop {
+        case .requests(let n): return nextIndex < load.warmup + n
+        case .duration(let d):
+            guard let start = measuredStart else { return true }
+            return now &- start < CurlTransfer.nanos(d)
+        }
+    }
+}
+
+/// Whether a driver has run and whether a stop was asked for (from any thread).
+final class DriverLifecycle: @unchecked Sendable {
+    private let lock = NSLock()
+    private var started = false
+    private var stopped = false
+
+    /// True the first time only.
+    func begin() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if started { return false }
+        started = true
+        return true
+    }
+
+    func requestStop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    var stopRequested: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+}

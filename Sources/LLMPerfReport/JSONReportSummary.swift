@@ -1,0 +1,35 @@
+import LLMPerfCore
+
+/// A run's summary as `report --format json` writes it (the same fields as `SummaryJSON`,
+/// metrics by name).
+struct JSONReportSummary: Encodable {
+    var requests: Int
+    var succeeded: Int
+    var failed: Int
+    var warmup: Int
+    var errorRate: Double
+    var errorsByKind: [String: Int]
+    var windowSeconds: Double
+    var outputTokensPerSecond: Double
+    var requestsPerSecond: Double
+    var totalOutputTokens: Int
+    var totalInputTokens: Int
+    var outputTokensFromUsage: Int
+    var metrics: [String: DistributionSummary]
+
+    init(_ s: RunSummary) {
+        requests = s.requests
+        succeeded = s.succeeded
+        failed = s.failed
+        warmup = s.warmup
+        errorRate = s.errorRate
+        errorsByKind = s.errorsByKind
+        windowSeconds = s.windowSeconds
+        outputTokensPerSecond = s.outputTokensPerSecond
+        requestsPerSecond = s.requestsPerSecond
+        totalOutputTokens = s.totalOutputTokens
+        totalInputTokens = s.totalInputTokens
+        outputTokensFromUsage = s.outputTokensFromUsage
+        metrics = Dictionary(uniqueKeysWithValues: s.metrics.map { ($0.key.rawValue, $0.value) })
+    }
+}

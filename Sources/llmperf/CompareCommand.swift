@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import LLMPerfCore
+import LLMPerfReport
+import LLMPerfStore
+
+struct CompareCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare runs: every metric side by side, with significance (the first run is the baseline).",
+        discussion: """
+            Runs are named by id or unique prefix, name@latest, name~N, label:X or name/variant. \
+            Each metric's verdict is better, worse, or ~ (no significant change at --alpha): a \
+            two-sided Mann-Whitney U test on the per-request samples, a two-proportion test for \
+            rates, and a seeded bootstrap 95% interval of the p50 and p95 difference.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @Argument(help: "Two or more runs; the first is the baseline.") var runs: [String]
+    @Option(help: "Output: text, md or json.") var format: String = "text"
+    @Option(help: "Significance level.") var alpha: Double = 0.05
+    @Option(help: "Bootstrap seed (results are reproducible for a seed).") var seed: UInt64 = 1
+
+    func validate() throws {
+        guard runs.count >= 2 else { throw ValidationError("compare needs at least two runs, got \(runs.count)") }
+        guard runs.count <= ReportInput.maximumRuns else {
+            throw ValidationError("compare takes at most \(ReportInput.maximumRuns) runs, got \(runs.count)")
+        }
+        guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be between 0 and 1, got \(alpha)") }
+        guard ["text", "md", "json"].contains(format) else {
+            throw ValidationError("--format: expected text, md or json, got '\(format)'")
+        }
+    }
+
+    func run() async throws {
+        let store = try openStore(database)
+        let loaded = try runs.map { try StoredRun.load($0, from: store) }
+        let comparison = try makeComparison(loaded, alpha: alpha, seed: seed)
+        let environment = ProcessInfo.processInfo.environment
+        switch format {
+        case "md":
+            print(MarkdownReport.comparisonSection(comparison), terminator: "")
+        case "json":
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
+        default:
+            let style = TerminalStyle.detect(environment: environment, isTTY: isatty(1) == 1)
+            print(ComparisonTableRenderer.render(comparison, style: style), terminator: "")
+        }
+    }
+}
+
+/// Compares stored runs (the first is the baseline); SLOs of the baseline add goodput rows.
+func makeComparison(_ runs: [StoredRun], alpha: Double = 0.05, seed: UInt64 = 1) throws -> RunComparison {
+    do {
+        return try RunComparison(
+            runs: runs.map(\.comparisonInput), slo: runs[0].info.slo,
+            options: RunComparison.Options(alpha: alpha, seed: seed))
+    } catch {
+        throw CLIError.failure(error.message)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@testable import InferenceEngine
+
+/// Tests on the real default model (SmolLM2-135M-Instruct Q4_1). Skipped, with the reason printed, when it is not
+/// installed (`scripts/fetch-model` installs it).
+@Suite(.serialized) struct DefaultModelTests {
+    static let path: String? = {
+        do {
+            return try ModelLocator.resolve("default")
+        } catch {
+            print("DefaultModelTests skipped: \(error)")
+            return nil
+        }
+    }()
+
+    static let model: TransformerModel? = path.flatMap { try? TransformerModel.load(path: $0, threads: 2, contextLength: 256) }
+
+    /// Reference ids from the Hugging Face `tokenizers` package (PyPI), built from this file's own vocabulary and
+    /// merges with the SmolLM2 pre-tokenizer (individual digits, then GPT-2 byte-level).
+    static let knownIDs: [(String, [Int32])] = [
+        ("Hello, world!", [19556, 28, 905, 17]),
+        ("What is the capital of France?", [1780, 314, 260, 3575, 282, 4649, 47]),
+        ("The year 2024 had 366 days.", [504, 713, 216, 34, 32, 34, 36, 761, 216, 35, 38, 38, 2009, 30]),
+        ("  leading spaces\n\nand newlines\ttabs", [216, 2899, 5600, 198, 198, 397, 725, 5110, 197, 100, 7366]),
+        ("I'm can't we've they'll", [57, 5248, 416, 982, 392, 3543, 502, 3060]),
+        ("你好，世界", [18645, 250, 48392, 138, 12831, 7906, 240, 178, 239, 230]),
+        ("emoji 🎉👍🏽 test", [391, 33777, 15107, 232, 227, 10813, 235, 231, 10813, 233, 138, 1028]),
+        ("def f(x):\n    return x**2  # square", [1604, 275, 24, 104, 727, 472, 1003, 1792, 828, 34, 216, 907, 5222]),
+        ("<|im_start|>user\nHi<|im_end|>\n", [1, 4093, 198, 26843, 2, 198]),
+        ("!!!??? ... ---", [29646, 16693, 47, 4563, 21749]),
+    ]
+
+    @Test func metadataAndKnownTokenIDs() throws {
+        guard let model = Self.model else { return }
+        #expect(model.name == "Smollm2 135M 8k Lc100K Mix1 Ep2")
+        #expect(model.vocabularySize == 49152)
+        #expect(model.config.layerCount == 30)
+        #expect(model.tokenizer.kind == .bytePairEncoding(preTokenizer: "smollm"))
+        #expect(model.eosTokenIDs.contains(2))
+        #expect(model.chatTemplate.format == .chatML)
+        for (text, ids) in Self.knownIDs {
+            #expect(model.tokenizer.encode(text, addSpecial: true) == ids, "\(text.debugDescription)")
+            #expect(model.tokenizer.decode(ids) == text)
+        }
+        for text in TokenizerTests.trickyTexts {
+            #expect(model.tokenizer.decode(model.tokenizer.encode(text, addSpecial: false)) == text)
+        }
+    }
+
+    @Test func greedyChatCompletionIsDeterministicAndCoherent() throws {
+        guard let model = Self.model else { return }
+        let prompt = model.chatTemplate.render(
+            messages: [(role: "user", content: "What is the capital of France?")], addGenerationPrompt: true)
+        let ids = model.tokenizer.encode(prompt, addSpecial: true)
+        #expect(ids.count == 37)
+        let generator = Generator(model: model)
+        var streamed = ""
+        // Debug builds are slow, so few tokens: "The capital of France is Paris" is six.
+        let first = generator.generate(promptTokens: ids, parameters: GenerationParameters(maxTokens: 6)) { _, piece in
+            streamed += piece
+            return true
+        }
+        #expect(first.text == streamed)
+        #expect(first.text.contains("Paris"), "\(first.text)")
+        // Same prompt again (the cached prefix is reused): the same start.
+        let second = generator.generate(promptTokens: ids, parameters: GenerationParameters(maxTokens: 3))
+        #expect(first.text.hasPrefix(second.text))
+        #expect(second.completionTokens == 3)
+        // A stop string trims the output.
+        let stopped = generator.generate(
+            promptTokens: ids, parameters: GenerationParameters(maxTokens: 4, stop: [" of"]))
+        #expect(stopped.finishReason == .stop)
+        #expect(first.text.hasPrefix(stopped.text + " of"))
+    }
+}

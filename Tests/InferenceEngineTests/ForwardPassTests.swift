@@ -1,0 +1,111 @@
+import Testing
+
+@testable import InferenceEngine
+
+@Suite struct ForwardPassTests {
+    static let prompt: [Int32] = [5, 40, 100, 7, 200, 33, 260]
+
+    func model(_ type: GGMLType, strategy: MatrixKernels.Strategy, tied: Bool = true, tokenizer: TinyModelFactory.TokenizerKind = .bpe)
+        throws -> (TransformerModel, String)
+    {
+        let path = try TinyModelFactory.path(type: type, tokenizer: tokenizer, tiedOutput: tied)
+        let model = try TransformerModel(
+            file: GGUFFile(path: path), threads: 2, contextLength: 32, backend: nil, packWeights: strategy == .simd)
+        (model.backend as! CPUBackend).strategy = strategy
+        return (model, path)
+    }
+
+    func expectClose(_ a: UnsafeBufferPointer<Float>, _ b: [Double], _ context: String) {
+        let scale = max(1, b.map { abs($0) }.max()!)
+        var worst = 0.0
+        for i in 0..<b.count { worst = max(worst, abs(Double(a[i]) - b[i])) }
+        #expect(worst <= 1e-4 * scale, "\(context): max difference \(worst) (scale \(scale))")
+    }
+
+    @Test(arguments: GGMLType.allCases, [MatrixKernels.Strategy.simd, .scalar])
+    func batchedPrefillMatchesReference(type: GGMLType, strategy: MatrixKernels.Strategy) throws {
+        let (model, path) = try model(type, strategy: strategy, tied: type != .q8_0)
+        let reference = try ReferenceTransformer(path: path)
+        let generator = Generator(model: model)
+        let all = generator.logitsForAll(Self.prompt)
+        let v = model.vocabularySize
+        for (i, token) in Self.prompt.enumerated() {
+            let expected = reference.step(token)
+            expectClose(UnsafeBufferPointer(start: all + i * v, count: v), expected, "\(type.name) position \(i)")
+        }
+        // Greedy continuation: identical tokens.
+        var sampler = Sampler(parameters: .greedy)
+        var engineTokens: [Int32] = []
+        var referenceTokens: [Int32] = []
+        var referenceLogits = reference.step(Self.prompt.last!)  // placeholder replaced below
+        reference.keys = reference.keys.map { Array($0.dropLast()) }
+        reference.values = reference.values.map { Array($0.dropLast()) }
+        referenceLogits = []
+        let fresh = try ReferenceTransformer(path: path)
+        for token in Self.prompt { referenceLogits = fresh.step(token) }
+        for _ in 0..<6 {
+            let next = ReferenceTransformer.argmax(referenceLogits)
+            referenceTokens.append(next)
+            referenceLogits = fresh.step(next)
+            engineTokens.append(generator.step(&sampler))
+        }
+        #expect(engineTokens == referenceTokens, "\(type.name)")
+    }
+
+    @Test(arguments: GGMLType.allCases)
+    func separateOutputMatrixAndSentencePieceModel(type: GGMLType) throws {
+        let (model, path) = try model(type, strategy: .simd, tied: false, tokenizer: .sentencePiece)
+        let reference = try ReferenceTransformer(path: path)
+        let generator = Generator(model: model)
+        let tokens: [Int32] = [1, 270, 280, 3, 100]
+        generator.prefill(tokens)
+        var expected: [Double] = []
+        for t in tokens { expected = reference.step(t) }
+        expectClose(generator.currentLogits!, expected, "\(type.name) last position")
+    }
+
+    @Test func incrementalDecodeEqualsBatchedPrefillAndRollbackWorks() throws {
+        let (model, _) = try model(.q4_1, strategy: .simd)
+        let batched = Generator(model: model)
+        let all = batched.logitsForAll(Self.prompt)
+        let v = model.vocabularySize
+        let lastBatched = Array(UnsafeBufferPointer(start: all + (Self.prompt.count - 1) * v, count: v))
+        let stepwise = Generator(model: model)
+        for t in Self.prompt { stepwise.prefill([t]) }
+        let lastStepwise = Array(stepwise.currentLogits!)
+        for i in 0..<v { #expect(abs(lastBatched[i] - lastStepwise[i]) <= 1e-4) }
+        // Roll back two positions and redo them: same logits.
+        stepwise.truncate(to: Self.prompt.count - 2)
+        #expect(stepwise.cache.count == Self.prompt.count - 2)
+        stepwise.prefill(Array(Self.prompt.suffix(2)))
+        let redone = Array(stepwise.currentLogits!)
+        for i in 0..<v { #expect(abs(redone[i] - lastStepwise[i]) <= 1e-4) }
+    }
+
+    @Test func generateHonoursMaxTokensAndIsDeterministicWithSeed() throws {
+        let (model, _) = try model(.q8_0, strategy: .simd)
+        let generator = Generator(model: model)
+        let sampled = GenerationParameters(maxTokens: 5, sampling: SamplingParameters(temperature: 0.9, topK: 20, topP: 0.9, seed: 42))
+        var first: [Int32] = []
+        let r1 = generator.generate(promptTokens: Self.prompt, parameters: sampled) { t, _ in
+            first.append(t)
+            return true
+        }
+        var second: [Int32] = []
+        let r2 = generator.generate(promptTokens: Self.prompt, parameters: sampled) { t, _ in
+            second.append(t)
+            return true
+        }
+        #expect(first == second)
+        #expect(r1 == r2)
+        #expect(r1.completionTokens <= 5)
+        if r1.completionTokens == 5 { #expect(r1.finishReason == .length) }
+        var cancelledAfter = 0
+        let r3 = generator.generate(promptTokens: Self.prompt, parameters: GenerationParameters(maxTokens: 5)) { _, _ in
+            cancelledAfter += 1
+            return false
+        }
+        #expect(cancelledAfter <= 1)
+        #expect(r3.completionTokens <= 1)
+    }
+}
