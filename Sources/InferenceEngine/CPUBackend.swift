@@ -9,6 +9,15 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     private var rowScratchCapacity = 0
     private var permuted = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private var permutedCapacity = 1
+    private struct RopeKey: Equatable {
+        var first: Int
+        var count: Int
+        var dimension: Int
+        var base: Float
+    }
+    private var ropeKey: RopeKey?
+    private var ropeCosines: [Float] = []
+    private var ropeSines: [Float] = []
     private var scores: [UnsafeMutablePointer<Float>] = []
     private var scoresCapacity = 0
 
@@ -27,7 +36,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     ) {
         let rows = weights.rows
         let threads = pool.threadCount
-        let target = max(1, rows / (threads * (count == 1 ? 4 : 8)))
+        let target = max(1, rows / (threads * (count == 1 ? 1 : 8)))
         let chunkRows = max(4, min(rows, (target + 3) / 4 * 4))
         let chunks = (rows + chunkRows - 1) / chunkRows
         if strategy == .simd, let packed = weights.packed {
@@ -41,7 +50,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
             let sums = UnsafePointer(permuted)
             PackedKernels.blockSums(input, count: count, columns: weights.columns, into: permuted)
             let groups = packed.rowGroups
-            let groupsPerChunk = max(1, groups / (threads * (count == 1 ? 4 : 8)))
+            let groupsPerChunk = max(1, groups / (threads * (count == 1 ? 1 : 8)))
             let packedChunks = (groups + groupsPerChunk - 1) / groupsPerChunk
             pool.parallelFor(packedChunks) { chunk, _ in
                 let start = chunk * groupsPerChunk
@@ -86,18 +95,65 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         }
     }
 
+    public func matmul(
+        _ weights: [WeightMatrix], input: UnsafePointer<Float>, count: Int, outputs: [UnsafeMutablePointer<Float>]
+    ) {
+        precondition(weights.count == outputs.count)
+        let columns = weights[0].columns
+        guard strategy == .simd, weights.allSatisfy({ $0.packed != nil && $0.columns == columns }) else {
+            for (w, out) in zip(weights, outputs) { matmul(w, input: input, count: count, output: out) }
+            return
+        }
+        let needed = count * (columns / 32)
+        if needed > permutedCapacity {
+            permuted.deallocate()
+            permuted = .allocate(capacity: needed)
+            permutedCapacity = needed
+        }
+        let sums = UnsafePointer(permuted)
+        PackedKernels.blockSums(input, count: count, columns: columns, into: permuted)
+        let totalGroups = weights.reduce(0) { $0 + $1.packed!.rowGroups }
+        let groupsPerChunk = max(1, totalGroups / (pool.threadCount * (count == 1 ? 1 : 8)))
+        // (matrix, first group, end group) per chunk; chunks never straddle two matrices.
+        var chunks: [(Int, Int, Int)] = []
+        for (m, w) in weights.enumerated() {
+            let groups = w.packed!.rowGroups
+            var start = 0
+            while start < groups {
+                chunks.append((m, start, min(groups, start + groupsPerChunk)))
+                start += groupsPerChunk
+            }
+        }
+        let packed = weights.map { $0.packed! }
+        let rows = weights.map(\.rows)
+        chunks.withUnsafeBufferPointer { list in
+            pool.parallelFor(list.count) { chunk, _ in
+                let (m, start, end) = list[chunk]
+                PackedKernels.multiply(
+                    packed[m], groups: start..<end, input: input, blockSums: sums, count: count, output: outputs[m],
+                    outputStride: rows[m])
+            }
+        }
+    }
+
     public func rmsNorm(
         _ input: UnsafePointer<Float>, weight: [Float], count: Int, epsilon: Float, output: UnsafeMutablePointer<Float>
     ) {
         let n = weight.count
         weight.withUnsafeBufferPointer { w in
-            for i in 0..<count {
+            let wp = w.baseAddress!
+            let body = { (i: Int) in
                 let x = input + i * n
                 let y = output + i * n
                 var sum: Float = 0
                 for j in 0..<n { sum += x[j] * x[j] }
                 let scale = 1 / (sum / Float(n) + epsilon).squareRoot()
-                for j in 0..<n { y[j] = x[j] * scale * w[j] }
+                for j in 0..<n { y[j] = x[j] * scale * wp[j] }
+            }
+            if count < 8 {
+                for i in 0..<count { body(i) }
+            } else {
+                pool.parallelFor(count) { i, _ in body(i) }
             }
         }
     }
@@ -107,23 +163,33 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         firstPosition: Int, base: Float
     ) {
         let pairs = ropeDimension / 2
-        var cosines = [Float](repeating: 0, count: pairs)
-        var sines = [Float](repeating: 0, count: pairs)
         let width = heads * headDimension
-        for i in 0..<count {
-            let position = Double(firstPosition + i)
-            for p in 0..<pairs {
-                let angle = position * pow(Double(base), -2 * Double(p) / Double(ropeDimension))
-                cosines[p] = Float(cos(angle))
-                sines[p] = Float(sin(angle))
+        let key = RopeKey(first: firstPosition, count: count, dimension: ropeDimension, base: base)
+        if ropeKey != key {
+            // Queries and keys of every layer share the angles: computed once per batch of positions.
+            let inverse = (0..<pairs).map { pow(Double(base), -2 * Double($0) / Double(ropeDimension)) }
+            ropeCosines = []
+            ropeSines = []
+            for i in 0..<count {
+                for p in 0..<pairs {
+                    let angle = Double(firstPosition + i) * inverse[p]
+                    ropeCosines.append(Float(cos(angle)))
+                    ropeSines.append(Float(sin(angle)))
+                }
             }
+            ropeKey = key
+        }
+        for i in 0..<count {
+            let o = i * pairs
             for h in 0..<heads {
                 let x = data + i * width + h * headDimension
                 for p in 0..<pairs {
                     let a = x[2 * p]
                     let b = x[2 * p + 1]
-                    x[2 * p] = a * cosines[p] - b * sines[p]
-                    x[2 * p + 1] = a * sines[p] + b * cosines[p]
+                    let c = ropeCosines[o + p]
+                    let s = ropeSines[o + p]
+                    x[2 * p] = a * c - b * s
+                    x[2 * p + 1] = a * s + b * c
                 }
             }
         }
@@ -140,7 +206,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
         let scoreBuffers = scores
-        pool.parallelFor(count * heads) { chunk, thread in
+        func attendOne(_ chunk: Int, _ thread: Int) {
             let i = chunk / heads
             let h = chunk % heads
             let length = firstPosition + i + 1
@@ -167,14 +233,26 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
                 Self.accumulate(vBase + j * kvDimension, weight: s[j] * inverse, into: out, hd)
             }
         }
+        // Decode: one contiguous run of heads per thread (fewer hand-offs); prefill: smaller runs, since later
+        // positions attend to more keys.
+        let pairs = count * heads
+        let runs = min(pairs, pool.threadCount * (count == 1 ? 1 : 8))
+        pool.parallelFor(runs) { run, thread in
+            for chunk in (run * pairs / runs)..<((run + 1) * pairs / runs) {
+                attendOne(chunk, thread)
+            }
+        }
     }
 
     public func swiglu(
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
     ) {
-        for i in 0..<count {
-            let g = gate[i]
-            output[i] = g / (1 + expf(-g)) * up[i]
+        let chunk = 4096
+        pool.parallelFor((count + chunk - 1) / chunk) { c, _ in
+            for i in (c * chunk)..<min(count, (c + 1) * chunk) {
+                let g = gate[i]
+                output[i] = g / (1 + expf(-g)) * up[i]
+            }
         }
     }
 
@@ -196,7 +274,8 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         let ra = UnsafeRawPointer(a)
         let rb = UnsafeRawPointer(b)
         while d + 16 <= n {
-            acc += ra.loadUnaligned(fromByteOffset: 4 * d, as: SIMD16<Float>.self)
+            acc +=
+                ra.loadUnaligned(fromByteOffset: 4 * d, as: SIMD16<Float>.self)
                 * rb.loadUnaligned(fromByteOffset: 4 * d, as: SIMD16<Float>.self)
             d += 16
         }

@@ -6,6 +6,11 @@ public protocol ComputeBackend: AnyObject {
     /// `weights.rows` wide.
     func matmul(_ weights: WeightMatrix, input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>)
 
+    /// Several products of the same input (`count` rows) with matrices of equal width, in one pass: for example the
+    /// query, key and value projections. `outputs[k]` receives the rows of `weights[k]`.
+    func matmul(
+        _ weights: [WeightMatrix], input: UnsafePointer<Float>, count: Int, outputs: [UnsafeMutablePointer<Float>])
+
     /// Root-mean-square normalisation of `count` rows of `weight.count` floats, scaled by `weight`.
     func rmsNorm(
         _ input: UnsafePointer<Float>, weight: [Float], count: Int, epsilon: Float, output: UnsafeMutablePointer<Float>)

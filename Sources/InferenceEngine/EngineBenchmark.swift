@@ -8,8 +8,14 @@ public struct EngineBenchmarkResult: Sendable, Equatable {
     public var decodeTokens: Int
     /// Seconds to load the model (mapping and tokenizer).
     public var loadSeconds: Double
+    /// Best of the repetitions.
     public var prefillTokensPerSecond: Double
+    /// Best of the repetitions.
     public var decodeTokensPerSecond: Double
+    /// Median of the repetitions (other work on the machine shows up here first).
+    public var prefillTokensPerSecondMedian: Double
+    /// Median of the repetitions.
+    public var decodeTokensPerSecondMedian: Double
     /// Peak resident memory of this process (VmHWM), in bytes; 0 where unavailable.
     public var peakResidentBytes: Int
     /// Measured memory read bandwidth of this machine, in GB/s (10^9 bytes per second).
@@ -35,8 +41,8 @@ public enum EngineBenchmark {
             String(repeating: "The quick brown fox jumps over the lazy dog. ", count: promptTokens / 8 + 2),
             addSpecial: false)
         prompt = Array(prompt.prefix(promptTokens))
-        var bestPrefill = 0.0
-        var bestDecode = 0.0
+        var prefillRates: [Double] = []
+        var decodeRates: [Double] = []
         for _ in 0..<max(1, repetitions) {
             generator.reset()
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -45,12 +51,18 @@ public enum EngineBenchmark {
             var sampler = Sampler(parameters: .greedy)
             for _ in 0..<decodeTokens { _ = generator.step(&sampler) }
             let t2 = DispatchTime.now().uptimeNanoseconds
-            bestPrefill = max(bestPrefill, Double(prompt.count) / (Double(t1 - t0) / 1e9))
-            bestDecode = max(bestDecode, Double(decodeTokens) / (Double(t2 - t1) / 1e9))
+            prefillRates.append(Double(prompt.count) / (Double(t1 - t0) / 1e9))
+            decodeRates.append(Double(decodeTokens) / (Double(t2 - t1) / 1e9))
+        }
+        func median(_ v: [Double]) -> Double {
+            let s = v.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
         }
         return EngineBenchmarkResult(
             modelName: model.name, threads: threads, promptTokens: prompt.count, decodeTokens: decodeTokens,
-            loadSeconds: loadSeconds, prefillTokensPerSecond: bestPrefill, decodeTokensPerSecond: bestDecode,
+            loadSeconds: loadSeconds, prefillTokensPerSecond: prefillRates.max()!,
+            decodeTokensPerSecond: decodeRates.max()!, prefillTokensPerSecondMedian: median(prefillRates),
+            decodeTokensPerSecondMedian: median(decodeRates),
             peakResidentBytes: peakResidentBytes(), memoryBandwidthGBps: measureMemoryBandwidth(threads: threads))
     }
 

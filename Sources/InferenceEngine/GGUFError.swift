@@ -19,7 +19,8 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
         case .cannotOpen(let path, let reason):
             return "cannot open model file \(path): \(reason)"
         case .truncated(let offset, let needed, let fileSize):
-            return "GGUF file is truncated: needed \(needed) bytes at offset \(offset) but the file has \(fileSize) bytes"
+            return
+                "GGUF file is truncated: needed \(needed) bytes at offset \(offset) but the file has \(fileSize) bytes"
         case .badMagic(let found):
             let hex = String(found, radix: 16)
             return "not a GGUF file: bad magic 0x\(String(repeating: "0", count: max(0, 8 - hex.count)))\(hex)"

@@ -70,7 +70,9 @@ public final class GGUFFile: Sendable {
             var dims: [Int] = []
             for _ in 0..<dimCount {
                 let d = try reader.read(UInt64.self)
-                guard d <= UInt64(Int32.max) else { throw GGUFError.invalidTensor(name: name, reason: "dimension \(d)") }
+                guard d <= UInt64(Int32.max) else {
+                    throw GGUFError.invalidTensor(name: name, reason: "dimension \(d)")
+                }
                 dims.append(Int(d))
             }
             let typeID = try reader.read(UInt32.self)

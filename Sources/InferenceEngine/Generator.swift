@@ -78,7 +78,8 @@ public final class Generator {
         truncate(to: shared)
         let room = cache.capacity - shared
         if promptTokens.count - shared > room {
-            return GenerationResult(finishReason: .length, promptTokens: promptTokens.count, completionTokens: 0, text: "")
+            return GenerationResult(
+                finishReason: .length, promptTokens: promptTokens.count, completionTokens: 0, text: "")
         }
         prefill(Array(promptTokens[shared...]))
         var sampler = Sampler(parameters: parameters.sampling)

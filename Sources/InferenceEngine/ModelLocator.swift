@@ -39,7 +39,9 @@ public enum ModelLocator {
     ) throws -> String {
         if model == "default" {
             let path = defaultModelPath(environment: environment)
-            guard FileManager.default.fileExists(atPath: path) else { throw LocatorError.defaultModelMissing(path: path) }
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw LocatorError.defaultModelMissing(path: path)
+            }
             return path
         }
         let path = (model as NSString).expandingTildeInPath

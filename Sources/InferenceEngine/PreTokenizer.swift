@@ -43,7 +43,9 @@ final class PreTokenizer: @unchecked Sendable {
                 for match in regex.matches(in: piece, range: NSRange(location: 0, length: ns.length)) {
                     let r = match.range
                     if r.length == 0 { continue }
-                    if r.location > last { next.append(ns.substring(with: NSRange(location: last, length: r.location - last))) }
+                    if r.location > last {
+                        next.append(ns.substring(with: NSRange(location: last, length: r.location - last)))
+                    }
                     next.append(ns.substring(with: r))
                     last = r.location + r.length
                 }

@@ -167,7 +167,9 @@ public final class Tokenizer: Sendable {
         let firstBytes = Set(specialTokens.map { $0.text.utf8.first! })
         while i < bytes.count {
             if firstBytes.contains(bytes[i]),
-                let match = specialTokens.first(where: { bytes.count - i >= $0.text.utf8.count && matches($0.text, bytes, at: i) })
+                let match = specialTokens.first(where: {
+                    bytes.count - i >= $0.text.utf8.count && matches($0.text, bytes, at: i)
+                })
             {
                 if i > start { result.append(.text(String(decoding: bytes[start..<i], as: UTF8.self))) }
                 result.append(.special(match.id))

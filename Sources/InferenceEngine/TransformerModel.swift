@@ -34,6 +34,8 @@ public final class TransformerModel: @unchecked Sendable {
         var up: WeightMatrix
         var down: WeightMatrix
 
+        var matrices: [WeightMatrix] { [query, key, value, attentionOutput, gate, up, down] }
+
         mutating func pack() {
             query.pack()
             key.pack()
@@ -79,7 +81,8 @@ public final class TransformerModel: @unchecked Sendable {
         func vector(_ name: String, _ length: Int) throws -> [Float] {
             let info = try file.tensor(name)
             guard info.elementCount == length else {
-                throw GGUFError.invalidTensor(name: name, reason: "expected \(length) values, found \(info.elementCount)")
+                throw GGUFError.invalidTensor(
+                    name: name, reason: "expected \(length) values, found \(info.elementCount)")
             }
             return QuantizedBlocks.decode(info.type, from: file.data(of: info), count: length)
         }
@@ -112,15 +115,16 @@ public final class TransformerModel: @unchecked Sendable {
                 down: try matrix(p + "ffn_down.weight", rows: e, columns: config.feedForwardLength))
         }
         if packWeights {
+            // The packed copies are what the kernels read: drop each tensor's file pages from memory as soon as it
+            // is packed, so the peak stays near one copy (embedding rows are read again on demand).
+            func release(_ m: WeightMatrix) {
+                if m.packed != nil { file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes) }
+            }
             output.pack()
-            for l in layers.indices { layers[l].pack() }
-            // The packed copies are what the kernels read; drop the file's pages of those tensors from memory
-            // (embedding rows are read again on demand).
-            for name in file.tensorNames {
-                let info = file.tensors[name]!
-                if PackedMatrix.supports(info.type) {
-                    file.file.release(offset: file.dataOffset + info.offset, count: info.byteCount)
-                }
+            release(output)
+            for l in layers.indices {
+                layers[l].pack()
+                for m in layers[l].matrices { release(m) }
             }
         }
         self.tokenEmbedding = tokenEmbedding
@@ -167,11 +171,11 @@ public final class TransformerModel: @unchecked Sendable {
         for (l, layer) in layers.enumerated() {
             backend.rmsNorm(
                 buffers.hidden, weight: layer.attentionNorm, count: n, epsilon: c.normEpsilon, output: buffers.normed)
-            backend.matmul(layer.query, input: buffers.normed, count: n, output: buffers.query)
             let keys = cache.keys(layer: l) + first * c.kvDimension
             let values = cache.values(layer: l) + first * c.kvDimension
-            backend.matmul(layer.key, input: buffers.normed, count: n, output: keys)
-            backend.matmul(layer.value, input: buffers.normed, count: n, output: values)
+            backend.matmul(
+                [layer.query, layer.key, layer.value], input: buffers.normed, count: n,
+                outputs: [buffers.query, keys, values])
             backend.rope(
                 buffers.query, count: n, heads: c.headCount, headDimension: c.headDimension,
                 ropeDimension: c.ropeDimension, firstPosition: first, base: c.ropeBase)
@@ -185,8 +189,8 @@ public final class TransformerModel: @unchecked Sendable {
             backend.add(buffers.projected, into: buffers.hidden, count: n * e)
             backend.rmsNorm(
                 buffers.hidden, weight: layer.feedForwardNorm, count: n, epsilon: c.normEpsilon, output: buffers.normed)
-            backend.matmul(layer.gate, input: buffers.normed, count: n, output: buffers.gate)
-            backend.matmul(layer.up, input: buffers.normed, count: n, output: buffers.up)
+            backend.matmul(
+                [layer.gate, layer.up], input: buffers.normed, count: n, outputs: [buffers.gate, buffers.up])
             backend.swiglu(gate: buffers.gate, up: buffers.up, count: n * c.feedForwardLength, output: buffers.gate)
             backend.matmul(layer.down, input: buffers.gate, count: n, output: buffers.projected)
             backend.add(buffers.projected, into: buffers.hidden, count: n * e)
@@ -201,7 +205,8 @@ public final class TransformerModel: @unchecked Sendable {
                 output: buffers.normed)
             backend.matmul(output, input: buffers.normed, count: 1, output: buffers.logits)
         case .all:
-            backend.rmsNorm(buffers.hidden, weight: outputNorm, count: n, epsilon: c.normEpsilon, output: buffers.normed)
+            backend.rmsNorm(
+                buffers.hidden, weight: outputNorm, count: n, epsilon: c.normEpsilon, output: buffers.normed)
             backend.matmul(output, input: buffers.normed, count: n, output: buffers.logits)
         }
         return UnsafePointer(buffers.logits)

@@ -37,10 +37,12 @@ public struct WeightMatrix: @unchecked Sendable {
             throw GGUFError.invalidTensor(name: name, reason: "expected a matrix, found shape \(info.dimensions)")
         }
         guard info.dimensions[0] % 32 == 0 else {
-            throw GGUFError.invalidTensor(name: name, reason: "row length \(info.dimensions[0]) is not a multiple of 32")
+            throw GGUFError.invalidTensor(
+                name: name, reason: "row length \(info.dimensions[0]) is not a multiple of 32")
         }
         return WeightMatrix(
-            name: name, type: info.type, rows: info.dimensions[1], columns: info.dimensions[0], data: file.data(of: info),
+            name: name, type: info.type, rows: info.dimensions[1], columns: info.dimensions[0],
+            data: file.data(of: info),
             owner: file)
     }
 

@@ -20,6 +20,9 @@ public final class LoadDriver: Sendable {
     public let config: TransportConfig
     public let load: LoadSpec
     public let cancelGrace: Duration
+    /// When set, each request carries `x-request-id: <prefix>-<index>` (the bundled server
+    /// records it in its trace file, so client and server times can be matched).
+    public let requestIDPrefix: String?
     private let bodies: [[UInt8]]
     private let loop: CurlMultiLoop
     private let events: AsyncStream<DriverEvent>
@@ -28,11 +31,12 @@ public final class LoadDriver: Sendable {
 
     public init(
         config: TransportConfig, workload: WorkloadSpec, model: String, load: LoadSpec,
-        cancelGrace: Duration = .seconds(2), loop: CurlMultiLoop? = nil
+        cancelGrace: Duration = .seconds(2), requestIDPrefix: String? = nil, loop: CurlMultiLoop? = nil
     ) {
         self.config = config
         self.load = load
         self.cancelGrace = cancelGrace
+        self.requestIDPrefix = requestIDPrefix
         self.bodies = workload.prompts.map {
             config.dialect.requestBody(prompt: $0, workload: workload, model: model)
         }
@@ -49,12 +53,13 @@ public final class LoadDriver: Sendable {
     /// every trace time is relative to, CLOCK_MONOTONIC).
     public convenience init(
         scenario: Scenario, url: String, originNanos: UInt64 = MonotonicClock.nanos(),
-        cancelGrace: Duration = .seconds(2)
+        cancelGrace: Duration = .seconds(2), requestIDPrefix: String? = nil
     ) {
         self.init(
             config: TransportConfig(
                 target: scenario.target, url: url, streaming: scenario.workload.stream, originNanos: originNanos),
-            workload: scenario.workload, model: scenario.target.model, load: scenario.load, cancelGrace: cancelGrace)
+            workload: scenario.workload, model: scenario.target.model, load: scenario.load, cancelGrace: cancelGrace,
+            requestIDPrefix: requestIDPrefix)
     }
 
     /// Stops sending; requests in flight get `cancelGrace`, then are cancelled. Any thread.
@@ -85,7 +90,11 @@ public final class LoadDriver: Sendable {
         }
         let runStart = MonotonicClock.nanos()
         var ticker: Task<Void, Never>?
-        if case .open(let rate, let arrival, _) = load.shape, rate > 0 {
+        if case .open(let rate, _, _) = load.shape, !(rate > 0 && rate.isFinite) {
+            eventSink.finish()
+            return []
+        }
+        if case .open(let rate, let arrival, _) = load.shape {
             ticker = startTicker(
                 schedule: ArrivalSchedule(ratePerSecond: rate, arrival: arrival, seed: load.seed), runStart: runStart)
         } else {
@@ -177,7 +186,8 @@ public final class LoadDriver: Sendable {
         let promptIndex = index % bodies.count
         let request = TransportRequest(
             config: config, body: bodies[promptIndex], index: index, isWarmup: isWarmup, promptIndex: promptIndex,
-            scheduledAtNanos: scheduledAt)
+            scheduledAtNanos: scheduledAt,
+            extraHeaderLines: requestIDPrefix.map { ["x-request-id: \($0)-\(index)"] } ?? [])
         if isWarmup { state.warmupInFlight += 1 }
         let sink = eventSink
         state.inFlight[index] = loop.submit(request) { sink.yield(.finished($0)) }

@@ -62,10 +62,12 @@ public struct TransportRequest: Sendable {
     public var promptIndex: Int
     /// Open loop: when the schedule wanted it sent (run-origin nanoseconds).
     public var scheduledAtNanos: UInt64?
+    /// Header lines for this request only ("Name: value"), after the config's.
+    public var extraHeaderLines: [String]
 
     public init(
         config: TransportConfig, body: [UInt8], index: Int = 0, isWarmup: Bool = false, promptIndex: Int = 0,
-        scheduledAtNanos: UInt64? = nil
+        scheduledAtNanos: UInt64? = nil, extraHeaderLines: [String] = []
     ) {
         self.config = config
         self.body = body
@@ -73,5 +75,6 @@ public struct TransportRequest: Sendable {
         self.isWarmup = isWarmup
         self.promptIndex = promptIndex
         self.scheduledAtNanos = scheduledAtNanos
+        self.extraHeaderLines = extraHeaderLines
     }
 }

@@ -7,9 +7,9 @@ public enum Formatting {
     public static func milliseconds(_ value: Double) -> String {
         let magnitude = abs(value)
         if magnitude == 0 { return "0" }
-        if magnitude < 1 { return String(format: "%.3f", value) }
-        if magnitude < 10 { return String(format: "%.2f", value) }
-        if magnitude < 1000 { return String(format: "%.1f", value) }
+        if magnitude < 0.9995 { return String(format: "%.3f", value) }
+        if magnitude < 9.995 { return String(format: "%.2f", value) }
+        if magnitude < 999.95 { return String(format: "%.1f", value) }
         return String(format: "%.0f", value)
     }
 

@@ -2,8 +2,10 @@ import ArgumentParser
 
 /// Every subcommand, in help order.
 let commandList: [any ParsableCommand.Type] = [
+    RunCommand.self,
     CompareCommand.self,
     ServeCommand.self,
+    CalibrateCommand.self,
     GateCommand.self,
     ReportCommand.self,
     RunsCommand.self,

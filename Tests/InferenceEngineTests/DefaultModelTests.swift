@@ -15,7 +15,9 @@ import Testing
         }
     }()
 
-    static let model: TransformerModel? = path.flatMap { try? TransformerModel.load(path: $0, threads: 2, contextLength: 256) }
+    static let model: TransformerModel? = path.flatMap {
+        try? TransformerModel.load(path: $0, threads: 2, contextLength: 256)
+    }
 
     /// Reference ids from the Hugging Face `tokenizers` package (PyPI), built from this file's own vocabulary and
     /// merges with the SmolLM2 pre-tokenizer (individual digits, then GPT-2 byte-level).

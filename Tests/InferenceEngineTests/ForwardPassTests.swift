@@ -5,7 +5,10 @@ import Testing
 @Suite struct ForwardPassTests {
     static let prompt: [Int32] = [5, 40, 100, 7, 200, 33, 260]
 
-    func model(_ type: GGMLType, strategy: MatrixKernels.Strategy, tied: Bool = true, tokenizer: TinyModelFactory.TokenizerKind = .bpe)
+    func model(
+        _ type: GGMLType, strategy: MatrixKernels.Strategy, tied: Bool = true,
+        tokenizer: TinyModelFactory.TokenizerKind = .bpe
+    )
         throws -> (TransformerModel, String)
     {
         let path = try TinyModelFactory.path(type: type, tokenizer: tokenizer, tiedOutput: tied)
@@ -85,7 +88,8 @@ import Testing
     @Test func generateHonoursMaxTokensAndIsDeterministicWithSeed() throws {
         let (model, _) = try model(.q8_0, strategy: .simd)
         let generator = Generator(model: model)
-        let sampled = GenerationParameters(maxTokens: 5, sampling: SamplingParameters(temperature: 0.9, topK: 20, topP: 0.9, seed: 42))
+        let sampled = GenerationParameters(
+            maxTokens: 5, sampling: SamplingParameters(temperature: 0.9, topK: 20, topP: 0.9, seed: 42))
         var first: [Int32] = []
         let r1 = generator.generate(promptTokens: Self.prompt, parameters: sampled) { t, _ in
             first.append(t)

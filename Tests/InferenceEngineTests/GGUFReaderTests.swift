@@ -88,7 +88,9 @@ import Testing
         #expect(GGUFReaderTests.minimalFile().count == 69)
         let message = try Self.error(Array(Self.minimalFile().prefix(60)))
         #expect(message == "GGUF file is truncated: needed 8 bytes at offset 56 but the file has 60 bytes")
-        #expect(try Self.error(Array(Self.minimalFile().prefix(6))) == "GGUF file is truncated: needed 4 bytes at offset 4 but the file has 6 bytes")
+        #expect(
+            try Self.error(Array(Self.minimalFile().prefix(6)))
+                == "GGUF file is truncated: needed 4 bytes at offset 4 but the file has 6 bytes")
     }
 
     @Test func truncatedTensorData() throws {
@@ -109,10 +111,12 @@ import Testing
 
     @Test func unknownTensorType() throws {
         var w = GGUFTestWriter()
-        w.tensors.append(.init(name: "blk.0.attn_q.weight", dimensions: [256], typeID: 12, bytes: Array(repeating: 0, count: 144)))
+        w.tensors.append(
+            .init(name: "blk.0.attn_q.weight", dimensions: [256], typeID: 12, bytes: Array(repeating: 0, count: 144)))
         #expect(
             try Self.error(w.bytes())
-                == "unsupported tensor type Q4_K for tensor 'blk.0.attn_q.weight' (supported: F32, F16, Q8_0, Q4_0, Q4_1)")
+                == "unsupported tensor type Q4_K for tensor 'blk.0.attn_q.weight' (supported: F32, F16, Q8_0, Q4_0, Q4_1)"
+        )
     }
 
     @Test func unsupportedArchitecture() throws {
@@ -120,7 +124,9 @@ import Testing
         w.metadata[0] = ("general.architecture", .string("gpt2"))
         let path = try w.write()
         #expect(throws: GGUFError.unsupportedArchitecture("gpt2")) { try TransformerModel.load(path: path, threads: 1) }
-        #expect(GGUFError.unsupportedArchitecture("gpt2").description == "unsupported model architecture 'gpt2' (supported: llama)")
+        #expect(
+            GGUFError.unsupportedArchitecture("gpt2").description
+                == "unsupported model architecture 'gpt2' (supported: llama)")
     }
 
     @Test func version2AndVersion1CountWidths() throws {
@@ -144,7 +150,9 @@ import Testing
         var w = TinyModelFactory.writer(type: .f16)
         w.tensors.removeAll { $0.name == "blk.1.ffn_up.weight" }
         let path = try w.write()
-        #expect(throws: GGUFError.missingTensor("blk.1.ffn_up.weight")) { try TransformerModel.load(path: path, threads: 1) }
+        #expect(throws: GGUFError.missingTensor("blk.1.ffn_up.weight")) {
+            try TransformerModel.load(path: path, threads: 1)
+        }
         #expect(GGMLType.name(of: 2) == "Q4_0")
         #expect(GGMLType.name(of: 30) == "BF16")
     }

@@ -46,7 +46,8 @@ final class ReferenceTransformer {
         let hd = config.headDimension
         for h in 0..<heads {
             for p in 0..<(config.ropeDimension / 2) {
-                let theta = Double(position) * pow(Double(config.ropeBase), -2 * Double(p) / Double(config.ropeDimension))
+                let theta =
+                    Double(position) * pow(Double(config.ropeBase), -2 * Double(p) / Double(config.ropeDimension))
                 let a = x[h * hd + 2 * p]
                 let b = x[h * hd + 2 * p + 1]
                 x[h * hd + 2 * p] = a * cos(theta) - b * sin(theta)

@@ -113,15 +113,19 @@ enum TinyModelFactory {
         let vocabulary = addTokenizer(tokenizer, to: &w)
         let e = embedding
         let hd = e / heads
-        w.addTensor("token_embd.weight", dimensions: [e, vocabulary], type: type, values: random.values(e * vocabulary, scale: 1))
+        w.addTensor(
+            "token_embd.weight", dimensions: [e, vocabulary], type: type,
+            values: random.values(e * vocabulary, scale: 1))
         w.addTensor("output_norm.weight", dimensions: [e], type: .f32, values: random.values(e, scale: 0.2, offset: 1))
         if !tiedOutput {
             w.addTensor(
-                "output.weight", dimensions: [e, vocabulary], type: type, values: random.values(e * vocabulary, scale: 0.3))
+                "output.weight", dimensions: [e, vocabulary], type: type,
+                values: random.values(e * vocabulary, scale: 0.3))
         }
         for l in 0..<layers {
             let p = "blk.\(l)."
-            w.addTensor(p + "attn_norm.weight", dimensions: [e], type: .f32, values: random.values(e, scale: 0.2, offset: 1))
+            w.addTensor(
+                p + "attn_norm.weight", dimensions: [e], type: .f32, values: random.values(e, scale: 0.2, offset: 1))
             w.addTensor(p + "attn_q.weight", dimensions: [e, e], type: type, values: random.values(e * e, scale: 0.25))
             w.addTensor(
                 p + "attn_k.weight", dimensions: [e, kvHeads * hd], type: type,
@@ -129,12 +133,16 @@ enum TinyModelFactory {
             w.addTensor(
                 p + "attn_v.weight", dimensions: [e, kvHeads * hd], type: type,
                 values: random.values(e * kvHeads * hd, scale: 0.25))
-            w.addTensor(p + "attn_output.weight", dimensions: [e, e], type: type, values: random.values(e * e, scale: 0.2))
-            w.addTensor(p + "ffn_norm.weight", dimensions: [e], type: .f32, values: random.values(e, scale: 0.2, offset: 1))
+            w.addTensor(
+                p + "attn_output.weight", dimensions: [e, e], type: type, values: random.values(e * e, scale: 0.2))
+            w.addTensor(
+                p + "ffn_norm.weight", dimensions: [e], type: .f32, values: random.values(e, scale: 0.2, offset: 1))
             let f = feedForward
-            w.addTensor(p + "ffn_gate.weight", dimensions: [e, f], type: type, values: random.values(e * f, scale: 0.25))
+            w.addTensor(
+                p + "ffn_gate.weight", dimensions: [e, f], type: type, values: random.values(e * f, scale: 0.25))
             w.addTensor(p + "ffn_up.weight", dimensions: [e, f], type: type, values: random.values(e * f, scale: 0.25))
-            w.addTensor(p + "ffn_down.weight", dimensions: [f, e], type: type, values: random.values(e * f, scale: 0.2))
+            w.addTensor(
+                p + "ffn_down.weight", dimensions: [f, e], type: type, values: random.values(e * f, scale: 0.2))
         }
         return w
     }

@@ -40,6 +40,17 @@ import Testing
         #expect(t.encode(" 12", addSpecial: false).map { t.tokens[Int($0)] } == ["Ġ", "1", "2"])
     }
 
+    @Test func preTokenizers() {
+        let text = "Hello world 12345!!\n\n"
+        #expect(PreTokenizer(name: "default").split(text) == ["Hello", " world", " 12345", "!!", "\n\n"])
+        #expect(
+            PreTokenizer(name: "smollm").split(text) == ["Hello", " world", " ", "1", "2", "3", "4", "5", "!!", "\n\n"])
+        #expect(PreTokenizer(name: "llama3").split(text) == ["Hello", " world", " ", "123", "45", "!!\n\n"])
+        #expect(PreTokenizer(name: "llama3").split("I'M here") == ["I", "'M", " here"])
+        #expect(PreTokenizer.isKnown("smollm"))
+        #expect(!PreTokenizer.isKnown("qwen2"))
+    }
+
     @Test func specialTokensAreRecognisedInText() throws {
         let t = try tokenizer(.bpe)
         let ids = t.encode("<|im_start|>user\nhi<|im_end|>", addSpecial: true)
@@ -105,18 +116,23 @@ import Testing
                 == "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
         )
         #expect(
-            smol.render(messages: [(role: "system", content: "S"), (role: "user", content: "Hi")], addGenerationPrompt: false)
+            smol.render(
+                messages: [(role: "system", content: "S"), (role: "user", content: "Hi")], addGenerationPrompt: false)
                 == "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n")
         let llama3 = ChatTemplate(template: "{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n' }}")
         #expect(llama3.format == .llama3)
         #expect(
             llama3.render(messages: [(role: "user", content: "Hi")], addGenerationPrompt: true)
-                == "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n")
+                == "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"
+        )
         let llama2 = ChatTemplate(template: "{{ bos_token + '[INST] ' + content + ' [/INST]' }}")
         #expect(llama2.format == .llama2)
         #expect(
             llama2.render(
-                messages: [(role: "system", content: "Be brief."), (role: "user", content: "Hi"), (role: "assistant", content: "Hello"), (role: "user", content: "Bye")],
+                messages: [
+                    (role: "system", content: "Be brief."), (role: "user", content: "Hi"),
+                    (role: "assistant", content: "Hello"), (role: "user", content: "Bye"),
+                ],
                 addGenerationPrompt: true)
                 == "[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello </s><s>[INST] Bye [/INST]")
         let unknown = ChatTemplate(template: "{{ message['content'] }}")
@@ -126,9 +142,14 @@ import Testing
 
     @Test func modelLocator() throws {
         let env = ["LLMPERF_CACHE": "/nonexistent/llmperf-cache", "HOME": "/root"]
-        #expect(ModelLocator.defaultModelPath(environment: env) == "/nonexistent/llmperf-cache/SmolLM2-135M-Instruct.Q4_1.gguf")
+        #expect(
+            ModelLocator.defaultModelPath(environment: env)
+                == "/nonexistent/llmperf-cache/SmolLM2-135M-Instruct.Q4_1.gguf")
         #expect(ModelLocator.cacheDirectory(environment: ["HOME": "/home/u"]) == "/home/u/.cache/llmperf/models")
-        #expect(throws: ModelLocator.LocatorError.defaultModelMissing(path: "/nonexistent/llmperf-cache/SmolLM2-135M-Instruct.Q4_1.gguf")) {
+        #expect(
+            throws: ModelLocator.LocatorError.defaultModelMissing(
+                path: "/nonexistent/llmperf-cache/SmolLM2-135M-Instruct.Q4_1.gguf")
+        ) {
             try ModelLocator.resolve("default", environment: env)
         }
         #expect(

@@ -4,8 +4,9 @@ import LLMPerfCore
 import Testing
 
 /// Resident memory with many streams in flight at once. A small run always; with
-/// `LLMPERF_MEMORY=1` 1,000 concurrent streams, printing the process RSS (client and the
-/// in-process test server together) before and while they stream.
+/// `LLMPERF_MEMORY=1` 1,000 concurrent streams, printing the process RSS before and while they
+/// stream (with the in-process test server's threads, unless `LLMPERF_MEMORY_URL` names a
+/// server in another process that answers like it).
 @Suite struct ClientMemoryTests {
     static func residentBytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
@@ -51,9 +52,8 @@ import Testing
         #expect(traces.allSatisfy { $0.outcome == .ok && $0.chunkAtNanos.count == 300 })
         #expect(traces.allSatisfy { $0.outputText.utf8.count <= ResponseAccumulator.textCapBytes })
         if full {
-            print(
-                "RSS with \(streams) streams: before \(before >> 20) MiB, peak \(peak >> 20) MiB (server threads included)"
-            )
+            let scope = url == server.url ? "in-process test server included" : "client only"
+            print("RSS with \(streams) streams: before \(before >> 20) MiB, peak \(peak >> 20) MiB (\(scope))")
         }
     }
 }

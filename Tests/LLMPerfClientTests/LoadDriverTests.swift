@@ -5,12 +5,21 @@ import Testing
 @Suite struct LoadDriverTests {
     private func driver(
         _ server: ScriptedServer, load: LoadSpec, prompts: [String] = ["a", "b", "c"], grace: Duration = .seconds(2),
-        timeouts: Timeouts = Timeouts()
+        timeouts: Timeouts = Timeouts(), requestIDPrefix: String? = nil
     ) -> LoadDriver {
         let workload = WorkloadSpec(prompts: prompts.map { Prompt(user: $0) }, maxTokens: 8)
         return LoadDriver(
             config: TestTransport.config(server.url, timeouts: timeouts), workload: workload, model: "m", load: load,
-            cancelGrace: grace)
+            cancelGrace: grace, requestIDPrefix: requestIDPrefix)
+    }
+
+    @Test func requestIDHeaderCarriesTheIndex() async throws {
+        let server = try ScriptedServer { _ in Scripts.chatStream(tokens: 1) }
+        defer { server.stop() }
+        let d = driver(
+            server, load: LoadSpec(shape: .closed(concurrency: 1), stop: .requests(3)), requestIDPrefix: "run7")
+        _ = await d.run()
+        #expect(server.receivedRequests.map { $0.headers["x-request-id"] } == ["run7-0", "run7-1", "run7-2"])
     }
 
     @Test func closedLoopRespectsConcurrencyAndFlagsWarmup() async throws {
@@ -95,6 +104,20 @@ import Testing
         #expect(server.maxConcurrentRequests <= 2)
         let queued = traces.filter { $0.startedAtNanos - $0.scheduledAtNanos! > 20_000_000 }
         #expect(queued.count >= 2)
+    }
+
+    @Test func openLoopDurationStop() async throws {
+        let server = try ScriptedServer { _ in Scripts.chatStream(tokens: 1) }
+        defer { server.stop() }
+        // Constant 100 req/s for 100 ms after 2 warmup requests: offsets 20…110 ms are measured.
+        let d = driver(
+            server,
+            load: LoadSpec(
+                shape: .open(ratePerSecond: 100, arrival: .constant, maxConcurrency: nil),
+                stop: .duration(.milliseconds(100)), warmup: 2))
+        let traces = await d.run()
+        #expect(traces.count == 12)
+        #expect(traces.filter(\.isWarmup).count == 2)
     }
 
     @Test func durationStop() async throws {

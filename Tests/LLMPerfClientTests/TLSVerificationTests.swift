@@ -25,7 +25,8 @@ import Testing
 
         let insecure = await loop.perform(
             TestTransport.request(
-                TestTransport.config(server.url, connection: .new, timeouts: timeouts, tls: TLSOptions(insecure: true))))
+                TestTransport.config(server.url, connection: .new, timeouts: timeouts, tls: TLSOptions(insecure: true)))
+        )
         #expect(insecure.outcome.failureKind == .timeout(.total), "\(insecure.outcome)")
         #expect(insecure.tlsNanos > 0)
     }

@@ -13,14 +13,14 @@ final class OpenSSLTestServer {
     private let process: Process
     private let directory: URL
 
-    init?() throws {
-        let tool = "/usr/bin/openssl"
+    static let tool = "/usr/bin/openssl"
+
+    /// Writes a self-signed certificate for 127.0.0.1 and its key into `directory`; false
+    /// when openssl is missing or fails.
+    static func makeCertificate(in directory: URL) throws -> (cert: String, key: String)? {
         guard FileManager.default.isExecutableFile(atPath: tool) else { return nil }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("llmperf-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let cert = directory.appendingPathComponent("cert.pem").path
         let key = directory.appendingPathComponent("key.pem").path
-        certificatePath = cert
         let make = Process()
         make.executableURL = URL(fileURLWithPath: tool)
         make.arguments = [
@@ -31,7 +31,18 @@ final class OpenSSLTestServer {
         make.standardError = FileHandle.nullDevice
         try make.run()
         make.waitUntilExit()
-        guard make.terminationStatus == 0 else { return nil }
+        return make.terminationStatus == 0 ? (cert, key) : nil
+    }
+
+    init?() throws {
+        let tool = Self.tool
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("llmperf-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        guard let (cert, key) = try Self.makeCertificate(in: directory) else {
+            try? FileManager.default.removeItem(at: directory)
+            return nil
+        }
+        certificatePath = cert
 
         port = try TestTransport.closedPort()
         process = Process()
@@ -52,7 +63,7 @@ final class OpenSSLTestServer {
 
     func stop() {
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)  // s_server may ignore SIGTERM mid-connection
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)
@@ -62,7 +73,7 @@ final class OpenSSLTestServer {
 
     var url: String { "https://127.0.0.1:\(port)/v1/chat/completions" }
 
-    private static func canConnect(_ port: UInt16) -> Bool {
+    static func canConnect(_ port: UInt16) -> Bool {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(s) }
         var addr = sockaddr_in()

@@ -1,0 +1,99 @@
+import Foundation
+
+/// The bundled server's trace file (`llmperf serve --trace-file`): one tab-separated line per
+/// event, `request_id  chunk_index  monotonic_ns  kind`, where kind is `arrival` (index −1),
+/// `role`, `first_token`, `token`, `finish`, `usage`, `done` or `response`. Times are
+/// CLOCK_MONOTONIC nanoseconds, the clock the client reads on the same host.
+public struct ServerTrace: Sendable, Equatable {
+    public struct Request: Sendable, Equatable {
+        public var arrivalNanos: UInt64?
+        /// Send times of the content tokens (`first_token`, then every `token`), in order.
+        public var tokenNanos: [UInt64]
+
+        public init(arrivalNanos: UInt64? = nil, tokenNanos: [UInt64] = []) {
+            self.arrivalNanos = arrivalNanos
+            self.tokenNanos = tokenNanos
+        }
+    }
+
+    public var requests: [String: Request]
+
+    public struct ParseError: Error, Equatable, CustomStringConvertible {
+        public var line: Int
+        public var text: String
+        public var description: String { "server trace line \(line): expected 'id<TAB>index<TAB>ns<TAB>kind', got '\(text)'" }
+    }
+
+    public init(parsing text: String) throws(ParseError) {
+        var events: [String: [(index: Int, nanos: UInt64, kind: Substring)]] = [:]
+        var lineNumber = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            lineNumber += 1
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 4, let index = Int(fields[1]), let nanos = UInt64(fields[2]) else {
+                throw ParseError(line: lineNumber, text: String(line.prefix(200)))
+            }
+            events[String(fields[0]), default: []].append((index, nanos, fields[3]))
+        }
+        var requests: [String: Request] = [:]
+        for (id, list) in events {
+            var request = Request()
+            for event in list.sorted(by: { $0.index < $1.index }) {
+                switch event.kind {
+                case "arrival": request.arrivalNanos = event.nanos
+                case "first_token", "token": request.tokenNanos.append(event.nanos)
+                default: break
+                }
+            }
+            requests[id] = request
+        }
+        self.requests = requests
+    }
+}
+
+/// How far the client's measurements sit from the server's own account of the same requests:
+/// the client's overhead and bias, from traces of both sides on one host.
+public struct CalibrationBias: Sendable, Equatable, Codable {
+    /// Client TTFT − server TTFT (arrival → first token sent), ms.
+    public var ttftBias: DistributionSummary?
+    /// Client inter-token gap − server inter-token gap, per gap, ms.
+    public var itlBias: DistributionSummary?
+    /// Client receive time − server send time, per token, ms (delivery and parsing delay).
+    public var deliveryDelay: DistributionSummary?
+    /// Client requests that had a server trace to compare with.
+    public var matchedRequests: Int
+
+    /// `clientOriginNanos` is the monotonic time the client's trace times are relative to;
+    /// `requestID` gives the id the client sent for a trace (its `x-request-id`).
+    public init(
+        client: [RequestTrace], server: ServerTrace, clientOriginNanos: UInt64, requestID: (RequestTrace) -> String
+    ) {
+        var ttft: [Double] = []
+        var itl: [Double] = []
+        var delivery: [Double] = []
+        var matched = 0
+        for trace in client where trace.succeeded {
+            guard let serverSide = server.requests[requestID(trace)], let arrival = serverSide.arrivalNanos,
+                let firstServer = serverSide.tokenNanos.first, let firstClient = trace.chunkAtNanos.first
+            else { continue }
+            matched += 1
+            let clientTTFT = Double(firstClient) - Double(trace.startedAtNanos)
+            let serverTTFT = Double(firstServer) - Double(arrival)
+            ttft.append((clientTTFT - serverTTFT) / 1e6)
+            let count = min(serverSide.tokenNanos.count, trace.chunkAtNanos.count)
+            for i in 0..<count {
+                let received = Double(clientOriginNanos &+ trace.chunkAtNanos[i])
+                delivery.append((received - Double(serverSide.tokenNanos[i])) / 1e6)
+                if i > 0 {
+                    let clientGap = Double(trace.chunkAtNanos[i]) - Double(trace.chunkAtNanos[i - 1])
+                    let serverGap = Double(serverSide.tokenNanos[i]) - Double(serverSide.tokenNanos[i - 1])
+                    itl.append((clientGap - serverGap) / 1e6)
+                }
+            }
+        }
+        ttftBias = DistributionSummary(ttft)
+        itlBias = DistributionSummary(itl)
+        deliveryDelay = DistributionSummary(delivery)
+        matchedRequests = matched
+    }
+}
