@@ -52,7 +52,6 @@ let package = Package(
         .target(
             name: "InferenceServer",
             dependencies: [
-                "InferenceEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -77,7 +76,7 @@ let package = Package(
         .testTarget(name: "LLMPerfStoreTests", dependencies: ["LLMPerfStore", "LLMPerfCore"]),
         .testTarget(name: "LLMPerfReportTests", dependencies: ["LLMPerfReport", "LLMPerfCore"], exclude: ["Golden"]),
         .testTarget(name: "InferenceEngineTests", dependencies: ["InferenceEngine"]),
-        .testTarget(name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine"]),
+        .testTarget(name: "InferenceServerTests", dependencies: ["InferenceServer"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["LLMPerfCore", "LLMPerfStore"]

@@ -490,10 +490,15 @@ public struct RunComparison: Sendable, Equatable, Codable {
         /// Fewer test samples than this in a run → a `smallSample` warning.
         public var minimumSampleSize: Int
         public var throughputBucketSeconds: Double
+        /// A significant change smaller than this share of the baseline (in p50, mean and run
+        /// value alike) is reported as `~`: with thousands of samples a test finds shifts far
+        /// below what a user can act on or the machine can reproduce. 0 turns it off.
+        public var minimumRelativeChange: Double
 
         public init(
             alpha: Double = 0.05, bootstrapResamples: Int = Bootstrap.defaultResamples, confidence: Double = 0.95,
-            seed: UInt64 = 1, minimumSampleSize: Int = 10, throughputBucketSeconds: Double = 1
+            seed: UInt64 = 1, minimumSampleSize: Int = 10, throughputBucketSeconds: Double = 1,
+            minimumRelativeChange: Double = 0.02
         ) {
             self.alpha = alpha
             self.bootstrapResamples = bootstrapResamples
@@ -501,6 +506,7 @@ public struct RunComparison: Sendable, Equatable, Codable {
             self.seed = seed
             self.minimumSampleSize = minimumSampleSize
             self.throughputBucketSeconds = throughputBucketSeconds
+            self.minimumRelativeChange = minimumRelativeChange
         }
     }
 
@@ -633,7 +639,12 @@ public struct RunComparison: Sendable, Equatable, Codable {
             var verdict = Verdict.notComparable
             if let test {
                 verdict = .noChange
-                if test.pValue < options.alpha, test.u1 != test.u2 {
+                let changes = [
+                    Change(from: sa.p50, to: sb.p50)?.relative, Change(from: sa.mean, to: sb.mean)?.relative,
+                    Change(from: sa.value, to: sb.value)?.relative,
+                ].compactMap { $0 }
+                let practical = changes.isEmpty || changes.contains { abs($0) >= options.minimumRelativeChange }
+                if test.pValue < options.alpha, test.u1 != test.u2, practical {
                     verdict = (test.u2 > test.u1) == direction ? .better : .worse
                 }
             }

@@ -47,7 +47,8 @@ public struct RunInfo: Sendable, Equatable, Codable {
         status: RunStatus = .running, scenarioYAML: String = "", scenarioHash: String = "",
         scenarioPath: String = "", targetURL: String = "", api: String = "", model: String = "",
         loadDescription: String = "", maxTokens: Int? = nil, promptSetHash: String = "",
-        slo: [SLOThreshold] = [], toolVersion: String = LLMPerfVersion.current, host: String = "", gitCommit: String? = nil,
+        slo: [SLOThreshold] = [], toolVersion: String = LLMPerfVersion.current, host: String = "",
+        gitCommit: String? = nil,
         startedAt: Date, endedAt: Date? = nil
     ) {
         self.id = id

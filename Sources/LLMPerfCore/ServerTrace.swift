@@ -21,7 +21,9 @@ public struct ServerTrace: Sendable, Equatable {
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public var line: Int
         public var text: String
-        public var description: String { "server trace line \(line): expected 'id<TAB>index<TAB>ns<TAB>kind', got '\(text)'" }
+        public var description: String {
+            "server trace line \(line): expected 'id<TAB>index<TAB>ns<TAB>kind', got '\(text)'"
+        }
     }
 
     public init(parsing text: String) throws(ParseError) {

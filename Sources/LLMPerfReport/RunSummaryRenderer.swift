@@ -55,8 +55,12 @@ public enum RunSummaryRenderer {
                         TextTable.Cell(run.1.metrics[metric].map { Formatting.value($0.p50, unit: metric.unit) } ?? "–")
                     })
         }
-        table.add([TextTable.Cell("output tokens/s")] + runs.map { TextTable.Cell(String(format: "%.1f", $0.1.outputTokensPerSecond)) })
-        table.add([TextTable.Cell("requests/s")] + runs.map { TextTable.Cell(String(format: "%.2f", $0.1.requestsPerSecond)) })
+        table.add(
+            [TextTable.Cell("output tokens/s")]
+                + runs.map { TextTable.Cell(String(format: "%.1f", $0.1.outputTokensPerSecond)) })
+        table.add(
+            [TextTable.Cell("requests/s")] + runs.map { TextTable.Cell(String(format: "%.2f", $0.1.requestsPerSecond)) }
+        )
         table.add([TextTable.Cell("error rate")] + runs.map { TextTable.Cell(Formatting.percent($0.1.errorRate)) })
         table.add([TextTable.Cell("run id")] + runs.map { TextTable.Cell($0.0.id) })
         return table.render(style: style)

@@ -17,7 +17,9 @@ public final class RequestWriter: @unchecked Sendable {
     private let batchSize: Int
     private let flushDelay: DispatchTimeInterval
 
-    public init(store: RunStore, runID: String, batchSize: Int = 256, flushDelay: DispatchTimeInterval = .milliseconds(250)) {
+    public init(
+        store: RunStore, runID: String, batchSize: Int = 256, flushDelay: DispatchTimeInterval = .milliseconds(250)
+    ) {
         self.store = store
         self.runID = runID
         self.batchSize = batchSize

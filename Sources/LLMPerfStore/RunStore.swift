@@ -45,7 +45,8 @@ public final class RunStore: Sendable {
                 arguments: [
                     run.id, run.name, run.variant, run.batchID, run.status.rawValue, run.scenarioYAML,
                     run.scenarioHash, run.scenarioPath, run.targetURL, run.api, run.model, run.loadDescription,
-                    run.maxTokens, run.promptSetHash, try Self.encodeSLO(run.slo), run.toolVersion, run.host, run.gitCommit,
+                    run.maxTokens, run.promptSetHash, try Self.encodeSLO(run.slo), run.toolVersion, run.host,
+                    run.gitCommit,
                     run.startedAt.timeIntervalSince1970, run.endedAt?.timeIntervalSince1970,
                 ])
             for label in run.labels {
@@ -69,7 +70,8 @@ public final class RunStore: Sendable {
         try pool.read { db in
             while true {
                 let id = "r" + String(format: "%06x", UInt32.random(in: 0..<0x100_0000))
-                let taken = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM runs WHERE id = ?)", arguments: [id])
+                let taken = try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS(SELECT 1 FROM runs WHERE id = ?)", arguments: [id])
                 if taken != true { return id }
             }
         }
@@ -140,7 +142,8 @@ public final class RunStore: Sendable {
     @discardableResult
     public func deleteRun(id: String) throws -> Int {
         try pool.write { db in
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE run_id = ?", arguments: [id]) ?? 0
+            let count =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM requests WHERE run_id = ?", arguments: [id]) ?? 0
             try db.execute(sql: "DELETE FROM runs WHERE id = ?", arguments: [id])
             return count
         }
@@ -215,7 +218,8 @@ public final class RunStore: Sendable {
             scenarioYAML: row["scenario_yaml"], scenarioHash: row["scenario_hash"],
             scenarioPath: row["scenario_path"], targetURL: row["target_url"], api: row["api"], model: row["model"],
             loadDescription: row["load_description"], maxTokens: row["max_tokens"],
-            promptSetHash: row["prompt_set_hash"], slo: decodeSLO(row["slo_json"]), toolVersion: row["tool_version"], host: row["host"],
+            promptSetHash: row["prompt_set_hash"], slo: decodeSLO(row["slo_json"]), toolVersion: row["tool_version"],
+            host: row["host"],
             gitCommit: row["git_commit"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
             endedAt: endedAt.map(Date.init(timeIntervalSince1970:)))
     }

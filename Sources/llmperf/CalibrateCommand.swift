@@ -44,7 +44,8 @@ struct CalibrateCommand: AsyncParsableCommand {
     func run() async throws {
         let n = { (count: Int) in max(1, Int((Double(count) * scale).rounded())) }
         // 1. Bias against the server's own trace.
-        let traceDir = FileManager.default.temporaryDirectory.appendingPathComponent("llmperf-calibrate-\(UUID().uuidString)")
+        let traceDir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "llmperf-calibrate-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: traceDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: traceDir) }
         let tracePath = traceDir.appendingPathComponent("server.trace").path
@@ -70,7 +71,8 @@ struct CalibrateCommand: AsyncParsableCommand {
 
         // 2. Throughput ceiling.
         let fast = try LocalBackend.start(
-            LocalBackendSpec(engine: "synthetic", options: [("ttft-ms", "0"), ("itl-ms", "0"), ("tokens", "\(tokens)")]))
+            LocalBackendSpec(
+                engine: "synthetic", options: [("ttft-ms", "0"), ("itl-ms", "0"), ("tokens", "\(tokens)")]))
         defer { fast.stop() }
         var steps: [ThroughputStep] = []
         for (concurrency, requests) in [(1, n(100)), (64, n(1_280)), (256, n(2_560))] {
@@ -107,7 +109,8 @@ struct CalibrateCommand: AsyncParsableCommand {
     ) async -> (traces: [RequestTrace], summary: RunSummary) {
         let scenario = Scenario(
             name: "calibrate",
-            target: TargetSpec(url: url, model: "synthetic", timeouts: Timeouts(connect: .seconds(10), total: .seconds(120))),
+            target: TargetSpec(
+                url: url, model: "synthetic", timeouts: Timeouts(connect: .seconds(10), total: .seconds(120))),
             workload: WorkloadSpec(prompts: [Prompt(user: "calibrate")], maxTokens: maxTokens, temperature: 0),
             load: LoadSpec(shape: .closed(concurrency: concurrency), stop: .requests(requests)))
         let driver = LoadDriver(
@@ -133,7 +136,10 @@ struct CalibrateCommand: AsyncParsableCommand {
 
     private func render(_ result: Result) -> String {
         let style = TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
-        var out = style.apply(.bold, "client bias against the server trace (concurrency 64, \(result.bias.matchedRequests) requests)") + "\n"
+        var out =
+            style.apply(
+                .bold, "client bias against the server trace (concurrency 64, \(result.bias.matchedRequests) requests)")
+            + "\n"
         var bias = TextTable(headers: ["what", "median ms", "p99 ms", "n"])
         for (name, summary) in [
             ("TTFT: client − server", result.bias.ttftBias), ("ITL: client gap − server gap", result.bias.itlBias),
@@ -147,7 +153,9 @@ struct CalibrateCommand: AsyncParsableCommand {
         }
         out += bias.render(style: style) + "\n"
         out += style.apply(.bold, "client ceiling (server at ttft=0 itl=0, \(tokens) tokens per request)") + "\n"
-        var table = TextTable(headers: ["concurrency", "requests", "tokens/s", "requests/s", "client CPU", "peak RSS", "errors"])
+        var table = TextTable(headers: [
+            "concurrency", "requests", "tokens/s", "requests/s", "client CPU", "peak RSS", "errors",
+        ])
         for s in result.throughput + [result.concurrentStreams] {
             table.add([
                 TextTable.Cell(String(s.concurrency)), TextTable.Cell(String(s.requests)),

@@ -20,6 +20,10 @@ struct CompareCommand: AsyncParsableCommand {
     @Option(help: "Output: text, md or json.") var format: String = "text"
     @Option(help: "Significance level.") var alpha: Double = 0.05
     @Option(help: "Bootstrap seed (results are reproducible for a seed).") var seed: UInt64 = 1
+    @Option(
+        name: .customLong("min-change"),
+        help: "A significant change smaller than this is shown as ~ (e.g. 2%, 0% to turn off).")
+    var minChange: String = "2%"
 
     func validate() throws {
         guard runs.count >= 2 else { throw ValidationError("compare needs at least two runs, got \(runs.count)") }
@@ -27,6 +31,9 @@ struct CompareCommand: AsyncParsableCommand {
             throw ValidationError("compare takes at most \(ReportInput.maximumRuns) runs, got \(runs.count)")
         }
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be between 0 and 1, got \(alpha)") }
+        guard parsePercent(minChange) != nil else {
+            throw ValidationError("--min-change: expected a percentage such as 2%, got '\(minChange)'")
+        }
         guard ["text", "md", "json"].contains(format) else {
             throw ValidationError("--format: expected text, md or json, got '\(format)'")
         }
@@ -35,7 +42,8 @@ struct CompareCommand: AsyncParsableCommand {
     func run() async throws {
         let store = try openStore(database)
         let loaded = try runs.map { try StoredRun.load($0, from: store) }
-        let comparison = try makeComparison(loaded, alpha: alpha, seed: seed)
+        let comparison = try makeComparison(
+            loaded, alpha: alpha, seed: seed, minimumChange: parsePercent(minChange) ?? 0.02)
         let environment = ProcessInfo.processInfo.environment
         switch format {
         case "md":
@@ -52,12 +60,20 @@ struct CompareCommand: AsyncParsableCommand {
 }
 
 /// Compares stored runs (the first is the baseline); SLOs of the baseline add goodput rows.
-func makeComparison(_ runs: [StoredRun], alpha: Double = 0.05, seed: UInt64 = 1) throws -> RunComparison {
+func makeComparison(_ runs: [StoredRun], alpha: Double = 0.05, seed: UInt64 = 1, minimumChange: Double = 0.02)
+    throws -> RunComparison
+{
     do {
         return try RunComparison(
             runs: runs.map(\.comparisonInput), slo: runs[0].info.slo,
-            options: RunComparison.Options(alpha: alpha, seed: seed))
+            options: RunComparison.Options(alpha: alpha, seed: seed, minimumRelativeChange: minimumChange))
     } catch {
         throw CLIError.failure(error.message)
     }
+}
+
+/// `2%` → 0.02; nil for anything else.
+func parsePercent(_ text: String) -> Double? {
+    guard text.hasSuffix("%"), let value = Double(text.dropLast()), value >= 0, value < 100 else { return nil }
+    return value / 100
 }

@@ -6,13 +6,16 @@ import LLMPerfStore
 
 /// The options shared by `llmperf gate` and `llmperf run --gate`.
 struct GateOptions: ParsableArguments {
-    @Option(name: .customLong("rule"), help: "An absolute rule, e.g. 'ttft.p95 < 500ms', 'error_rate < 1%'. Repeatable.")
+    @Option(
+        name: .customLong("rule"), help: "An absolute rule, e.g. 'ttft.p95 < 500ms', 'error_rate < 1%'. Repeatable.")
     var rules: [String] = []
     @Option(help: "A baseline run for regression rules (id, name@latest, label:X, …).")
     var baseline: String?
     @Option(
         name: .customLong("max-regression"),
-        help: "Fail when a statistic gets worse than the baseline by more than this, and significantly: 'ttft.p95=10%'. Repeatable.")
+        help:
+            "Fail when a statistic gets worse than the baseline by more than this, and significantly: 'ttft.p95=10%'. Repeatable."
+    )
     var maxRegressions: [String] = []
     @Flag(help: "Ignore the scenario's slo section.") var noSlo = false
     @Option(help: "Significance level for regression rules.") var alpha: Double = 0.05
@@ -73,7 +76,8 @@ struct GateOptions: ParsableArguments {
             }
         }
         if let markdown {
-            try appendText(GateMarkdown.render(evaluation, run: "\(run.info.displayName) (\(run.info.id))"), to: markdown)
+            try appendText(
+                GateMarkdown.render(evaluation, run: "\(run.info.displayName) (\(run.info.id))"), to: markdown)
         }
         return evaluation.passed
     }

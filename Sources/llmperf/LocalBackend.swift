@@ -17,7 +17,8 @@ final class LocalBackend {
 
     /// Starts the backend and returns once `/health` answers 200 (or throws with the log tail).
     static func start(_ spec: LocalBackendSpec, readyTimeout: Duration = .seconds(180)) throws -> LocalBackend {
-        let workDir = FileManager.default.temporaryDirectory.appendingPathComponent("llmperf-backend-\(UUID().uuidString)")
+        let workDir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "llmperf-backend-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
         var arguments = ["serve", "--host", "127.0.0.1", "--port", "0"] + spec.serveArguments
         var caFile: String?
@@ -58,7 +59,8 @@ final class LocalBackend {
         }
         // Keep draining stdout so the child never blocks on a full pipe.
         reader.readabilityHandler = { handle in _ = handle.availableData }
-        let backend = LocalBackend(process: process, baseURL: listening, caFile: caFile, logPath: logPath, workDir: workDir)
+        let backend = LocalBackend(
+            process: process, baseURL: listening, caFile: caFile, logPath: logPath, workDir: workDir)
         while ContinuousClock.now < deadline {
             if !process.isRunning {
                 throw StartError(description: "the local backend stopped while loading:\n\(Self.tail(logPath))")
@@ -71,7 +73,8 @@ final class LocalBackend {
             Thread.sleep(forTimeInterval: 0.05)
         }
         backend.stop()
-        throw StartError(description: "the local backend was not healthy within \(readyTimeout):\n\(Self.tail(logPath))")
+        throw StartError(
+            description: "the local backend was not healthy within \(readyTimeout):\n\(Self.tail(logPath))")
     }
 
     private init(process: Process, baseURL: String, caFile: String?, logPath: String, workDir: URL) {
@@ -134,7 +137,8 @@ enum TestCertificate {
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw LocalBackend.StartError(description: "openssl failed to make a TLS certificate (status \(process.terminationStatus))")
+            throw LocalBackend.StartError(
+                description: "openssl failed to make a TLS certificate (status \(process.terminationStatus))")
         }
         return (cert, key)
     }

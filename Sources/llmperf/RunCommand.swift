@@ -17,7 +17,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @Argument(help: "The scenario file (YAML, version: 1).") var scenario: String
-    @Option(name: .customLong("label"), help: "Label the run(s), e.g. before-cache. Repeatable.") var labels: [String] = []
+    @Option(name: .customLong("label"), help: "Label the run(s), e.g. before-cache. Repeatable.") var labels: [String] =
+        []
     @Option(help: "Override load.requests (measured requests per run).") var requests: Int?
     @Flag(help: "Print the summary as JSON on standard output (progress stays on standard error).") var json = false
     @Flag(help: "No live progress line: a plain line every few seconds.") var quiet = false
@@ -69,7 +70,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         if json {
             let pairs = finished.map { ($0.info, $0.summary) }
-            print(pairs.count == 1 ? try SummaryJSON.encode(run: pairs[0].0, summary: pairs[0].1) : try SummaryJSON.encode(runs: pairs))
+            print(
+                pairs.count == 1
+                    ? try SummaryJSON.encode(run: pairs[0].0, summary: pairs[0].1) : try SummaryJSON.encode(runs: pairs)
+            )
         } else if finished.count > 1 {
             print(style.apply(.bold, "variants side by side (p50)"))
             print(RunSummaryRenderer.renderSideBySide(runs: finished.map { ($0.info, $0.summary) }, style: style))
@@ -78,7 +82,9 @@ struct RunCommand: AsyncParsableCommand {
                 print(ComparisonTableRenderer.render(comparison, style: style), terminator: "")
             }
         }
-        if interrupts.interrupted { throw CLIError(message: "run interrupted; what was measured is stored", code: .interrupted) }
+        if interrupts.interrupted {
+            throw CLIError(message: "run interrupted; what was measured is stored", code: .interrupted)
+        }
         if let runtimeFailure { throw CLIError(message: runtimeFailure, code: .failure) }
         if gate {
             var passed = true

@@ -28,7 +28,8 @@ struct RunsCommand: AsyncParsableCommand {
             if let status {
                 guard let parsed = RunStatus(rawValue: status) else {
                     throw CLIError.invalid(
-                        "--status: expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")), got '\(status)'")
+                        "--status: expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", ")), got '\(status)'"
+                    )
                 }
                 filter.status = parsed
             }
@@ -68,7 +69,8 @@ struct RunsCommand: AsyncParsableCommand {
             if json {
                 print(try SummaryJSON.encode(run: info, summary: summary))
             } else {
-                let style = TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
+                let style = TerminalStyle.detect(
+                    environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
                 print(RunSummaryRenderer.render(run: info, summary: summary, style: style), terminator: "")
             }
         }
@@ -115,7 +117,8 @@ extension RunsCommand {
             let info = try resolveRun(run, in: store)
             guard yes else {
                 throw CLIError.invalid(
-                    "deleting \(info.id) (\(info.displayName)) removes it and its requests for good; add --yes to confirm")
+                    "deleting \(info.id) (\(info.displayName)) removes it and its requests for good; add --yes to confirm"
+                )
             }
             let removed = try store.deleteRun(id: info.id)
             print("deleted \(info.id) (\(info.displayName)) and its \(removed) requests")

@@ -124,10 +124,15 @@ import Testing
         let server = try ScriptedServer { _ in Scripts.chatStream(tokens: 1, gapMs: 10) }
         defer { server.stop() }
         let d = driver(server, load: LoadSpec(shape: .closed(concurrency: 2), stop: .duration(.milliseconds(150))))
-        let start = MonotonicClock.nanos()
         let traces = await d.run()
         #expect(traces.count >= 2)
-        #expect(MonotonicClock.nanos() - start < 2_000_000_000)
+        // The property under test is that nothing is sent once the duration has passed: every
+        // request started within the 150 ms window (plus generous room for a loaded machine
+        // between the driver's decision and the handle reaching libcurl), measured on the run's
+        // own clock rather than against a wall-time budget for the whole test.
+        let firstStart = try #require(traces.map(\.startedAtNanos).min())
+        let lastStart = try #require(traces.map(\.startedAtNanos).max())
+        #expect(lastStart - firstStart < 150_000_000 + 1_000_000_000)
         #expect(traces.allSatisfy { $0.outcome == .ok })
     }
 

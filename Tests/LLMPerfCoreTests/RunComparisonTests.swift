@@ -87,6 +87,26 @@ enum SyntheticRun {
         #expect(try row(reverse, .metric(.ttft)).verdict == .better)
     }
 
+    @Test func significantButTinyChangeIsNoChangeUnlessAsked() throws {
+        // TTFT 100 ms ± 1% against the same draws shifted by 1%: 500 samples a side make that
+        // significant, but it is below the default 2% minimum change a verdict needs.
+        var random = StatisticsRandom(seed: 7)
+        let a = (0..<500).map { i in
+            SyntheticRun.trace(index: i, startMs: Double(i) * 100, ttftMs: 100 * (1 + 0.01 * random.nextNormal()))
+        }
+        let b = a.map { trace -> RequestTrace in
+            var shifted = trace
+            shifted.chunkAtNanos = trace.chunkAtNanos.map { $0 + 1_000_000 }
+            return shifted
+        }
+        let inputs: [ComparisonInput] = [.init(label: "a", traces: a), .init(label: "b", traces: b)]
+        let ttft = try row(try RunComparison(runs: inputs), .metric(.ttft))
+        #expect(try #require(ttft.pValue) < 0.05)
+        #expect(ttft.verdict == .noChange)
+        let strict = try RunComparison(runs: inputs, options: .init(minimumRelativeChange: 0))
+        #expect(try row(strict, .metric(.ttft)).verdict == .worse)
+    }
+
     @Test func verdictKnowsEachMeasuresDirection() throws {
         // Faster decoding: lower ITL/TPOT (better) and more output tokens per second (better).
         let slow = SyntheticRun.closedLoop(count: 100, ttftMs: 100, itlMs: 20, tokens: 20, seed: 3)
