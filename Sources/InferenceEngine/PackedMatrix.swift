@@ -55,7 +55,8 @@ final class PackedMatrix: @unchecked Sendable {
                     let out = data + (group * blocksPerRow + b) * groupBlockBytes
                     for k in 0..<16 {
                         for byte in 0..<4 {
-                            out.storeBytes(of: block[4 * k + byte], toByteOffset: 32 * k + 4 * lane + byte, as: UInt8.self)
+                            out.storeBytes(
+                                of: block[4 * k + byte], toByteOffset: 32 * k + 4 * lane + byte, as: UInt8.self)
                         }
                     }
                 }

@@ -26,11 +26,13 @@ public struct ServerTrace: Sendable, Equatable {
         }
     }
 
+    /// Lines starting with `#` (the header) are skipped.
     public init(parsing text: String) throws(ParseError) {
         var events: [String: [(index: Int, nanos: UInt64, kind: Substring)]] = [:]
         var lineNumber = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             lineNumber += 1
+            if line.hasPrefix("#") { continue }  // the header line
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard fields.count == 4, let index = Int(fields[1]), let nanos = UInt64(fields[2]) else {
                 throw ParseError(line: lineNumber, text: String(line.prefix(200)))

@@ -18,11 +18,14 @@ struct CalibrateCommand: AsyncParsableCommand {
 
     @Option(help: "Output tokens per request in the throughput steps.") var tokens: Int = 512
     @Option(help: "Scale the request counts (1 = default; smaller is quicker and noisier).") var scale: Double = 1
+    @Option(name: .customLong("bias-concurrency"), help: "Concurrency of the bias measurement.")
+    var biasConcurrency: Int = 64
     @Flag(help: "Print the results as JSON.") var json = false
 
     func validate() throws {
         guard tokens > 1 else { throw ValidationError("--tokens must be > 1") }
         guard scale > 0, scale <= 10 else { throw ValidationError("--scale must be in (0, 10]") }
+        guard (1...1_000).contains(biasConcurrency) else { throw ValidationError("--bias-concurrency must be 1…1000") }
     }
 
     struct ThroughputStep: Codable {
@@ -36,6 +39,7 @@ struct CalibrateCommand: AsyncParsableCommand {
     }
 
     struct Result: Codable {
+        var biasConcurrency: Int
         var bias: CalibrationBias
         var throughput: [ThroughputStep]
         var concurrentStreams: ThroughputStep
@@ -49,14 +53,14 @@ struct CalibrateCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: traceDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: traceDir) }
         let tracePath = traceDir.appendingPathComponent("server.trace").path
-        progress("bias: concurrency 64 against a server at ttft 5 ms, itl 2 ms…")
+        progress("bias: concurrency \(biasConcurrency) against a server at ttft 5 ms, itl 2 ms…")
         let biasServer = try LocalBackend.start(
             LocalBackendSpec(
                 engine: "synthetic",
                 options: [("ttft-ms", "5"), ("itl-ms", "2"), ("tokens", "64"), ("trace-file", tracePath)]))
         let origin = MonotonicClock.nanos()
         let biasTraces = await measure(
-            url: biasServer.apiBaseURL, concurrency: 64, requests: n(640), maxTokens: 64, origin: origin,
+            url: biasServer.apiBaseURL, concurrency: biasConcurrency, requests: n(biasConcurrency * 10), maxTokens: 64, origin: origin,
             requestIDPrefix: "calibrate")
         biasServer.stop()  // flushes the trace file
         let serverTrace: ServerTrace
@@ -90,7 +94,7 @@ struct CalibrateCommand: AsyncParsableCommand {
         let streams = await step(url: slow.apiBaseURL, concurrency: 1_000, requests: 1_000, maxTokens: 50)
         slow.stop()
 
-        let result = Result(bias: bias, throughput: steps, concurrentStreams: streams)
+        let result = Result(biasConcurrency: biasConcurrency, bias: bias, throughput: steps, concurrentStreams: streams)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -138,7 +142,7 @@ struct CalibrateCommand: AsyncParsableCommand {
         let style = TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
         var out =
             style.apply(
-                .bold, "client bias against the server trace (concurrency 64, \(result.bias.matchedRequests) requests)")
+                .bold, "client bias against the server trace (concurrency \(result.biasConcurrency), \(result.bias.matchedRequests) requests)")
             + "\n"
         var bias = TextTable(headers: ["what", "median ms", "p99 ms", "n"])
         for (name, summary) in [

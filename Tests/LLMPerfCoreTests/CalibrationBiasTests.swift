@@ -6,6 +6,7 @@ import Testing
     @Test func biasIsClientMinusServer() throws {
         // Server: arrival at 1,000,000; tokens sent at 3,000,000 and 4,000,000 and 6,000,000.
         let text = """
+            # request_id\tchunk_index\tmonotonic_ns\tkind
             llmperf-r1-0\t-1\t1000000\tarrival
             llmperf-r1-0\t0\t2000000\trole
             llmperf-r1-0\t1\t3000000\tfirst_token
