@@ -4,6 +4,8 @@ extension RunStore {
     /// Resolves a run reference (`r7f3a2c`, a unique prefix, `name@latest`, `name~N`,
     /// `label:X`, `name/variant`, a variant name) against every stored run.
     public func resolve(_ text: String) throws -> RunInfo {
+        // An exact id always names its run, whatever it looks like.
+        if let exact = try run(id: text) { return exact }
         let reference: RunReference
         do {
             reference = try RunReference.parse(text)

@@ -182,13 +182,26 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// Every request of a run, in order, warmup included.
-    public func traces(runID: String) throws -> [RequestTrace] {
-        try pool.read { db in
+    /// Every request of a run, in order, warmup included. `outputTextLimit` caps how many
+    /// characters of each output are read (0 for none: statistics never need the text, and a
+    /// run of 100,000 long answers would otherwise cost hundreds of MB).
+    public func traces(runID: String, outputTextLimit: Int? = nil) throws -> [RequestTrace] {
+        let text = outputTextLimit.map { "substr(output_text, 1, \($0 < 0 ? 0 : $0)) AS output_text" } ?? "output_text"
+        return try pool.read { db in
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT * FROM requests WHERE run_id = ? ORDER BY idx", arguments: [runID])
+                db,
+                sql: """
+                    SELECT idx, is_warmup, prompt_index, scheduled_at_ns, started_at_ns, dns_ns, connect_ns,
+                        tls_ns, sent_ns, first_byte_ns, ended_at_ns, chunk_count, chunk_times, chunk_tokens,
+                        prompt_tokens, completion_tokens, cached_tokens, outcome, error_detail, http_status,
+                        connection_reused, http_version, remote_address, \(text)
+                    FROM requests WHERE run_id = ? ORDER BY idx
+                    """, arguments: [runID])
             var traces: [RequestTrace] = []
-            while let row = try rows.next() { traces.append(try Self.trace(from: row)) }
+            // Most chunks carry one token: traces with the same chunk count share one array of
+            // ones (copy-on-write) instead of each holding its own.
+            var ones: [Int: [UInt32]] = [:]
+            while let row = try rows.next() { traces.append(try Self.trace(from: row, ones: &ones)) }
             return traces
         }
     }
@@ -224,6 +237,13 @@ public final class RunStore: Sendable {
             endedAt: endedAt.map(Date.init(timeIntervalSince1970:)))
     }
 
+    static func sharedOnes(_ count: Int, cache: inout [Int: [UInt32]]) -> [UInt32] {
+        if let shared = cache[count] { return shared }
+        let made = [UInt32](repeating: 1, count: count)
+        cache[count] = made
+        return made
+    }
+
     static func encodeSLO(_ slo: [SLOThreshold]) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -234,7 +254,7 @@ public final class RunStore: Sendable {
         (try? JSONDecoder().decode([SLOThreshold].self, from: Data(json.utf8))) ?? []
     }
 
-    static func trace(from row: Row) throws -> RequestTrace {
+    static func trace(from row: Row, ones: inout [Int: [UInt32]]) throws -> RequestTrace {
         let start = UInt64(row["started_at_ns"] as Int64)
         let count: Int = row["chunk_count"]
         let timeBlob: Data = row["chunk_times"]
@@ -261,7 +281,8 @@ public final class RunStore: Sendable {
             tlsNanos: UInt64(row["tls_ns"] as Int64), sentNanos: UInt64(row["sent_ns"] as Int64),
             firstByteNanos: firstByte.map(UInt64.init),
             chunkAtNanos: try ChunkTimeCodec.decode([UInt8](timeBlob), from: start, count: count),
-            chunkTokens: try ChunkTimeCodec.decodeTokens(tokenBlob.map { [UInt8]($0) }, count: count),
+            chunkTokens: try tokenBlob.map { try ChunkTimeCodec.decodeTokens([UInt8]($0), count: count) }
+                ?? Self.sharedOnes(count, cache: &ones),
             endedAtNanos: UInt64(row["ended_at_ns"] as Int64),
             usage: hasUsage
                 ? TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens, cachedTokens: cachedTokens)

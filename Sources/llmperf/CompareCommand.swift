@@ -41,7 +41,7 @@ struct CompareCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try openStore(database)
-        let loaded = try runs.map { try StoredRun.load($0, from: store) }
+        let loaded = try StoredRun.loadAll(runs, from: store)
         let comparison = try makeComparison(
             loaded, alpha: alpha, seed: seed, minimumChange: parsePercent(minChange) ?? 0.02)
         let environment = ProcessInfo.processInfo.environment

@@ -32,7 +32,8 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try openStore(database)
-        let loaded = try runs.map { try StoredRun.load($0, from: store) }
+        // JSON carries every output whole; the other formats show snippets at most.
+        let loaded = try StoredRun.loadAll(runs, from: store, outputTextLimit: format == "json" ? nil : 512)
         let comparison = loaded.count > 1 ? try makeComparison(loaded) : nil
         let input = ReportInput(
             runs: loaded.map { ReportRun(info: $0.info, traces: $0.traces, summary: $0.summary) },

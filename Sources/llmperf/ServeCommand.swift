@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InferenceEngine
 import InferenceServer
 
 struct ServeCommand: AsyncParsableCommand {
@@ -9,10 +10,16 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Serves /v1/chat/completions, /v1/completions, /v1/models, /health, /ready and /metrics. \
             The synthetic engine streams deterministic tokens at a configured TTFT and ITL (for tests, \
-            calibration and CI smoke runs). Prints 'listening on URL' once bound; Ctrl-C stops it.
+            calibration and CI smoke runs); the transformer engine runs a real GGUF model (`--model \
+            default` is SmolLM2-135M-Instruct, fetched by scripts/fetch-model). /health answers 503 \
+            while the model loads. Prints 'listening on URL' once bound; Ctrl-C stops it.
             """)
 
-    @Option(help: "synthetic (the transformer engine arrives with the model).") var engine: String = "synthetic"
+    @Option(help: "transformer or synthetic (default: transformer when --model is given, else synthetic).")
+    var engine: String?
+    @Option(help: "Transformer: 'default' or the path of a GGUF file.") var model: String?
+    @Option(help: "Transformer: compute threads.") var threads: Int = 2
+    @Option(help: "Transformer: context length in tokens (default: the model's).") var ctx: Int?
     @Option(help: "Address to bind.") var host: String = "127.0.0.1"
     @Option(help: "Port to bind; 0 picks a free one.") var port: Int = 8080
     @Option(name: .customLong("ttft-ms"), help: "Synthetic: time to first token, ms.") var ttftMs: Double = 0
@@ -26,9 +33,14 @@ struct ServeCommand: AsyncParsableCommand {
     var traceFile: String?
 
     func validate() throws {
-        guard engine == "synthetic" else {
-            throw ValidationError("--engine: expected synthetic, got '\(engine)'")
+        if let engine, engine != "synthetic", engine != "transformer" {
+            throw ValidationError("--engine: expected transformer or synthetic, got '\(engine)'")
         }
+        if resolvedEngine == "synthetic", model != nil {
+            throw ValidationError("--model applies to the transformer engine, not synthetic")
+        }
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1…64, got \(threads)") }
+        if let ctx, ctx < 16 { throw ValidationError("--ctx must be at least 16, got \(ctx)") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0…65535, got \(port)") }
         guard ttftMs >= 0, itlMs >= 0 else { throw ValidationError("--ttft-ms and --itl-ms must be ≥ 0") }
         guard tokens > 0 else { throw ValidationError("--tokens must be > 0, got \(tokens)") }
@@ -37,11 +49,30 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    var resolvedEngine: String { engine ?? (model == nil ? "synthetic" : "transformer") }
+
     func run() async throws {
+        let servedEngine: ServerConfiguration.Engine
+        if resolvedEngine == "transformer" {
+            let name = model ?? "default"
+            let path: String
+            do {
+                path = try ModelLocator.resolve(name)
+            } catch {
+                throw CLIError.invalid("\(error)")
+            }
+            let threads = threads
+            let ctx = ctx
+            servedEngine = .custom {
+                try TransformerServingEngine(path: path, servedName: name, threads: threads, contextLength: ctx)
+            }
+        } else {
+            servedEngine = ServerConfiguration.synthetic(
+                ttftMs: ttftMs, itlMs: itlMs, tokens: tokens, contextLength: contextLength)
+        }
         let configuration = ServerConfiguration(
             host: host, port: port,
-            engine: ServerConfiguration.synthetic(
-                ttftMs: ttftMs, itlMs: itlMs, tokens: tokens, contextLength: contextLength),
+            engine: servedEngine,
             tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey, tracePath: traceFile)
         do {
             try await LLMServer.run(configuration: configuration) { bound in

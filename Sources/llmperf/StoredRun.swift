@@ -9,12 +9,54 @@ struct StoredRun {
     var traces: [RequestTrace]
     var summary: RunSummary
 
-    static func load(_ reference: String, from store: RunStore) throws -> StoredRun {
+    /// Loads one run; `outputTextLimit` as in `RunStore.traces` (0 when only statistics are needed).
+    static func load(_ reference: String, from store: RunStore, outputTextLimit: Int? = 0) throws -> StoredRun {
         let info = try resolveRun(reference, in: store)
-        let traces = try store.traces(runID: info.id)
+        let traces = try store.traces(runID: info.id, outputTextLimit: outputTextLimit)
         return StoredRun(info: info, traces: traces, summary: RunSummary(traces: traces))
     }
 
+    /// Resolves every reference first (so a bad one fails fast), then reads the runs in
+    /// parallel and summarises them one after the other (each summary's sorted samples are
+    /// the largest transient allocation: one at a time keeps the peak lower).
+    static func loadAll(_ references: [String], from store: RunStore, outputTextLimit: Int? = 0) throws
+        -> [StoredRun]
+    {
+        let infos = try references.map { try resolveRun($0, in: store) }
+        let slots = LoadSlots(count: infos.count)
+        DispatchQueue.concurrentPerform(iterations: infos.count) { i in
+            slots.set(
+                i,
+                Result { try store.traces(runID: infos[i].id, outputTextLimit: outputTextLimit) })
+        }
+        return try zip(infos, slots.values()).map { info, result in
+            let traces = try result.get()
+            return StoredRun(info: info, traces: traces, summary: RunSummary(traces: traces))
+        }
+    }
+}
+
+/// Results filled in by concurrent loaders.
+private final class LoadSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<[RequestTrace], any Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<[RequestTrace], any Error>) {
+        lock.lock()
+        results[index] = result
+        lock.unlock()
+    }
+
+    func values() -> [Result<[RequestTrace], any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results.map { $0! }
+    }
+}
+
+extension StoredRun {
     /// The label a comparison shows for this run: the variant name, else `name (id)`.
     var comparisonLabel: String { info.variant ?? "\(info.name) (\(info.id))" }
 
