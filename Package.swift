@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "llmperf",
             dependencies: [
-                "LLMPerfCore", "LLMPerfClient", "LLMPerfStore", "LLMPerfReport", "InferenceServer",
+                "LLMPerfCore", "LLMPerfClient", "LLMPerfStore", "LLMPerfReport", "InferenceServer", "InferenceEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

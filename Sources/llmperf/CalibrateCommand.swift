@@ -60,7 +60,8 @@ struct CalibrateCommand: AsyncParsableCommand {
                 options: [("ttft-ms", "5"), ("itl-ms", "2"), ("tokens", "64"), ("trace-file", tracePath)]))
         let origin = MonotonicClock.nanos()
         let biasTraces = await measure(
-            url: biasServer.apiBaseURL, concurrency: biasConcurrency, requests: n(biasConcurrency * 10), maxTokens: 64, origin: origin,
+            url: biasServer.apiBaseURL, concurrency: biasConcurrency, requests: n(biasConcurrency * 10), maxTokens: 64,
+            origin: origin,
             requestIDPrefix: "calibrate")
         biasServer.stop()  // flushes the trace file
         let serverTrace: ServerTrace
@@ -142,7 +143,9 @@ struct CalibrateCommand: AsyncParsableCommand {
         let style = TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
         var out =
             style.apply(
-                .bold, "client bias against the server trace (concurrency \(result.biasConcurrency), \(result.bias.matchedRequests) requests)")
+                .bold,
+                "client bias against the server trace (concurrency \(result.biasConcurrency), \(result.bias.matchedRequests) requests)"
+            )
             + "\n"
         var bias = TextTable(headers: ["what", "median ms", "p99 ms", "n"])
         for (name, summary) in [

@@ -6,6 +6,7 @@ let commandList: [any ParsableCommand.Type] = [
     CompareCommand.self,
     ServeCommand.self,
     CalibrateCommand.self,
+    BenchEngineCommand.self,
     GateCommand.self,
     ReportCommand.self,
     RunsCommand.self,
