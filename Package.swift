@@ -80,8 +80,11 @@ let package = Package(
         .testTarget(name: "LLMPerfClientTests", dependencies: ["LLMPerfClient", "LLMPerfCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMPerfStoreTests", dependencies: ["LLMPerfStore", "LLMPerfCore"]),
         .testTarget(name: "LLMPerfReportTests", dependencies: ["LLMPerfReport", "LLMPerfCore"], exclude: ["Golden"]),
-        .testTarget(name: "InferenceEngineTests", dependencies: ["InferenceEngine"]),
-        .testTarget(name: "InferenceServerTests", dependencies: ["InferenceServer"]),
+        // Builders of tiny GGUF models for the engine's and the server's tests (debug builds only).
+        .target(name: "InferenceTestSupport", dependencies: ["InferenceEngine"]),
+        .testTarget(name: "InferenceEngineTests", dependencies: ["InferenceEngine", "InferenceTestSupport"]),
+        .testTarget(
+            name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["LLMPerfCore", "LLMPerfStore"]

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import InferenceEngine
+import InferenceTestSupport
 
 @Suite struct GGUFReaderTests {
     @Test func readsEveryMetadataValueType() throws {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import InferenceEngine
+import InferenceTestSupport
 
 @Suite struct TokenizerTests {
     static let trickyTexts = [

@@ -3,9 +3,11 @@ import Foundation
 @testable import InferenceEngine
 
 /// Deterministic random numbers for test weights (SplitMix64).
-struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
+public struct TestRandom {
+    public var state: UInt64
+
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -13,27 +15,27 @@ struct TestRandom {
         return z ^ (z >> 31)
     }
     /// Uniform in [-scale, scale).
-    mutating func uniform(_ scale: Float) -> Float { (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
-    mutating func values(_ count: Int, scale: Float, offset: Float = 0) -> [Float] {
+    public mutating func uniform(_ scale: Float) -> Float { (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
+    public mutating func values(_ count: Int, scale: Float, offset: Float = 0) -> [Float] {
         (0..<count).map { _ in offset + uniform(scale) }
     }
 }
 
 /// Builds tiny llama models with random weights as GGUF files.
-enum TinyModelFactory {
-    enum TokenizerKind { case bpe, sentencePiece }
+public enum TinyModelFactory {
+    public enum TokenizerKind: Sendable { case bpe, sentencePiece }
 
-    static let embedding = 64
-    static let heads = 4
-    static let kvHeads = 2
-    static let feedForward = 128
-    static let layers = 2
+    public static let embedding = 64
+    public static let heads = 4
+    public static let kvHeads = 2
+    public static let feedForward = 128
+    public static let layers = 2
 
     /// Byte-level BPE vocabulary: 3 control tokens, the 256 byte characters, then merged tokens.
-    static let bpeMerges = [
+    public static let bpeMerges = [
         "Ġ t", "h e", "Ġt he", "i n", "Ġ a", "e r", "o n", "Ġ s", "r e", "Ġ w", "l l", "Ġ 1", "o r", "Ġw or", "l d",
     ]
-    static var bpeTokens: [String] {
+    public static var bpeTokens: [String] {
         var tokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
         for b in 0..<256 { tokens.append(String(Character(Unicode.Scalar(ByteLevelBPE.byteToScalar[b])!))) }
         for merge in bpeMerges {
@@ -44,13 +46,13 @@ enum TinyModelFactory {
         return tokens
     }
 
-    static let sentencePiecePieces: [(String, Float)] = [
+    public static let sentencePiecePieces: [(String, Float)] = [
         ("▁", -1), ("▁t", -2), ("he", -3), ("▁the", -1.5), ("▁a", -2.5), ("in", -3), ("er", -3.2), ("▁w", -2.8),
         ("or", -3.3), ("ld", -3.4), ("▁wor", -2.9), ("▁world", -1.2), ("l", -5), ("d", -5), ("o", -5), ("r", -5),
         ("w", -5), ("h", -5), ("e", -5), ("t", -5), ("a", -5), ("i", -5), ("n", -5), ("s", -5),
     ]
 
-    static func addTokenizer(_ kind: TokenizerKind, to writer: inout GGUFTestWriter) -> Int {
+    public static func addTokenizer(_ kind: TokenizerKind, to writer: inout GGUFTestWriter) -> Int {
         switch kind {
         case .bpe:
             let tokens = bpeTokens
@@ -94,7 +96,9 @@ enum TinyModelFactory {
     }
 
     /// A tiny llama model whose matrices are all of `type` (norms are F32).
-    static func writer(type: GGMLType, tokenizer: TokenizerKind = .bpe, tiedOutput: Bool = true, seed: UInt64 = 7)
+    public static func writer(
+        type: GGMLType, tokenizer: TokenizerKind = .bpe, tiedOutput: Bool = true, seed: UInt64 = 7
+    )
         -> GGUFTestWriter
     {
         var w = GGUFTestWriter()
@@ -147,7 +151,7 @@ enum TinyModelFactory {
         return w
     }
 
-    static func path(type: GGMLType, tokenizer: TokenizerKind = .bpe, tiedOutput: Bool = true) throws -> String {
+    public static func path(type: GGMLType, tokenizer: TokenizerKind = .bpe, tiedOutput: Bool = true) throws -> String {
         try writer(type: type, tokenizer: tokenizer, tiedOutput: tiedOutput).write(name: "tiny-\(type.name)")
     }
 }

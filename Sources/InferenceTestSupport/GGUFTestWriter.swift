@@ -2,15 +2,18 @@ import Foundation
 
 @testable import InferenceEngine
 
+// Test support shared by the engine's and the server's tests. It reaches the engine's
+// internal block encoders, so it builds in debug (testing-enabled) builds only.
+
 /// Writes GGUF files for tests: typed metadata (nested arrays included) and tensors given as raw bytes.
-struct GGUFTestWriter {
-    enum Value {
+public struct GGUFTestWriter {
+    public enum Value {
         case u8(UInt8), i8(Int8), u16(UInt16), i16(Int16), u32(UInt32), i32(Int32), f32(Float), bool(Bool)
         case string(String), u64(UInt64), i64(Int64), f64(Double)
         /// Element type id and elements (all of that type).
         case array(UInt32, [Value])
 
-        var typeID: UInt32 {
+        public var typeID: UInt32 {
             switch self {
             case .u8: return 0
             case .i8: return 1
@@ -29,29 +32,38 @@ struct GGUFTestWriter {
         }
     }
 
-    struct Tensor {
-        var name: String
-        var dimensions: [Int]
-        var typeID: UInt32
-        var bytes: [UInt8]
+    public struct Tensor {
+        public var name: String
+        public var dimensions: [Int]
+        public var typeID: UInt32
+        public var bytes: [UInt8]
+
+        public init(name: String, dimensions: [Int], typeID: UInt32, bytes: [UInt8]) {
+            self.name = name
+            self.dimensions = dimensions
+            self.typeID = typeID
+            self.bytes = bytes
+        }
     }
 
-    var version: UInt32 = 3
-    var magic: UInt32 = 0x4655_4747
-    var metadata: [(String, Value)] = []
-    var tensors: [Tensor] = []
-    var alignment = 32
+    public var version: UInt32 = 3
+    public var magic: UInt32 = 0x4655_4747
+    public var metadata: [(String, Value)] = []
+    public var tensors: [Tensor] = []
+    public var alignment = 32
 
-    mutating func add(_ key: String, _ value: Value) { metadata.append((key, value)) }
+    public init() {}
 
-    mutating func addTensor(_ name: String, dimensions: [Int], type: GGMLType, values: [Float]) {
+    public mutating func add(_ key: String, _ value: Value) { metadata.append((key, value)) }
+
+    public mutating func addTensor(_ name: String, dimensions: [Int], type: GGMLType, values: [Float]) {
         tensors.append(
             Tensor(
                 name: name, dimensions: dimensions, typeID: type.rawValue,
                 bytes: QuantizedBlocks.encode(values, as: type)))
     }
 
-    func bytes() -> [UInt8] {
+    public func bytes() -> [UInt8] {
         var out: [UInt8] = []
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         func putString(_ s: String) {
@@ -109,11 +121,11 @@ struct GGUFTestWriter {
     }
 
     /// Writes the file to a fresh temporary path and returns it.
-    func write(name: String = "test") throws -> String {
+    public func write(name: String = "test") throws -> String {
         try Self.write(bytes(), name: name)
     }
 
-    static func write(_ bytes: [UInt8], name: String) throws -> String {
+    public static func write(_ bytes: [UInt8], name: String) throws -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("llmperf-engine-tests")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("\(name)-\(UUID().uuidString).gguf").path
