@@ -50,7 +50,8 @@ let package = Package(
             swiftSettings: [
                 // The matrix kernels are plain Swift SIMD; let the compiler use AVX2/FMA (every
                 // x86-64 machine this project runs on has them) and skip bounds checks in release.
-                .unsafeFlags(["-Ounchecked", "-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux], configuration: .release))
+                .unsafeFlags(
+                    ["-Ounchecked", "-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux], configuration: .release))
             ]
         ),
         .target(
@@ -77,7 +78,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "LLMPerfCoreTests", dependencies: ["LLMPerfCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LLMPerfClientTests", dependencies: ["LLMPerfClient", "LLMPerfCore"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "LLMPerfClientTests", dependencies: ["LLMPerfClient", "LLMPerfCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LLMPerfStoreTests", dependencies: ["LLMPerfStore", "LLMPerfCore"]),
         .testTarget(name: "LLMPerfReportTests", dependencies: ["LLMPerfReport", "LLMPerfCore"], exclude: ["Golden"]),
         // Builders of tiny GGUF models for the engine's and the server's tests (debug builds only).

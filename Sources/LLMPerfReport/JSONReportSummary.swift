@@ -1,7 +1,6 @@
 import LLMPerfCore
 
-/// A run's summary as `report --format json` writes it (the same fields as `SummaryJSON`,
-/// metrics by name).
+/// A run's summary as `report --format json` and `SummaryJSON` write it (metrics by name).
 struct JSONReportSummary: Encodable {
     var requests: Int
     var succeeded: Int

@@ -1,46 +1,34 @@
 import Foundation
 import LLMPerfCore
 
-/// The JSON form of one run's summary (`--json`): stable keys, metrics by name.
+/// The JSON form of one run's summary (`run --json`, `runs show --json`): the run's metadata
+/// under `run`, then the same summary fields `report --format json` writes, metrics by name.
 public enum SummaryJSON {
     struct Document: Encodable {
         var run: RunInfo
-        var requests: Int
-        var succeeded: Int
-        var failed: Int
-        var warmup: Int
-        var errorRate: Double
-        var errorsByKind: [String: Int]
-        var windowSeconds: Double
-        var outputTokensPerSecond: Double
-        var requestsPerSecond: Double
-        var totalOutputTokens: Int
-        var totalInputTokens: Int
-        var metrics: [String: DistributionSummary]
-    }
+        var summary: JSONReportSummary
 
-    static func document(run: RunInfo, summary: RunSummary) -> Document {
-        Document(
-            run: run, requests: summary.requests, succeeded: summary.succeeded, failed: summary.failed,
-            warmup: summary.warmup, errorRate: summary.errorRate, errorsByKind: summary.errorsByKind,
-            windowSeconds: summary.windowSeconds, outputTokensPerSecond: summary.outputTokensPerSecond,
-            requestsPerSecond: summary.requestsPerSecond, totalOutputTokens: summary.totalOutputTokens,
-            totalInputTokens: summary.totalInputTokens,
-            metrics: Dictionary(uniqueKeysWithValues: summary.metrics.map { ($0.key.rawValue, $0.value) }))
+        private enum Keys: String, CodingKey { case run }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(run, forKey: .run)
+            try summary.encode(to: encoder)  // the summary's keys sit beside `run`
+        }
     }
 
     public static func encode(run: RunInfo, summary: RunSummary) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        return String(decoding: try encoder.encode(document(run: run, summary: summary)), as: UTF8.self)
+        try render(Document(run: run, summary: JSONReportSummary(summary)))
     }
 
     public static func encode(runs: [(RunInfo, RunSummary)]) throws -> String {
+        try render(runs.map { Document(run: $0.0, summary: JSONReportSummary($0.1)) })
+    }
+
+    private static func render(_ value: some Encodable) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
-        let docs = runs.map { document(run: $0.0, summary: $0.1) }
-        return String(decoding: try encoder.encode(docs), as: UTF8.self)
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

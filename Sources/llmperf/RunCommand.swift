@@ -28,9 +28,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let requests, requests <= 0 { throw ValidationError("--requests must be > 0, got \(requests)") }
-        for label in labels where label.isEmpty || label.contains(where: { $0.isWhitespace || $0 == "," }) {
-            throw ValidationError("a label may not be empty or hold spaces or commas: '\(label)'")
-        }
+        try validateLabels(labels)
         if !gate && (gateOptions.baseline != nil || !gateOptions.rules.isEmpty || !gateOptions.maxRegressions.isEmpty) {
             throw ValidationError("--baseline, --rule and --max-regression need --gate")
         }

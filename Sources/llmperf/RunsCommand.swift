@@ -88,9 +88,7 @@ extension RunsCommand {
 
         func validate() throws {
             guard !labels.isEmpty else { throw ValidationError("give at least one label") }
-            for label in labels where label.isEmpty || label.contains(where: { $0.isWhitespace || $0 == "," }) {
-                throw ValidationError("a label may not be empty or hold spaces or commas: '\(label)'")
-            }
+            try validateLabels(labels)
         }
 
         func run() async throws {
@@ -152,5 +150,12 @@ func resolveRun(_ reference: String, in store: RunStore) throws -> RunInfo {
         case .invalidReference(let message), .unknownRun(let message): throw CLIError.invalid(message)
         default: throw CLIError.failure(error.description)
         }
+    }
+}
+
+/// Labels are single words: no spaces or commas (they are listed comma-separated).
+func validateLabels(_ labels: [String]) throws {
+    for label in labels where label.isEmpty || label.contains(where: { $0.isWhitespace || $0 == "," }) {
+        throw ValidationError("a label may not be empty or hold spaces or commas: '\(label)'")
     }
 }

@@ -1,7 +1,7 @@
+import InferenceTestSupport
 import Testing
 
 @testable import InferenceEngine
-import InferenceTestSupport
 
 @Suite struct ForwardPassTests {
     static let prompt: [Int32] = [5, 40, 100, 7, 200, 33, 260]

@@ -1,8 +1,8 @@
 import Foundation
+import InferenceTestSupport
 import Testing
 
 @testable import InferenceEngine
-import InferenceTestSupport
 
 @Suite struct GGUFReaderTests {
     @Test func readsEveryMetadataValueType() throws {

@@ -1,7 +1,7 @@
+import InferenceTestSupport
 import Testing
 
 @testable import InferenceEngine
-import InferenceTestSupport
 
 @Suite struct QuantizedBlockTests {
     func decode(_ type: GGMLType, _ bytes: [UInt8], count: Int = 32) -> [Float] {

@@ -1,7 +1,7 @@
+import InferenceTestSupport
 import Testing
 
 @testable import InferenceEngine
-import InferenceTestSupport
 
 @Suite struct TokenizerTests {
     static let trickyTexts = [
