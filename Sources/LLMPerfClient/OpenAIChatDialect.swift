@@ -1,7 +1,7 @@
 import LLMPerfCore
 
 /// `POST /v1/chat/completions`: messages (an optional system message, then the user's).
-public struct OpenAIChatDialect: APIDialect {
+public struct OpenAIChatDialect: OpenAIResponseDecoding {
     public init() {}
 
     public var kind: APIKind { .openAIChat }
@@ -32,19 +32,5 @@ public struct OpenAIChatDialect: APIDialect {
         OpenAIRequestOptions.write(workload, to: &w)
         w.endObject()
         return w.bytes
-    }
-
-    public func decodeStreamEvent(
-        name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator
-    ) {
-        OpenAIStreamDecoding.decodeStreamEvent(name: name, data: data, into: &response)
-    }
-
-    public func decodeBody(_ body: UnsafeRawBufferPointer, into response: inout ResponseAccumulator) {
-        OpenAIStreamDecoding.decodeBody(body, into: &response)
-    }
-
-    public func streamIsComplete(_ response: ResponseAccumulator) -> Bool {
-        OpenAIStreamDecoding.streamIsComplete(response)
     }
 }

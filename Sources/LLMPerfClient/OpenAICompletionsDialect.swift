@@ -2,7 +2,7 @@ import LLMPerfCore
 
 /// `POST /v1/completions`: one prompt string, the system text (when any) first, then a blank
 /// line, then the user text.
-public struct OpenAICompletionsDialect: APIDialect {
+public struct OpenAICompletionsDialect: OpenAIResponseDecoding {
     public init() {}
 
     public var kind: APIKind { .openAICompletions }
@@ -22,19 +22,5 @@ public struct OpenAICompletionsDialect: APIDialect {
         OpenAIRequestOptions.write(workload, to: &w)
         w.endObject()
         return w.bytes
-    }
-
-    public func decodeStreamEvent(
-        name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator
-    ) {
-        OpenAIStreamDecoding.decodeStreamEvent(name: name, data: data, into: &response)
-    }
-
-    public func decodeBody(_ body: UnsafeRawBufferPointer, into response: inout ResponseAccumulator) {
-        OpenAIStreamDecoding.decodeBody(body, into: &response)
-    }
-
-    public func streamIsComplete(_ response: ResponseAccumulator) -> Bool {
-        OpenAIStreamDecoding.streamIsComplete(response)
     }
 }

@@ -77,3 +77,23 @@ enum OpenAIStreamDecoding {
         name.count == 5 && name.elementsEqual("error".utf8)
     }
 }
+
+/// A dialect whose responses are OpenAI-shaped (chat and completions alike): streamed events
+/// and bodies decode the same way.
+public protocol OpenAIResponseDecoding: APIDialect {}
+
+extension OpenAIResponseDecoding {
+    public func decodeStreamEvent(
+        name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator
+    ) {
+        OpenAIStreamDecoding.decodeStreamEvent(name: name, data: data, into: &response)
+    }
+
+    public func decodeBody(_ body: UnsafeRawBufferPointer, into response: inout ResponseAccumulator) {
+        OpenAIStreamDecoding.decodeBody(body, into: &response)
+    }
+
+    public func streamIsComplete(_ response: ResponseAccumulator) -> Bool {
+        OpenAIStreamDecoding.streamIsComplete(response)
+    }
+}
