@@ -11,7 +11,10 @@ struct NoDelayChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1).flatMap {
+        let stamp = ArrivalStampRegistry.register(channel)
+        return channel.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1).flatMap {
+            channel.pipeline.addHandler(ArrivalStampHandler(stamp: stamp), position: .first)
+        }.flatMap {
             base.setup(channel: channel, logger: logger)
         }
     }

@@ -6,7 +6,7 @@ import NIOCore
 /// Routes and answers every request: the OpenAI endpoints, `/v1/models`, `/health`, `/ready`, `/metrics`.
 /// Every failure becomes an OpenAI-style error body; nothing a client sends can crash the server.
 struct OpenAIResponder: HTTPResponder {
-    typealias Context = BasicRequestContext
+    typealias Context = ServerRequestContext
 
     let engineHost: EngineHost
     let metrics: ServerMetrics
@@ -32,7 +32,8 @@ struct OpenAIResponder: HTTPResponder {
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        let arrivalNanos = MonotonicClock.nowNanos()
+        // When its bytes came off the socket (TLS: when the encrypted bytes did).
+        let arrivalNanos = context.arrival?.take() ?? MonotonicClock.nowNanos()
         var path = request.uri.path
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
         guard let route = Route(rawValue: path) else {

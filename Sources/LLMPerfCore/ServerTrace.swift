@@ -64,7 +64,7 @@ public struct CalibrationBias: Sendable, Equatable, Codable {
     public var itlBias: DistributionSummary?
     /// Client receive time − server send time, per token, ms (delivery and parsing delay).
     public var deliveryDelay: DistributionSummary?
-    /// Client requests that had a server trace to compare with.
+    /// Measured (non-warmup) client requests that had a server trace to compare with.
     public var matchedRequests: Int
 
     /// `clientOriginNanos` is the monotonic time the client's trace times are relative to;
@@ -76,7 +76,7 @@ public struct CalibrationBias: Sendable, Equatable, Codable {
         var itl: [Double] = []
         var delivery: [Double] = []
         var matched = 0
-        for trace in client where trace.succeeded {
+        for trace in client where trace.succeeded && !trace.isWarmup {
             guard let serverSide = server.requests[requestID(trace)], let arrival = serverSide.arrivalNanos,
                 let firstServer = serverSide.tokenNanos.first, let firstClient = trace.chunkAtNanos.first
             else { continue }
