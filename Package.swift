@@ -48,10 +48,11 @@ let package = Package(
         .target(
             name: "InferenceEngine",
             swiftSettings: [
-                // The matrix kernels are plain Swift SIMD; let the compiler use AVX2/FMA (every
-                // x86-64 machine this project runs on has them) and skip bounds checks in release.
+                // The matrix kernels are plain Swift SIMD: in release, compile them for the CPU that
+                // builds them (AVX2/FMA, AVX-512 where present), as llama.cpp's native builds do,
+                // and skip bounds checks. A binary built this way runs on CPUs like the builder's.
                 .unsafeFlags(
-                    ["-Ounchecked", "-Xcc", "-march=x86-64-v3"], .when(platforms: [.linux], configuration: .release))
+                    ["-Ounchecked", "-Xcc", "-march=native"], .when(platforms: [.linux], configuration: .release))
             ]
         ),
         .target(
