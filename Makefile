@@ -4,8 +4,8 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl
-# the HTML report test opens reports in a real headless browser
-TEST_APT_PACKAGES := chromium
+# the HTML report test opens reports in a real headless browser; the HTTP/2 tests talk to nghttpd
+TEST_APT_PACKAGES := chromium nghttp2-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test deps test-deps apt model build release lint format clean
