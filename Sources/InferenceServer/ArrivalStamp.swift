@@ -2,8 +2,8 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// When each request's first bytes came off the socket. A handler at the front of every
-/// connection's pipeline stamps the first read after the previous request was taken; the
+/// When each request's first bytes were read from its connection. A handler in front of the
+/// HTTP handlers of every connection stamps the first read after the previous request was taken; the
 /// responder takes that stamp as the request's arrival. Stamping here rather than in the
 /// handler keeps the server's own queueing (parsing, the hop onto the task pool) inside its
 /// account of TTFT, so `llmperf calibrate` compares like with like.

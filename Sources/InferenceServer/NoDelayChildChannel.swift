@@ -11,9 +11,11 @@ struct NoDelayChildChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        // Added before the HTTP handlers and, over TLS, after the TLS handler: it stamps
+        // decrypted request bytes, not the handshake.
         let stamp = ArrivalStampRegistry.register(channel)
         return channel.setOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1).flatMap {
-            channel.pipeline.addHandler(ArrivalStampHandler(stamp: stamp), position: .first)
+            channel.pipeline.addHandler(ArrivalStampHandler(stamp: stamp), position: .last)
         }.flatMap {
             base.setup(channel: channel, logger: logger)
         }

@@ -32,7 +32,7 @@ struct OpenAIResponder: HTTPResponder {
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        // When its bytes came off the socket (TLS: when the encrypted bytes did).
+        // When its first bytes were read from the connection (over TLS: once decrypted).
         let arrivalNanos = context.arrival?.take() ?? MonotonicClock.nowNanos()
         var path = request.uri.path
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
