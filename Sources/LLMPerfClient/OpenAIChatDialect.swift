@@ -5,7 +5,6 @@ public struct OpenAIChatDialect: OpenAIResponseDecoding {
     public init() {}
 
     public var kind: APIKind { .openAIChat }
-    public var streamFraming: StreamFraming { .serverSentEvents }
 
     public func requestBody(prompt: Prompt, workload: WorkloadSpec, model: String) -> [UInt8] {
         var w = JSONBodyWriter()

@@ -6,7 +6,6 @@ public struct OpenAICompletionsDialect: OpenAIResponseDecoding {
     public init() {}
 
     public var kind: APIKind { .openAICompletions }
-    public var streamFraming: StreamFraming { .serverSentEvents }
 
     public func requestBody(prompt: Prompt, workload: WorkloadSpec, model: String) -> [UInt8] {
         var w = JSONBodyWriter()

@@ -83,6 +83,8 @@ enum OpenAIStreamDecoding {
 public protocol OpenAIResponseDecoding: APIDialect {}
 
 extension OpenAIResponseDecoding {
+    public var streamFraming: StreamFraming { .serverSentEvents }
+
     public func decodeStreamEvent(
         name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer, into response: inout ResponseAccumulator
     ) {

@@ -61,13 +61,4 @@ public struct RunSummary: Sendable, Equatable, Codable {
         }
         self.metrics = metrics
     }
-
-    /// The per-request samples of a metric over the requests this summary counts.
-    public static func samples(of metric: Metric, in traces: [RequestTrace]) -> [Double] {
-        var values: [Double] = []
-        for trace in traces where !trace.isWarmup && trace.succeeded {
-            values.append(contentsOf: metric.samples(of: trace))
-        }
-        return values
-    }
 }

@@ -2,7 +2,7 @@ import LLMPerfClient
 import LLMPerfCore
 import Testing
 
-/// `http: 2` against nghttpd (skipped where it is not installed).
+/// `http: 2` against nghttpd (`make test` installs it; a missing nghttpd fails the tests).
 @Suite(.serialized) struct HTTP2Tests {
     private func run(_ server: NghttpdTestServer, connection: ConnectionPolicy) async -> [RequestTrace] {
         let config = TransportConfig(
@@ -16,7 +16,8 @@ import Testing
 
     /// h2 over TLS by ALPN: concurrent requests multiplex on one connection (PIPEWAIT).
     @Test func tlsMultiplexesOnOneConnection() async throws {
-        guard let server = try NghttpdTestServer(tls: true) else { return }
+        let server = try #require(
+            try NghttpdTestServer(tls: true), "nghttpd is missing (Debian: nghttp2-server; `make test` installs it)")
         defer { server.stop() }
         let traces = await run(server, connection: .reuse)
         #expect(traces.count == 24)
@@ -31,7 +32,8 @@ import Testing
     /// h2c by prior knowledge, a new connection per request (reusing an h2c connection fails
     /// with libcurl 7.88.1: see `CurlTransfer`).
     @Test func cleartextPriorKnowledge() async throws {
-        guard let server = try NghttpdTestServer(tls: false) else { return }
+        let server = try #require(
+            try NghttpdTestServer(tls: false), "nghttpd is missing (Debian: nghttp2-server; `make test` installs it)")
         defer { server.stop() }
         let traces = await run(server, connection: .new)
         #expect(

@@ -3,13 +3,13 @@ import LLMPerfCore
 import Testing
 
 /// Certificates are verified by default; `ca_file` adds a trusted authority; `insecure`
-/// skips verification. Against `openssl s_server` (skipped where openssl is missing), which
+/// skips verification. Against `openssl s_server` (`make test` installs openssl; without it the tests fail), which
 /// completes the handshake but never answers, so a trusted request ends in its total timeout.
 @Suite(.serialized) struct TLSVerificationTests {
     let loop = CurlMultiLoop()
 
     @Test func verificationDefaultsCAFileAndInsecure() async throws {
-        guard let server = try OpenSSLTestServer() else { return }
+        let server = try #require(try OpenSSLTestServer(), "openssl is missing (`make test` installs it)")
         defer { server.stop() }
         let timeouts = Timeouts(connect: .seconds(5), total: .milliseconds(300))
 

@@ -11,8 +11,7 @@ final class NghttpdTestServer {
     let port: UInt16
     let certificatePath: String
     let tls: Bool
-    private let process: Process
-    private let directory: URL
+    private let server: ToolServerProcess
 
     static let stream =
         "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n"
@@ -20,8 +19,8 @@ final class NghttpdTestServer {
     init?(tls: Bool) throws {
         let tool = "/usr/sbin/nghttpd"
         guard FileManager.default.isExecutableFile(atPath: tool) else { return nil }
-        self.tls = tls
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("llmperf-h2-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "llmperf-h2-\(UUID().uuidString)")
         let docs = directory.appendingPathComponent("docs/v1/chat")
         try FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
         try Data(Self.stream.utf8).write(to: docs.appendingPathComponent("completions"))
@@ -29,33 +28,18 @@ final class NghttpdTestServer {
             try? FileManager.default.removeItem(at: directory)
             return nil
         }
-        certificatePath = cert
-        port = try TestTransport.closedPort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
+        let port = try TestTransport.closedPort()
         var arguments = ["-d", directory.appendingPathComponent("docs").path, "--address=127.0.0.1"]
         arguments += tls ? ["\(port)", key, cert] : ["--no-tls", "\(port)"]
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<200 {
-            if OpenSSLTestServer.canConnect(port) { return }
-            usleep(10_000)
-        }
-        stop()
-        return nil
+        guard let server = try ToolServerProcess(tool: tool, arguments: arguments, port: port, directory: directory)
+        else { return nil }
+        self.server = server
+        self.port = port
+        self.tls = tls
+        certificatePath = cert
     }
 
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    deinit { stop() }
+    func stop() { server.stop() }
 
     var url: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)/v1/chat/completions" }
 }

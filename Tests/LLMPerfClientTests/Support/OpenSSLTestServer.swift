@@ -10,8 +10,7 @@ import Foundation
 final class OpenSSLTestServer {
     let port: UInt16
     let certificatePath: String
-    private let process: Process
-    private let directory: URL
+    private let server: ToolServerProcess
 
     static let tool = "/usr/bin/openssl"
 
@@ -35,55 +34,26 @@ final class OpenSSLTestServer {
     }
 
     init?() throws {
-        let tool = Self.tool
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("llmperf-tls-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "llmperf-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         guard let (cert, key) = try Self.makeCertificate(in: directory) else {
             try? FileManager.default.removeItem(at: directory)
             return nil
         }
+        let port = try TestTransport.closedPort()
+        guard
+            let server = try ToolServerProcess(
+                tool: Self.tool,
+                arguments: ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key, "-quiet"],
+                port: port, directory: directory, keepStandardInputOpen: true)
+        else { return nil }
+        self.server = server
+        self.port = port
         certificatePath = cert
-
-        port = try TestTransport.closedPort()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key, "-quiet"]
-        process.standardInput = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready once it accepts connections.
-        for _ in 0..<200 {
-            if Self.canConnect(port) { return }
-            usleep(10_000)
-        }
-        stop()
-        return nil
     }
 
-    func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)  // s_server may ignore SIGTERM mid-connection
-            process.waitUntilExit()
-        }
-        try? FileManager.default.removeItem(at: directory)
-    }
-
-    deinit { stop() }
+    func stop() { server.stop() }
 
     var url: String { "https://127.0.0.1:\(port)/v1/chat/completions" }
-
-    static func canConnect(_ port: UInt16) -> Bool {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(s) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
 }
