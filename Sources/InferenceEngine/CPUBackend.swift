@@ -75,6 +75,15 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
             }
             return
         }
+        if weights.type == .f32 {
+            pool.parallelFor(chunks) { chunk, _ in
+                let start = chunk * chunkRows
+                F32Kernels.multiply(
+                    weights, rows: start..<min(rows, start + chunkRows), input: input, count: count, output: output,
+                    outputStride: rows)
+            }
+            return
+        }
         var x = input
         if weights.type != .f32 {
             let needed = count * weights.columns

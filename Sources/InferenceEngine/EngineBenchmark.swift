@@ -3,10 +3,14 @@ import Foundation
 /// Results of `EngineBenchmark.run`.
 public struct EngineBenchmarkResult: Sendable, Equatable {
     public var modelName: String
+    /// The weight format asked for (`native` unless converted at load).
+    public var weightFormat: WeightFormat
+    /// The element types of the weight matrices as run (`Q4_1`, or `Q8_0` after `--weights q8_0`).
+    public var matrixTypes: [String]
     public var threads: Int
     public var promptTokens: Int
     public var decodeTokens: Int
-    /// Seconds to load the model (mapping and tokenizer).
+    /// Seconds to load the model (mapping, tokenizer, weight conversion and packing).
     public var loadSeconds: Double
     /// Best of the repetitions.
     public var prefillTokensPerSecond: Double
@@ -29,12 +33,14 @@ public enum EngineBenchmark {
     ///   - promptTokens: length of the (synthetic) prompt processed in one prefill.
     ///   - decodeTokens: tokens generated greedily afterwards (EOS is ignored).
     ///   - repetitions: the best of this many runs is reported.
+    ///   - weights: the weight format to load the model in.
     public static func run(
-        modelPath: String, threads: Int = 2, promptTokens: Int = 128, decodeTokens: Int = 64, repetitions: Int = 3
+        modelPath: String, threads: Int = 2, promptTokens: Int = 128, decodeTokens: Int = 64, repetitions: Int = 3,
+        weights: WeightFormat = .native
     ) throws -> EngineBenchmarkResult {
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let model = try TransformerModel.load(
-            path: modelPath, threads: threads, contextLength: promptTokens + decodeTokens + 1)
+            path: modelPath, threads: threads, contextLength: promptTokens + decodeTokens + 1, weights: weights)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let generator = Generator(model: model)
         var prompt = model.tokenizer.encode(
@@ -59,7 +65,8 @@ public enum EngineBenchmark {
             return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
         }
         return EngineBenchmarkResult(
-            modelName: model.name, threads: threads, promptTokens: prompt.count, decodeTokens: decodeTokens,
+            modelName: model.name, weightFormat: weights, matrixTypes: model.matrixTypes.map(\.name).sorted(),
+            threads: threads, promptTokens: prompt.count, decodeTokens: decodeTokens,
             loadSeconds: loadSeconds, prefillTokensPerSecond: prefillRates.max()!,
             decodeTokensPerSecond: decodeRates.max()!, prefillTokensPerSecondMedian: median(prefillRates),
             decodeTokensPerSecondMedian: median(decodeRates),

@@ -1,6 +1,7 @@
 /// A llama-family decoder loaded from a GGUF file, with its tokenizer and chat template.
 ///
-/// Weights stay in the memory-mapped file in their stored format. The model is immutable after loading, but its
+/// Weights stay in the memory-mapped file in their stored format, unless a `WeightFormat` other than `native` asks
+/// for them to be converted at load time. The model is immutable after loading, but its
 /// compute backend keeps scratch memory, so forward passes must not run concurrently: give the model to one inference
 /// thread (several `Generator`s may share it on that thread).
 public final class TransformerModel: @unchecked Sendable {
@@ -13,10 +14,25 @@ public final class TransformerModel: @unchecked Sendable {
     public let contextLength: Int
     public let backend: ComputeBackend
     public let file: GGUFFile
+    /// The weight format asked for at load time.
+    public let weightFormat: WeightFormat
 
     public var vocabularySize: Int { config.vocabularySize }
     /// Token ids that end generation.
     public var eosTokenIDs: Set<Int32> { tokenizer.endOfGenerationIDs }
+
+    /// The element types of the weight matrices as loaded (token embedding, output and layer matrices), after any
+    /// conversion.
+    public var matrixTypes: Set<GGMLType> {
+        var types: Set<GGMLType> = [tokenEmbedding.type, output.type]
+        for layer in layers { for m in layer.matrices { types.insert(m.type) } }
+        return types
+    }
+
+    /// The weights for logs: the format asked for and the types in use, e.g. `native (Q4_1)` or `q8_0 (Q8_0)`.
+    public var weightsDescription: String {
+        "\(weightFormat) (\(matrixTypes.map(\.name).sorted().joined(separator: ", ")))"
+    }
 
     let layers: [LayerWeights]
     let tokenEmbedding: WeightMatrix
@@ -52,24 +68,36 @@ public final class TransformerModel: @unchecked Sendable {
     ///   - path: a GGUF file.
     ///   - threads: compute threads (the calling thread counts as one).
     ///   - contextLength: KV capacity per sequence; `nil` uses the trained length capped at 4096.
-    public static func load(path: String, threads: Int = 2, contextLength: Int? = nil) throws -> TransformerModel {
-        try TransformerModel(file: GGUFFile(path: path), threads: threads, contextLength: contextLength)
+    ///   - weights: the format of the weight matrices; anything but `native` converts them at load time.
+    ///   - backend: a compute backend to share with another model (a draft model), used on the same thread;
+    ///     `nil` creates a `CPUBackend` with `threads` threads.
+    public static func load(
+        path: String, threads: Int = 2, contextLength: Int? = nil, weights: WeightFormat = .native,
+        backend: ComputeBackend? = nil
+    ) throws -> TransformerModel {
+        try TransformerModel(
+            file: GGUFFile(path: path), threads: threads, contextLength: contextLength, backend: backend,
+            weights: weights)
     }
 
-    /// - Parameter packWeights: re-lay quantized matrices out for the fast kernels (the default in optimised
-    ///   builds; unoptimised builds use the scalar kernels, which read the file's layout).
+    /// Weight matrices are re-laid out for the fast kernels in optimised builds (unoptimised builds use the scalar
+    /// kernels, which read the stored layout).
     public convenience init(
-        file: GGUFFile, threads: Int = 2, contextLength: Int? = nil, backend: ComputeBackend? = nil
+        file: GGUFFile, threads: Int = 2, contextLength: Int? = nil, backend: ComputeBackend? = nil,
+        weights: WeightFormat = .native
     ) throws {
         try self.init(
             file: file, threads: threads, contextLength: contextLength, backend: backend,
-            packWeights: MatrixKernels.defaultStrategy == .simd)
+            packWeights: MatrixKernels.defaultStrategy == .simd, weights: weights)
     }
 
+    /// - Parameter packWeights: re-lay quantized matrices out for the fast kernels.
     init(
-        file: GGUFFile, threads: Int, contextLength: Int?, backend: ComputeBackend?, packWeights: Bool
+        file: GGUFFile, threads: Int, contextLength: Int?, backend: ComputeBackend?, packWeights: Bool,
+        weights: WeightFormat = .native
     ) throws {
         self.file = file
+        weightFormat = weights
         var config = try ModelConfig.read(from: file)
         tokenizer = try Tokenizer(file: file)
         if config.vocabularySize == 0 { config.vocabularySize = tokenizer.vocabularySize }
@@ -94,12 +122,25 @@ public final class TransformerModel: @unchecked Sendable {
             }
             return m
         }
+        // Conversion spreads rows over the CPU backend's threads (or a pool of `threads` for another backend).
+        let conversionPool =
+            weights.type == nil ? nil : (self.backend as? CPUBackend)?.pool ?? ThreadPool(threads: threads)
+        /// The matrix in the requested format. Its file pages are released once converted: the converted copy is
+        /// what the model reads.
+        func converted(_ m: WeightMatrix) -> WeightMatrix {
+            guard let type = weights.type, type != m.type else { return m }
+            let result = m.converted(to: type, pool: conversionPool)
+            file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes)
+            return result
+        }
         let e = config.embeddingLength
         outputNorm = try vector("output_norm.weight", e)
-        let tokenEmbedding = try matrix("token_embd.weight", rows: config.vocabularySize, columns: e)
+        // The embedding is converted too: with a tied output it is the output matrix, and either way the model then
+        // equals one whose file was quantized to the format.
+        let tokenEmbedding = converted(try matrix("token_embd.weight", rows: config.vocabularySize, columns: e))
         var output = tokenEmbedding
         if file.tensors["output.weight"] != nil {
-            output = try matrix("output.weight", rows: config.vocabularySize, columns: e)
+            output = converted(try matrix("output.weight", rows: config.vocabularySize, columns: e))
         }
         var layers = try (0..<config.layerCount).map { l in
             let p = "blk.\(l)."
@@ -114,11 +155,25 @@ public final class TransformerModel: @unchecked Sendable {
                 up: try matrix(p + "ffn_up.weight", rows: config.feedForwardLength, columns: e),
                 down: try matrix(p + "ffn_down.weight", rows: e, columns: config.feedForwardLength))
         }
+        if weights.type != nil {
+            for l in layers.indices {
+                layers[l].query = converted(layers[l].query)
+                layers[l].key = converted(layers[l].key)
+                layers[l].value = converted(layers[l].value)
+                layers[l].attentionOutput = converted(layers[l].attentionOutput)
+                layers[l].gate = converted(layers[l].gate)
+                layers[l].up = converted(layers[l].up)
+                layers[l].down = converted(layers[l].down)
+            }
+        }
         if packWeights {
             // The packed copies are what the kernels read: drop each tensor's file pages from memory as soon as it
-            // is packed, so the peak stays near one copy (embedding rows are read again on demand).
+            // is packed, so the peak stays near one copy (embedding rows are read again on demand). Converted
+            // matrices live in memory of their own, not in the file.
             func release(_ m: WeightMatrix) {
-                if m.packed != nil { file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes) }
+                if m.packed != nil && m.owner === file {
+                    file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes)
+                }
             }
             output.pack()
             release(output)
@@ -156,59 +211,8 @@ public final class TransformerModel: @unchecked Sendable {
     public func forward(tokens: [Int32], cache: KVCache, buffers: ForwardBuffers, logits: LogitsRequest = .last)
         -> UnsafePointer<Float>
     {
-        let n = tokens.count
-        precondition(n > 0, "forward needs at least one token")
-        precondition(cache.count + n <= cache.capacity, "context full: \(cache.count + n) > \(cache.capacity)")
-        let logitRows = logits == .all ? n : 1
-        buffers.reserve(positions: n, logitRows: logitRows)
-        let e = config.embeddingLength
-        let first = cache.count
-        let c = config
-        for (i, token) in tokens.enumerated() {
-            precondition(token >= 0 && Int(token) < c.vocabularySize, "token id \(token) out of range")
-            tokenEmbedding.decodeRow(Int(token), into: buffers.hidden + i * e)
-        }
-        for (l, layer) in layers.enumerated() {
-            backend.rmsNorm(
-                buffers.hidden, weight: layer.attentionNorm, count: n, epsilon: c.normEpsilon, output: buffers.normed)
-            let keys = cache.keys(layer: l) + first * c.kvDimension
-            let values = cache.values(layer: l) + first * c.kvDimension
-            backend.matmul(
-                [layer.query, layer.key, layer.value], input: buffers.normed, count: n,
-                outputs: [buffers.query, keys, values])
-            backend.rope(
-                buffers.query, count: n, heads: c.headCount, headDimension: c.headDimension,
-                ropeDimension: c.ropeDimension, firstPosition: first, base: c.ropeBase)
-            backend.rope(
-                keys, count: n, heads: c.kvHeadCount, headDimension: c.headDimension, ropeDimension: c.ropeDimension,
-                firstPosition: first, base: c.ropeBase)
-            backend.attention(
-                query: buffers.query, cache: cache, layer: l, firstPosition: first, count: n, heads: c.headCount,
-                kvHeads: c.kvHeadCount, headDimension: c.headDimension, output: buffers.attended)
-            backend.matmul(layer.attentionOutput, input: buffers.attended, count: n, output: buffers.projected)
-            backend.add(buffers.projected, into: buffers.hidden, count: n * e)
-            backend.rmsNorm(
-                buffers.hidden, weight: layer.feedForwardNorm, count: n, epsilon: c.normEpsilon, output: buffers.normed)
-            backend.matmul(
-                [layer.gate, layer.up], input: buffers.normed, count: n, outputs: [buffers.gate, buffers.up])
-            backend.swiglu(gate: buffers.gate, up: buffers.up, count: n * c.feedForwardLength, output: buffers.gate)
-            backend.matmul(layer.down, input: buffers.gate, count: n, output: buffers.projected)
-            backend.add(buffers.projected, into: buffers.hidden, count: n * e)
-        }
-        cache.advance(by: n)
-        switch logits {
-        case .none:
-            break
-        case .last:
-            backend.rmsNorm(
-                buffers.hidden + (n - 1) * e, weight: outputNorm, count: 1, epsilon: c.normEpsilon,
-                output: buffers.normed)
-            backend.matmul(output, input: buffers.normed, count: 1, output: buffers.logits)
-        case .all:
-            backend.rmsNorm(
-                buffers.hidden, weight: outputNorm, count: n, epsilon: c.normEpsilon, output: buffers.normed)
-            backend.matmul(output, input: buffers.normed, count: n, output: buffers.logits)
-        }
-        return UnsafePointer(buffers.logits)
+        precondition(!tokens.isEmpty, "forward needs at least one token")
+        let result = forward(batch: [BatchEntry(tokens: tokens, cache: cache, logits: logits)], buffers: buffers)
+        return result[0] ?? UnsafePointer(buffers.logits)
     }
 }
