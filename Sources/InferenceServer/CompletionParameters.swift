@@ -16,6 +16,8 @@ struct CompletionParameters: Sendable {
     var topP: Double?
     var seed: UInt64?
     var stop: [String]
+    /// `ignore_eos`: generate `max_tokens` tokens even past end-of-sequence.
+    var ignoreEOS: Bool
 
     static let allowedRoles: Set<String> = ["system", "developer", "user", "assistant", "tool"]
 
@@ -101,5 +103,6 @@ struct CompletionParameters: Sendable {
                 "'stop' takes at most 4 sequences, but got \(stop.count).", param: "stop", code: "invalid_value")
         }
         self.stop = stop
+        ignoreEOS = sampling.ignoreEOS ?? false
     }
 }

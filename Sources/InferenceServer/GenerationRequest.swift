@@ -10,12 +10,14 @@ public struct GenerationRequest: Sendable {
     public var temperature: Double?
     public var topP: Double?
     public var seed: UInt64?
+    /// Keep generating past end-of-sequence tokens until `maxTokens` (the `ignore_eos` request field).
+    public var ignoreEOS: Bool
     /// When the request arrived (CLOCK_MONOTONIC nanoseconds); engines that simulate latency count from here.
     public var arrivalNanos: UInt64
 
     public init(
         requestID: String, prompt: PreparedPrompt, maxTokens: Int, maxTokensRequested: Bool, temperature: Double?,
-        topP: Double?, seed: UInt64?, arrivalNanos: UInt64
+        topP: Double?, seed: UInt64?, ignoreEOS: Bool = false, arrivalNanos: UInt64
     ) {
         self.requestID = requestID
         self.prompt = prompt
@@ -24,6 +26,7 @@ public struct GenerationRequest: Sendable {
         self.temperature = temperature
         self.topP = topP
         self.seed = seed
+        self.ignoreEOS = ignoreEOS
         self.arrivalNanos = arrivalNanos
     }
 }

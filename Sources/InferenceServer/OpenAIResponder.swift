@@ -90,11 +90,16 @@ struct OpenAIResponder: HTTPResponder {
                     .serviceUnavailable, "{\"status\":\"failed\",\"error\":\(JSONText.quoted(message))}")
             }
         case .metrics:
-            let load: SchedulerLoad?
-            if case .ready(let engine) = engineHost.state { load = engine.schedulerLoad } else { load = nil }
+            var load: SchedulerLoad?
+            var engineMetrics = ""
+            if case .ready(let engine) = engineHost.state {
+                load = engine.schedulerLoad
+                engineMetrics = engine.metricsText
+            }
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.render(engineLoad: load))))
+                body: .init(
+                    byteBuffer: ByteBuffer(string: metrics.render(engineLoad: load, engineMetrics: engineMetrics))))
         }
     }
 
@@ -170,7 +175,7 @@ struct OpenAIResponder: HTTPResponder {
             requestID: requestID, prompt: prompt,
             maxTokens: parameters.maxTokens ?? engine.defaultMaxTokens(promptTokens: prompt.tokenCount),
             maxTokensRequested: parameters.maxTokens != nil, temperature: parameters.temperature,
-            topP: parameters.topP, seed: parameters.seed, arrivalNanos: arrivalNanos)
+            topP: parameters.topP, seed: parameters.seed, ignoreEOS: parameters.ignoreEOS, arrivalNanos: arrivalNanos)
         let stream = engine.generate(generation)
         var headers: HTTPFields = [Self.requestIDHeader: requestID]
         for (name, value) in stream.responseHeaders {

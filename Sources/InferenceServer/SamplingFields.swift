@@ -9,6 +9,8 @@ struct SamplingFields: Decodable, Sendable {
     var seed: Int?
     var stop: StopValue?
     var n: Int?
+    /// vLLM's extension: keep generating past end-of-sequence tokens (fixed-length answers for benchmarks).
+    var ignoreEOS: Bool?
 
     struct StreamOptions: Decodable, Sendable {
         var includeUsage: Bool?
@@ -48,5 +50,6 @@ struct SamplingFields: Decodable, Sendable {
         case temperature
         case topP = "top_p"
         case seed, stop, n
+        case ignoreEOS = "ignore_eos"
     }
 }

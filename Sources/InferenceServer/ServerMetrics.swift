@@ -62,7 +62,8 @@ final class ServerMetrics: Sendable {
         }
     }
 
-    func render(engineLoad: SchedulerLoad?) -> String {
+    /// - Parameter engineMetrics: the engine's own lines (`ServingEngine.metricsText`), appended as they are.
+    func render(engineLoad: SchedulerLoad?, engineMetrics: String = "") -> String {
         let snapshot = state.withLockedValue { $0 }
         var out = ""
         out += "# HELP llmperf_requests_total HTTP requests answered, by endpoint and status code.\n"
@@ -88,6 +89,8 @@ final class ServerMetrics: Sendable {
         snapshot.ttft.render(into: &out)
         snapshot.perToken.render(into: &out)
         snapshot.e2e.render(into: &out)
+        out += engineMetrics
+        if !out.hasSuffix("\n") { out += "\n" }
         return out
     }
 

@@ -18,6 +18,9 @@ public protocol ServingEngine: Sendable {
     func prepare(_ input: PromptInput) throws -> PreparedPrompt
     /// Starts generating. Called once per request; the stream is iterated at most once.
     func generate(_ request: GenerationRequest) -> GenerationStream
+    /// Prometheus text-format lines (with their `# HELP`/`# TYPE` lines, each line ending in a newline)
+    /// that `/metrics` appends after the server's own; "" when the engine exports nothing.
+    var metricsText: String { get }
 }
 
 /// How busy the inference loop is.
@@ -35,4 +38,5 @@ extension ServingEngine {
     public var schedulerLoad: SchedulerLoad { SchedulerLoad(waiting: 0, running: 0) }
     /// Whatever room the context leaves.
     public func defaultMaxTokens(promptTokens: Int) -> Int { max(0, contextLength - promptTokens) }
+    public var metricsText: String { "" }
 }

@@ -1,25 +1,126 @@
 import Foundation
 import InferenceEngine
 
+/// How the transformer engine serves: weights, scheduling and the serving optimizations, each a switch so it can
+/// be measured on and off.
+public struct TransformerServingOptions: Sendable {
+    /// Compute threads.
+    public var threads: Int
+    /// KV capacity per sequence; nil = the model's trained length (capped at 4096).
+    public var contextLength: Int?
+    /// Convert the weights at load (`--weights`).
+    public var weights: WeightFormat
+    /// Continuous batching; false serves one request at a time, first come first served.
+    public var continuousBatching: Bool
+    /// Sequences decoded together when batching.
+    public var maxBatch: Int
+    /// Prompt tokens per scheduler iteration when batching (chunked prefill).
+    public var prefillChunk: Int
+    /// Prefix (KV) cache budget in bytes; nil = off.
+    public var prefixCacheBytes: Int?
+    public var speculation: SpeculationMode
+    /// Tokens drafted per step when speculating.
+    public var draftTokens: Int
+    /// Model drafters stop drafting before a token they give less than this probability (0: always `draftTokens`).
+    public var draftMinimumConfidence: Float
+
+    public init(
+        threads: Int = 2, contextLength: Int? = nil, weights: WeightFormat = .native, continuousBatching: Bool = true,
+        maxBatch: Int = 8, prefillChunk: Int = 128, prefixCacheBytes: Int? = 256 << 20,
+        speculation: SpeculationMode = .off, draftTokens: Int = 4, draftMinimumConfidence: Float = 0
+    ) {
+        self.threads = threads
+        self.contextLength = contextLength
+        self.weights = weights
+        self.continuousBatching = continuousBatching
+        self.maxBatch = maxBatch
+        self.prefillChunk = prefillChunk
+        self.prefixCacheBytes = prefixCacheBytes
+        self.speculation = speculation
+        self.draftTokens = draftTokens
+        self.draftMinimumConfidence = draftMinimumConfidence
+    }
+}
+
 /// The real model behind the server: a GGUF transformer with its tokenizer and chat template.
 /// HTTP handlers call `prepare` (template + tokenize) on their own tasks; one dedicated
-/// inference thread owns the model's KV cache and runs requests one at a time, first come
-/// first served, handing tokens to each request's `GenerationChannel`.
+/// inference thread owns the model and schedules requests (`BatchScheduler`), handing tokens
+/// to each request's `GenerationChannel`.
 public final class TransformerServingEngine: ServingEngine, @unchecked Sendable {
     public let modelName: String
     public let contextLength: Int
+    public let options: TransformerServingOptions
     let model: TransformerModel
-    private let loop: InferenceLoop
+    /// The draft model of `draft:` and `self:` speculation.
+    let draftModel: TransformerModel?
+    private let scheduler: BatchScheduler
 
     /// Loads the model at `path`; `servedName` is the name clients send as `model`.
-    public init(path: String, servedName: String, threads: Int, contextLength: Int?) throws {
-        model = try TransformerModel.load(path: path, threads: threads, contextLength: contextLength)
-        modelName = servedName
-        self.contextLength = model.contextLength
-        loop = InferenceLoop(model: model)
+    public convenience init(path: String, servedName: String, threads: Int, contextLength: Int?) throws {
+        try self.init(
+            path: path, servedName: servedName,
+            options: TransformerServingOptions(threads: threads, contextLength: contextLength))
     }
 
-    public var schedulerLoad: SchedulerLoad { loop.load }
+    /// Loads the model at `path` (and a draft model when the options ask for one).
+    public init(path: String, servedName: String, options: TransformerServingOptions) throws {
+        let model = try TransformerModel.load(
+            path: path, threads: options.threads, contextLength: options.contextLength, weights: options.weights)
+        var draftModel: TransformerModel?
+        switch options.speculation {
+        case .off, .ngram:
+            break
+        case .draft(let draftPath):
+            let draft = try TransformerModel.load(
+                path: draftPath, threads: options.threads, contextLength: model.contextLength, backend: model.backend)
+            try ModelDrafter.checkCompatible(target: model, draft: draft)
+            draftModel = draft
+        case .selfQuantized(let format):
+            draftModel = try TransformerModel.load(
+                path: path, threads: options.threads, contextLength: model.contextLength, weights: format,
+                backend: model.backend)
+        }
+        self.model = model
+        self.draftModel = draftModel
+        self.options = options
+        modelName = servedName
+        contextLength = model.contextLength
+        let prefixCache = options.prefixCacheBytes.map { PrefixCache(model: model, budgetBytes: $0) }
+        let makeDrafter: (() -> SpeculativeDrafter)?
+        switch options.speculation {
+        case .off:
+            makeDrafter = nil
+        case .ngram:
+            makeDrafter = { NGramDrafter() }
+        case .draft, .selfQuantized:
+            let draft = draftModel!
+            let confidence = options.draftMinimumConfidence
+            makeDrafter = {
+                let drafter = ModelDrafter(model: draft)
+                drafter.minimumConfidence = confidence
+                return drafter
+            }
+        }
+        scheduler = BatchScheduler(
+            model: model,
+            options: BatchScheduler.Options(
+                maxBatch: options.continuousBatching ? max(1, options.maxBatch) : 1,
+                prefillChunk: options.continuousBatching ? options.prefillChunk : nil,
+                draftTokens: options.draftTokens),
+            prefixCache: prefixCache, makeDrafter: makeDrafter)
+    }
+
+    public var metricsText: String {
+        let statistics = scheduler.statistics.withLock { $0 }
+        var out = ""
+        statistics.render(into: &out, speculative: options.speculation != .off)
+        return out
+    }
+
+    public var schedulerLoad: SchedulerLoad { scheduler.load }
+
+    /// Holds the inference loop between iterations (tests: queue requests, then release them together).
+    func setSchedulingPaused(_ paused: Bool) { scheduler.setPaused(paused) }
 
     public func defaultMaxTokens(promptTokens: Int) -> Int { max(0, contextLength - promptTokens) }
 
@@ -44,76 +145,7 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
 
     public func generate(_ request: GenerationRequest) -> GenerationStream {
         let channel = GenerationChannel()
-        loop.submit(request, to: channel)
+        scheduler.submit(request, to: channel)
         return channel.stream
-    }
-}
-
-/// The one thread that runs the model. Jobs wait in a FIFO queue.
-final class InferenceLoop: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var queue: [(GenerationRequest, GenerationChannel)] = []
-    private var running = 0
-    private let model: TransformerModel
-
-    init(model: TransformerModel) {
-        self.model = model
-        let thread = Thread { [unowned self] in self.run() }
-        thread.name = "llmperf-inference"
-        thread.stackSize = 8 << 20
-        thread.start()
-    }
-
-    var load: SchedulerLoad {
-        condition.lock()
-        defer { condition.unlock() }
-        return SchedulerLoad(waiting: queue.count, running: running)
-    }
-
-    func submit(_ request: GenerationRequest, to channel: GenerationChannel) {
-        condition.lock()
-        queue.append((request, channel))
-        condition.signal()
-        condition.unlock()
-    }
-
-    private func run() {
-        let generator = Generator(model: model)
-        while true {
-            condition.lock()
-            while queue.isEmpty { condition.wait() }
-            let (request, channel) = queue.removeFirst()
-            running = 1
-            condition.unlock()
-            if !channel.isCancelled { Self.serve(request, on: channel, with: generator) }
-            condition.lock()
-            running = 0
-            condition.unlock()
-        }
-    }
-
-    private static func serve(_ request: GenerationRequest, on channel: GenerationChannel, with generator: Generator) {
-        let sampling = SamplingParameters(
-            temperature: Float(request.temperature ?? 0), topP: Float(request.topP ?? 1), seed: request.seed ?? 0)
-        let room = generator.cache.capacity - request.prompt.tokenIDs.count
-        let parameters = GenerationParameters(maxTokens: max(0, min(request.maxTokens, room)), sampling: sampling)
-        // A token whose text is held back (an incomplete UTF-8 sequence) is counted with the
-        // next piece that carries text, so every streamed piece has content.
-        var pending = 0
-        let result = generator.generate(promptTokens: request.prompt.tokenIDs, parameters: parameters) { _, text in
-            if text.isEmpty {
-                pending += 1
-            } else {
-                channel.yield(GeneratedPiece(text: text, tokenCount: pending + 1))
-                pending = 0
-            }
-            return !channel.isCancelled
-        }
-        if pending > 0 { channel.yield(GeneratedPiece(text: "", tokenCount: pending)) }
-        switch result.finishReason {
-        case .stop: channel.finish(GenerationFinish(reason: .stop))
-        case .length: channel.finish(GenerationFinish(reason: .length))
-        case .cancelled: channel.finish(GenerationFinish(reason: .stop))
-        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InferenceEngine
 import InferenceServer
+import LLMPerfCore
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,6 +32,44 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(name: .customLong("trace-file"), help: "Write the server-side send time of every chunk here.")
     var traceFile: String?
+    @Option(help: "Transformer: convert the weights at load: native, f32, f16, q8_0 or q4_0.") var weights: String =
+        "native"
+    @Option(help: "Transformer: continuous (per-iteration batching) or off (one request at a time, FIFO).")
+    var batching: String = "continuous"
+    @Option(name: .customLong("max-batch"), help: "Transformer: most sequences decoded together.") var maxBatch: Int = 8
+    @Option(
+        name: .customLong("prefill-chunk"),
+        help: "Transformer: prompt tokens run per iteration while others decode (chunked prefill).")
+    var prefillChunk: Int = 128
+    @Option(
+        name: .customLong("prefix-cache"), help: "Transformer: reuse cached prompt prefixes (KV blocks): on or off.")
+    var prefixCache: String = "on"
+    @Option(name: .customLong("prefix-cache-mb"), help: "Transformer: prefix cache memory budget, MB.")
+    var prefixCacheMB: Int = 256
+    @Option(
+        name: .customLong("response-cache"),
+        help: "Answer repeated deterministic requests (temperature 0 or a seed) from memory: on or off.")
+    var responseCache: String = "off"
+    @Option(name: .customLong("response-cache-entries"), help: "Response cache: most answers kept.")
+    var responseCacheEntries: Int = 1024
+    @Option(name: .customLong("response-cache-mb"), help: "Response cache: memory bound, MB.")
+    var responseCacheMB: Int = 64
+    @Option(name: .customLong("response-cache-ttl"), help: "Response cache: how long an answer stays valid, e.g. 10m.")
+    var responseCacheTTL: String = "10m"
+    @Option(
+        help: ArgumentHelp(
+            "Transformer: speculative decoding: off, ngram (prompt lookup), draft:PATH (a GGUF with the same "
+                + "vocabulary, or draft:default) or self:q4_0|self:q8_0 (the model's own weights quantized as the draft)."
+        ))
+    var speculative: String = "off"
+    @Option(name: .customLong("draft-tokens"), help: "Speculative decoding: tokens drafted per step.")
+    var draftTokens: Int = 4
+    @Option(
+        name: .customLong("draft-min-confidence"),
+        help: ArgumentHelp(
+            "Speculative decoding with a draft model: stop drafting before a token the draft gives less than this "
+                + "probability (0 = always --draft-tokens)."))
+    var draftMinConfidence: Double = 0
 
     func validate() throws {
         if let engine, engine != "synthetic", engine != "transformer" {
@@ -47,6 +86,59 @@ struct ServeCommand: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
+        guard WeightFormat(rawValue: weights) != nil else {
+            throw ValidationError(
+                "--weights: expected one of \(WeightFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(weights)'"
+            )
+        }
+        guard batching == "continuous" || batching == "off" else {
+            throw ValidationError("--batching: expected continuous or off, got '\(batching)'")
+        }
+        guard (1...256).contains(maxBatch) else { throw ValidationError("--max-batch must be 1…256, got \(maxBatch)") }
+        guard prefillChunk >= 1 else { throw ValidationError("--prefill-chunk must be ≥ 1, got \(prefillChunk)") }
+        for (flag, value) in [("--prefix-cache", prefixCache), ("--response-cache", responseCache)]
+        where value != "on" && value != "off" {
+            throw ValidationError("\(flag): expected on or off, got '\(value)'")
+        }
+        guard prefixCacheMB >= 1 else { throw ValidationError("--prefix-cache-mb must be ≥ 1, got \(prefixCacheMB)") }
+        guard responseCacheEntries >= 1, responseCacheMB >= 1 else {
+            throw ValidationError("--response-cache-entries and --response-cache-mb must be ≥ 1")
+        }
+        guard responseCacheTTLDuration != nil else {
+            throw ValidationError(
+                "--response-cache-ttl: expected a duration such as 30s, 10m or 1h, got '\(responseCacheTTL)'")
+        }
+        do {
+            _ = try SpeculationMode(argument: speculative)
+        } catch {
+            throw ValidationError("--speculative: \(error)")
+        }
+        guard (0...1).contains(draftMinConfidence) else {
+            throw ValidationError("--draft-min-confidence must be 0…1, got \(draftMinConfidence)")
+        }
+        guard (1...16).contains(draftTokens) else {
+            throw ValidationError("--draft-tokens must be 1…16, got \(draftTokens)")
+        }
+        if resolvedEngine == "synthetic" {
+            let transformerOnly = [
+                ("--weights", weights != "native"), ("--batching", batching != "continuous"),
+                ("--prefix-cache", prefixCache != "on"), ("--speculative", speculative != "off"),
+            ]
+            if let (flag, _) = transformerOnly.first(where: { $0.1 }) {
+                throw ValidationError("\(flag) applies to the transformer engine, not synthetic")
+            }
+        }
+    }
+
+    var responseCacheTTLDuration: Duration? {
+        guard let duration = DurationParser.parse(responseCacheTTL), duration > .zero else { return nil }
+        return duration
+    }
+
+    var responseCacheConfiguration: ResponseCache.Configuration? {
+        guard responseCache == "on", let ttl = responseCacheTTLDuration else { return nil }
+        return ResponseCache.Configuration(
+            maxEntries: responseCacheEntries, maxBytes: responseCacheMB << 20, ttl: ttl)
     }
 
     var resolvedEngine: String { engine ?? (model == nil ? "synthetic" : "transformer") }
@@ -61,10 +153,34 @@ struct ServeCommand: AsyncParsableCommand {
             } catch {
                 throw CLIError.invalid("\(error)")
             }
-            let threads = threads
-            let ctx = ctx
+            var speculation = (try? SpeculationMode(argument: speculative)) ?? .off
+            if case .draft(let draft) = speculation {
+                do {
+                    speculation = .draft(path: try ModelLocator.resolve(draft))
+                } catch {
+                    throw CLIError.invalid("--speculative draft:\(draft): \(error)")
+                }
+            }
+            let options = TransformerServingOptions(
+                threads: threads, contextLength: ctx, weights: WeightFormat(rawValue: weights) ?? .native,
+                continuousBatching: batching == "continuous", maxBatch: maxBatch, prefillChunk: prefillChunk,
+                prefixCacheBytes: prefixCache == "on" ? prefixCacheMB << 20 : nil,
+                speculation: speculation, draftTokens: draftTokens,
+                draftMinimumConfidence: Float(draftMinConfidence))
+            let cache = responseCacheConfiguration
             servedEngine = .custom {
-                try TransformerServingEngine(path: path, servedName: name, threads: threads, contextLength: ctx)
+                let engine = try TransformerServingEngine(path: path, servedName: name, options: options)
+                guard let cache else { return engine }
+                return ResponseCachingEngine(wrapping: engine, configuration: cache, defaultTemperatureIsGreedy: true)
+            }
+        } else if let cache = responseCacheConfiguration {
+            let synthetic = SyntheticEngine.Configuration(
+                modelName: "synthetic", ttftMs: ttftMs, itlMs: itlMs, defaultTokens: tokens,
+                contextLength: contextLength)
+            servedEngine = .custom {
+                ResponseCachingEngine(
+                    wrapping: SyntheticEngine(configuration: synthetic), configuration: cache,
+                    defaultTemperatureIsGreedy: true)
             }
         } else {
             servedEngine = ServerConfiguration.synthetic(
