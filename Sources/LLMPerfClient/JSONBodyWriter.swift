@@ -57,6 +57,11 @@ struct JSONBodyWriter {
         }
     }
 
+    mutating func null() {
+        valuePrefix()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
     mutating func bool(_ value: Bool) {
         valuePrefix()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)

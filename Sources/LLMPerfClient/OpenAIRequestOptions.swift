@@ -1,6 +1,7 @@
 import LLMPerfCore
 
-/// The sampling and streaming fields both OpenAI request bodies share.
+/// The sampling and streaming fields both OpenAI request bodies share, then the scenario's
+/// `extra_body` fields (the scenario loader refuses any that would repeat a field written here).
 enum OpenAIRequestOptions {
     static func write(_ workload: WorkloadSpec, to w: inout JSONBodyWriter) {
         if let maxTokens = workload.maxTokens {
@@ -22,6 +23,31 @@ enum OpenAIRequestOptions {
             w.beginObject()
             w.key("include_usage")
             w.bool(true)
+            w.endObject()
+        }
+        for field in workload.extraBody {
+            w.key(field.key)
+            write(field.value, to: &w)
+        }
+    }
+
+    static func write(_ value: RequestBodyValue, to w: inout JSONBodyWriter) {
+        switch value {
+        case .null: w.null()
+        case .bool(let flag): w.bool(flag)
+        case .integer(let integer): w.integer(integer)
+        case .number(let number): w.number(number)
+        case .string(let text): w.string(text)
+        case .array(let items):
+            w.beginArray()
+            for item in items { write(item, to: &w) }
+            w.endArray()
+        case .object(let fields):
+            w.beginObject()
+            for field in fields {
+                w.key(field.key)
+                write(field.value, to: &w)
+            }
             w.endObject()
         }
     }

@@ -37,10 +37,13 @@ public struct Scenario: Sendable, Equatable {
 public struct ScenarioDocument: Sendable, Equatable {
     public var path: String
     public var runs: [Scenario]
+    /// The `lab:` section: how `llmperf lab` compares the variants; nil when absent.
+    public var lab: LabSpec?
 
-    public init(path: String, runs: [Scenario]) {
+    public init(path: String, runs: [Scenario], lab: LabSpec? = nil) {
         self.path = path
         self.runs = runs
+        self.lab = lab
     }
 }
 
@@ -227,10 +230,13 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var stream: Bool
     /// Ask for `usage` in the stream (`stream_options.include_usage`).
     public var includeUsage: Bool
+    /// `extra_body`: further fields added to every request body, in order (never one that
+    /// llmperf sets itself).
+    public var extraBody: [RequestBodyField]
 
     public init(
         prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,
-        includeUsage: Bool = true
+        includeUsage: Bool = true, extraBody: [RequestBodyField] = []
     ) {
         self.prompts = prompts
         self.maxTokens = maxTokens
@@ -238,6 +244,7 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.seed = seed
         self.stream = stream
         self.includeUsage = includeUsage
+        self.extraBody = extraBody
     }
 }
 

@@ -9,27 +9,7 @@ enum ScenarioCanonicalForm {
     static func render(_ scenario: Scenario) -> String {
         var lines: [String] = ["format=1"]
         func add(_ key: String, _ value: String) { lines.append("\(key)=\(value)") }
-        func quoted(_ text: String) -> String {
-            var out = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if scalar.value < 0x20 {
-                        out +=
-                            "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                            + String(scalar.value, radix: 16)
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
-                }
-            }
-            return out + "\""
-        }
+        let quoted = JSONQuoting.quoted
         func optional(_ value: String?) -> String { value.map(quoted) ?? "null" }
         func duration(_ value: Duration?) -> String {
             guard let value else { return "null" }
@@ -68,6 +48,8 @@ enum ScenarioCanonicalForm {
         add("workload.seed", workload.seed.map { "\($0)" } ?? "null")
         add("workload.stream", "\(workload.stream)")
         add("workload.include_usage", "\(workload.includeUsage)")
+        // Only when set, so that scenarios without it keep their hashes.
+        if !workload.extraBody.isEmpty { add("workload.extra_body", RequestBodyField.objectText(workload.extraBody)) }
 
         let load = scenario.load
         switch load.shape {

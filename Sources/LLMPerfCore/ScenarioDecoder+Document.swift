@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 extension ScenarioDecoder {
-    static let rootKeys = ["version", "name", "target", "workload", "load", "slo", "variants"]
+    static let rootKeys = ["version", "name", "target", "workload", "load", "slo", "variants", "lab"]
 
     /// One whole scenario from a root mapping that has no `variants` left in it.
     func scenario(_ root: ScenarioNode) throws(ScenarioError) -> Scenario {
@@ -37,12 +37,12 @@ extension ScenarioDecoder {
     }
 
     static let rootExpectation =
-        "a mapping of scenario keys (version, name, target, workload, load, slo, variants)"
+        "a mapping of scenario keys (version, name, target, workload, load, slo, variants, lab)"
 
     /// The tree as YAML, with the values of secret headers replaced by `<redacted>`.
     static func redactedYAML(_ root: ScenarioNode, secretHeaders: Set<String>) -> String {
         var tree = root
-        tree.value = .mapping((root.entries ?? []).filter { $0.key != "variants" })
+        tree.value = .mapping((root.entries ?? []).filter { $0.key != "variants" && $0.key != "lab" })
         if !secretHeaders.isEmpty, var rootEntries = tree.entries,
             let targetIndex = rootEntries.firstIndex(where: { $0.key == "target" }),
             var targetEntries = rootEntries[targetIndex].value.entries,

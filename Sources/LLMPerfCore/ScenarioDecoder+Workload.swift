@@ -3,6 +3,14 @@ import Foundation
 extension ScenarioDecoder {
     static let workloadKeys = [
         "prompts", "prompt_file", "system", "synthetic", "max_tokens", "temperature", "seed", "stream", "include_usage",
+        "extra_body",
+    ]
+
+    /// Request body fields llmperf writes itself, and the setting that controls each.
+    static let clientBodyFields: [(field: String, setting: String)] = [
+        ("model", "target.model"), ("messages", "the prompts"), ("prompt", "the prompts"),
+        ("max_tokens", "workload.max_tokens"), ("temperature", "workload.temperature"), ("seed", "workload.seed"),
+        ("stream", "workload.stream"), ("stream_options", "workload.include_usage"),
     ]
 
     func workload(_ node: ScenarioNode) throws(ScenarioError) -> WorkloadSpec {
@@ -17,6 +25,7 @@ extension ScenarioDecoder {
         }
         if let streamNode = node["stream"] { spec.stream = try bool(streamNode, path + ["stream"]) }
         if let usageNode = node["include_usage"] { spec.includeUsage = try bool(usageNode, path + ["include_usage"]) }
+        if let extraNode = node["extra_body"] { spec.extraBody = try extraBody(extraNode, path + ["extra_body"]) }
 
         var prompts: [Prompt] = []
         if let promptsNode = node["prompts"] {
@@ -51,6 +60,42 @@ extension ScenarioDecoder {
         }
         spec.prompts = prompts
         return spec
+    }
+
+    /// `extra_body:` a mapping merged into every request body. Null values are dropped (as a
+    /// variant's null drops a key); keys llmperf writes itself are refused.
+    private func extraBody(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> [RequestBodyField] {
+        let entries = try mapping(
+            node, path, allowed: nil, what: "a mapping of request body fields, such as {ignore_eos: true}")
+        var fields: [RequestBodyField] = []
+        for entry in entries where !entry.value.isNull {
+            if let reserved = Self.clientBodyFields.first(where: { $0.field == entry.key }) {
+                throw error(
+                    .conflict, line: entry.keyLine, column: entry.keyColumn, origin: entry.value.variant,
+                    path + [entry.key], "llmperf sets this field itself; use \(reserved.setting) instead")
+            }
+            fields.append(RequestBodyField(key: entry.key, value: bodyValue(entry.value)))
+        }
+        return fields
+    }
+
+    private func bodyValue(_ node: ScenarioNode) -> RequestBodyValue {
+        switch node.value {
+        case .scalar(let text, let style, let isNull):
+            if isNull { return .null }
+            guard style == .plain else { return .string(text) }
+            switch text {
+            case "true", "True", "TRUE": return .bool(true)
+            case "false", "False", "FALSE": return .bool(false)
+            default: break
+            }
+            if let integer = Int(text) { return .integer(integer) }
+            if let number = ScenarioDecoder.parseNumber(text) { return .number(number) }
+            return .string(text)
+        case .sequence(let items): return .array(items.map(bodyValue))
+        case .mapping(let entries):
+            return .object(entries.map { RequestBodyField(key: $0.key, value: bodyValue($0.value)) })
+        }
     }
 
     private func promptList(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> [Prompt] {

@@ -12,6 +12,9 @@ import Yams
 /// null override (`concurrency: null` or `~`) removes the base's key — and is then validated as
 /// a whole scenario. A variant cannot set version, name or variants. Errors in an override
 /// point at the override and carry a `variants.<name>.` key path.
+///
+/// `lab:` (see `LabSpec`) belongs to the document, not to a run: it is decoded once, after the
+/// variants it names, needs at least two of them, and cannot be set in a variant.
 public enum ScenarioLoader {
     /// Reads and loads the scenario file at `path`; relative paths inside it (`prompt_file`,
     /// `tls.ca_file`) are resolved against the file's directory.
@@ -39,6 +42,12 @@ public enum ScenarioLoader {
             throw decoder.invalid(root, [], expected: ScenarioDecoder.rootExpectation)
         }
         guard let variantsNode = root["variants"] else {
+            if let labEntry = root.entry("lab") {
+                try decoder.mapping(root, [], allowed: ScenarioDecoder.rootKeys, what: ScenarioDecoder.rootExpectation)
+                throw decoder.error(
+                    .invalidValue, line: labEntry.keyLine, column: labEntry.keyColumn, origin: nil, ["lab"],
+                    "needs variants to compare (a baseline and an optimized one)")
+            }
             return ScenarioDocument(path: path, runs: [try decoder.scenario(root)])
         }
         try decoder.mapping(root, [], allowed: ScenarioDecoder.rootKeys, what: ScenarioDecoder.rootExpectation)
@@ -48,7 +57,7 @@ public enum ScenarioLoader {
             throw decoder.invalid(variantsNode, ["variants"], expected: "at least one variant")
         }
         var base = root
-        base.value = .mapping(rootEntries.filter { $0.key != "variants" })
+        base.value = .mapping(rootEntries.filter { $0.key != "variants" && $0.key != "lab" })
 
         var runs: [Scenario] = []
         for entry in variants {
@@ -61,7 +70,7 @@ public enum ScenarioLoader {
             if override.isNull { override.value = .mapping([]) }
             let overrideEntries = try decoder.mapping(
                 override, [], allowed: nil, what: "a mapping of overrides (such as load: {concurrency: 8}) or {}")
-            for item in overrideEntries where ["version", "name", "variants"].contains(item.key) {
+            for item in overrideEntries where ["version", "name", "variants", "lab"].contains(item.key) {
                 throw decoder.error(
                     .invalidValue, line: item.keyLine, column: item.keyColumn, origin: entry.key, [item.key],
                     "cannot be set in a variant")
@@ -71,7 +80,11 @@ public enum ScenarioLoader {
             variantDecoder.variant = entry.key
             runs.append(try variantDecoder.scenario(base.merged(with: override)))
         }
-        return ScenarioDocument(path: path, runs: runs)
+        var lab: LabSpec?
+        if let labNode = root["lab"], let name = runs.first?.name {
+            lab = try decoder.lab(labNode, scenarioName: name, variants: runs.compactMap(\.variant))
+        }
+        return ScenarioDocument(path: path, runs: runs, lab: lab)
     }
 
     // MARK: - YAML

@@ -22,16 +22,18 @@ struct LLMPerfProcess {
 
     /// Runs to completion (killed after `timeout`) and returns the status and output.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil,
+        _ arguments: [String], binary: String = LLMPerfProcess.binary, environment: [String: String] = [:],
+        directory: URL? = nil,
         timeout: TimeInterval = 120
     ) throws -> Result {
-        let process = try start(arguments, environment: environment, directory: directory)
+        let process = try start(arguments, binary: binary, environment: environment, directory: directory)
         return try process.wait(timeout: timeout)
     }
 
-    static func start(_ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws
-        -> Running
-    {
+    static func start(
+        _ arguments: [String], binary: String = LLMPerfProcess.binary, environment: [String: String] = [:],
+        directory: URL? = nil
+    ) throws -> Running {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -76,6 +78,24 @@ struct LLMPerfProcess {
             }
             return Result(status: process.terminationStatus, stdout: stdoutSoFar, stderr: stderrSoFar)
         }
+    }
+
+    /// The optimised build (`$LLMPERF_RELEASE_BIN`, set by `make test`), for tests that run the real model; a
+    /// failure that says how to provide it when unset.
+    static func releaseBinary() throws -> String {
+        guard let path = ProcessInfo.processInfo.environment["LLMPERF_RELEASE_BIN"], !path.isEmpty else {
+            throw MissingReleaseBinary(
+                description: "LLMPERF_RELEASE_BIN is not set: this test runs the real model and needs a release build "
+                    + "(swift build -c release --product llmperf; make test sets it)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw MissingReleaseBinary(description: "LLMPERF_RELEASE_BIN=\(path) is not an executable file")
+        }
+        return path
+    }
+
+    struct MissingReleaseBinary: Error, CustomStringConvertible {
+        var description: String
     }
 
     struct TimedOut: Error, CustomStringConvertible {

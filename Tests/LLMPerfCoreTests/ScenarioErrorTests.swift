@@ -47,7 +47,7 @@ struct ScenarioErrorTests {
         let yaml = Self.document(extra: "colour: red\n")
         #expect(
             Self.message(yaml)
-                == "scenarios/x.yml:11:1: colour: unknown key; expected one of version, name, target, workload, load, slo, variants"
+                == "scenarios/x.yml:11:1: colour: unknown key; expected one of version, name, target, workload, load, slo, variants, lab"
         )
     }
 
@@ -152,11 +152,11 @@ struct ScenarioErrorTests {
     @Test func rootThatIsNotAMapping() {
         #expect(
             Self.message("- version: 1\n")
-                == "scenarios/x.yml:1:1: expected a mapping of scenario keys (version, name, target, workload, load, slo, variants), got a list"
+                == "scenarios/x.yml:1:1: expected a mapping of scenario keys (version, name, target, workload, load, slo, variants, lab), got a list"
         )
         #expect(
             Self.message("hello\n")
-                == "scenarios/x.yml:1:1: expected a mapping of scenario keys (version, name, target, workload, load, slo, variants), got 'hello'"
+                == "scenarios/x.yml:1:1: expected a mapping of scenario keys (version, name, target, workload, load, slo, variants, lab), got 'hello'"
         )
     }
 
