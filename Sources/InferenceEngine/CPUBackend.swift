@@ -84,18 +84,15 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
             }
             return
         }
-        var x = input
-        if weights.type != .f32 {
-            let needed = count * weights.columns
-            if needed > permutedCapacity {
-                permuted.deallocate()
-                permuted = .allocate(capacity: needed)
-                permutedCapacity = needed
-            }
-            MatrixKernels.permuteInput(
-                weights.type, input: input, count: count, columns: weights.columns, into: permuted)
-            x = UnsafePointer(permuted)
+        // Unpacked quantized or F16 weights: the input is shuffled into the order the block decoders produce.
+        let needed = count * weights.columns
+        if needed > permutedCapacity {
+            permuted.deallocate()
+            permuted = .allocate(capacity: needed)
+            permutedCapacity = needed
         }
+        MatrixKernels.permuteInput(weights.type, input: input, count: count, columns: weights.columns, into: permuted)
+        let x = UnsafePointer(permuted)
         pool.parallelFor(chunks) { chunk, _ in
             let start = chunk * chunkRows
             let end = min(rows, start + chunkRows)
