@@ -137,15 +137,16 @@ struct LabScenarioTests {
         #expect(
             document.runs.compactMap(\.variant) == [
                 "plain-grounded", "ngram-grounded", "self-grounded", "plain-open", "ngram-open", "self-open",
-                "self8-open", "plain-busy", "self-busy",
+                "self8-open", "file-open", "plain-busy", "self-busy",
             ])
         #expect(
             document.runs.map { Self.options($0)["speculative"] } == [
-                "off", "ngram", "self:q4_0", "off", "ngram", "self:q4_0", "self:q8_0", "off", "self:q4_0",
+                "off", "ngram", "self:q4_0", "off", "ngram", "self:q4_0", "self:q8_0", "draft:default", "off",
+                "self:q4_0",
             ])
         #expect(document.runs.allSatisfy { Self.options($0)["draft-tokens"] == "4" })
         // One client at a time, except the pair that shows speculation under load.
-        #expect(document.runs.prefix(7).allSatisfy { $0.load.shape == .closed(concurrency: 1) })
+        #expect(document.runs.prefix(8).allSatisfy { $0.load.shape == .closed(concurrency: 1) })
         #expect(document.runs.suffix(2).allSatisfy { $0.load.shape == .closed(concurrency: 8) })
         let grounded = document.runs[0].workload.prompts
         let open = document.runs[3].workload.prompts
@@ -165,6 +166,7 @@ struct LabScenarioTests {
                     before: "plain-open", after: "self-open", label: "self q4_0 draft, open prompt",
                     expectation: .factor(1.8)),
                 LabComparison(before: "plain-open", after: "self8-open", label: "self q8_0 draft, open prompt"),
+                LabComparison(before: "plain-open", after: "file-open", label: "the Q4_1 file as draft, open prompt"),
                 LabComparison(before: "plain-busy", after: "self-busy", label: "self q4_0 draft, 8 clients at once"),
             ])
     }
