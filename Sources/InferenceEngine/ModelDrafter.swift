@@ -141,19 +141,13 @@ public final class ModelDrafter: SpeculativeDrafter {
 
     /// `SpeculativeDrafter`: `draft(context:k:sampler:)` with the drafter's own sampler, seeded from
     /// `sampling.seed` (mixed, so its numbers differ from the request's) when first needed or when the parameters
-    /// change; sampled drafts come with their distributions as dense probabilities.
-    public func propose(context: [Int32], count: Int, sampling: SamplingParameters) -> (
-        tokens: [Int32], probabilities: [[Float]]?
-    ) {
+    /// change; sampled drafts come with their distributions.
+    public func propose(context: [Int32], count: Int, sampling: SamplingParameters) -> SpeculativeDraft {
         var own = sampling
         own.seed = sampling.seed ^ 0xD1B5_4A32_D192_ED03
         var sampler = ownSampler.flatMap { $0.parameters == own ? $0 : nil } ?? Sampler(parameters: own)
         let proposal = draft(context: context, k: count, sampler: &sampler)
         ownSampler = sampler
-        let vocabulary = model.vocabularySize
-        return (
-            proposal.tokens,
-            proposal.distributions?.map { $0.dense(count: vocabulary).map { Float($0) } }
-        )
+        return proposal
     }
 }

@@ -46,9 +46,7 @@ public final class NGramDrafter: SpeculativeDrafter, Sendable {
     }
 
     /// `SpeculativeDrafter`: `draft(context:k:)`, deterministic (no probabilities); `sampling` is not used.
-    public func propose(context: [Int32], count: Int, sampling: SamplingParameters) -> (
-        tokens: [Int32], probabilities: [[Float]]?
-    ) {
-        (draft(context: context, k: count), nil)
+    public func propose(context: [Int32], count: Int, sampling: SamplingParameters) -> SpeculativeDraft {
+        SpeculativeDraft(tokens: draft(context: context, k: count))
     }
 }

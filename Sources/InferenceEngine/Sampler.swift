@@ -61,11 +61,6 @@ public struct Sampler {
         return candidates(logits, count: count)
     }
 
-    /// `distribution(_:count:)` as `count` probabilities (zero for tokens that cannot be drawn).
-    public func probabilities(_ logits: UnsafePointer<Float>, count: Int) -> [Float] {
-        distribution(logits, count: count).dense(count: count).map { Float($0) }
-    }
-
     /// The `k` largest logits, largest first, equal logits in id order: the first `k` of a stable descending sort,
     /// found in one pass that keeps them sorted (a vocabulary of 49152 takes tens of microseconds, not milliseconds).
     static func top(_ k: Int, of logits: UnsafePointer<Float>, count: Int) -> [(id: Int32, logit: Float)] {

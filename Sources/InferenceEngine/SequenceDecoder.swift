@@ -38,7 +38,7 @@ public final class SequenceDecoder {
     /// The newest generated token, chosen but not yet run through the model.
     private var pending: Int32?
     /// What the current step sent: prompt tokens, or the pending token plus drafts.
-    private var inFlight: (prompt: Int, drafts: [Int32], draftProbabilities: [[Float]]?)?
+    private var inFlight: (prompt: Int, drafts: [Int32], draftDistributions: [TokenDistribution]?)?
 
     /// - Parameters:
     ///   - cache: an empty KV cache (or one to be reset) of this model, owned by this sequence until it finishes.
@@ -88,18 +88,16 @@ public final class SequenceDecoder {
                 tokens: chunk, cache: cache, logits: prefilled + count == promptTokens.count ? .last : .none)
         case .decoding:
             guard let pending else { preconditionFailure("decoding without a pending token") }
-            var drafts: [Int32] = []
-            var probabilities: [[Float]]?
+            var draft = SpeculativeDraft.empty
             // Room for the pending token, the drafts, and the token after them.
             let room = min(cache.capacity - cache.count - 1, parameters.maxTokens - generated.count - 1)
             if let drafter, draftTokens > 0, room > 0 {
-                let proposal = drafter.propose(
+                draft = drafter.propose(
                     context: promptTokens + generated, count: min(draftTokens, room), sampling: parameters.sampling)
-                drafts = proposal.tokens
-                probabilities = proposal.probabilities
             }
-            inFlight = (0, drafts, probabilities)
-            return BatchEntry(tokens: [pending] + drafts, cache: cache, logits: drafts.isEmpty ? .last : .all)
+            inFlight = (0, draft.tokens, draft.distributions)
+            return BatchEntry(
+                tokens: [pending] + draft.tokens, cache: cache, logits: draft.tokens.isEmpty ? .last : .all)
         }
     }
 
@@ -123,7 +121,7 @@ public final class SequenceDecoder {
             return accept([sampler.sample(logits, count: vocabulary)])
         }
         let outcome = SpeculativeVerifier.verify(
-            drafts: step.drafts, draftProbabilities: step.draftProbabilities, targetLogits: logits,
+            drafts: step.drafts, draftDistributions: step.draftDistributions, targetLogits: logits,
             vocabularySize: vocabulary, sampler: &sampler)
         speculation.drafted += step.drafts.count
         speculation.accepted += outcome.accepted
@@ -189,10 +187,8 @@ public final class SequenceDecoder {
 /// Proposes tokens to follow a context, for speculative decoding.
 public protocol SpeculativeDrafter: AnyObject {
     /// Up to `count` tokens likely to follow `context`, and for a drafter that samples, the distribution each was
-    /// drawn from (`[count][vocabularySize]`; nil when the proposal is deterministic).
-    func propose(context: [Int32], count: Int, sampling: SamplingParameters) -> (
-        tokens: [Int32], probabilities: [[Float]]?
-    )
+    /// drawn from (nil when the proposal is deterministic).
+    func propose(context: [Int32], count: Int, sampling: SamplingParameters) -> SpeculativeDraft
     /// Called once the prompt has run, with the prompt: a drafter with state of its own catches up here, so the
     /// first draft does not pay for the whole prompt.
     func prepare(context: [Int32])

@@ -49,18 +49,6 @@ public enum SpeculativeVerifier {
             vocabularySize: vocabularySize, sampler: &sampler)
     }
 
-    /// `verify` with the draft's distributions given densely (`[drafts.count][vocabularySize]` probabilities, as
-    /// `SpeculativeDrafter.propose` returns them); nil for a deterministic drafter.
-    public static func verify(
-        drafts: [Int32], draftProbabilities: [[Float]]?, targetLogits: UnsafePointer<Float>, vocabularySize: Int,
-        sampler: inout Sampler
-    ) -> SpeculativeOutcome {
-        let distributions = sampler.parameters.isGreedy ? nil : draftProbabilities?.map(TokenDistribution.init(dense:))
-        return verify(
-            drafts: drafts, draftDistributions: distributions, targetLogits: targetLogits,
-            vocabularySize: vocabularySize, sampler: &sampler)
-    }
-
     /// Accepts the longest prefix of `drafts` in which each token is the argmax of the row before it; the next token
     /// is the argmax of the row after the accepted prefix.
     public static func verifyGreedy(drafts: [Int32], targetLogits: UnsafePointer<Float>, vocabularySize: Int)

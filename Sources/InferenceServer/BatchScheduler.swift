@@ -100,7 +100,6 @@ final class BatchScheduler: @unchecked Sendable {
                 admitted.append(queue.removeFirst())
             }
             activeCount = active.count + admitted.count
-            let waiting = queue.count
             condition.unlock()
 
             for job in admitted {
@@ -147,12 +146,10 @@ final class BatchScheduler: @unchecked Sendable {
             }
             if !entries.isEmpty {
                 let logits = model.forward(batch: entries, buffers: buffers)
-                var generatedTokens = 0
                 var speculation = SpeculationStatistics()
                 for (sequence, row) in zip(stepping, logits) {
                     let before = sequence.decoder.speculation
                     let tokens = sequence.decoder.complete(logits: row)
-                    generatedTokens += tokens.count
                     speculation.drafted += sequence.decoder.speculation.drafted - before.drafted
                     speculation.accepted += sequence.decoder.speculation.accepted - before.accepted
                     emit(tokens, for: sequence)
@@ -160,7 +157,7 @@ final class BatchScheduler: @unchecked Sendable {
                 statistics.withLock {
                     $0.iteration(
                         sequences: entries.count, decodeRows: decodeRows, prefillTokens: prefillTokens,
-                        generatedTokens: generatedTokens, waiting: waiting, speculation: speculation)
+                        speculation: speculation)
                     if let prefixCache { $0.prefixCache = prefixCache.statistics }
                 }
             }
@@ -219,7 +216,6 @@ struct SchedulerStatistics: Sendable {
     var lastBatchSize = 0
     var prefillTokens: UInt64 = 0
     var decodeSteps: UInt64 = 0
-    var generatedTokens: UInt64 = 0
     var speculation = SpeculationStatistics()
     var prefixCache: PrefixCache.Statistics?
     var batchSizes = PrometheusHistogram(
@@ -227,15 +223,13 @@ struct SchedulerStatistics: Sendable {
         bounds: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64])
 
     mutating func iteration(
-        sequences: Int, decodeRows: Int, prefillTokens: Int, generatedTokens: Int, waiting: Int,
-        speculation: SpeculationStatistics
+        sequences: Int, decodeRows: Int, prefillTokens: Int, speculation: SpeculationStatistics
     ) {
         iterations += 1
         sequenceSteps += UInt64(sequences)
         lastBatchSize = sequences
         self.prefillTokens += UInt64(prefillTokens)
         decodeSteps += UInt64(decodeRows)
-        self.generatedTokens += UInt64(generatedTokens)
         self.speculation += speculation
         batchSizes.observe(Double(sequences))
     }

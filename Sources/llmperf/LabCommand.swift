@@ -77,7 +77,7 @@ struct LabCommand: AsyncParsableCommand {
 
         let store = try openStore(database)
         let session = LabSession(
-            store: store, batchID: "b" + String(UUID().uuidString.prefix(8)).lowercased(),
+            store: store, batchID: StoredRun.newBatchID(),
             labels: labels, requests: requests, endpoint: endpoint, gitCommit: GitCommit.of(directory: dir),
             interactive: !quiet && isatty(2) == 1, interrupts: InterruptHandler())
         if !skipped.isEmpty {

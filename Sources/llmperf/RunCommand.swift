@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let store = try openStore(database)
         let interrupts = InterruptHandler()
-        let batchID = "b" + String(UUID().uuidString.prefix(8)).lowercased()
+        let batchID = StoredRun.newBatchID()
         let style = TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
         let gitCommit = GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent)
         var finished: [StoredRun] = []

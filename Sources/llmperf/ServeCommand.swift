@@ -173,18 +173,19 @@ struct ServeCommand: AsyncParsableCommand {
                 guard let cache else { return engine }
                 return ResponseCachingEngine(wrapping: engine, configuration: cache, defaultTemperatureIsGreedy: true)
             }
-        } else if let cache = responseCacheConfiguration {
+        } else {
             let synthetic = SyntheticEngine.Configuration(
                 modelName: "synthetic", ttftMs: ttftMs, itlMs: itlMs, defaultTokens: tokens,
                 contextLength: contextLength)
-            servedEngine = .custom {
-                ResponseCachingEngine(
-                    wrapping: SyntheticEngine(configuration: synthetic), configuration: cache,
-                    defaultTemperatureIsGreedy: true)
+            if let cache = responseCacheConfiguration {
+                servedEngine = .custom {
+                    ResponseCachingEngine(
+                        wrapping: SyntheticEngine(configuration: synthetic), configuration: cache,
+                        defaultTemperatureIsGreedy: true)
+                }
+            } else {
+                servedEngine = .synthetic(synthetic)
             }
-        } else {
-            servedEngine = ServerConfiguration.synthetic(
-                ttftMs: ttftMs, itlMs: itlMs, tokens: tokens, contextLength: contextLength)
         }
         let configuration = ServerConfiguration(
             host: host, port: port,

@@ -10,6 +10,9 @@ struct StoredRun {
     var summary: RunSummary
 
     /// Loads one run; `outputTextLimit` as in `RunStore.traces` (0 when only statistics are needed).
+    /// A new id for the runs of one invocation (the variants of `run`, the cases of `lab`).
+    static func newBatchID() -> String { "b" + String(UUID().uuidString.prefix(8)).lowercased() }
+
     static func load(_ reference: String, from store: RunStore, outputTextLimit: Int? = 0) throws -> StoredRun {
         let info = try resolveRun(reference, in: store)
         let traces = try store.traces(runID: info.id, outputTextLimit: outputTextLimit)

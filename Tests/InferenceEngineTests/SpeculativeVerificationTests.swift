@@ -107,7 +107,7 @@ import Testing
             for configuration in Self.samplingConfigurations {
                 let expected = Self.expectedDistribution(Self.logits, configuration)
                 var sampler = Sampler(parameters: configuration)
-                let dense = sampler.probabilities(logits, count: 8)
+                let dense = sampler.distribution(logits, count: 8).dense(count: 8)
                 let distribution = sampler.distribution(logits, count: 8)
                 for id in 0..<8 {
                     #expect(abs(Double(dense[id]) - expected[id]) < 1e-6, "\(configuration) token \(id)")
@@ -126,7 +126,7 @@ import Testing
                 for parameters in [SamplingParameters.greedy, SamplingParameters(temperature: 1, topK: 1)] {
                     let sampler = Sampler(parameters: parameters)
                     #expect(parameters.isGreedy)
-                    #expect(sampler.probabilities(t.baseAddress!, count: 5) == [0, 1, 0, 0, 0])
+                    #expect(sampler.distribution(t.baseAddress!, count: 5).dense(count: 5) == [0, 1, 0, 0, 0])
                     #expect(sampler.distribution(t.baseAddress!, count: 5) == .oneHot(1))
                 }
             }
@@ -245,7 +245,7 @@ import Testing
         rows.withUnsafeBufferPointer { target in
             Self.draftRow.withUnsafeBufferPointer { draftLogits in
                 let q = draftSampler.distribution(draftLogits.baseAddress!, count: v)
-                let dense = draftSampler.probabilities(draftLogits.baseAddress!, count: v)
+                let dense = q.dense(count: v).map { Float($0) }
                 for _ in 0..<Self.trials {
                     let drafts: [Int32]
                     var outcome: SpeculativeOutcome
@@ -258,7 +258,9 @@ import Testing
                     case .sampledDense:
                         drafts = (0..<Self.draftLength).map { _ in draftSampler.sample(from: q) }
                         outcome = SpeculativeVerifier.verify(
-                            drafts: drafts, draftProbabilities: Array(repeating: dense, count: drafts.count),
+                            drafts: drafts,
+                            draftDistributions: Array(
+                                repeating: TokenDistribution(dense: dense), count: drafts.count),
                             targetLogits: target.baseAddress!, vocabularySize: v, sampler: &sampler)
                     case .deterministic:
                         // Always proposes 3 (the target's second choice), then 0.
@@ -516,17 +518,16 @@ import Testing
             generator.currentLogits!.baseAddress!, count: model.vocabularySize)
         #expect(distributions[0] == expected)
 
-        // `SpeculativeDrafter`: the same drafts; dense probabilities when sampled.
+        // `SpeculativeDrafter`: the same drafts; their distributions when sampled.
         let proposer = ModelDrafter(model: model)
         let greedyProposal = proposer.propose(context: Self.prompt, count: 4, sampling: .greedy)
-        #expect(greedyProposal.tokens == first.tokens && greedyProposal.probabilities == nil)
+        #expect(greedyProposal.tokens == first.tokens && greedyProposal.distributions == nil)
         let proposal = proposer.propose(context: Self.prompt, count: 4, sampling: parameters)
-        let probabilities = try #require(proposal.probabilities)
-        #expect(probabilities.count == proposal.tokens.count && proposal.tokens.count == 4)
-        for (token, row) in zip(proposal.tokens, probabilities) {
-            #expect(row.count == model.vocabularySize)
-            #expect(row[Int(token)] > 0)
-            #expect(abs(row.reduce(0, +) - 1) < 1e-4)
+        let proposed = try #require(proposal.distributions)
+        #expect(proposed.count == proposal.tokens.count && proposal.tokens.count == 4)
+        for (token, q) in zip(proposal.tokens, proposed) {
+            #expect(q.probability(of: token) > 0)
+            #expect(abs(q.dense(count: model.vocabularySize).reduce(0, +) - 1) < 1e-9)
         }
         // Reproducible: a new drafter with the same seed proposes the same tokens.
         #expect(ModelDrafter(model: model).propose(context: Self.prompt, count: 4, sampling: parameters) == proposal)
