@@ -1,6 +1,7 @@
 # llmperf — two commands do all the set-up on a fresh clone:
 #   make demo   installs what it needs, builds, measures the bundled backend (scenarios/quickstart.yml)
 #   make test   installs what it needs, builds, runs every test
+#   make fuzz   builds the libFuzzer harnesses (Fuzz/) and runs each for FUZZ_SECONDS (default 60)
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl
@@ -8,7 +9,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl
 TEST_APT_PACKAGES := chromium nghttp2-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps test-deps apt model build release lint format clean
+.PHONY: demo test deps test-deps apt model build release lint format clean fuzz
 
 ## Install the system packages the build and the tests need (only those missing).
 deps:
@@ -45,6 +46,29 @@ test: test-deps model
 	# neighbouring suite's CPU burst (the model tests) would shift what they measure.
 	LLMPERF_BIN=$(CURDIR)/.build/debug/llmperf LLMPERF_RELEASE_BIN=$(CURDIR)/.build/release/llmperf \
 		$(SWIFT) test --skip-build --no-parallel
+
+## Fuzzing: one libFuzzer executable per parser (Fuzz/Package.swift), built with its own scratch path so
+## it never touches .build. Each runs FUZZ_SECONDS from the committed seeds (Fuzz/Corpus/<target>); what
+## it learns goes to $(FUZZ_BUILD)/corpus, a crashing input to $(FUZZ_BUILD)/crashes, and the run fails.
+## Reproduce one: $(FUZZ_BUILD)/debug/<target> $(FUZZ_BUILD)/crashes/<file>
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= .build-fuzz
+FUZZ_TARGETS := FuzzScenarioLoader FuzzSSEStream FuzzGGUFHeader FuzzRequestDecoder
+
+fuzz: deps
+	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address
+	@mkdir -p $(FUZZ_BUILD)/crashes
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$target; \
+		echo "fuzz: $$target for $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/$$target.log)"; \
+		if ! $(FUZZ_BUILD)/debug/$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=16384 \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crashes/$$target- \
+			$(FUZZ_BUILD)/corpus/$$target Fuzz/Corpus/$$target > $(FUZZ_BUILD)/$$target.log 2>&1; then \
+			tail -n 60 $(FUZZ_BUILD)/$$target.log; \
+			echo "fuzz: $$target failed; the input is in $(FUZZ_BUILD)/crashes/"; exit 1; \
+		fi; \
+		grep -E "^stat::number_of_executed_units|^#[0-9]+ +DONE" $(FUZZ_BUILD)/$$target.log | tr '\n' ' '; echo; \
+	done
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift

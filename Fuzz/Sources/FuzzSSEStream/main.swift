@@ -1,0 +1,58 @@
+import FuzzDriver
+import LLMPerfClient
+import LLMPerfCore
+
+/// libFuzzer entry: the input is a response body, cut into pieces at points chosen by its first
+/// bytes (as the network cuts it), framed by `SSEParser` and decoded by the OpenAI chat dialect.
+/// It must never crash; the decoded response must stay consistent (one token count per content
+/// chunk, output text within its cap) and must not depend on where the bytes were cut.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSSEStream(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    guard size > 0 else { return 0 }
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let cutSeed = bytes[0]
+    let body = UnsafeRawBufferPointer(rebasing: bytes[1...])
+    let whole = decode(body, pieceLength: { _ in body.count })
+    var state = UInt32(cutSeed) &* 2_654_435_761 | 1
+    let cut = decode(body) { _ in
+        state ^= state << 13
+        state ^= state >> 17
+        state ^= state << 5
+        return Int(state % 64) + 1
+    }
+    for response in [whole, cut] {
+        precondition(response.chunkAtNanos.count == response.chunkTokens.count, "a token count per chunk")
+        precondition(response.text.count <= ResponseAccumulator.textCapBytes, "output text within its cap")
+    }
+    precondition(whole.chunkTokens == cut.chunkTokens, "chunks depend on where the bytes were cut")
+    precondition(whole.text == cut.text, "text depends on where the bytes were cut")
+    precondition(whole.sawDone == cut.sawDone && whole.usage == cut.usage, "ending depends on the cuts")
+    precondition(whole.failureKind == cut.failureKind, "failure depends on the cuts")
+    return 0
+}
+
+/// Feeds `body` to a parser in pieces of `pieceLength(offset)` bytes; returns what the dialect decoded.
+func decode(_ body: UnsafeRawBufferPointer, pieceLength: (Int) -> Int) -> ResponseAccumulator {
+    let dialect = OpenAIChatDialect()
+    var parser = SSEParser(maxEventBytes: 1 << 16)
+    var response = ResponseAccumulator()
+    var offset = 0
+    while offset < body.count {
+        let end = min(body.count, offset + max(1, pieceLength(offset)))
+        parser.feed(UnsafeRawBufferPointer(rebasing: body[offset..<end])) { event in
+            response.eventAtNanos = UInt64(offset)
+            dialect.decodeStreamEvent(name: event.name, data: event.data, into: &response)
+        }
+        offset = end
+    }
+    return response
+}
+
+/// The executable's entry point (SwiftPM's name for it): libFuzzer with this target's input.
+@_cdecl("FuzzSSEStream_main")
+public func fuzzSSEStreamMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    llmperf_fuzz_main(argc, argv) { data, size in
+        guard let data else { return 0 }
+        return fuzzSSEStream(data, size)
+    }
+}
