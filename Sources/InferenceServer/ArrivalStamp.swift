@@ -39,15 +39,21 @@ final class ArrivalStampHandler: ChannelInboundHandler, Sendable {
     }
 }
 
-/// The request context the server uses: Hummingbird's basics plus the connection's arrival stamp.
+/// The request context the server uses: Hummingbird's basics plus the connection's arrival stamp and the
+/// connection itself (the fault mode resets it; the trace records its remote port).
 struct ServerRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     let arrival: ArrivalStamp?
+    let connection: (any Channel)?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         arrival = ArrivalStampRegistry.stamp(for: source.channel)
+        connection = source.channel
     }
+
+    /// The client's port (nil when the connection has no IP address).
+    var remotePort: Int? { connection?.remoteAddress?.port }
 }
 
 /// Finds a connection's stamp from its channel (the context is built off the event loop).

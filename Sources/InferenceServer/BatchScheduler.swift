@@ -16,6 +16,8 @@ final class BatchScheduler: @unchecked Sendable {
         var prefillChunk: Int?
         /// Draft tokens per step when a drafter is configured.
         var draftTokens: Int
+        /// Most requests waiting for a slot; a request beyond them is refused (nil = no limit).
+        var maxWaiting: Int? = nil
     }
 
     private struct Job {
@@ -81,11 +83,14 @@ final class BatchScheduler: @unchecked Sendable {
         condition.unlock()
     }
 
-    func submit(_ request: GenerationRequest, to channel: GenerationChannel) {
+    /// Queues a request; false (and nothing queued) when `maxWaiting` requests already wait.
+    func submit(_ request: GenerationRequest, to channel: GenerationChannel) -> Bool {
         condition.lock()
+        defer { condition.unlock() }
+        if let maxWaiting = options.maxWaiting, queue.count >= maxWaiting { return false }
         queue.append(Job(request: request, channel: channel))
         condition.signal()
-        condition.unlock()
+        return true
     }
 
     private func run() {

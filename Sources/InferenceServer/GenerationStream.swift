@@ -6,6 +6,9 @@ public struct GenerationStream: AsyncSequence, Sendable {
 
     /// Headers to add to the HTTP response (e.g. `x-cache: hit`); known before the first token.
     public var responseHeaders: [(name: String, value: String)]
+    /// Set when the engine refused the request before starting it (its queue is full): the server answers
+    /// with this error and never iterates the stream.
+    public var refusal: APIError?
     private let makeNext: @Sendable () -> (() async throws -> GenerationBatch?)
     private let onCancel: @Sendable () -> Void
 
@@ -21,6 +24,13 @@ public struct GenerationStream: AsyncSequence, Sendable {
         self.responseHeaders = responseHeaders
         self.makeNext = makeNext
         self.onCancel = onCancel
+    }
+
+    /// A stream that is never iterated: the engine refused the request with `error`.
+    public static func refused(_ error: APIError) -> GenerationStream {
+        var stream = GenerationStream(makeNext: { { nil } })
+        stream.refusal = error
+        return stream
     }
 
     /// Tells the engine the consumer is done before the stream finished.

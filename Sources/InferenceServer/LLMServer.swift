@@ -34,9 +34,15 @@ public enum LLMServer {
         defer { trace?.close() }
         let engineHost = EngineHost()
         let responder = OpenAIResponder(
-            engineHost: engineHost, metrics: ServerMetrics(), trace: trace, maxBodyBytes: configuration.maxBodyBytes)
+            engineHost: engineHost, metrics: ServerMetrics(), trace: trace, maxBodyBytes: configuration.maxBodyBytes,
+            faults: FaultInjector(configuration: configuration.faults ?? FaultConfiguration()))
 
-        let plain = HTTPServerBuilder { respond in NoDelayChildChannel(base: HTTP1Channel(responder: respond)) }
+        // The idle timeout doubles as the header timeout: Hummingbird counts it from the connection's start or
+        // the last response until a request head is parsed, so a client that trickles a head is closed.
+        let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.headerTimeout))
+        let plain = HTTPServerBuilder { respond in
+            NoDelayChildChannel(base: HTTP1Channel(responder: respond, configuration: http1))
+        }
         let server: HTTPServerBuilder
         let scheme: String
         switch (configuration.tlsCertificatePath, configuration.tlsKeyPath) {

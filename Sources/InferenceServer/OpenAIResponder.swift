@@ -12,8 +12,10 @@ struct OpenAIResponder: HTTPResponder {
     let metrics: ServerMetrics
     let trace: TraceRecorder?
     let maxBodyBytes: Int
+    let faults: FaultInjector
 
     static let requestIDHeader = HTTPField.Name("x-request-id")!
+    static let faultHeader = HTTPField.Name(ServerFault.headerName)!
 
     private enum Route: String {
         case chat = "/v1/chat/completions"
@@ -51,7 +53,7 @@ struct OpenAIResponder: HTTPResponder {
             response = error
         } else {
             do {
-                response = try await answer(route, request: request, arrivalNanos: arrivalNanos)
+                response = try await answer(route, request: request, context: context, arrivalNanos: arrivalNanos)
             } catch let error as APIError {
                 response = Self.errorResponse(error)
             } catch {
@@ -65,13 +67,15 @@ struct OpenAIResponder: HTTPResponder {
         return response
     }
 
-    private func answer(_ route: Route, request: Request, arrivalNanos: UInt64) async throws -> Response {
+    private func answer(_ route: Route, request: Request, context: Context, arrivalNanos: UInt64) async throws
+        -> Response
+    {
         switch route {
         case .chat, .completions:
             let body = try await collectBody(request)
             let parameters =
                 route == .chat ? try RequestBodyDecoder.chat(body) : try RequestBodyDecoder.completion(body)
-            return try await completion(parameters, request: request, arrivalNanos: arrivalNanos)
+            return try await completion(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
         case .models:
             let engine = try readyEngine()
             var body = "{\"object\":\"list\",\"data\":[{\"id\":"
@@ -134,9 +138,18 @@ struct OpenAIResponder: HTTPResponder {
         return collected
     }
 
-    private func completion(_ parameters: CompletionParameters, request: Request, arrivalNanos: UInt64) async throws
-        -> Response
-    {
+    private func completion(
+        _ parameters: CompletionParameters, request: Request, context requestContext: Context, arrivalNanos: UInt64
+    ) async throws -> Response {
+        var requestedFault: ServerFault?
+        if let name = request.headers[Self.faultHeader] {
+            requestedFault = ServerFault(rawValue: name)
+            guard requestedFault != nil else {
+                throw APIError.invalidRequest(
+                    "Unknown fault '\(name)' in \(ServerFault.headerName); valid faults: \(ServerFault.validNames).",
+                    param: ServerFault.headerName, code: "invalid_fault")
+            }
+        }
         let engine = try readyEngine()
         guard parameters.model == engine.modelName else {
             throw APIError(
@@ -169,7 +182,21 @@ struct OpenAIResponder: HTTPResponder {
         let id = (parameters.endpoint == .chat ? "chatcmpl-" : "cmpl-") + Self.randomHex(24)
         let requestID = request.headers[Self.requestIDHeader].flatMap { $0.isEmpty ? nil : $0 } ?? id
         let traceID = TraceRecorder.sanitize(requestID)
-        trace?.record(requestID: traceID, entries: [.init(index: -1, kind: .arrival)], nanos: arrivalNanos)
+        var fault = requestedFault ?? faults.next()
+        if !parameters.stream && fault.needsStream { fault = .none }
+        if let trace {
+            var entries: [TraceRecorder.Entry] = [
+                .init(index: -1, kind: .arrival), .init(index: -1, kind: .fault, detail: fault.rawValue),
+            ]
+            if let port = requestContext.remotePort {
+                entries.append(.init(index: -1, kind: .remotePort, detail: String(port)))
+            }
+            trace.record(requestID: traceID, entries: entries, nanos: arrivalNanos)
+        }
+        if fault != .none, let response = try await immediateFault(fault, requestID: requestID, context: requestContext)
+        {
+            return response
+        }
         let created = Int(Date().timeIntervalSince1970)
         let generation = GenerationRequest(
             requestID: requestID, prompt: prompt,
@@ -177,13 +204,34 @@ struct OpenAIResponder: HTTPResponder {
             maxTokensRequested: parameters.maxTokens != nil, temperature: parameters.temperature,
             topP: parameters.topP, seed: parameters.seed, ignoreEOS: parameters.ignoreEOS, arrivalNanos: arrivalNanos)
         let stream = engine.generate(generation)
+        if let refusal = stream.refusal {
+            var response = Self.errorResponse(refusal)
+            if refusal.status == .tooManyRequests { response.headers[.retryAfter] = "1" }
+            response.headers[Self.requestIDHeader] = requestID
+            return response
+        }
         var headers: HTTPFields = [Self.requestIDHeader: requestID]
         for (name, value) in stream.responseHeaders {
             if let name = HTTPField.Name(name) { headers[name] = value }
         }
         if parameters.stream {
-            headers[.contentType] = "text/event-stream"
+            headers[.contentType] = fault == .wrongContentType ? "application/json" : "text/event-stream"
             headers[.cacheControl] = "no-cache"
+            if fault != .none && fault != .wrongContentType {
+                let faulty = FaultStreamWriter(
+                    fault: fault, configuration: faults.configuration,
+                    templates: SSEChunkTemplates(
+                        endpoint: parameters.endpoint, id: id, created: created, model: engine.modelName),
+                    stream: stream, endpoint: parameters.endpoint, stop: parameters.stop,
+                    includeUsage: parameters.includeUsage, promptTokens: prompt.tokenCount,
+                    arrivalNanos: arrivalNanos, metrics: metrics, trace: trace, traceID: traceID,
+                    connection: requestContext.connection)
+                return Response(
+                    status: .ok, headers: headers,
+                    body: ResponseBody { bodyWriter in
+                        try await faulty.write(to: &bodyWriter)
+                    })
+            }
             let writer = CompletionStreamWriter(
                 templates: SSEChunkTemplates(
                     endpoint: parameters.endpoint, id: id, created: created, model: engine.modelName),
@@ -212,8 +260,56 @@ struct OpenAIResponder: HTTPResponder {
         metrics.tokensWritten(
             result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)
         trace?.record(requestID: traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
+        if fault == .drip {
+            let interval = faults.configuration.drip
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(contentLength: body.utf8.count) { bodyWriter in
+                    try await FaultStreamWriter.drip(ByteBuffer(string: body), every: interval, to: &bodyWriter)
+                    try await bodyWriter.finish(nil)
+                })
+        }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
+
+    /// The faults answered before any generation: HTTP errors and the reset after the request was read.
+    private func immediateFault(_ fault: ServerFault, requestID: String, context: Context) async throws -> Response? {
+        var response: Response
+        switch fault {
+        case .http429:
+            response = Self.errorResponse(
+                APIError(
+                    status: .tooManyRequests, message: "Rate limit reached for requests (injected fault).",
+                    type: "requests", code: "rate_limit_exceeded"))
+            response.headers[.retryAfter] = "1"
+        case .http500:
+            response = Self.errorResponse(
+                APIError(
+                    status: .internalServerError,
+                    message: "The server had an error while processing your request (injected fault).",
+                    type: "server_error"))
+        case .http503HTML:
+            response = Response(
+                status: .serviceUnavailable, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: Self.unavailablePage)))
+        case .resetBeforeResponse:
+            // Nothing reaches the client: Hummingbird's write of this response fails on the closed connection.
+            await FaultStreamWriter.reset(context.connection)
+            return Response(status: .internalServerError)
+        default:
+            return nil
+        }
+        response.headers[Self.requestIDHeader] = requestID
+        return response
+    }
+
+    static let unavailablePage = """
+        <!DOCTYPE html>
+        <html><head><title>503 Service Temporarily Unavailable</title></head>
+        <body><h1>503 Service Temporarily Unavailable</h1><p>The upstream is overloaded (injected fault).</p></body>
+        </html>
+
+        """
 
     static func errorResponse(_ error: APIError) -> Response {
         jsonResponse(error.status, error.body)

@@ -82,6 +82,7 @@ public final class ResponseCachingEngine: ServingEngine {
                 })
         }
         let inner = wrapped.generate(request)
+        if inner.refusal != nil { return inner }
         let cancelled = NIOLockedValueBox(false)
         let cache = self.cache
         let byteLimit = cache.configuration.maxBytes - key.byteCount

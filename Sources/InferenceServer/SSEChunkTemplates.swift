@@ -53,6 +53,9 @@ struct SSEChunkTemplates: Sendable {
         }
     }
 
+    /// An event with `"choices":[]` and no usage (the `empty_choices` fault).
+    var emptyChoicesEvent: ByteBuffer { ByteBuffer(string: head + "[]}\n\n") }
+
     func usageEvent(_ usage: CompletionUsage) -> ByteBuffer {
         ByteBuffer(string: head + "[],\"usage\":" + usage.json + "}\n\n")
     }

@@ -22,6 +22,13 @@ public struct ServerConfiguration: Sendable {
     public var tracePath: String?
     /// Request bodies above this get 413.
     public var maxBodyBytes: Int
+    /// A connection is closed when a request head takes longer than this to arrive (from the connection's
+    /// start or the end of the previous response: it also bounds an idle keep-alive connection), or when a
+    /// request body stops arriving for this long.
+    public var headerTimeout: Duration
+    /// Faults to inject into completion responses (see `ServerFault`); nil = healthy, though a request can
+    /// still ask for one with the `x-llmperf-fault` header.
+    public var faults: FaultConfiguration?
     /// How long SIGINT/SIGTERM waits for in-flight responses before cancelling them.
     public var shutdownGracePeriod: Duration
     public var logLevel: Logger.Level
@@ -29,7 +36,8 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8080, engine: Engine = .synthetic(.init()),
         tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, tracePath: String? = nil,
-        maxBodyBytes: Int = 8 << 20, shutdownGracePeriod: Duration = .seconds(5), logLevel: Logger.Level = .warning
+        maxBodyBytes: Int = 8 << 20, headerTimeout: Duration = .seconds(60), faults: FaultConfiguration? = nil,
+        shutdownGracePeriod: Duration = .seconds(5), logLevel: Logger.Level = .warning
     ) {
         self.host = host
         self.port = port
@@ -38,6 +46,8 @@ public struct ServerConfiguration: Sendable {
         self.tlsKeyPath = tlsKeyPath
         self.tracePath = tracePath
         self.maxBodyBytes = maxBodyBytes
+        self.headerTimeout = headerTimeout
+        self.faults = faults
         self.shutdownGracePeriod = shutdownGracePeriod
         self.logLevel = logLevel
     }

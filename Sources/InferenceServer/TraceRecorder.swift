@@ -12,18 +12,26 @@ import NIOConcurrencyHelpers
 /// CLOCK_MONOTONIC when the write holding the event was handed to the connection, `chunk_index` counts
 /// the response's events from 0, and `kind` is one of `role`, `first_token`, `token`, `finish`, `usage`,
 /// `done` (a non-streamed response has one `response` line). Each request also has an `arrival` line
-/// with index -1. `request_id` is the client's `x-request-id` header when sent, else the completion id
+/// with index -1, and with it `fault:NAME` (the fault applied, `fault:none` when healthy) and
+/// `remote_port:PORT` (the client's port: equal ports mean a reused connection). `request_id` is the
+/// client's `x-request-id` header when sent, else the completion id
 /// (both are echoed in the `x-request-id` response header). The file is truncated at start; lines are
 /// buffered and written when the buffer fills, every second, and at shutdown.
 public final class TraceRecorder: Sendable {
     public enum Kind: String, Sendable {
         case arrival, role, response, token, usage, done, finish
         case firstToken = "first_token"
+        /// `fault:NAME`: the fault the server applied (`fault:none` when healthy), index -1.
+        case fault
+        /// `remote_port:PORT`: the client's port of the connection, index -1.
+        case remotePort = "remote_port"
     }
 
     struct Entry: Sendable {
         var index: Int
         var kind: Kind
+        /// Written after the kind and a colon (`fault:http_429`).
+        var detail: String? = nil
     }
 
     private struct State: Sendable {
@@ -60,6 +68,10 @@ public final class TraceRecorder: Sendable {
                 Self.appendDecimal(nanos, to: &state.buffer)
                 state.buffer.append(0x09)
                 state.buffer.append(contentsOf: entry.kind.rawValue.utf8)
+                if let detail = entry.detail {
+                    state.buffer.append(UInt8(ascii: ":"))
+                    state.buffer.append(contentsOf: detail.utf8)
+                }
                 state.buffer.append(0x0A)
             }
             if state.buffer.count >= Self.flushThreshold { Self.writeOut(&state) }

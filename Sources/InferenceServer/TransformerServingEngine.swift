@@ -23,11 +23,14 @@ public struct TransformerServingOptions: Sendable {
     public var draftTokens: Int
     /// Model drafters stop drafting before a token they give less than this probability (0: always `draftTokens`).
     public var draftMinimumConfidence: Float
+    /// Most requests waiting for a batch slot; one more is answered 429 with `Retry-After` (nil = no limit).
+    public var maxQueue: Int?
 
     public init(
         threads: Int = 2, contextLength: Int? = nil, weights: WeightFormat = .native, continuousBatching: Bool = true,
         maxBatch: Int = 8, prefillChunk: Int = 128, prefixCacheBytes: Int? = 256 << 20,
-        speculation: SpeculationMode = .off, draftTokens: Int = 4, draftMinimumConfidence: Float = 0
+        speculation: SpeculationMode = .off, draftTokens: Int = 4, draftMinimumConfidence: Float = 0,
+        maxQueue: Int? = nil
     ) {
         self.threads = threads
         self.contextLength = contextLength
@@ -39,6 +42,7 @@ public struct TransformerServingOptions: Sendable {
         self.speculation = speculation
         self.draftTokens = draftTokens
         self.draftMinimumConfidence = draftMinimumConfidence
+        self.maxQueue = maxQueue
     }
 }
 
@@ -106,7 +110,7 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
             options: BatchScheduler.Options(
                 maxBatch: options.continuousBatching ? max(1, options.maxBatch) : 1,
                 prefillChunk: options.continuousBatching ? options.prefillChunk : nil,
-                draftTokens: options.draftTokens),
+                draftTokens: options.draftTokens, maxWaiting: options.maxQueue),
             prefixCache: prefixCache, makeDrafter: makeDrafter)
     }
 
@@ -145,7 +149,13 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
 
     public func generate(_ request: GenerationRequest) -> GenerationStream {
         let channel = GenerationChannel()
-        scheduler.submit(request, to: channel)
+        guard scheduler.submit(request, to: channel) else {
+            return .refused(
+                APIError(
+                    status: .tooManyRequests,
+                    message: "The server's queue is full (\(options.maxQueue ?? 0) waiting requests); retry shortly.",
+                    type: "server_error", code: "queue_full"))
+        }
         return channel.stream
     }
 }

@@ -70,6 +70,37 @@ struct ServeCommand: AsyncParsableCommand {
             "Speculative decoding with a draft model: stop drafting before a token the draft gives less than this "
                 + "probability (0 = always --draft-tokens)."))
     var draftMinConfidence: Double = 0
+    @Option(
+        name: .customLong("max-body"), help: "Largest request body accepted (413 above), e.g. 8MiB, 512KiB or bytes.")
+    var maxBody: String = "8MiB"
+    @Option(
+        name: .customLong("header-timeout"),
+        help: ArgumentHelp(
+            "Close a connection whose request head has not fully arrived after this long (counted from the "
+                + "connection's start or the previous response; also bounds idle keep-alive connections)."))
+    var headerTimeout: String = "60s"
+    @Option(
+        name: .customLong("max-queue"),
+        help:
+            "Transformer: most requests waiting for a batch slot; beyond them 429 with Retry-After (default: no limit)."
+    )
+    var maxQueue: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Synthetic: inject this fault into every completion response (see README, 'The bundled backend'): "
+                + ServerFault.validNames))
+    var fault: String?
+    @Option(
+        name: .customLong("fault-mix"),
+        help: "Synthetic: a seeded weighted draw per completion request, e.g. none=8,http_429=1,reset_mid_stream=1.")
+    var faultMix: String?
+    @Option(name: .customLong("fault-seed"), help: "Seed of the --fault-mix draw.") var faultSeed: UInt64 = 0
+    @Option(name: .customLong("fault-after"), help: "Content events before a mid-stream fault.") var faultAfter: Int = 3
+    @Option(name: .customLong("fault-stall"), help: "How long the stall faults wait.") var faultStall: String = "30s"
+    @Option(name: .customLong("fault-drip"), help: "Pause between two bytes under the drip fault.")
+    var faultDrip: String = "1ms"
+    @Option(name: .customLong("fault-tokens-per-event"), help: "Tokens per content event under multi_token_events.")
+    var faultTokensPerEvent: Int = 4
 
     func validate() throws {
         if let engine, engine != "synthetic", engine != "transformer" {
@@ -119,6 +150,22 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...16).contains(draftTokens) else {
             throw ValidationError("--draft-tokens must be 1…16, got \(draftTokens)")
         }
+        guard parsedMaxBody != nil else {
+            throw ValidationError("--max-body: expected a size such as 8MiB, 512KiB or 1048576 (> 0), got '\(maxBody)'")
+        }
+        guard let timeout = DurationParser.parse(headerTimeout), timeout > .zero else {
+            throw ValidationError("--header-timeout: expected \(DurationParser.expectation), got '\(headerTimeout)'")
+        }
+        if let maxQueue, maxQueue < 0 { throw ValidationError("--max-queue must be ≥ 0, got \(maxQueue)") }
+        if resolvedEngine == "synthetic" {
+            if maxQueue != nil {
+                throw ValidationError(
+                    "--max-queue applies to the transformer engine (the synthetic engine serves every request at once)")
+            }
+        } else if fault != nil || faultMix != nil {
+            throw ValidationError("--fault and --fault-mix apply to the synthetic engine")
+        }
+        _ = try faultConfiguration()
         if resolvedEngine == "synthetic" {
             let transformerOnly = [
                 ("--weights", weights != "native"), ("--batching", batching != "continuous"),
@@ -143,6 +190,56 @@ struct ServeCommand: AsyncParsableCommand {
 
     var resolvedEngine: String { engine ?? (model == nil ? "synthetic" : "transformer") }
 
+    /// `--max-body` in bytes: a whole number with an optional unit (B, KiB, MiB, GiB; KB/MB/GB are read the same).
+    var parsedMaxBody: Int? {
+        let text = maxBody.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30), ("KB", 1 << 10), ("MB", 1 << 20), ("GB", 1 << 30),
+            ("K", 1 << 10), ("M", 1 << 20), ("G", 1 << 30), ("B", 1),
+        ]
+        var number = Substring(text)
+        var multiplier = 1
+        if let (suffix, value) = units.first(where: { text.hasSuffix($0.0) }) {
+            number = text.dropLast(suffix.count)
+            multiplier = value
+        }
+        guard let count = Int(number.trimmingCharacters(in: .whitespaces)), count > 0,
+            count <= Int.max / multiplier
+        else { return nil }
+        return count * multiplier
+    }
+
+    /// The fault mode from the `--fault*` options (nil when neither --fault nor --fault-mix is given).
+    func faultConfiguration() throws -> FaultConfiguration? {
+        guard fault == nil || faultMix == nil else {
+            throw ValidationError("--fault and --fault-mix exclude each other")
+        }
+        guard faultAfter >= 0 else { throw ValidationError("--fault-after must be ≥ 0, got \(faultAfter)") }
+        guard faultTokensPerEvent >= 1 else {
+            throw ValidationError("--fault-tokens-per-event must be ≥ 1, got \(faultTokensPerEvent)")
+        }
+        guard let stall = DurationParser.parse(faultStall), stall >= .zero else {
+            throw ValidationError("--fault-stall: expected \(DurationParser.expectation), got '\(faultStall)'")
+        }
+        guard let drip = DurationParser.parse(faultDrip), drip >= .zero else {
+            throw ValidationError("--fault-drip: expected \(DurationParser.expectation), got '\(faultDrip)'")
+        }
+        let selection: FaultConfiguration.Selection
+        do {
+            if let fault {
+                selection = .every(try ServerFault(name: fault))
+            } else if let faultMix {
+                selection = .mix(try FaultConfiguration.parseMix(faultMix), seed: faultSeed)
+            } else {
+                return nil
+            }
+        } catch {
+            throw ValidationError("\(fault != nil ? "--fault" : "--fault-mix"): \(error)")
+        }
+        return FaultConfiguration(
+            selection: selection, after: faultAfter, stall: stall, drip: drip, tokensPerEvent: faultTokensPerEvent)
+    }
+
     func run() async throws {
         let servedEngine: ServerConfiguration.Engine
         if resolvedEngine == "transformer" {
@@ -166,7 +263,7 @@ struct ServeCommand: AsyncParsableCommand {
                 continuousBatching: batching == "continuous", maxBatch: maxBatch, prefillChunk: prefillChunk,
                 prefixCacheBytes: prefixCache == "on" ? prefixCacheMB << 20 : nil,
                 speculation: speculation, draftTokens: draftTokens,
-                draftMinimumConfidence: Float(draftMinConfidence))
+                draftMinimumConfidence: Float(draftMinConfidence), maxQueue: maxQueue)
             let cache = responseCacheConfiguration
             servedEngine = .custom {
                 let engine = try TransformerServingEngine(path: path, servedName: name, options: options)
@@ -190,7 +287,10 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port,
             engine: servedEngine,
-            tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey, tracePath: traceFile)
+            tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey, tracePath: traceFile,
+            maxBodyBytes: parsedMaxBody ?? 8 << 20,
+            headerTimeout: DurationParser.parse(headerTimeout) ?? .seconds(60),
+            faults: try faultConfiguration())
         do {
             try await LLMServer.run(configuration: configuration) { bound in
                 // Unbuffered: a parent process waits for this line.
