@@ -17,8 +17,14 @@ struct TraceFileTests {
         // stopped: the trace is flushed
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         #expect(lines.first == "# request_id\tchunk_index\tmonotonic_ns\tkind")
-        let rows = lines.dropFirst().map { $0.split(separator: "\t").map(String.init) }
-        #expect(rows.allSatisfy { $0.count == 4 && $0[0] == "calib-1" })
+        let all = lines.dropFirst().map { $0.split(separator: "\t").map(String.init) }
+        #expect(all.allSatisfy { $0.count == 4 && $0[0] == "calib-1" })
+        // the request's fault and client port sit beside its arrival line
+        let meta = all.filter { $0[3].hasPrefix("fault:") || $0[3].hasPrefix("remote_port:") }
+        #expect(meta.map { $0[1] } == ["-1", "-1"])
+        #expect(meta.first?[3] == "fault:none")
+        #expect(meta.last.flatMap { Int($0[3].dropFirst("remote_port:".count)) }.map { $0 > 0 } == true)
+        let rows = all.filter { !($0[3].hasPrefix("fault:") || $0[3].hasPrefix("remote_port:")) }
         #expect(
             rows.map { $0[3] } == [
                 "arrival", "role", "first_token", "token", "token", "token", "finish", "usage", "done",
