@@ -3,20 +3,26 @@ import Testing
 
 @testable import InferenceEngine
 
-/// Tests on the real default model (SmolLM2-135M-Instruct Q4_1). Skipped, with the reason printed, when it is not
-/// installed (`scripts/fetch-model` installs it).
+/// Tests on the real default model (SmolLM2-135M-Instruct Q4_1). A model that is not installed or does not load
+/// fails them, with the reason (`scripts/fetch-model` installs it; `make test` runs it first).
 @Suite(.serialized) struct DefaultModelTests {
-    static let path: String? = {
-        do {
-            return try ModelLocator.resolve("default")
-        } catch {
-            print("DefaultModelTests skipped: \(error)")
-            return nil
-        }
-    }()
+    /// Loaded once for the suite; the error, if any, is thrown by each test.
+    static let loaded: Result<TransformerModel, any Error> = Result {
+        let path = try ModelLocator.resolve("default")
+        return try TransformerModel.load(path: path, threads: 2, contextLength: 256)
+    }
 
-    static let model: TransformerModel? = path.flatMap {
-        try? TransformerModel.load(path: $0, threads: 2, contextLength: 256)
+    static func model() throws -> TransformerModel {
+        do {
+            return try loaded.get()
+        } catch {
+            throw ModelUnavailable(
+                description: "the default model did not load (scripts/fetch-model installs it): \(error)")
+        }
+    }
+
+    struct ModelUnavailable: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Reference ids from the Hugging Face `tokenizers` package (PyPI), built from this file's own vocabulary and
@@ -35,7 +41,7 @@ import Testing
     ]
 
     @Test func metadataAndKnownTokenIDs() throws {
-        guard let model = Self.model else { return }
+        let model = try Self.model()
         #expect(model.name == "Smollm2 135M 8k Lc100K Mix1 Ep2")
         #expect(model.vocabularySize == 49152)
         #expect(model.config.layerCount == 30)
@@ -52,7 +58,7 @@ import Testing
     }
 
     @Test func greedyChatCompletionIsDeterministicAndCoherent() throws {
-        guard let model = Self.model else { return }
+        let model = try Self.model()
         let prompt = model.chatTemplate.render(
             messages: [(role: "user", content: "What is the capital of France?")], addGenerationPrompt: true)
         let ids = model.tokenizer.encode(prompt, addSpecial: true)

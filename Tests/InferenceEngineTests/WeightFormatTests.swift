@@ -144,15 +144,28 @@ import Testing
         #expect(native.weightsDescription == "native (Q4_1)")
         let reference = run(native)
         let scale = reference.logits.map { abs($0) }.max()!
-        // Relative to the largest logit, about 2.5 times the measured differences (f16 0.07 %, q8_0 3 %, q4_0 27 %:
-        // requantizing Q4_1 values to 4 bits with no offset is coarse).
-        let tolerance: [WeightFormat: Float] = [.native: 0, .f32: 1e-5, .f16: 2e-3, .q8_0: 0.08, .q4_0: 0.7]
+        // The largest difference relative to the largest logit, and the L2 norm of the differences relative to the
+        // logits' (measured: f16 0.07 %, q8_0 1.9 %, q4_0 23.6 %; requantizing Q4_1 values to 4 bits with no offset
+        // is coarse), each bound 1.5-2.5 times the measurement: a wrong scale or offset in a conversion is far beyond.
+        let tolerance: [WeightFormat: Float] = [.native: 0, .f32: 1e-5, .f16: 2e-3, .q8_0: 0.08, .q4_0: 0.45]
+        let relativeL2Bound: [WeightFormat: Double] = [.native: 0, .f32: 1e-5, .f16: 1.5e-3, .q8_0: 0.04, .q4_0: 0.35]
+        var relativeL2: [WeightFormat: Double] = [:]
         for format in WeightFormat.allCases {
             let model = try load(path, format, strategy: strategy)
             let result = run(model)
             var worst: Float = 0
-            for i in reference.logits.indices { worst = max(worst, abs(result.logits[i] - reference.logits[i])) }
+            var difference: Double = 0
+            var norm: Double = 0
+            for i in reference.logits.indices {
+                worst = max(worst, abs(result.logits[i] - reference.logits[i]))
+                difference +=
+                    Double(result.logits[i] - reference.logits[i]) * Double(result.logits[i] - reference.logits[i])
+                norm += Double(reference.logits[i]) * Double(reference.logits[i])
+            }
+            let relative = (difference / norm).squareRoot()
+            relativeL2[format] = relative
             #expect(worst <= tolerance[format]! * scale, "\(format): max difference \(worst), scale \(scale)")
+            #expect(relative <= relativeL2Bound[format]!, "\(format): relative L2 difference \(relative)")
             switch format {
             case .native:
                 #expect(model.matrixTypes == [.q4_1])
@@ -165,8 +178,12 @@ import Testing
                 // Converted for real: requantizing changes the logits.
                 #expect(result.logits != reference.logits, "\(format)")
             }
-            print("WeightFormatTests \(strategy) \(format): max logit difference \(worst) (scale \(scale))")
+            print(
+                "WeightFormatTests \(strategy) \(format): max logit difference \(worst) (scale \(scale)), relative L2 \(relative)"
+            )
         }
+        // Fewer bits, further from the original: f16 < q8_0 < q4_0.
+        #expect(relativeL2[.f16]! < relativeL2[.q8_0]! && relativeL2[.q8_0]! < relativeL2[.q4_0]!, "\(relativeL2)")
     }
 
     @Test func loadTakesASharedBackendAndFormat() throws {

@@ -69,9 +69,14 @@ struct ServingOptimizationsTests {
                 for (i, question) in Self.questions.enumerated() {
                     group.addTask { (i, try await Self.ask(port, Self.body(question, maxTokens: 10)).text) }
                 }
-                while engine.schedulerLoad.waiting < Self.questions.count {
+                // At most a minute: on failure, resume the loop so the requests finish and the test ends.
+                let deadline = ContinuousClock.now + .seconds(60)
+                while engine.schedulerLoad.waiting < Self.questions.count && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(5))
                 }
+                #expect(
+                    engine.schedulerLoad.waiting == Self.questions.count,
+                    "only \(engine.schedulerLoad.waiting) of \(Self.questions.count) requests queued within 60 s")
                 engine.setSchedulingPaused(false)
                 var answers = Array(repeating: "", count: Self.questions.count)
                 for try await (i, text) in group { answers[i] = text }

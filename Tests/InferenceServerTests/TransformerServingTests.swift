@@ -72,7 +72,14 @@ struct TransformerServingTests {
             // /metrics counts what was generated, in Prometheus text.
             let metrics = try await TestHTTPClient.send(port: server.port, path: "/metrics")
             #expect(metrics.status == 200)
-            #expect(metrics.text.contains("# TYPE"))
+            // Two answers so far (plain and streamed), each of the same prompt and length.
+            let counted = { (name: String) in ServingOptimizationsTests.metricValue(metrics.text, name) }
+            #expect(counted("llmperf_prompt_tokens_total") == Double(2 * promptTokens), "\(metrics.text)")
+            #expect(counted("llmperf_generation_tokens_total") == Double(2 * completionTokens), "\(metrics.text)")
+            let answered = metrics.text.split(separator: "\n").filter {
+                $0.hasPrefix("llmperf_requests_total{") && $0.contains("status=\"200\"") && $0.contains("chat")
+            }
+            #expect(answered.count == 1 && answered.first?.hasSuffix(" 2") == true, "\(answered)")
 
             // Bad input: unknown model, prompt beyond the context, bad JSON.
             let unknown = try await TestHTTPClient.post(
