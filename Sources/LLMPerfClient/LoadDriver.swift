@@ -1,7 +1,7 @@
 import Foundation
 import LLMPerfCore
 
-/// Runs a load against one endpoint and returns every request's trace.
+/// Runs a load against one endpoint, handing each request's trace to the caller as it ends.
 ///
 /// - Closed loop (`.closed(concurrency: N)`): N workers, each sending its next request when
 ///   its previous one ends. The `warmup` requests run first (flagged `isWarmup`), then the
@@ -16,6 +16,10 @@ import LLMPerfCore
 /// `workload.prompts` by request index. `stop()` (or cancelling the task that awaits `run`)
 /// sends nothing more, gives requests in flight `cancelGrace` to finish, then aborts them as
 /// `cancelled`, keeping what they received. A driver runs once.
+///
+/// The driver keeps no trace once it is handed on: `stream(onTrace:)` is the run whose memory
+/// does not grow with its length (`llmperf run` stores and summarises each trace as it comes).
+/// `run` collects them all, for short runs that want the array (calibration, tests).
 public final class LoadDriver: Sendable {
     public let config: TransportConfig
     public let load: LoadSpec
@@ -68,10 +72,12 @@ public final class LoadDriver: Sendable {
         eventSink.yield(.stop)
     }
 
-    /// Runs the load. `onTrace` gets each finished trace as it arrives (off the network
-    /// thread, one at a time); the result holds them all, ordered by index.
-    public func run(onTrace: @escaping @Sendable (RequestTrace) -> Void = { _ in }) async -> [RequestTrace] {
-        guard lifecycle.begin() else { return [] }
+    /// Runs the load keeping nothing: `onTrace` gets each finished trace as it arrives (off the
+    /// network thread, one at a time) and is the only place it goes. Returns how many requests
+    /// finished (warmup included).
+    @discardableResult
+    public func stream(onTrace: @escaping @Sendable (RequestTrace) -> Void) async -> Int {
+        guard lifecycle.begin() else { return 0 }
         let coordinator = Task { await coordinate(onTrace: onTrace) }
         return await withTaskCancellationHandler {
             await coordinator.value
@@ -80,19 +86,30 @@ public final class LoadDriver: Sendable {
         }
     }
 
+    /// Runs the load and returns every trace, ordered by index (`onTrace` as in `stream`). The
+    /// array grows by about 2 KB a request: for short runs only.
+    public func run(onTrace: @escaping @Sendable (RequestTrace) -> Void = { _ in }) async -> [RequestTrace] {
+        let collected = TraceCollector()
+        await stream { trace in
+            collected.append(trace)
+            onTrace(trace)
+        }
+        return collected.sorted()
+    }
+
     // MARK: coordination (one task owns all run state)
 
-    private func coordinate(onTrace: @Sendable (RequestTrace) -> Void) async -> [RequestTrace] {
+    private func coordinate(onTrace: @Sendable (RequestTrace) -> Void) async -> Int {
         var state = DriverState(load: load)
         guard !bodies.isEmpty, !lifecycle.stopRequested else {
             eventSink.finish()
-            return []
+            return 0
         }
         let runStart = MonotonicClock.nanos()
         var ticker: Task<Void, Never>?
         if case .open(let rate, _, _) = load.shape, !(rate > 0 && rate.isFinite) {
             eventSink.finish()
-            return []
+            return 0
         }
         if case .open(let rate, let arrival, _) = load.shape {
             ticker = startTicker(
@@ -104,14 +121,14 @@ public final class LoadDriver: Sendable {
         fillClosedLoop(&state)
         if state.finished {
             eventSink.finish()
-            return []
+            return 0
         }
         for await event in events {
             switch event {
             case .finished(let trace):
                 state.inFlight.removeValue(forKey: trace.index)
                 if trace.isWarmup { state.warmupInFlight -= 1 }
-                state.traces.append(trace)
+                state.finishedCount += 1
                 onTrace(trace)
                 if !state.stopped {
                     if case .open = load.shape {
@@ -155,7 +172,7 @@ public final class LoadDriver: Sendable {
         ticker?.cancel()
         graceTimer?.cancel()
         eventSink.finish()
-        return state.traces.sorted { $0.index < $1.index }
+        return state.finishedCount
     }
 
     private func fillClosedLoop(_ state: inout DriverState) {
@@ -237,7 +254,8 @@ struct DriverState {
     var inFlight: [Int: RequestHandle] = [:]
     var warmupInFlight = 0
     var waiting: [(Int, UInt64)] = []
-    var traces: [RequestTrace] = []
+    /// Requests finished so far (their traces are handed on, never kept here).
+    var finishedCount = 0
     var measuredStart: UInt64?
     var stopped = false
     var tickerDone = false
@@ -256,6 +274,24 @@ struct DriverState {
             guard let start = measuredStart else { return true }
             return now &- start < CurlTransfer.nanos(d)
         }
+    }
+}
+
+/// The traces `run` returns, filled from the coordinator.
+final class TraceCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var traces: [RequestTrace] = []
+
+    func append(_ trace: RequestTrace) {
+        lock.lock()
+        traces.append(trace)
+        lock.unlock()
+    }
+
+    func sorted() -> [RequestTrace] {
+        lock.lock()
+        defer { lock.unlock() }
+        return traces.sorted { $0.index < $1.index }
     }
 }
 

@@ -79,12 +79,25 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
     }
 
     static func appendInterTokenLatencies(of trace: RequestTrace, to gaps: inout [Double]) {
+        forEachInterTokenLatency(of: trace) { gaps.append($0) }
+    }
+
+    @inline(__always) static func forEachInterTokenLatency(of trace: RequestTrace, _ body: (Double) -> Void) {
         let times = trace.chunkAtNanos
         guard times.count > 1 else { return }
         let tokens = trace.chunkTokens
         for i in 1..<times.count {
             let count = i < tokens.count ? max(1, Double(tokens[i])) : 1
-            gaps.append(ms(times[i] &- times[i - 1]) / count)
+            body(ms(times[i] &- times[i - 1]) / count)
+        }
+    }
+
+    /// Calls `body` with each of the metric's samples from one request, keeping none.
+    @inline(__always) public func forEachSample(of trace: RequestTrace, _ body: (Double) -> Void) {
+        if self == .itl {
+            Metric.forEachInterTokenLatency(of: trace, body)
+        } else if let value = value(of: trace) {
+            body(value)
         }
     }
 }

@@ -23,29 +23,14 @@ public struct RunSummary: Sendable, Equatable, Codable {
 
     public var errorRate: Double { requests == 0 ? 0 : Double(failed) / Double(requests) }
 
+    /// From an array of traces: the counts in one sweep, each metric's sample sorted.
     public init(traces: [RequestTrace]) {
-        let measured = traces.filter { !$0.isWarmup }
-        let ok = measured.filter(\.succeeded)
-        requests = measured.count
-        succeeded = ok.count
-        failed = measured.count - ok.count
-        warmup = traces.count - measured.count
-        var errors: [String: Int] = [:]
-        for trace in measured {
-            if let kind = trace.outcome.failureKind { errors[kind.code, default: 0] += 1 }
-        }
-        errorsByKind = errors
-        let first = measured.map(\.startedAtNanos).min() ?? 0
-        let last = measured.map(\.endedAtNanos).max() ?? 0
-        windowSeconds = last > first ? Double(last - first) / 1e9 : 0
-        totalOutputTokens = ok.reduce(0) { $0 + $1.outputTokens }
-        totalInputTokens = ok.reduce(0) { $0 + ($1.inputTokens ?? 0) }
-        outputTokensFromUsage = ok.filter { $0.outputTokenSource == .usage }.count
-        outputTokensPerSecond = windowSeconds > 0 ? Double(totalOutputTokens) / windowSeconds : 0
-        requestsPerSecond = windowSeconds > 0 ? Double(ok.count) / windowSeconds : 0
+        var tally = RunTally()
+        for trace in traces { tally.add(trace) }
+        let ok = tally.succeeded
         var values = [[Double]](repeating: [], count: Metric.allCases.count)
-        for index in values.indices { values[index].reserveCapacity(ok.count) }
-        for trace in ok {
+        for index in values.indices { values[index].reserveCapacity(ok) }
+        for trace in traces where !trace.isWarmup && trace.succeeded {
             for (index, metric) in Metric.allCases.enumerated() {
                 if metric == .itl {
                     Metric.appendInterTokenLatencies(of: trace, to: &values[index])
@@ -59,6 +44,84 @@ public struct RunSummary: Sendable, Equatable, Codable {
             values[index].sort()
             metrics[metric] = DistributionSummary(sorted: values[index])
         }
+        self.init(tally: tally, metrics: metrics)
+    }
+
+    /// Without holding the traces: `scan` calls `visit` with every trace of the run (warmup
+    /// included, in any order) and is called several times (see `StreamedDistributions`),
+    /// e.g. each time reading the run's rows from the database. Equal, bit for bit, to
+    /// `init(traces:)` of the same traces; the memory does not grow with the run.
+    public init(scan: (_ visit: (RequestTrace) -> Void) throws -> Void) rethrows {
+        var tally = RunTally()
+        var first = true
+        let metrics = Metric.allCases
+        let summaries = try StreamedDistributions.summarize(seriesCount: metrics.count) { sample in
+            try withoutActuallyEscaping(sample) { sample in
+                try scan { trace in
+                    if first { tally.add(trace) }
+                    guard !trace.isWarmup, trace.succeeded else { return }
+                    for (index, metric) in metrics.enumerated() {
+                        metric.forEachSample(of: trace) { sample(index, $0) }
+                    }
+                }
+            }
+            first = false
+        }
+        var byMetric: [Metric: DistributionSummary] = [:]
+        for (index, metric) in metrics.enumerated() {
+            if let summary = summaries[index] { byMetric[metric] = summary }
+        }
+        self.init(tally: tally, metrics: byMetric)
+    }
+
+    public init(tally: RunTally, metrics: [Metric: DistributionSummary]) {
+        requests = tally.requests
+        succeeded = tally.succeeded
+        failed = tally.requests - tally.succeeded
+        warmup = tally.warmup
+        errorsByKind = tally.errorsByKind
+        let first = tally.firstStartNanos ?? 0
+        let last = tally.lastEndNanos ?? 0
+        windowSeconds = last > first ? Double(last - first) / 1e9 : 0
+        totalOutputTokens = tally.outputTokens
+        totalInputTokens = tally.inputTokens
+        outputTokensFromUsage = tally.outputTokensFromUsage
+        outputTokensPerSecond = windowSeconds > 0 ? Double(totalOutputTokens) / windowSeconds : 0
+        requestsPerSecond = windowSeconds > 0 ? Double(succeeded) / windowSeconds : 0
         self.metrics = metrics
+    }
+}
+
+/// The counts of a run, kept as traces arrive (constant memory): everything in `RunSummary`
+/// except the metric distributions.
+public struct RunTally: Sendable, Equatable {
+    /// Measured requests (warmup excluded), and how many of them succeeded.
+    public var requests = 0
+    public var succeeded = 0
+    public var warmup = 0
+    public var errorsByKind: [String: Int] = [:]
+    public var firstStartNanos: UInt64?
+    public var lastEndNanos: UInt64?
+    /// Of successful measured requests.
+    public var outputTokens = 0
+    public var inputTokens = 0
+    public var outputTokensFromUsage = 0
+
+    public init() {}
+
+    public mutating func add(_ trace: RequestTrace) {
+        guard !trace.isWarmup else {
+            warmup += 1
+            return
+        }
+        requests += 1
+        if let kind = trace.outcome.failureKind { errorsByKind[kind.code, default: 0] += 1 }
+        firstStartNanos = Swift.min(firstStartNanos ?? .max, trace.startedAtNanos)
+        lastEndNanos = Swift.max(lastEndNanos ?? 0, trace.endedAtNanos)
+        guard trace.succeeded else { return }
+        succeeded += 1
+        outputTokens += trace.outputTokens
+        inputTokens += trace.inputTokens ?? 0
+        if trace.outputTokenSource == .usage { outputTokensFromUsage += 1 }
     }
 }

@@ -186,8 +186,18 @@ public final class RunStore: Sendable {
     /// characters of each output are read (0 for none: statistics never need the text, and a
     /// run of 100,000 long answers would otherwise cost hundreds of MB).
     public func traces(runID: String, outputTextLimit: Int? = nil) throws -> [RequestTrace] {
+        var traces: [RequestTrace] = []
+        try forEachTrace(runID: runID, outputTextLimit: outputTextLimit) { traces.append($0) }
+        return traces
+    }
+
+    /// Calls `body` with every request of a run, in order, warmup included, holding one at a
+    /// time (a summary of a million requests reads them this way, several times).
+    public func forEachTrace(
+        runID: String, outputTextLimit: Int? = nil, _ body: (RequestTrace) throws -> Void
+    ) throws {
         let text = outputTextLimit.map { "substr(output_text, 1, \($0 < 0 ? 0 : $0)) AS output_text" } ?? "output_text"
-        return try pool.read { db in
+        try pool.read { db in
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
@@ -197,12 +207,10 @@ public final class RunStore: Sendable {
                         connection_reused, http_version, remote_address, \(text)
                     FROM requests WHERE run_id = ? ORDER BY idx
                     """, arguments: [runID])
-            var traces: [RequestTrace] = []
             // Most chunks carry one token: traces with the same chunk count share one array of
             // ones (copy-on-write) instead of each holding its own.
             var ones: [Int: [UInt32]] = [:]
-            while let row = try rows.next() { traces.append(try Self.trace(from: row, ones: &ones)) }
-            return traces
+            while let row = try rows.next() { try body(try Self.trace(from: row, ones: &ones)) }
         }
     }
 

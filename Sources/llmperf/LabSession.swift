@@ -69,7 +69,9 @@ final class LabSession {
                 labels: ["lab", "lab-\(labCase.name)"] + labels, gitCommit: gitCommit, store: store,
                 interactive: interactive, interrupts: interrupts)
             do {
-                result.runs.append(try await execution.execute())
+                let measured = try await execution.execute()
+                // The comparisons and the report read the traces back from the database.
+                result.runs.append(try StoredRun.load(measured.info.id, from: store, outputTextLimit: 512))
             } catch let error as CLIError {
                 FileHandle.standardError.write(Data("llmperf: \(error.message)\n".utf8))
                 result.failure = Self.oneLine(error.message)

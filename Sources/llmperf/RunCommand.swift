@@ -46,7 +46,7 @@ struct RunCommand: AsyncParsableCommand {
         let batchID = StoredRun.newBatchID()
         let style = TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
         let gitCommit = GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent)
-        var finished: [StoredRun] = []
+        var finished: [MeasuredRun] = []
         var runtimeFailure: String?
         for var plan in document.runs {
             if interrupts.interrupted { break }
@@ -75,8 +75,11 @@ struct RunCommand: AsyncParsableCommand {
         } else if finished.count > 1 {
             print(style.apply(.bold, "variants side by side (p50)"))
             print(RunSummaryRenderer.renderSideBySide(runs: finished.map { ($0.info, $0.summary) }, style: style))
-            if let comparison = try? makeComparison(finished) {
-                print(style.apply(.bold, "compared with \(finished[0].comparisonLabel)"))
+            // The traces are read back from the database for the comparison only.
+            if let loaded = try? StoredRun.loadAll(finished.map(\.info.id), from: store),
+                let comparison = try? makeComparison(loaded)
+            {
+                print(style.apply(.bold, "compared with \(loaded[0].comparisonLabel)"))
                 print(ComparisonTableRenderer.render(comparison, style: style), terminator: "")
             }
         }
@@ -86,13 +89,24 @@ struct RunCommand: AsyncParsableCommand {
         if let runtimeFailure { throw CLIError(message: runtimeFailure, code: .failure) }
         if gate {
             var passed = true
-            for run in finished { passed = try gateOptions.evaluate(run, store: store) && passed }
+            for run in finished {
+                passed = try gateOptions.evaluate(StoredRun.load(run.info.id, from: store), store: store) && passed
+            }
             if !passed { throw CLIError(message: "gate failed", code: .gateFailed) }
         }
     }
 }
 
+/// A run just measured and stored: its summary, without its traces (they are in the
+/// database; `StoredRun.load` reads them when a comparison or gate needs them).
+struct MeasuredRun {
+    var info: RunInfo
+    var summary: RunSummary
+}
+
 /// One scenario (or variant) from start to stored run: backend, driver, writer, progress.
+/// Nothing in it grows with the number of requests: each trace goes to the writer and the
+/// progress counters, and the summary is read back from the database in passes.
 struct ScenarioExecution {
     var scenario: Scenario
     var scenarioPath: String
@@ -103,7 +117,7 @@ struct ScenarioExecution {
     var interactive: Bool
     var interrupts: InterruptHandler
 
-    func execute() async throws -> StoredRun {
+    func execute() async throws -> MeasuredRun {
         var scenario = scenario
         var info = RunInfo(
             id: try store.newRunID(), name: scenario.name, variant: scenario.variant, batchID: batchID, labels: labels,
@@ -142,7 +156,7 @@ struct ScenarioExecution {
         let driver = LoadDriver(scenario: scenario, url: url, requestIDPrefix: "llmperf-\(info.id)")
         interrupts.onInterrupt { driver.stop() }
         progress.start()
-        let traces = await driver.run { trace in
+        await driver.stream { trace in
             writer.append(trace)
             progress.record(trace)
         }
@@ -156,7 +170,15 @@ struct ScenarioExecution {
         info.status = interrupts.interrupted ? .interrupted : .completed
         info.endedAt = Date()
         try store.finishRun(id: info.id, status: info.status, endedAt: info.endedAt ?? Date(), targetURL: url)
-        return StoredRun(info: info, traces: traces, summary: RunSummary(traces: traces))
+        // Exact, and equal to `RunSummary(traces:)` of the same requests, in memory that does
+        // not grow with the run: a few passes over the stored rows (see `StreamedDistributions`).
+        let summary: RunSummary
+        do {
+            summary = try RunSummary { visit in try store.forEachTrace(runID: info.id, outputTextLimit: 0, visit) }
+        } catch {
+            throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
+        }
+        return MeasuredRun(info: info, summary: summary)
     }
 }
 
