@@ -81,7 +81,9 @@ let package = Package(
         .testTarget(name: "LLMPerfCoreTests", dependencies: ["LLMPerfCore"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "LLMPerfClientTests", dependencies: ["LLMPerfClient", "LLMPerfCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LLMPerfStoreTests", dependencies: ["LLMPerfStore", "LLMPerfCore"]),
+        .testTarget(
+            name: "LLMPerfStoreTests",
+            dependencies: ["LLMPerfStore", "LLMPerfCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "LLMPerfReportTests", dependencies: ["LLMPerfReport", "LLMPerfCore"], exclude: ["Golden"]),
         // Builders of tiny GGUF models for the engine's and the server's tests (debug builds only).
         .target(name: "InferenceTestSupport", dependencies: ["InferenceEngine"]),
@@ -90,7 +92,7 @@ let package = Package(
             name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["LLMPerfCore", "LLMPerfStore"]
+            dependencies: ["LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ]
 )

@@ -20,8 +20,15 @@ public struct EngineBenchmarkResult: Sendable, Equatable {
     public var prefillTokensPerSecondMedian: Double
     /// Median of the repetitions.
     public var decodeTokensPerSecondMedian: Double
-    /// Peak resident memory of this process (VmHWM), in bytes; 0 where unavailable.
-    public var peakResidentBytes: Int
+    /// Peak resident memory of this process (VmHWM), in bytes; nil where it cannot be read
+    /// (no `/proc`), never a made-up 0.
+    public var peakResidentBytes: Int?
+
+    /// `12.3 MB`, or `unavailable` when it could not be read.
+    public var peakResidentText: String {
+        guard let bytes = peakResidentBytes else { return "unavailable" }
+        return String(format: "%.1f MB", Double(bytes) / 1e6)
+    }
     /// Measured memory read bandwidth of this machine, in GB/s (10^9 bytes per second).
     public var memoryBandwidthGBps: Double
 }
@@ -73,14 +80,21 @@ public enum EngineBenchmark {
             peakResidentBytes: peakResidentBytes(), memoryBandwidthGBps: measureMemoryBandwidth(threads: threads))
     }
 
-    /// VmHWM from /proc/self/status, in bytes (0 when unavailable).
-    public static func peakResidentBytes() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let digits = line.filter(\.isNumber)
-            return (Int(digits) ?? 0) * 1024
+    /// VmHWM from /proc/self/status, in bytes; nil when it cannot be read.
+    public static func peakResidentBytes() -> Int? {
+        peakResidentBytes(procStatus: try? String(contentsOfFile: "/proc/self/status", encoding: .utf8))
+    }
+
+    /// VmHWM from the text of a `/proc/PID/status` file (`VmHWM:   12345 kB`), in bytes; nil
+    /// when there is no text or no readable VmHWM line.
+    public static func peakResidentBytes(procStatus: String?) -> Int? {
+        guard let procStatus else { return nil }
+        for line in procStatus.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let fields = line.dropFirst("VmHWM:".count).split(whereSeparator: \.isWhitespace)
+            guard fields.count == 2, fields[1] == "kB", let kilobytes = Int(fields[0]) else { return nil }
+            return kilobytes * 1024
         }
-        return 0
+        return nil
     }
 
     /// Streams a 256 MiB buffer (larger than any cache) with `threads` threads and returns the best read rate, GB/s.

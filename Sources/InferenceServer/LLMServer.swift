@@ -105,6 +105,8 @@ public enum LLMServer {
         } onCancel: {
             Task { await serviceGroup.triggerGracefulShutdown() }
         }
+        // A trace that could not be written completely is an error, not a shorter file.
+        try trace?.finish()
     }
 
     /// Starts a server in this process without signal handling (tests, embedding); stop it with `stop()`.

@@ -17,6 +17,10 @@ import NIOConcurrencyHelpers
 /// client's `x-request-id` header when sent, else the completion id
 /// (both are echoed in the `x-request-id` response header). The file is truncated at start; lines are
 /// buffered and written when the buffer fills, every second, and at shutdown.
+///
+/// A failed write is never skipped over: the recorder stops writing (the file keeps every line
+/// before the failure, so it never has a hole in the middle), says so once on standard error,
+/// counts the events it could not record, and `finish()` throws the failure.
 public final class TraceRecorder: Sendable {
     public enum Kind: String, Sendable {
         case arrival, role, response, token, usage, done, finish
@@ -37,14 +41,18 @@ public final class TraceRecorder: Sendable {
     private struct State: Sendable {
         var fd: Int32
         var buffer: [UInt8] = []
+        var failure: TraceRecorderError?
+        var lostLines = 0
     }
 
     private let state: NIOLockedValueBox<State>
+    private let path: String
     private static let flushThreshold = 256 * 1024
 
     public init(path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw TraceRecorderError.cannotOpen(path: path, errno: errno) }
+        self.path = path
         var state = State(fd: fd)
         state.buffer.reserveCapacity(Self.flushThreshold + 4096)
         state.buffer.append(contentsOf: Array("# request_id\tchunk_index\tmonotonic_ns\tkind\n".utf8))
@@ -74,42 +82,66 @@ public final class TraceRecorder: Sendable {
                 }
                 state.buffer.append(0x0A)
             }
-            if state.buffer.count >= Self.flushThreshold { Self.writeOut(&state) }
+            if state.buffer.count >= Self.flushThreshold { writeOut(&state) }
         }
     }
 
     public func flush() {
-        state.withLockedValue { Self.writeOut(&$0) }
+        state.withLockedValue { writeOut(&$0) }
     }
 
-    /// Flushes and closes the file; later records are dropped.
+    /// The write failure, once one happened (with the count of lines lost so far).
+    public var failure: TraceRecorderError? {
+        state.withLockedValue { state in
+            guard case .writeFailed(let path, let code, _) = state.failure else { return state.failure }
+            return .writeFailed(path: path, errno: code, lostLines: state.lostLines)
+        }
+    }
+
+    /// Flushes and closes the file; later records are dropped. Never throws: see `finish()`.
     public func close() {
         state.withLockedValue { state in
-            Self.writeOut(&state)
+            writeOut(&state)
             if state.fd >= 0 {
-                _ = closeFile(state.fd)
+                if closeFile(state.fd) != 0 && state.failure == nil {
+                    state.failure = .writeFailed(path: path, errno: errno, lostLines: 0)
+                }
                 state.fd = -1
             }
         }
     }
 
-    private static func writeOut(_ state: inout State) {
-        guard state.fd >= 0 else {
-            state.buffer.removeAll(keepingCapacity: true)
+    /// Flushes and closes the file, and throws if any part of the trace could not be written.
+    public func finish() throws(TraceRecorderError) {
+        close()
+        if let failure { throw failure }
+    }
+
+    private func writeOut(_ state: inout State) {
+        defer { state.buffer.removeAll(keepingCapacity: true) }
+        guard state.fd >= 0, state.failure == nil else {
+            state.lostLines += state.buffer.count { $0 == 0x0A }
             return
         }
-        state.buffer.withUnsafeBytes { bytes in
+        let failed: (offset: Int, errno: Int32)? = state.buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = write(state.fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    break
-                }
+                if written < 0 && errno == EINTR { continue }
+                if written < 0 { return (offset, errno) }
+                if written == 0 { return (offset, EIO) }
                 offset += written
             }
+            return nil
         }
-        state.buffer.removeAll(keepingCapacity: true)
+        guard let (failedAt, code) = failed else { return }
+        // Every line not completely written is lost (a cut last line included).
+        state.lostLines += state.buffer[failedAt...].count { $0 == 0x0A }
+        state.failure = .writeFailed(path: path, errno: code, lostLines: 0)
+        let message =
+            "llmperf serve: writing the trace file \(path) failed: \(String(cString: strerror(code))); "
+            + "the trace is incomplete from here on\n"
+        _ = message.withCString { write(2, $0, strlen($0)) }
     }
 
     private static func appendDecimal<T: BinaryInteger>(_ value: T, to buffer: inout [UInt8]) {
@@ -133,13 +165,18 @@ private func closeFile(_ fd: Int32) -> Int32 {
     #endif
 }
 
-public enum TraceRecorderError: Error, CustomStringConvertible {
+public enum TraceRecorderError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, errno: Int32)
+    /// A write failed: the file holds the lines before it; `lostLines` events were not recorded.
+    case writeFailed(path: String, errno: Int32, lostLines: Int)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let code):
             return "cannot open trace file \(path): \(String(cString: strerror(code)))"
+        case .writeFailed(let path, let code, let lost):
+            return "writing trace file \(path) failed: \(String(cString: strerror(code))); the trace is incomplete "
+                + "(\(lost) events not recorded)"
         }
     }
 }

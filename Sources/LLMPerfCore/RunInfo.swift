@@ -4,9 +4,11 @@ import Foundation
 public enum RunStatus: String, Sendable, Codable, CaseIterable {
     case running
     case completed
-    /// Stopped by Ctrl-C (or a crash): every finished request is kept.
+    /// Stopped by Ctrl-C, or its process was killed or crashed (found `running` with its
+    /// process gone on the next open of the database): every stored request is kept.
     case interrupted
-    /// Could not run at all (e.g. the local backend failed to start).
+    /// Could not run at all (e.g. the local backend failed to start), or storing its requests
+    /// failed (after a retry) and the run was stopped; what was stored before is kept.
     case failed
 }
 
@@ -35,6 +37,9 @@ public struct RunInfo: Sendable, Equatable, Codable {
     public var promptSetHash: String
     /// The scenario's `slo:` thresholds, applied by `llmperf gate`.
     public var slo: [SLOThreshold]
+    /// Set when the stored `slo:` rules could not be read back (then `slo` is empty): a gate
+    /// must refuse the run rather than check it without its rules.
+    public var sloProblem: String?
     public var toolVersion: String
     public var host: String
     public var gitCommit: String?

@@ -13,7 +13,8 @@ public final class RunStore: Sendable {
         return ".llmperf/llmperf.sqlite"
     }
 
-    /// Opens (creating when missing, with its folder) and migrates the database.
+    /// Opens (creating when missing, with its folder) and migrates the database, then marks
+    /// `interrupted` every `running` run whose process on this host is gone.
     public init(path: String) throws(StoreError) {
         self.path = path
         let folder = (path as NSString).deletingLastPathComponent
@@ -29,18 +30,58 @@ public final class RunStore: Sendable {
         } catch {
             throw .cannotOpen(path: path, reason: "\(error)")
         }
+        do {
+            try markAbandonedRuns()
+        } catch {
+            throw .cannotOpen(path: path, reason: "cannot mark runs whose process is gone: \(error)")
+        }
+    }
+
+    /// Marks `interrupted` each `running` run whose owning process (on this host) has ended;
+    /// returns their ids. Runs of other hosts, and runs stored without an owner, are left alone.
+    @discardableResult
+    public func markAbandonedRuns(host: String = RunOwner.currentHost) throws -> [String] {
+        let candidates = try pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, owner_host, owner_pid, owner_start_ticks FROM runs
+                    WHERE status = 'running' AND owner_host = ? AND owner_pid IS NOT NULL
+                    """, arguments: [host])
+        }
+        var gone: [String] = []
+        for row in candidates {
+            let ticks: Int64? = row["owner_start_ticks"]
+            let owner = RunOwner(
+                host: row["owner_host"], pid: Int32(truncatingIfNeeded: row["owner_pid"] as Int64),
+                startTicks: ticks.map { UInt64(bitPattern: $0) })
+            if owner.isGone(onHost: host) { gone.append(row["id"]) }
+        }
+        guard !gone.isEmpty else { return [] }
+        try pool.write { db in
+            for id in gone {
+                // Only if still `running`: the owner may have finished it since it was read.
+                try db.execute(
+                    sql: "UPDATE runs SET status = 'interrupted' WHERE id = ? AND status = 'running'", arguments: [id])
+            }
+        }
+        return gone
     }
 
     // MARK: runs
 
-    public func insertRun(_ run: RunInfo) throws {
+    /// Stores a run. A `running` run records `owner` (this process unless told otherwise), so
+    /// that it is marked `interrupted` on a later open once that process is gone.
+    public func insertRun(_ run: RunInfo, owner: RunOwner? = .current) throws {
+        let owner = run.status == .running ? owner : nil
         try pool.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO runs (id, name, variant, batch_id, status, scenario_yaml, scenario_hash,
                         scenario_path, target_url, api, model, load_description, max_tokens, prompt_set_hash,
-                        slo_json, tool_version, host, git_commit, started_at, ended_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        slo_json, tool_version, host, git_commit, started_at, ended_at,
+                        owner_host, owner_pid, owner_start_ticks)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     run.id, run.name, run.variant, run.batchID, run.status.rawValue, run.scenarioYAML,
@@ -48,6 +89,7 @@ public final class RunStore: Sendable {
                     run.maxTokens, run.promptSetHash, try Self.encodeSLO(run.slo), run.toolVersion, run.host,
                     run.gitCommit,
                     run.startedAt.timeIntervalSince1970, run.endedAt?.timeIntervalSince1970,
+                    owner?.host, owner.map { Int64($0.pid) }, owner?.startTicks.map { Int64(bitPattern: $0) },
                 ])
             for label in run.labels {
                 try db.execute(
@@ -108,7 +150,7 @@ public final class RunStore: Sendable {
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM runs \(whereSQL) ORDER BY started_at DESC, rowid DESC\(limitSQL)",
                 arguments: arguments
-            ).map { Self.runInfo(from: $0, labels: labels) }
+            ).map { try Self.runInfo(from: $0, labels: labels) }
         }
     }
 
@@ -117,7 +159,7 @@ public final class RunStore: Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]) else {
                 return nil
             }
-            return Self.runInfo(from: row, labels: try Self.labelsByRun(db))
+            return try Self.runInfo(from: row, labels: try Self.labelsByRun(db))
         }
     }
 
@@ -151,18 +193,19 @@ public final class RunStore: Sendable {
 
     // MARK: requests
 
-    /// Inserts traces in one transaction.
+    /// Inserts traces in one transaction: all or none. A request already stored under the same
+    /// index is an error (never overwritten), and nothing of the batch is stored then.
     public func insertRequests(_ traces: [RequestTrace], runID: String) throws {
         guard !traces.isEmpty else { return }
         try pool.write { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT OR REPLACE INTO requests (run_id, idx, is_warmup, prompt_index, scheduled_at_ns,
+                    INSERT INTO requests (run_id, idx, is_warmup, prompt_index, scheduled_at_ns,
                         started_at_ns, dns_ns, connect_ns, tls_ns, sent_ns, first_byte_ns, ended_at_ns,
                         chunk_count, chunk_times, chunk_tokens, prompt_tokens, completion_tokens, cached_tokens,
                         output_tokens, token_source, outcome, error_detail, http_status, connection_reused,
-                        http_version, remote_address, output_text)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        http_version, remote_address, output_text, timing_known)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for t in traces {
                 let times = ChunkTimeCodec.encode(t.chunkAtNanos, from: t.startedAtNanos)
@@ -175,7 +218,7 @@ public final class RunStore: Sendable {
                     t.usage?.completionTokens, t.usage?.cachedTokens, t.outputTokens,
                     t.outputTokenSource.rawValue, t.outcome.failureKind?.code ?? "ok", t.outcome.detail,
                     t.httpStatus, t.connection.reused, t.connection.httpVersion, t.connection.remoteAddress,
-                    t.outputText,
+                    t.outputText, t.timingKnown,
                 ]
                 try statement.execute(arguments: StatementArguments(values))
             }
@@ -204,7 +247,7 @@ public final class RunStore: Sendable {
                     SELECT idx, is_warmup, prompt_index, scheduled_at_ns, started_at_ns, dns_ns, connect_ns,
                         tls_ns, sent_ns, first_byte_ns, ended_at_ns, chunk_count, chunk_times, chunk_tokens,
                         prompt_tokens, completion_tokens, cached_tokens, outcome, error_detail, http_status,
-                        connection_reused, http_version, remote_address, \(text)
+                        connection_reused, http_version, remote_address, timing_known, \(text)
                     FROM requests WHERE run_id = ? ORDER BY idx
                     """, arguments: [runID])
             // Most chunks carry one token: traces with the same chunk count share one array of
@@ -230,19 +273,28 @@ public final class RunStore: Sendable {
         return labels
     }
 
-    static func runInfo(from row: Row, labels: [String: [String]]) -> RunInfo {
+    static func runInfo(from row: Row, labels: [String: [String]]) throws -> RunInfo {
         let id: String = row["id"]
         let endedAt: Double? = row["ended_at"]
-        return RunInfo(
+        let statusText: String = row["status"]
+        guard let status = RunStatus(rawValue: statusText) else {
+            throw StoreError.corrupt(
+                "run \(id) has the unknown status '\(statusText)' (known: "
+                    + RunStatus.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        let slo = decodeSLO(row["slo_json"])
+        var info = RunInfo(
             id: id, name: row["name"], variant: row["variant"], batchID: row["batch_id"],
-            labels: labels[id] ?? [], status: RunStatus(rawValue: row["status"]) ?? .failed,
+            labels: labels[id] ?? [], status: status,
             scenarioYAML: row["scenario_yaml"], scenarioHash: row["scenario_hash"],
             scenarioPath: row["scenario_path"], targetURL: row["target_url"], api: row["api"], model: row["model"],
             loadDescription: row["load_description"], maxTokens: row["max_tokens"],
-            promptSetHash: row["prompt_set_hash"], slo: decodeSLO(row["slo_json"]), toolVersion: row["tool_version"],
+            promptSetHash: row["prompt_set_hash"], slo: (try? slo.get()) ?? [], toolVersion: row["tool_version"],
             host: row["host"],
             gitCommit: row["git_commit"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
             endedAt: endedAt.map(Date.init(timeIntervalSince1970:)))
+        if case .failure(let problem) = slo { info.sloProblem = problem.message }
+        return info
     }
 
     static func sharedOnes(_ count: Int, cache: inout [Int: [UInt32]]) -> [UInt32] {
@@ -258,8 +310,27 @@ public final class RunStore: Sendable {
         return String(decoding: try encoder.encode(slo), as: UTF8.self)
     }
 
-    static func decodeSLO(_ json: String) -> [SLOThreshold] {
-        (try? JSONDecoder().decode([SLOThreshold].self, from: Data(json.utf8))) ?? []
+    /// The stored `slo:` thresholds, or why they cannot be read (kept on the run as
+    /// `sloProblem`, so that a gate refuses the run instead of checking it without its rules).
+    static func decodeSLO(_ json: String) -> Result<[SLOThreshold], SLOReadError> {
+        do {
+            return .success(try JSONDecoder().decode([SLOThreshold].self, from: Data(json.utf8)))
+        } catch {
+            let reason: String
+            switch error as? DecodingError {
+            case .dataCorrupted(let context), .keyNotFound(_, let context), .typeMismatch(_, let context),
+                .valueNotFound(_, let context):
+                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+                reason = (path.isEmpty ? "" : "at \(path): ") + context.debugDescription
+            default:
+                reason = "\(error)"
+            }
+            return .failure(SLOReadError(message: "its stored slo rules cannot be read: \(reason)"))
+        }
+    }
+
+    struct SLOReadError: Error {
+        var message: String
     }
 
     static func trace(from row: Row, ones: inout [Int: [UInt32]]) throws -> RequestTrace {
@@ -299,7 +370,7 @@ public final class RunStore: Sendable {
             connection: ConnectionInfo(
                 reused: row["connection_reused"], httpVersion: row["http_version"],
                 remoteAddress: row["remote_address"]),
-            httpStatus: row["http_status"], outputText: row["output_text"])
+            httpStatus: row["http_status"], outputText: row["output_text"], timingKnown: row["timing_known"])
     }
 }
 

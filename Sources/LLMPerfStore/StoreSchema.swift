@@ -70,6 +70,21 @@ enum StoreSchema {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v2: run owner process") { db in
+            // The process writing a `running` run, so that a later open can tell a run whose
+            // process was killed (`kill -9`, a crash, a power cut) from one still measuring.
+            try db.execute(
+                sql: """
+                    ALTER TABLE runs ADD COLUMN owner_host TEXT;
+                    ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+                    ALTER TABLE runs ADD COLUMN owner_start_ticks INTEGER;
+                    """)
+        }
+        migrator.registerMigration("v3: timing known") { db in
+            // 0 when libcurl could not report a request's connection timings: dns_ns,
+            // connect_ns, tls_ns, sent_ns and first_byte_ns are then unknown, not 0 ms.
+            try db.execute(sql: "ALTER TABLE requests ADD COLUMN timing_known INTEGER NOT NULL DEFAULT 1")
+        }
         return migrator
     }
 }

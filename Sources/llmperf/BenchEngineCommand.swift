@@ -54,7 +54,8 @@ struct BenchEngineCommand: AsyncParsableCommand {
                 "prefill_tokens_per_s_best": r.prefillTokensPerSecond,
                 "prefill_tokens_per_s_median": r.prefillTokensPerSecondMedian,
                 "decode_tokens_per_s_best": r.decodeTokensPerSecond,
-                "decode_tokens_per_s_median": r.decodeTokensPerSecondMedian, "peak_rss_bytes": r.peakResidentBytes,
+                "decode_tokens_per_s_median": r.decodeTokensPerSecondMedian,
+                "peak_rss_bytes": r.peakResidentBytes.map { $0 as Any } ?? NSNull(),
                 "memory_bandwidth_gb_per_s": r.memoryBandwidthGBps,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
@@ -73,8 +74,6 @@ struct BenchEngineCommand: AsyncParsableCommand {
                 format: "decode   %4d tokens: %7.1f tokens/s best, %7.1f median", r.decodeTokens,
                 r.decodeTokensPerSecond, r.decodeTokensPerSecondMedian))
         print(
-            String(
-                format: "peak RSS %.1f MB; memory bandwidth %.1f GB/s", Double(r.peakResidentBytes) / 1e6,
-                r.memoryBandwidthGBps))
+            "peak RSS \(r.peakResidentText); memory bandwidth " + String(format: "%.1f GB/s", r.memoryBandwidthGBps))
     }
 }

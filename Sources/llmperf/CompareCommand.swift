@@ -63,6 +63,10 @@ struct CompareCommand: AsyncParsableCommand {
 func makeComparison(_ runs: [StoredRun], alpha: Double = 0.05, seed: UInt64 = 1, minimumChange: Double = 0.02)
     throws -> RunComparison
 {
+    if let problem = runs[0].info.sloProblem {
+        FileHandle.standardError.write(
+            Data("llmperf: baseline run \(runs[0].info.id): \(problem); goodput is left out of the comparison\n".utf8))
+    }
     do {
         return try RunComparison(
             runs: runs.map(\.comparisonInput), slo: runs[0].info.slo,

@@ -24,6 +24,12 @@ struct GateOptions: ParsableArguments {
 
     /// Every rule to apply to `run`: its scenario's SLOs, `--rule`s and `--max-regression`s.
     func rules(for run: RunInfo) throws -> [GateRule] {
+        // A gate never passes because a rule could not be read.
+        if !noSlo, let problem = run.sloProblem {
+            throw CLIError.failure(
+                "run \(run.id): \(problem); the gate cannot check it without its slo rules (--no-slo checks only "
+                    + "--rule and --max-regression)")
+        }
         var parsed: [GateRule] = []
         do {
             if !noSlo { parsed += try GateRule.rules(from: run.slo) }

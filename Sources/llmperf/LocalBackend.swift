@@ -6,7 +6,7 @@ import LLMPerfCore
 /// 127.0.0.1 port, waits for `/health`, and stops it afterwards.
 final class LocalBackend {
     let process: Process
-    let baseURL: String
+    private(set) var baseURL: String
     let caFile: String?
     let logPath: String
     private let workDir: URL
@@ -15,8 +15,26 @@ final class LocalBackend {
         var description: String
     }
 
-    /// Starts the backend and returns once `/health` answers 200 (or throws with the log tail).
-    static func start(_ spec: LocalBackendSpec, readyTimeout: Duration = .seconds(180)) throws -> LocalBackend {
+    /// How long a start may take in all, from spawning to `/health` answering 200:
+    /// `$LLMPERF_BACKEND_START_TIMEOUT` (a duration such as 30s or 5m), else 3 minutes (loading a
+    /// large model on a slow disk).
+    static func defaultStartTimeout(environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> Duration
+    {
+        guard let text = environment["LLMPERF_BACKEND_START_TIMEOUT"], !text.isEmpty else { return .seconds(180) }
+        guard let duration = DurationParser.parse(text), duration > .zero else {
+            throw StartError(
+                description: "LLMPERF_BACKEND_START_TIMEOUT: expected \(DurationParser.expectation), got '\(text)'")
+        }
+        return duration
+    }
+
+    /// Starts the backend and returns once `/health` answers 200. One deadline covers it all
+    /// (the child printing its address, then answering `/health`): when it passes, or the child
+    /// ends first, the child is stopped and the error carries its log tail.
+    static func start(_ spec: LocalBackendSpec, readyTimeout: Duration? = nil) throws -> LocalBackend {
+        let readyTimeout = try readyTimeout ?? defaultStartTimeout()
+        let deadline = ContinuousClock.now + readyTimeout
         let workDir = FileManager.default.temporaryDirectory.appendingPathComponent(
             "llmperf-backend-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
@@ -37,44 +55,80 @@ final class LocalBackend {
         process.standardError = FileHandle(forWritingAtPath: logPath)
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        let backend = LocalBackend(process: process, baseURL: "", caFile: caFile, logPath: logPath, workDir: workDir)
+        func failure(_ what: String) -> StartError {
+            let log = Self.tail(logPath)  // stopping removes the log
+            backend.stop()
+            let shown = log.trimmingCharacters(in: .whitespacesAndNewlines)
+            return StartError(description: shown.isEmpty ? what : "\(what); its log ends:\n\(shown)")
+        }
 
-        // The server prints `listening on http(s)://127.0.0.1:PORT` once bound.
-        let deadline = ContinuousClock.now + readyTimeout
+        // The server prints `listening on http(s)://127.0.0.1:PORT` once bound; wait for it
+        // with poll(2), never past the deadline.
+        let reader = stdout.fileHandleForReading
         var buffered = Data()
         var listening: String?
-        let reader = stdout.fileHandleForReading
         while listening == nil {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }  // EOF: the process ended
-            buffered.append(chunk)
-            for line in String(decoding: buffered, as: UTF8.self).split(separator: "\n") {
-                if let range = line.range(of: "listening on ") {
-                    listening = String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else {
+                throw failure(
+                    "the local backend (pid \(process.processIdentifier)) did not report its address within "
+                        + "\(readyTimeout); it was stopped")
+            }
+            switch Self.readOnce(reader.fileDescriptor, waitingAtMost: left) {
+            case .timedOut:
+                continue
+            case .ended:
+                throw failure("the local backend exited before listening")
+            case .data(let chunk):
+                buffered.append(chunk)
+                for line in String(decoding: buffered, as: UTF8.self).split(separator: "\n") {
+                    if let range = line.range(of: "listening on ") {
+                        listening = String(line[range.upperBound...]).trimmingCharacters(in: .whitespaces)
+                    }
                 }
             }
         }
-        guard let listening else {
-            process.waitUntilExit()
-            throw StartError(description: "the local backend exited before listening:\n\(Self.tail(logPath))")
-        }
+        guard let listening else { throw failure("the local backend printed no address") }
         // Keep draining stdout so the child never blocks on a full pipe.
         reader.readabilityHandler = { handle in _ = handle.availableData }
-        let backend = LocalBackend(
-            process: process, baseURL: listening, caFile: caFile, logPath: logPath, workDir: workDir)
+        backend.baseURL = listening
         while ContinuousClock.now < deadline {
-            if !process.isRunning {
-                throw StartError(description: "the local backend stopped while loading:\n\(Self.tail(logPath))")
-            }
-            if let response = HTTPProbe.get(listening + "/health", timeoutMilliseconds: 1_000, caFile: caFile),
+            if !process.isRunning { throw failure("the local backend stopped while loading") }
+            let left = deadline - ContinuousClock.now
+            let probeMilliseconds = max(1, min(1_000, Int(left.components.seconds * 1_000) + 1))
+            if let response = HTTPProbe.get(
+                listening + "/health", timeoutMilliseconds: probeMilliseconds, caFile: caFile),
                 response.status == 200
             {
                 return backend
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        backend.stop()
-        throw StartError(
-            description: "the local backend was not healthy within \(readyTimeout):\n\(Self.tail(logPath))")
+        throw failure(
+            "the local backend (pid \(process.processIdentifier)) was not healthy within \(readyTimeout); it was stopped"
+        )
+    }
+
+    enum ReadResult {
+        case data(Data)
+        case ended
+        case timedOut
+    }
+
+    /// One read from `fd`, waiting at most `timeout` for bytes.
+    static func readOnce(_ fd: Int32, waitingAtMost timeout: Duration) -> ReadResult {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let (seconds, attoseconds) = timeout.components
+        let milliseconds = Int32(clamping: seconds * 1_000 + attoseconds / 1_000_000_000_000_000 + 1)
+        let ready = poll(&descriptor, 1, milliseconds)
+        if ready < 0 { return errno == EINTR ? .timedOut : .ended }
+        if ready == 0 { return .timedOut }
+        var bytes = [UInt8](repeating: 0, count: 4_096)
+        let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 { return errno == EINTR || errno == EAGAIN ? .timedOut : .ended }
+        if count == 0 { return .ended }
+        return .data(Data(bytes[0..<count]))
     }
 
     private init(process: Process, baseURL: String, caFile: String?, logPath: String, workDir: URL) {

@@ -75,12 +75,16 @@ struct RunCommand: AsyncParsableCommand {
         } else if finished.count > 1 {
             print(style.apply(.bold, "variants side by side (p50)"))
             print(RunSummaryRenderer.renderSideBySide(runs: finished.map { ($0.info, $0.summary) }, style: style))
-            // The traces are read back from the database for the comparison only.
-            if let loaded = try? StoredRun.loadAll(finished.map(\.info.id), from: store),
-                let comparison = try? makeComparison(loaded)
-            {
+            do {
+                // The traces are read back from the database for the comparison only.
+                let loaded = try StoredRun.loadAll(finished.map(\.info.id), from: store)
+                let comparison = try makeComparison(loaded)
                 print(style.apply(.bold, "compared with \(loaded[0].comparisonLabel)"))
                 print(ComparisonTableRenderer.render(comparison, style: style), terminator: "")
+            } catch {
+                let message = "cannot compare the variants: \((error as? CLIError)?.message ?? "\(error)")"
+                FileHandle.standardError.write(Data("llmperf: \(message)\n".utf8))
+                runtimeFailure = runtimeFailure ?? message
             }
         }
         if interrupts.interrupted {
@@ -155,6 +159,9 @@ struct ScenarioExecution {
         let progress = RunProgress(name: info.variant ?? info.name, total: total, interactive: interactive)
         let driver = LoadDriver(scenario: scenario, url: url, requestIDPrefix: "llmperf-\(info.id)")
         interrupts.onInterrupt { driver.stop() }
+        // A batch that cannot be stored even on its retry stops the run: nothing measured after
+        // it could be kept.
+        writer.onFailure { _ in driver.stop() }
         progress.start()
         await driver.stream { trace in
             writer.append(trace)
@@ -165,7 +172,13 @@ struct ScenarioExecution {
         do {
             try writer.finish()
         } catch {
-            throw CLIError.failure("run \(info.id): storing requests failed: \(error)")
+            var message = "\(error)"
+            do {
+                try store.finishRun(id: info.id, status: .failed, endedAt: Date(), targetURL: url)
+            } catch let markError {
+                message += "; marking run \(info.id) failed did not work either: \(markError)"
+            }
+            throw CLIError.failure(message)
         }
         info.status = interrupts.interrupted ? .interrupted : .completed
         info.endedAt = Date()
