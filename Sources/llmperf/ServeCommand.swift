@@ -13,7 +13,10 @@ struct ServeCommand: AsyncParsableCommand {
             The synthetic engine streams deterministic tokens at a configured TTFT and ITL (for tests, \
             calibration and CI smoke runs); the transformer engine runs a real GGUF model (`--model \
             default` is SmolLM2-135M-Instruct, fetched by scripts/fetch-model). /health answers 503 \
-            while the model loads. Prints 'listening on URL' once bound; Ctrl-C stops it.
+            while the model loads. Prints 'listening on URL' once bound; Ctrl-C stops it. With \
+            --fault or --fault-mix the synthetic engine injects failures into completion responses \
+            (HTTP errors, resets, stalls, malformed events, …; a request can pick one with the \
+            x-llmperf-fault header), to test clients and gateways.
             """)
 
     @Option(help: "transformer or synthetic (default: transformer when --model is given, else synthetic).")
