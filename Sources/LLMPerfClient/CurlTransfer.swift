@@ -1,10 +1,12 @@
 import CCurl
 import LLMPerfCore
 
-/// One request in flight: its easy handle and everything the write callback records. Created,
-/// used and destroyed on the loop thread only.
+/// One request in flight: its easy handle and everything the write callback records. Created
+/// and configured by the submitting thread, then handed to the loop thread (through the inbox
+/// lock), which alone uses and destroys it.
 final class CurlTransfer {
     enum BodyMode {
+        /// No body byte yet, or only whitespace: the first bytes decide (see `sniff`).
         case undecided
         case events
         case whole
@@ -31,11 +33,19 @@ final class CurlTransfer {
     var body: [UInt8] = []
     var status = 0
     let startedAt: UInt64
+    /// Set by the pre-request callback just before libcurl writes the request (0: not yet).
+    var preRequestAt: UInt64 = 0
     var lastByteAt: UInt64 = 0
     /// Absolute deadlines checked by the loop (0: none).
     let firstTokenDeadline: UInt64
     let idleLimit: UInt64
     var hasLoopDeadlines: Bool { firstTokenDeadline != 0 || idleLimit != 0 }
+    /// Why the transfer must not be sent (a libcurl option was refused, HTTP/2 unavailable):
+    /// the loop completes it at once as a `transport` failure. Nil when it is ready.
+    private(set) var setupFailure: String?
+    /// Set when the transfer is abandoned before libcurl finished it (timeout, cancel, a
+    /// failure found in the body): its connection is closed, never reused.
+    private(set) var abandoned = false
 
     init?(
         handle: RequestHandle, request: TransportRequest, completion: @escaping @Sendable (RequestTrace) -> Void,
@@ -54,7 +64,31 @@ final class CurlTransfer {
         let t = request.config.timeouts
         firstTokenDeadline = t.firstToken.map { now &+ Self.nanos($0) } ?? 0
         idleLimit = t.idle.map { max(Self.nanos($0), 1) } ?? 0
-        configure()
+        setupFailure = configure()
+    }
+
+    /// The trace of a transfer that was never sent because `setupFailure` is set.
+    func setupFailureTrace(now: UInt64) -> RequestTrace {
+        let at = now &- min(origin, now)
+        return RequestTrace(
+            index: request.index, isWarmup: request.isWarmup, promptIndex: request.promptIndex,
+            scheduledAtNanos: request.scheduledAtNanos, startedAtNanos: startedAt &- min(origin, startedAt),
+            endedAtNanos: at, outcome: .failed(.transport, detail: setupFailure ?? ""), timingKnown: false)
+    }
+
+    /// Called before the loop removes a transfer libcurl has not finished (a timeout, a
+    /// cancellation): the connection is left mid-body, so it is closed rather than handed to
+    /// the next request. libcurl 7.88.1 already closes an HTTP/1.x connection removed
+    /// prematurely; CURLOPT_FORBID_REUSE makes that explicit and version-proof. An HTTP/2
+    /// stream is reset by libcurl on its own and its connection stays usable by the others.
+    func willAbandon() {
+        abandoned = true
+        var version = 0
+        if ccurl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK
+            || version != Int(CURL_HTTP_VERSION_2_0)
+        {
+            _ = ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
+        }
     }
 
     deinit {
@@ -73,61 +107,86 @@ final class CurlTransfer {
         return n == 0 ? 0 : Int(max(1, (n + 999_999) / 1_000_000))
     }
 
-    private func configure() {
+    /// Sets every option, checking each result. Returns why the request cannot go out as the
+    /// scenario asks (nil when it can): a request is never sent with an option libcurl refused.
+    private func configure() -> String? {
         let c = request.config
         let me = Unmanaged.passUnretained(self).toOpaque()
-        _ = ccurl_setopt_string(easy, CURLOPT_URL, c.url)
-        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
-        _ = ccurl_setopt_pointer(easy, CURLOPT_PRIVATE, me)
-        _ = ccurl_setopt_write_function(easy, curlTransferWriteCallback)
-        _ = ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, me)
-        _ = ccurl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer)
+        var failure: String?
+        func check(_ result: CURLcode, _ what: @autoclosure () -> String) {
+            if result != CURLE_OK && failure == nil {
+                failure = "libcurl refused \(what()): \(String(cString: curl_easy_strerror(result)))"
+            }
+        }
+        check(ccurl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "CURLOPT_ERRORBUFFER")
+        check(ccurl_setopt_string(easy, CURLOPT_URL, c.url), "CURLOPT_URL")
+        check(ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
+        check(ccurl_setopt_long(easy, CURLOPT_TCP_NODELAY, 1), "CURLOPT_TCP_NODELAY")
+        check(ccurl_setopt_pointer(easy, CURLOPT_PRIVATE, me), "CURLOPT_PRIVATE")
+        check(ccurl_setopt_write_function(easy, curlTransferWriteCallback), "CURLOPT_WRITEFUNCTION")
+        check(ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, me), "CURLOPT_WRITEDATA")
 
-        _ = ccurl_setopt_long(easy, CURLOPT_POST, 1)
-        _ = ccurl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
+        check(ccurl_setopt_long(easy, CURLOPT_POST, 1), "CURLOPT_POST")
+        check(
+            ccurl_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count)),
+            "CURLOPT_POSTFIELDSIZE_LARGE")
         request.body.withUnsafeBytes { raw in
             // COPYPOSTFIELDS copies the bytes now, so the transfer holds no pointer into Swift memory.
-            _ = ccurl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            check(
+                ccurl_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress)),
+                "CURLOPT_COPYPOSTFIELDS")
         }
-        for line in c.headerLines { headerList = curl_slist_append(headerList, line) }
-        for line in request.extraHeaderLines { headerList = curl_slist_append(headerList, line) }
-        _ = ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
+        for line in c.headerLines + request.extraHeaderLines {
+            guard let appended = curl_slist_append(headerList, line) else {
+                check(CURLE_OUT_OF_MEMORY, "a request header (curl_slist_append)")
+                break
+            }
+            headerList = appended
+        }
+        check(ccurl_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList), "CURLOPT_HTTPHEADER")
 
         if c.connection == .new {
             // A new connection each time: DNS, TCP and TLS are paid and measured every request.
-            _ = ccurl_setopt_long(easy, CURLOPT_FRESH_CONNECT, 1)
-            _ = ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
-            _ = ccurl_setopt_long(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0)
+            check(ccurl_setopt_long(easy, CURLOPT_FRESH_CONNECT, 1), "CURLOPT_FRESH_CONNECT")
+            check(ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1), "CURLOPT_FORBID_REUSE")
+            check(ccurl_setopt_long(easy, CURLOPT_DNS_CACHE_TIMEOUT, 0), "CURLOPT_DNS_CACHE_TIMEOUT")
         }
+        let secure = c.url.lowercased().hasPrefix("https:")
         switch c.http {
         case .http1_1:
-            _ = ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+            check(
+                ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1)),
+                "CURLOPT_HTTP_VERSION 1.1")
         case .http2:
+            if let missing = CurlFeatures.http2Missing(secure: secure) { return missing }
             // https: negotiate h2 with ALPN; http: h2c with prior knowledge (no Upgrade dance,
             // which would cost a round trip and cannot carry a POST body upgrade).
-            // Known gap: with libcurl 7.88.1, a second request on an h2c connection fails with
-            // CURLE_HTTP2 "Error in the HTTP2 framing layer" against nghttpd (the curl tool does
-            // the same: `curl --http2-prior-knowledge URL URL`); h2c with `connection: new` and
-            // h2 over TLS work.
-            let version =
-                c.url.lowercased().hasPrefix("https:") ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-            _ = ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(version))
+            // libcurl 7.88.1 cannot send a second POST on a reused h2c connection (CURLE_HTTP2
+            // "Error in the HTTP2 framing layer", before any byte goes out; the curl tool does
+            // the same: `curl --http2-prior-knowledge -d x URL URL`), so the scenario loader
+            // rejects `http: 2` over cleartext with `connection: reuse`; h2c with
+            // `connection: new` and h2 over TLS work.
+            let version = secure ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
+            check(ccurl_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(version)), "CURLOPT_HTTP_VERSION 2")
             // Wait for an existing connection to multiplex on rather than opening another.
-            _ = ccurl_setopt_long(easy, CURLOPT_PIPEWAIT, 1)
+            check(ccurl_setopt_long(easy, CURLOPT_PIPEWAIT, 1), "CURLOPT_PIPEWAIT")
         }
         if c.tls.insecure {
-            _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0)
-            _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0)
-        } else {
-            _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1)
-            _ = ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2)
+            check(ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 0), "CURLOPT_SSL_VERIFYPEER 0")
+            check(ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 0), "CURLOPT_SSL_VERIFYHOST 0")
+        } else if secure {
+            check(ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1), "CURLOPT_SSL_VERIFYPEER 1")
+            check(ccurl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2), "CURLOPT_SSL_VERIFYHOST 2")
         }
-        if let ca = c.tls.caFile { _ = ccurl_setopt_string(easy, CURLOPT_CAINFO, ca) }
+        if let ca = c.tls.caFile { check(ccurl_setopt_string(easy, CURLOPT_CAINFO, ca), "CURLOPT_CAINFO \(ca)") }
         if let connect = c.timeouts.connect {
-            _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.millis(connect))
+            check(
+                ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.millis(connect)), "CURLOPT_CONNECTTIMEOUT_MS")
         }
-        if let total = c.timeouts.total { _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Self.millis(total)) }
+        if let total = c.timeouts.total {
+            check(ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Self.millis(total)), "CURLOPT_TIMEOUT_MS")
+        }
+        return failure
     }
 
     // MARK: receiving (write callback, loop thread)
@@ -135,7 +194,16 @@ final class CurlTransfer {
     /// Returns false to abort the transfer (the failure is already recorded).
     func received(_ bytes: UnsafeRawBufferPointer, at now: UInt64) -> Bool {
         lastByteAt = now
-        if mode == .undecided { decideMode() }
+        var bytes = bytes
+        if mode == .undecided {
+            if status == 0 { readStatus() }
+            if status < 200 || status >= 300 {
+                mode = .errorBody
+            } else {
+                guard let decided = sniff(&bytes) else { return true }
+                mode = decided
+            }
+        }
         switch mode {
         case .events:
             response.eventAtNanos = now &- min(origin, now)
@@ -143,10 +211,20 @@ final class CurlTransfer {
             parser.feed(bytes) { event in
                 dialect.decodeStreamEvent(name: event.name, data: event.data, into: &response)
             }
-            return response.failureKind == nil
+            if parser.overflowed {
+                response.fail(.decode, "stream event or line larger than \(parser.maxEventBytes) bytes")
+            }
+            if response.failureKind != nil {
+                abandoned = true
+                _ = ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
+                return false
+            }
+            return true
         case .whole:
             if body.count + bytes.count > Self.wholeBodyCapBytes {
                 response.fail(.decode, "response body larger than \(Self.wholeBodyCapBytes) bytes")
+                abandoned = true
+                _ = ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
                 return false
             }
             body.append(contentsOf: bytes)
@@ -158,72 +236,107 @@ final class CurlTransfer {
         }
     }
 
-    private func decideMode() {
+    private func readStatus() {
         var code = 0
-        _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
-        status = code
-        if code < 200 || code >= 300 {
-            mode = .errorBody
-            return
+        if ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK { status = code }
+    }
+
+    /// Decides how a successful body is read from its first bytes, whatever its
+    /// `content-type` says (an SSE stream labelled `application/json` is still a stream, and a
+    /// server that ignored `stream: true` answers with one JSON body): a body whose first
+    /// non-whitespace byte is `{` or `[` is one JSON document, anything else is read as
+    /// server-sent events. Leading whitespace is dropped from `bytes` (it means nothing to
+    /// either format); nil while only whitespace has arrived.
+    private func sniff(_ bytes: inout UnsafeRawBufferPointer) -> BodyMode? {
+        var i = 0
+        while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D {
+            i += 1
         }
-        guard request.config.streaming else {
-            mode = .whole
-            return
-        }
-        var type: UnsafeMutablePointer<CChar>?
-        _ = ccurl_getinfo_string(easy, CURLINFO_CONTENT_TYPE, &type)
-        let contentType = type.map { String(cString: $0).lowercased() } ?? ""
-        // A server that ignored `stream: true` answers with one JSON body.
-        mode = contentType.contains("json") && !contentType.contains("event-stream") ? .whole : .events
+        guard i < bytes.count else { return nil }
+        bytes = UnsafeRawBufferPointer(rebasing: bytes[i...])
+        return bytes[0] == 0x7B || bytes[0] == 0x5B ? .whole : .events
     }
 
     // MARK: finishing
 
     /// Builds the trace. `override` is a failure the loop decided (timeout, cancellation).
     func finish(result: CURLcode, override: (FailureKind, String)?, now: UInt64) -> RequestTrace {
-        func info(_ i: CURLINFO) -> UInt64 {
-            var us: curl_off_t = 0
-            _ = ccurl_getinfo_off_t(easy, i, &us)
-            return us > 0 ? UInt64(us) &* 1000 : 0
-        }
-        var dns = info(CURLINFO_NAMELOOKUP_TIME_T)
-        var connect = info(CURLINFO_CONNECT_TIME_T)
-        var tls = info(CURLINFO_APPCONNECT_TIME_T)
-        let sent = info(CURLINFO_PRETRANSFER_TIME_T)
-        let firstByte = info(CURLINFO_STARTTRANSFER_TIME_T)
-        var connects = 0
-        _ = ccurl_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
+        let easy = self.easy
+        let timing = Self.connectionTiming(
+            read: { info in
+                var us: curl_off_t = 0
+                return ccurl_getinfo_off_t(easy, info, &us) == CURLE_OK ? us : nil
+            },
+            connects: {
+                var n = 0
+                return ccurl_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK ? n : nil
+            }())
         var version = 0
         _ = ccurl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
-        var code = 0
-        _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code)
-        if status == 0 { status = code }
+        if status == 0 { readStatus() }
         var ip: UnsafeMutablePointer<CChar>?
         _ = ccurl_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ip)
         var port = 0
         _ = ccurl_getinfo_long(easy, CURLINFO_PRIMARY_PORT, &port)
-        let reused = connects == 0 && sent > 0
-        if reused {
-            dns = 0
-            connect = 0
-            tls = 0
-        }
         var address = ""
         if let ip, ip.pointee != 0 {
             let host = String(cString: ip)
             address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
-        let outcome = classify(result: result, override: override, sentNanos: sent, now: now)
+        let outcome = classify(result: result, override: override, sentNanos: timing.sent, now: now)
+        // A server that packs several tokens into one event says so only through `usage`.
+        if mode == .events { response.apportionUsageOverChunks() }
+        let start = Self.requestStart(
+            loopStamp: startedAt, preRequestAt: preRequestAt, pretransferNanos: timing.known ? timing.sent : 0)
         return RequestTrace(
             index: request.index, isWarmup: request.isWarmup, promptIndex: request.promptIndex,
-            scheduledAtNanos: request.scheduledAtNanos, startedAtNanos: startedAt &- min(origin, startedAt),
-            dnsNanos: dns, connectNanos: connect, tlsNanos: tls, sentNanos: sent,
-            firstByteNanos: firstByte > 0 ? firstByte : nil, chunkAtNanos: response.chunkAtNanos,
+            scheduledAtNanos: request.scheduledAtNanos, startedAtNanos: start &- min(origin, start),
+            dnsNanos: timing.dns, connectNanos: timing.connect, tlsNanos: timing.tls, sentNanos: timing.sent,
+            firstByteNanos: timing.firstByte > 0 ? timing.firstByte : nil, chunkAtNanos: response.chunkAtNanos,
             chunkTokens: response.chunkTokens, endedAtNanos: now &- min(origin, now), usage: response.usage,
             outcome: outcome,
             connection: ConnectionInfo(
-                reused: reused, httpVersion: Self.versionName(version), remoteAddress: address),
-            httpStatus: status, outputText: response.outputText)
+                reused: timing.reused, httpVersion: Self.versionName(version), remoteAddress: address),
+            httpStatus: status, outputText: response.outputText, timingKnown: timing.known)
+    }
+
+    struct ConnectionTiming: Equatable {
+        var dns: UInt64 = 0
+        var connect: UInt64 = 0
+        var tls: UInt64 = 0
+        var sent: UInt64 = 0
+        var firstByte: UInt64 = 0
+        var reused = false
+        /// False when any read failed: the phases are then unknown (stored as 0 with
+        /// `timingKnown` false), and the connection is not called reused.
+        var known = true
+    }
+
+    /// The connection phases from libcurl's timing reads (`read` gives microseconds, nil when
+    /// `curl_easy_getinfo` failed; `connects` is CURLINFO_NUM_CONNECTS, nil when its read
+    /// failed). A failed read never looks like a reused connection (0 connects, 0 connect time).
+    static func connectionTiming(read: (CURLINFO) -> curl_off_t?, connects: Int?) -> ConnectionTiming {
+        var t = ConnectionTiming()
+        func nanos(_ info: CURLINFO) -> UInt64 {
+            guard let us = read(info) else {
+                t.known = false
+                return 0
+            }
+            return us > 0 ? UInt64(us) &* 1000 : 0
+        }
+        t.dns = nanos(CURLINFO_NAMELOOKUP_TIME_T)
+        t.connect = nanos(CURLINFO_CONNECT_TIME_T)
+        t.tls = nanos(CURLINFO_APPCONNECT_TIME_T)
+        t.sent = nanos(CURLINFO_PRETRANSFER_TIME_T)
+        t.firstByte = nanos(CURLINFO_STARTTRANSFER_TIME_T)
+        guard let connects, t.known else { return ConnectionTiming(known: false) }
+        t.reused = connects == 0 && t.sent > 0
+        if t.reused {
+            t.dns = 0
+            t.connect = 0
+            t.tls = 0
+        }
+        return t
     }
 
     private func classify(result: CURLcode, override: (FailureKind, String)?, sentNanos: UInt64, now: UInt64)
@@ -238,7 +351,10 @@ final class CurlTransfer {
             return .failed(.timeout(inConnect ? .connect : .total), detail: curlDetail(result))
         }
         if status >= 300 || (status > 0 && status < 200) {
-            let text = String(decoding: body.prefix(Self.errorBodyCapBytes), as: UTF8.self)
+            // The status decides (an HTML error page is `http_503`, never `decode`); the detail
+            // keeps the first KiB of the body, after the Retry-After the server asked for.
+            var text = String(decoding: body.prefix(Self.errorBodyCapBytes), as: UTF8.self)
+            if let retryAfter = header("Retry-After") { text = "Retry-After: \(retryAfter); " + text }
             return .failed(.http(status: status), detail: text)
         }
         if let kind = response.failureKind, result == CURLE_OK || result == CURLE_WRITE_ERROR {
@@ -263,6 +379,15 @@ final class CurlTransfer {
         case .undecided, .errorBody:
             return .failed(.streamCut, detail: "empty response")
         }
+    }
+
+    /// A response header's value (the last response's, first instance), nil when absent.
+    private func header(_ name: String) -> String? {
+        var found: UnsafeMutablePointer<curl_header>?
+        guard curl_easy_header(easy, name, 0, 1 /* CURLH_HEADER */, -1, &found) == CURLHE_OK, let found,
+            let value = found.pointee.value
+        else { return nil }
+        return String(cString: value)
     }
 
     private func curlDetail(_ result: CURLcode) -> String {

@@ -28,17 +28,21 @@ public enum HTTPProbe {
         defer { curl_easy_cleanup(easy) }
         let sink = Sink()
         let pointer = Unmanaged.passUnretained(sink).toOpaque()
-        _ = ccurl_setopt_string(easy, CURLOPT_URL, url)
-        _ = ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        _ = ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds)
-        _ = ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds)
-        _ = ccurl_setopt_write_function(easy, collect)
-        _ = ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, pointer)
-        if let caFile { _ = ccurl_setopt_string(easy, CURLOPT_CAINFO, caFile) }
+        // Every option must take: a probe that went out differently from what was asked is no answer.
+        var options = [
+            ccurl_setopt_string(easy, CURLOPT_URL, url),
+            ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1),
+            ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds),
+            ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds),
+            ccurl_setopt_write_function(easy, collect),
+            ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, pointer),
+        ]
+        if let caFile { options.append(ccurl_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
+        guard options.allSatisfy({ $0 == CURLE_OK }) else { return nil }
         let result = withExtendedLifetime(sink) { curl_easy_perform(easy) }
         guard result == CURLE_OK else { return nil }
         var status = 0
-        _ = ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        guard ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK else { return nil }
         return Response(status: status, body: String(decoding: sink.bytes, as: UTF8.self))
     }
 }

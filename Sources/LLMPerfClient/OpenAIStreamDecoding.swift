@@ -18,10 +18,18 @@ enum OpenAIStreamDecoding {
             return
         }
         r.scratch.removeAll(keepingCapacity: true)
+        defer { r.releaseLargeScratch() }
         guard let payload = OpenAIPayload.scan(data, content: &r.scratch) else {
-            r.fail(.decode, "malformed stream event: " + String(decoding: data.prefix(200), as: UTF8.self))
+            // Never skipped silently and never counted as a token: the request fails as
+            // `decode`, keeping the chunks that arrived before the bad event.
+            r.fail(
+                .decode,
+                "malformed stream event after \(r.contentChunkCount) content events: "
+                    + String(decoding: data.prefix(200), as: UTF8.self))
             return
         }
+        // Tokens per event are 1 here; when `usage` reports more, they are apportioned at the
+        // end of the stream (`ResponseAccumulator.apportionUsageOverChunks`).
         if !r.scratch.isEmpty { r.recordScratchContent(tokens: 1) }
         if let usage = payload.usage { r.merge(usage: usage) }
         if payload.finished { r.markFinished() }

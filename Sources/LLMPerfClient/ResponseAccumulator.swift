@@ -63,6 +63,49 @@ public struct ResponseAccumulator: Sendable {
         textTruncated = true
     }
 
+    /// Releases scratch space grown by an unusually large event (a 4 MiB content string must
+    /// not stay allocated for the rest of the stream).
+    mutating func releaseLargeScratch() {
+        if scratch.capacity > 64 << 10 { scratch = [] }
+    }
+
+    /// Spreads the server's `usage.completion_tokens` over the content chunks when it reports
+    /// more tokens than chunks arrived (a server that packs several tokens into one event), so
+    /// that inter-token latency is each gap divided by the tokens the event really carried.
+    ///
+    /// The rule: k = usage ÷ chunks, rounded. When the server packed k tokens into every
+    /// event and the last one carries the rest (1…k), every chunk gets k and the last the
+    /// remainder; otherwise the tokens are spread as evenly as integers allow (the counts
+    /// differ by at most one and add up to the usage). Chunks keep 1 token when usage is
+    /// absent or not larger than the chunk count, and counts already above 1 are left alone.
+    public mutating func apportionUsageOverChunks() {
+        let n = chunkTokens.count
+        guard n > 0, let reported = usage?.completionTokens, reported > n, reported <= Int(UInt32.max),
+            chunkTokens.allSatisfy({ $0 == 1 })
+        else { return }
+        chunkTokens = Self.apportion(tokens: reported, over: n)
+    }
+
+    /// `tokens` (> `chunks` > 0) split over `chunks` events; see `apportionUsageOverChunks`.
+    static func apportion(tokens: Int, over chunks: Int) -> [UInt32] {
+        let k = Int((Double(tokens) / Double(chunks)).rounded())
+        let last = tokens - k * (chunks - 1)
+        if k >= 1, last >= 1, last <= k {
+            var out = [UInt32](repeating: UInt32(clamping: k), count: chunks)
+            out[chunks - 1] = UInt32(clamping: last)
+            return out
+        }
+        var out: [UInt32] = []
+        out.reserveCapacity(chunks)
+        var given = 0
+        for i in 1...chunks {
+            let upTo = tokens * i / chunks
+            out.append(UInt32(clamping: upTo - given))
+            given = upTo
+        }
+        return out
+    }
+
     mutating func merge(usage new: TokenUsage) {
         var u = usage ?? TokenUsage()
         if let v = new.promptTokens { u.promptTokens = v }

@@ -33,7 +33,15 @@ public struct SSEEvent: Sendable, Equatable, CustomStringConvertible {
 /// is one line end). Comment lines (": keep-alive") are skipped, `event:` and `id:` are kept,
 /// several `data:` lines are joined with "\n", and an event is dispatched at the blank line
 /// that ends it (an event without data is not dispatched, as the standard says).
+///
+/// Memory is bounded: a line or an event longer than `maxEventBytes` stops the parser
+/// (`overflowed` becomes true and every later byte is ignored), and the buffers of an
+/// unusually large event are released once it has been dispatched.
 public struct SSEParser {
+    /// The longest line or event (its joined `data`) accepted, in bytes.
+    public static let defaultMaxEventBytes = 16 << 20
+    /// Buffers grown past this are released after the event that grew them.
+    static let keptCapacityBytes = 64 << 10
     private var carry: [UInt8] = []
     private var spare: [UInt8] = []
     private var data: [UInt8] = []
@@ -42,8 +50,12 @@ public struct SSEParser {
     private var pendingLF = false
     /// The last `id:` seen (bytes).
     public private(set) var lastEventID: [UInt8] = []
+    public let maxEventBytes: Int
+    /// A line or event exceeded `maxEventBytes`; nothing more is parsed.
+    public private(set) var overflowed = false
 
-    public init() {
+    public init(maxEventBytes: Int = SSEParser.defaultMaxEventBytes) {
+        self.maxEventBytes = max(maxEventBytes, 1)
         carry.reserveCapacity(256)
         data.reserveCapacity(256)
     }
@@ -54,7 +66,9 @@ public struct SSEParser {
     /// Parses `bytes`, calling `handler` for every event completed by them.
     public mutating func feed(_ bytes: UnsafeRawBufferPointer, _ handler: (SSEEventView) -> Void) {
         let count = bytes.count
-        guard count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        guard !overflowed, count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            return
+        }
         var i = 0
         if pendingLF {
             pendingLF = false
@@ -69,14 +83,21 @@ public struct SSEParser {
             }
             // A line ends at i.
             if carry.isEmpty {
+                if i - lineStart > maxEventBytes { return overflow() }
                 processLine(UnsafeRawBufferPointer(start: base + lineStart, count: i - lineStart), handler)
             } else {
+                if carry.count + (i - lineStart) > maxEventBytes { return overflow() }
                 carry.append(contentsOf: UnsafeBufferPointer(start: base + lineStart, count: i - lineStart))
                 swap(&carry, &spare)
                 let line = spare
                 line.withUnsafeBytes { processLine($0, handler) }
-                spare.removeAll(keepingCapacity: true)
+                if spare.capacity > Self.keptCapacityBytes {
+                    spare = []
+                } else {
+                    spare.removeAll(keepingCapacity: true)
+                }
             }
+            if overflowed { return }
             i &+= 1
             if byte == 0x0D {
                 if i < count {
@@ -88,8 +109,18 @@ public struct SSEParser {
             lineStart = i
         }
         if lineStart < count {
+            if carry.count + (count - lineStart) > maxEventBytes { return overflow() }
             carry.append(contentsOf: UnsafeBufferPointer(start: base + lineStart, count: count - lineStart))
         }
+    }
+
+    private mutating func overflow() {
+        overflowed = true
+        carry = []
+        spare = []
+        data = []
+        hasData = false
+        name = []
     }
 
     /// Convenience for tests and tools: parse `bytes` and return owned copies of the events.
@@ -121,6 +152,7 @@ public struct SSEParser {
         if valueStart < n && line[valueStart] == 0x20 { valueStart += 1 }
         let value = UnsafeRawBufferPointer(rebasing: line[valueStart..<n])
         if Self.equals(field, "data") {
+            if data.count + value.count + 1 > maxEventBytes { return overflow() }
             if hasData { data.append(0x0A) }
             data.append(contentsOf: value)
             hasData = true
@@ -144,7 +176,12 @@ public struct SSEParser {
                 }
             }
         }
-        data.removeAll(keepingCapacity: true)
+        if data.capacity > Self.keptCapacityBytes {
+            data = []
+            data.reserveCapacity(256)
+        } else {
+            data.removeAll(keepingCapacity: true)
+        }
         hasData = false
         name.removeAll(keepingCapacity: true)
     }

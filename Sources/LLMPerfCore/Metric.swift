@@ -45,6 +45,7 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
         let start = trace.startedAtNanos
         let firstChunk = trace.chunkAtNanos.first
         let lastChunk = trace.chunkAtNanos.last
+        if !trace.timingKnown && (self == .dns || self == .tcp || self == .tls || self == .ttfb) { return nil }
         switch self {
         case .dns: return ms(trace.dnsNanos)
         case .tcp:

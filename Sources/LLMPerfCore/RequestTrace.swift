@@ -16,7 +16,8 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     /// When the request was handed to the transport.
     public var startedAtNanos: UInt64
     /// libcurl NAMELOOKUP, CONNECT, APPCONNECT, PRETRANSFER, STARTTRANSFER: cumulative
-    /// durations from `startedAtNanos`; 0 for a phase that did not happen (reused connection).
+    /// durations from `startedAtNanos`; 0 for a phase that did not happen (reused connection)
+    /// and 0 (with `timingKnown` false) when libcurl could not report them.
     public var dnsNanos: UInt64
     public var connectNanos: UInt64
     public var tlsNanos: UInt64
@@ -24,7 +25,9 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     public var firstByteNanos: UInt64?
     /// Arrival time of every content chunk (one that carried output text).
     public var chunkAtNanos: [UInt64]
-    /// Output tokens in each content chunk (1 unless the server batches tokens).
+    /// Output tokens in each content chunk: 1, unless the server's `usage` reported more tokens
+    /// than chunks arrived; they are then apportioned over the chunks (see the README's
+    /// failure table, `multi_token_events`).
     public var chunkTokens: [UInt32]
     /// Stream finished (`[DONE]`, close or failure).
     public var endedAtNanos: UInt64
@@ -36,6 +39,10 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     public var httpStatus: Int
     /// The generated text (truncated to a few KiB), for reports.
     public var outputText: String
+    /// False when libcurl's timing reads failed: `dnsNanos`, `connectNanos`, `tlsNanos`,
+    /// `sentNanos` and `firstByteNanos` are then unknown (not 0 ms, not a reused connection),
+    /// and the dns, tcp, tls and ttfb metrics have no value for this request.
+    public var timingKnown: Bool
 
     public init(
         index: Int, isWarmup: Bool = false, promptIndex: Int = 0, scheduledAtNanos: UInt64? = nil,
@@ -43,7 +50,7 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         sentNanos: UInt64 = 0, firstByteNanos: UInt64? = nil, chunkAtNanos: [UInt64] = [],
         chunkTokens: [UInt32] = [], endedAtNanos: UInt64, usage: TokenUsage? = nil,
         outcome: RequestOutcome = .ok, connection: ConnectionInfo = ConnectionInfo(),
-        httpStatus: Int = 0, outputText: String = ""
+        httpStatus: Int = 0, outputText: String = "", timingKnown: Bool = true
     ) {
         self.index = index
         self.isWarmup = isWarmup
@@ -63,6 +70,7 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         self.connection = connection
         self.httpStatus = httpStatus
         self.outputText = outputText
+        self.timingKnown = timingKnown
     }
 
     /// Output tokens: the server's `usage` when it sent one, else the sum of chunk tokens.

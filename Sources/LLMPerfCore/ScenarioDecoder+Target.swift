@@ -59,6 +59,15 @@ extension ScenarioDecoder {
         }
         if let httpNode = node["http"] {
             spec.http = try choice(httpNode, path + ["http"], HTTPVersionPreference.allCases.map { ($0.rawValue, $0) })
+            // libcurl 7.88.1 fails the second request on a reused cleartext HTTP/2 (h2c prior
+            // knowledge) connection: refuse the combination rather than measure errors.
+            let cleartext = spec.url.map { $0.lowercased().hasPrefix("http:") } ?? !(spec.backend?.tls ?? false)
+            if spec.http == .http2 && cleartext && spec.connection == .reuse {
+                throw error(
+                    .conflict, at: httpNode, path + ["http"],
+                    "http: 2 over cleartext http:// needs connection: new (libcurl cannot reuse a prior-knowledge "
+                        + "HTTP/2 connection for a second request); use an https URL, connection: new, or http: 1.1")
+            }
         }
         if let timeoutsNode = node["timeouts"] {
             spec.timeouts = try timeouts(timeoutsNode, path + ["timeouts"])
