@@ -2,20 +2,27 @@ import CCurl
 import Foundation
 import LLMPerfCore
 
-/// A request waiting for the loop thread to pick it up.
-struct CurlSubmission: Sendable {
+/// A request waiting for the loop thread to pick it up, with its transfer made and configured
+/// by the submitting thread (nil when `curl_easy_init` failed). The transfer is handed over
+/// once, through the inbox lock, and is touched only by the loop thread afterwards (or by
+/// the submitter again when the inbox refuses it).
+struct CurlSubmission: @unchecked Sendable {
     let handle: RequestHandle
     let request: TransportRequest
     let completion: @Sendable (RequestTrace) -> Void
+    let transfer: CurlTransfer?
 }
 
 /// The only state shared between callers and the loop thread: a lock-protected queue of new
-/// requests and cancellations, and the multi handle's wake-up (`curl_multi_wakeup` is the one
-/// libcurl call that is safe from any thread).
+/// requests and cancellations, and the poller's wake-up (the one poller call that is safe
+/// from any thread).
 final class CurlLoopInbox: @unchecked Sendable {
     let lock = NSLock()
-    /// Owned by the loop thread; other threads only pass it to `curl_multi_wakeup`.
+    /// Owned by the loop thread.
     let multi: UnsafeMutableRawPointer
+    /// Owned by the loop thread; other threads only call `ccurl_poller_wake` on it, under
+    /// the lock and before `markFinished` (the loop destroys it after that).
+    let poller: UnsafeMutablePointer<ccurl_poller>
     private var pending: [CurlSubmission] = []
     private var cancels: [UInt64] = []
     private var nextID: UInt64 = 1
@@ -23,7 +30,10 @@ final class CurlLoopInbox: @unchecked Sendable {
     private var finished = false
     private let exited = DispatchSemaphore(value: 0)
 
-    init(multi: UnsafeMutableRawPointer) { self.multi = multi }
+    init(multi: UnsafeMutableRawPointer, poller: UnsafeMutablePointer<ccurl_poller>) {
+        self.multi = multi
+        self.poller = poller
+    }
 
     func makeHandle() -> RequestHandle {
         lock.lock()
@@ -33,6 +43,13 @@ final class CurlLoopInbox: @unchecked Sendable {
         return RequestHandle(id: id)
     }
 
+    /// Wakes the loop when the queue turns non-empty. Caller holds the lock. Each non-empty
+    /// stretch of the queue starts with a wake-up, and the loop drains the whole queue after
+    /// every wait, so none is lost.
+    private func wakeIfIdle() {
+        if pending.isEmpty && cancels.isEmpty && !finished { ccurl_poller_wake(poller) }
+    }
+
     /// False when the loop is shutting down (the caller completes the request itself).
     func enqueue(_ submission: CurlSubmission) -> Bool {
         lock.lock()
@@ -40,8 +57,8 @@ final class CurlLoopInbox: @unchecked Sendable {
             lock.unlock()
             return false
         }
+        wakeIfIdle()
         pending.append(submission)
-        curl_multi_wakeup(multi)  // under the lock: the multi handle outlives every wake-up
         lock.unlock()
         return true
     }
@@ -53,9 +70,17 @@ final class CurlLoopInbox: @unchecked Sendable {
             return
         }
         handle.cancelRequested = true
+        wakeIfIdle()
         cancels.append(handle.id)
-        curl_multi_wakeup(multi)
         lock.unlock()
+    }
+
+    /// Loop thread: whether anything waits to be drained (checked between sockets, so a new
+    /// request goes out before the remaining reads are handled).
+    var hasWork: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !pending.isEmpty || !cancels.isEmpty || shuttingDown
     }
 
     /// Loop thread: everything queued since the last call. `cancelled` tells, for each new
@@ -74,12 +99,13 @@ final class CurlLoopInbox: @unchecked Sendable {
 
     func requestShutdown() {
         lock.lock()
-        if !shuttingDown && !finished { curl_multi_wakeup(multi) }
+        if !shuttingDown && !finished { ccurl_poller_wake(poller) }
         shuttingDown = true
         lock.unlock()
     }
 
-    /// Loop thread, last thing before it cleans up the multi handle: no wake-up follows.
+    /// Loop thread, last thing before it destroys the poller and the multi handle: no
+    /// wake-up follows.
     func markFinished() {
         lock.lock()
         finished = true

@@ -11,22 +11,35 @@ struct CalibrateCommand: AsyncParsableCommand {
         discussion: """
             Starts `llmperf serve --engine synthetic` as a child process and reports (1) the bias of \
             the client's TTFT and ITL against the server's own trace of the same requests, median \
-            and p99, at concurrency 64 (after one warmup request per connection: connection setup is \
-            measured as dns/tcp/tls, not counted as bias); (2) the highest streamed tokens/s and requests/s the client \
+            and p99, at concurrency 8 and 64 (after one warmup request per connection: connection \
+            setup is measured as dns/tcp/tls, not counted as bias), and for cold bursts of 64 and 256 \
+            requests started at once on fresh connections, without warmup (their TTFT includes the \
+            connects; the bias after the connects is shown apart); (2) the highest streamed tokens/s and requests/s the client \
             sustains at concurrency 1, 64 and 256 with the server at ttft=0 itl=0, with the client's \
             CPU use and peak RSS; (3) the peak RSS holding 1,000 concurrent streams.
             """)
 
     @Option(help: "Output tokens per request in the throughput steps.") var tokens: Int = 512
     @Option(help: "Scale the request counts (1 = default; smaller is quicker and noisier).") var scale: Double = 1
-    @Option(name: .customLong("bias-concurrency"), help: "Concurrency of the bias measurement.")
-    var biasConcurrency: Int = 64
+    @Option(
+        name: .customLong("bias-concurrency"), parsing: .singleValue,
+        help: "Concurrency of a bias measurement (repeat for several).")
+    var biasConcurrency: [Int] = [8, 64]
+    @Option(
+        name: .customLong("cold-burst"), parsing: .singleValue,
+        help: "Requests of a cold burst: all started at once on fresh connections (repeat for several; 0: none).")
+    var coldBurst: [Int] = [64, 256]
     @Flag(help: "Print the results as JSON.") var json = false
 
     func validate() throws {
         guard tokens > 1 else { throw ValidationError("--tokens must be > 1") }
         guard scale > 0, scale <= 10 else { throw ValidationError("--scale must be in (0, 10]") }
-        guard (1...1_000).contains(biasConcurrency) else { throw ValidationError("--bias-concurrency must be 1…1000") }
+        guard !biasConcurrency.isEmpty, biasConcurrency.allSatisfy({ (1...1_000).contains($0) }) else {
+            throw ValidationError("--bias-concurrency must be 1…1000")
+        }
+        guard coldBurst.allSatisfy({ (0...1_000).contains($0) }) else {
+            throw ValidationError("--cold-burst must be 0…1000")
+        }
     }
 
     struct ThroughputStep: Codable {
@@ -35,13 +48,24 @@ struct CalibrateCommand: AsyncParsableCommand {
         var outputTokensPerSecond: Double
         var requestsPerSecond: Double
         var clientCPUPercent: Double
-        var peakRSSMegabytes: Double
+        /// Nil where /proc cannot be read (printed as unavailable, never as 0).
+        var peakRSSMegabytes: Double?
         var errors: Int
     }
 
+    /// One bias measurement: `concurrency` streams (a cold burst: `concurrency` requests at once).
+    struct BiasRun: Codable {
+        var concurrency: Int
+        var requests: Int
+        var bias: CalibrationBias
+    }
+
     struct Result: Codable {
+        /// The last `--bias-concurrency` and its bias (every one is in `biasRuns`).
         var biasConcurrency: Int
         var bias: CalibrationBias
+        var biasRuns: [BiasRun]
+        var coldBursts: [BiasRun]
         var throughput: [ThroughputStep]
         var concurrentStreams: ThroughputStep
     }
@@ -54,16 +78,32 @@ struct CalibrateCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: traceDir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: traceDir) }
         let tracePath = traceDir.appendingPathComponent("server.trace").path
-        progress("bias: concurrency \(biasConcurrency) against a server at ttft 5 ms, itl 2 ms…")
         let biasServer = try LocalBackend.start(
             LocalBackendSpec(
                 engine: "synthetic",
                 options: [("ttft-ms", "5"), ("itl-ms", "2"), ("tokens", "64"), ("trace-file", tracePath)]))
         let origin = MonotonicClock.nanos()
-        let biasTraces = await measure(
-            url: biasServer.apiBaseURL, concurrency: biasConcurrency, requests: n(biasConcurrency * 10), maxTokens: 64,
-            origin: origin,
-            requestIDPrefix: "calibrate", warmup: biasConcurrency)  // warmup opens the connections
+        var runs: [(prefix: String, concurrency: Int, traces: [RequestTrace])] = []
+        for concurrency in biasConcurrency {
+            progress("bias: concurrency \(concurrency) against a server at ttft 5 ms, itl 2 ms…")
+            let prefix = "calibrate-c\(concurrency)-\(runs.count)"
+            let traces = await measure(
+                url: biasServer.apiBaseURL, concurrency: concurrency, requests: n(concurrency * 10), maxTokens: 64,
+                origin: origin, requestIDPrefix: prefix, warmup: concurrency  // warmup opens the connections
+            ).traces
+            runs.append((prefix, concurrency, traces))
+        }
+        var bursts: [(prefix: String, concurrency: Int, traces: [RequestTrace])] = []
+        for size in coldBurst where size > 0 {
+            // A driver of its own: its own connection cache, so every connection is new.
+            progress("cold burst: \(size) requests at once on fresh connections…")
+            let prefix = "calibrate-burst\(size)-\(bursts.count)"
+            let traces = await measure(
+                url: biasServer.apiBaseURL, concurrency: size, requests: size, maxTokens: 64, origin: origin,
+                requestIDPrefix: prefix
+            ).traces
+            bursts.append((prefix, size, traces))
+        }
         biasServer.stop()  // flushes the trace file
         let serverTrace: ServerTrace
         do {
@@ -71,9 +111,15 @@ struct CalibrateCommand: AsyncParsableCommand {
         } catch {
             throw CLIError.failure("cannot read the server trace: \(error)")
         }
-        let bias = CalibrationBias(client: biasTraces.traces, server: serverTrace, clientOriginNanos: origin) {
-            "calibrate-\($0.index)"
+        func biasRun(_ run: (prefix: String, concurrency: Int, traces: [RequestTrace])) -> BiasRun {
+            BiasRun(
+                concurrency: run.concurrency, requests: run.traces.count { !$0.isWarmup },
+                bias: CalibrationBias(client: run.traces, server: serverTrace, clientOriginNanos: origin) {
+                    "\(run.prefix)-\($0.index)"
+                })
         }
+        let biasRuns = runs.map(biasRun)
+        let burstRuns = bursts.map(biasRun)
 
         // 2. Throughput ceiling.
         let fast = try LocalBackend.start(
@@ -96,7 +142,10 @@ struct CalibrateCommand: AsyncParsableCommand {
         let streams = await step(url: slow.apiBaseURL, concurrency: 1_000, requests: 1_000, maxTokens: 50)
         slow.stop()
 
-        let result = Result(biasConcurrency: biasConcurrency, bias: bias, throughput: steps, concurrentStreams: streams)
+        let last = biasRuns[biasRuns.count - 1]
+        let result = Result(
+            biasConcurrency: last.concurrency, bias: last.bias, biasRuns: biasRuns, coldBursts: burstRuns,
+            throughput: steps, concurrentStreams: streams)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -145,20 +194,33 @@ struct CalibrateCommand: AsyncParsableCommand {
         let style = TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
         var out =
             style.apply(
-                .bold,
-                "client bias against the server trace (concurrency \(result.biasConcurrency), \(result.bias.matchedRequests) requests)"
-            )
-            + "\n"
-        var bias = TextTable(headers: ["what", "median ms", "p99 ms", "n"])
-        for (name, summary) in [
-            ("TTFT: client − server", result.bias.ttftBias), ("ITL: client gap − server gap", result.bias.itlBias),
-            ("delivery: received − sent", result.bias.deliveryDelay),
-        ] {
-            guard let summary else { continue }
-            bias.add([
-                TextTable.Cell(name), TextTable.Cell(String(format: "%.3f", summary.p50)),
-                TextTable.Cell(String(format: "%.3f", summary.p99)), TextTable.Cell(String(summary.count)),
-            ])
+                .bold, "client bias against the server trace (server at ttft 5 ms, itl 2 ms, 64 tokens)") + "\n"
+        var bias = TextTable(headers: ["run", "what", "median ms", "p99 ms", "n"])
+        for (index, run) in (result.biasRuns + result.coldBursts).enumerated() {
+            let burst = index >= result.biasRuns.count
+            let label =
+                burst ? "cold burst of \(run.concurrency)" : "concurrency \(run.concurrency), \(run.requests) requests"
+            var rows: [(String, DistributionSummary?)] = [("TTFT: client − server", run.bias.ttftBias)]
+            if burst {
+                rows += [
+                    ("TTFT after connect: client − server", run.bias.ttftBiasAfterConnect),
+                    ("connection setup (client)", run.bias.connectionSetup),
+                ]
+            }
+            rows += [
+                ("ITL: client gap − server gap", run.bias.itlBias),
+                ("delivery: received − sent", run.bias.deliveryDelay),
+                ("request: server read − client write", run.bias.requestDelay),
+                ("first token: received − sent", run.bias.firstTokenDelay),
+            ]
+            for (row, (name, summary)) in rows.enumerated() {
+                guard let summary else { continue }
+                bias.add([
+                    TextTable.Cell(row == 0 ? label : ""), TextTable.Cell(name),
+                    TextTable.Cell(String(format: "%.3f", summary.p50)),
+                    TextTable.Cell(String(format: "%.3f", summary.p99)), TextTable.Cell(String(summary.count)),
+                ])
+            }
         }
         out += bias.render(style: style) + "\n"
         out += style.apply(.bold, "client ceiling (server at ttft=0 itl=0, \(tokens) tokens per request)") + "\n"
@@ -171,7 +233,8 @@ struct CalibrateCommand: AsyncParsableCommand {
                 TextTable.Cell(String(format: "%.0f", s.outputTokensPerSecond)),
                 TextTable.Cell(String(format: "%.1f", s.requestsPerSecond)),
                 TextTable.Cell(String(format: "%.0f%%", s.clientCPUPercent)),
-                TextTable.Cell(String(format: "%.1f MB", s.peakRSSMegabytes)), TextTable.Cell(String(s.errors)),
+                TextTable.Cell(s.peakRSSMegabytes.map { String(format: "%.1f MB", $0) } ?? "unavailable"),
+                TextTable.Cell(String(s.errors)),
             ])
         }
         out += table.render(style: style)
@@ -189,14 +252,13 @@ enum ProcessResources {
             + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// VmHWM from /proc/self/status, in MB.
-    static func peakRSSMegabytes() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    /// VmHWM from /proc/self/status, in MB; nil when it cannot be read.
+    static func peakRSSMegabytes() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-            return kb / 1024
+            return line.split(separator: " ").compactMap { Double($0) }.first.map { $0 / 1024 }
         }
-        return 0
+        return nil
     }
 
     /// Resets the high-water mark to the current RSS (Linux: write 5 to clear_refs).
