@@ -307,6 +307,41 @@ struct FaultModeTests {
         #expect((150...250).contains(draws.filter { $0 == .none }.count))
     }
 
+    @Test func faultsApplyToTheCompletionsEndpointToo() async throws {
+        try await withServer(Self.configuration()) { server in
+            func ask(_ fault: String) async throws -> RawSocketClient.Exchange {
+                try await RawSocketClient.exchange(
+                    port: server.port,
+                    request: RawSocketClient.post(
+                        "/v1/completions", json: #"{"model":"synthetic","prompt":"hi","max_tokens":6,"stream":true}"#,
+                        headers: [ServerFault.headerName: fault]))
+            }
+            func texts(_ response: RawResponse) -> [String] {
+                response.jsonEvents.compactMap { (($0["choices"] as? [[String: Any]])?.first?["text"] as? String) }
+                    .filter { !$0.isEmpty }
+            }
+            let cut = try await ask("reset_mid_stream")
+            #expect(cut.ending == .reset)
+            #expect(try texts(Self.response(cut)).count == Self.after)
+            let empty = try Self.response(try await ask("empty_choices")).jsonEvents
+            #expect(empty.prefix(3).allSatisfy { ($0["choices"] as? [Any])?.isEmpty == true })
+            #expect(try texts(Self.response(try await ask("empty_choices"))).count == 6)
+        }
+    }
+
+    @Test func aNonStreamedRequestDrawnAStreamFaultGetsAHealthyAnswer() async throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("trace.tsv").path
+        try await withServer(Self.configuration(.every(.malformedJSON), tracePath: path)) { server in
+            let response = try Self.response(try await Self.ask(server.port, nil, stream: false, requestID: "plain"))
+            #expect(response.status == 200)
+            let object = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+            #expect((object?["usage"] as? [String: Any])?["completion_tokens"] as? Int == 6)
+        }
+        #expect(try Self.traceRows(path, requestID: "plain").contains { $0.kind == "fault:none" })
+    }
+
     @Test func theTraceRecordsEachRequestsFaultAndClientPort() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
