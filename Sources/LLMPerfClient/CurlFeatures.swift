@@ -19,11 +19,16 @@ public enum CurlFeatures {
     /// Why HTTP/2 cannot be used (nil when it can): libcurl built without nghttp2, or, over
     /// https, without TLS.
     public static func http2Missing(secure: Bool) -> String? {
-        if info.features & http2Bit == 0 {
-            return "the scenario asks for http: 2 but libcurl \(info.version) was built without HTTP/2 support"
+        http2Missing(secure: secure, features: info.features, version: info.version)
+    }
+
+    /// The same for a libcurl with these `curl_version_info` feature bits.
+    static func http2Missing(secure: Bool, features: Int, version: String) -> String? {
+        if features & http2Bit == 0 {
+            return "the scenario asks for http: 2 but libcurl \(version) was built without HTTP/2 support"
         }
-        if secure && info.features & sslBit == 0 {
-            return "the scenario asks for http: 2 over https but libcurl \(info.version) was built without TLS"
+        if secure && features & sslBit == 0 {
+            return "the scenario asks for http: 2 over https but libcurl \(version) was built without TLS"
         }
         return nil
     }

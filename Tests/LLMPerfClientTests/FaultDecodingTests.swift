@@ -371,4 +371,33 @@ import Testing
         #expect(CurlFeatures.http2Missing(secure: true) == nil)
         #expect(CurlFeatures.http2Missing(secure: false) == nil)
     }
+
+    @Test func missingHTTP2IsSaidNotWorkedAround() {
+        let none = CurlFeatures.http2Missing(secure: false, features: 0, version: "7.0")
+        #expect(none == "the scenario asks for http: 2 but libcurl 7.0 was built without HTTP/2 support")
+        let noTLS = CurlFeatures.http2Missing(secure: true, features: 1 << 16, version: "7.0")
+        #expect(noTLS?.contains("without TLS") == true)
+        #expect(CurlFeatures.http2Missing(secure: false, features: 1 << 16, version: "7.0") == nil)
+        #expect(CurlFeatures.http2Missing(secure: true, features: 1 << 16 | 1 << 2, version: "7.0") == nil)
+    }
+
+    @Test func cancelledTransferDoesNotHandItsConnectionOn() async throws {
+        let server = try ScriptedServer { request in
+            request.connection == 0
+                ? [.head(status: 200), .send(Scripts.roleChunk), .send(Self.contentChunk("a")), .stall]
+                : Scripts.chatStream(tokens: 1)
+        }
+        defer { server.stop() }
+        let handle = loop.submit(TestTransport.request(TestTransport.config(server.url))) { _ in }
+        // Cancel once the first token is on the wire (the server has read the request).
+        let deadline = ContinuousClock.now + .seconds(30)
+        while server.requestCount == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        loop.cancel(handle)
+        let next = await perform(server.url)
+        #expect(next.outcome == .ok, "\(next.outcome)")
+        #expect(server.receivedRequests.last?.connection == 1)
+    }
 }
