@@ -25,7 +25,11 @@ import Testing
             traces.allSatisfy { $0.outcome == .ok && $0.outputText == "ab" },
             "\(traces.map { "\($0.outcome)" })")
         #expect(traces.allSatisfy { $0.connection.httpVersion == "2" })
-        #expect(traces.filter { !$0.connection.reused }.count == 1)
+        // Multiplexed: the first wave's eight concurrent requests share a connection rather than
+        // opening one each (HTTP/1.1 would need eight). Usually exactly one connection; a bound, not
+        // an exact count, because libcurl may open a second before it knows the first speaks h2.
+        let fresh = traces.filter { !$0.connection.reused }.count
+        #expect(fresh >= 1 && fresh <= 3, "\(fresh) new connections for 24 requests at concurrency 8")
         #expect(traces.contains { $0.tlsNanos > 0 })
     }
 

@@ -142,8 +142,10 @@ import Testing
         let d = driver(
             server, load: LoadSpec(shape: .closed(concurrency: 3), stop: .requests(100)), grace: .milliseconds(100))
         let task = Task { await d.run() }
-        for _ in 0..<400 where server.requestCount < 3 { try await Task.sleep(for: .milliseconds(5)) }
-        try await Task.sleep(for: .milliseconds(30))
+        for _ in 0..<2000 where server.requestCount < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(server.requestCount == 3)
+        // Long enough that even a loaded machine has read each stream's token before the stop.
+        try await Task.sleep(for: .milliseconds(500))
         task.cancel()
         let traces = await task.value
         #expect(traces.count == 3)
