@@ -30,7 +30,11 @@ final class CurlTransfer {
     var parser = SSEParser()
     var response = ResponseAccumulator()
     var mode = BodyMode.undecided
+    /// The whole body (`whole`), the error body's first KiB (`errorBody`), or the first bytes
+    /// of an event stream until its first event (`events`, for the failure detail).
     var body: [UInt8] = []
+    /// Server-sent events dispatched so far.
+    var eventsSeen = 0
     var status = 0
     let startedAt: UInt64
     /// Set by the pre-request callback just before libcurl writes the request (0: not yet).
@@ -208,7 +212,9 @@ final class CurlTransfer {
         case .events:
             response.eventAtNanos = now &- min(origin, now)
             let dialect = self.dialect
+            if eventsSeen == 0 && body.count < 200 { body.append(contentsOf: bytes.prefix(200 - body.count)) }
             parser.feed(bytes) { event in
+                eventsSeen &+= 1
                 dialect.decodeStreamEvent(name: event.name, data: event.data, into: &response)
             }
             if parser.overflowed {
@@ -254,7 +260,12 @@ final class CurlTransfer {
         }
         guard i < bytes.count else { return nil }
         bytes = UnsafeRawBufferPointer(rebasing: bytes[i...])
-        return bytes[0] == 0x7B || bytes[0] == 0x5B ? .whole : .events
+        let first = bytes[0]
+        if first == 0x7B || first == 0x5B { return .whole }
+        // An SSE line starts with a field name or ':'; anything else (an HTML page) is left to
+        // the body decoder, which reports it as `decode` with its first bytes.
+        let isLetter = (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A
+        return isLetter || first == 0x3A ? .events : .whole
     }
 
     // MARK: finishing
@@ -373,6 +384,12 @@ final class CurlTransfer {
         case .events:
             if let kind = response.failureKind { return .failed(kind, detail: response.failureDetail) }
             if !dialect.streamIsComplete(response) {
+                if eventsSeen == 0 {
+                    // Bytes arrived, but not one event: this was no event stream.
+                    return .failed(
+                        .decode,
+                        detail: "no server-sent event in the response body: " + String(decoding: body, as: UTF8.self))
+                }
                 return .failed(.streamCut, detail: "stream ended before [DONE]")
             }
             return .ok

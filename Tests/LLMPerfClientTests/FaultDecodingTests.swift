@@ -163,6 +163,24 @@ import Testing
         #expect(trace.chunkTokens == [2])
     }
 
+    /// A 200 answer that is neither JSON nor SSE (a proxy's HTML page, plain text) is `decode`
+    /// with its first bytes, never `stream_cut` or `ok`.
+    @Test(arguments: ["<html><body>Please log in</body></html>", "Internal error, try later\n"])
+    func successStatusWithABodyThatIsNoStreamIsDecode(page: String) async throws {
+        let server = try ScriptedServer { _ in
+            [
+                .head(
+                    status: 200, contentType: "text/html", chunked: false, extra: ["Content-Length: \(page.utf8.count)"]
+                ),
+                .raw(page),
+            ]
+        }
+        defer { server.stop() }
+        let trace = await perform(server.url)
+        #expect(trace.outcome.failureKind == .decode, "\(trace.outcome)")
+        #expect(trace.outcome.detail.contains(page.prefix(20)), "\(trace.outcome.detail)")
+    }
+
     @Test func cleanEndWithFinishButNoDoneDoesNotWait() async throws {
         let server = try ScriptedServer { _ in
             [
