@@ -78,7 +78,10 @@ final class CurlLoopInbox: @unchecked Sendable {
     /// Loop thread: whether anything waits to be drained (checked between sockets, so a new
     /// request goes out before the remaining reads are handled).
     var hasWork: Bool {
-        lock.lock()
+        // Never waits: while a submitter holds the lock, its work is seen at the next check
+        // (or at the wake-up it sends), so the loop thread is not held up behind a submitter
+        // that lost its processor.
+        guard lock.try() else { return false }
         defer { lock.unlock() }
         return !pending.isEmpty || !cancels.isEmpty || shuttingDown
     }
