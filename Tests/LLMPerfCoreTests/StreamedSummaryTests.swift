@@ -10,6 +10,11 @@ import Testing
         #expect(ExactSum([Double](repeating: 0.1, count: 10)).value == 1.0)
         #expect(ExactSum([1, 1e100, 1, -1e100]).value == 2)
         #expect(ExactSum([]).value == 0)
+        // Half-way between two doubles until the last, tiny value: it decides the rounding.
+        let halfWay = [1.0, 0x1p-53, 0x1p-106]
+        #expect(ExactSum(halfWay).value == 1 + 0x1p-52)
+        #expect(ExactSum(halfWay.reversed()).value == 1 + 0x1p-52)
+        #expect(ExactSum([1.0, 0x1p-53, -0x1p-106]).value == 1)
         var generator = StatisticsRandom(seed: 7)
         let values = (0..<5000).map { _ in
             Double.random(in: 0.001...1, using: &generator)
