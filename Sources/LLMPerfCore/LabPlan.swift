@@ -98,6 +98,7 @@ public enum LabPlan {
     ) -> Scenario {
         var copy = scenario
         copy.target.url = url
+        copy.target.shownURL = shownURL ?? url
         copy.target.backend = nil
         copy.target.model = model
         copy.target.headers = headers

@@ -155,6 +155,9 @@ public struct LocalBackendSpec: Sendable, Equatable {
 public struct TargetSpec: Sendable, Equatable {
     /// Base URL of a remote endpoint (e.g. `https://api.example.com/v1`); nil for a local backend.
     public var url: String?
+    /// `url` as it may be stored and shown: the template as written (`${VAR}` unexpanded) when it
+    /// named a variable, since a variable's value may be a secret (a password in the URL).
+    public var shownURL: String?
     public var backend: LocalBackendSpec?
     public var api: APIKind
     /// The `model` field sent in each request.
@@ -172,6 +175,7 @@ public struct TargetSpec: Sendable, Equatable {
         timeouts: Timeouts = Timeouts()
     ) {
         self.url = url
+        self.shownURL = url
         self.backend = backend
         self.api = api
         self.model = model

@@ -22,7 +22,7 @@ extension ScenarioDecoder {
             spec.backend = try localBackend(node, path)
             spec.model = spec.backend?.model ?? "synthetic"
         } else if let urlNode = node["url"] {
-            spec.url = try url(urlNode, path + ["url"])
+            (spec.url, spec.shownURL) = try url(urlNode, path + ["url"])
             for key in ["engine", "options"] {
                 if let entry = node.entry(key) {
                     throw error(
@@ -83,8 +83,10 @@ extension ScenarioDecoder {
         return value
     }
 
-    private func url(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> String {
-        let value = try expanded(node, path).value
+    /// The expanded URL, and how it may be shown: the template when it named a variable.
+    private func url(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> (value: String, shown: String) {
+        let expansion = try expanded(node, path)
+        let value = expansion.value
         guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
         else {
@@ -92,7 +94,7 @@ extension ScenarioDecoder {
                 .invalidValue, at: node, path,
                 "expected an http or https URL such as https://api.example.com/v1, got '\(value)'")
         }
-        return value
+        return (value, expansion.variables.isEmpty ? value : node.scalarText ?? value)
     }
 
     private func localBackend(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> LocalBackendSpec {

@@ -150,7 +150,8 @@ struct ScenarioExecution {
             baseURL = scenario.target.url ?? ""
         }
         let url = scenario.target.endpointURL(base: baseURL)
-        info.targetURL = url
+        // Stored and shown with `${VAR}` unexpanded: a variable's value may be a secret.
+        info.targetURL = scenario.target.shownURL.map { scenario.target.endpointURL(base: $0) } ?? url
         try store.insertRun(info)
 
         let writer = RequestWriter(store: store, runID: info.id)
@@ -174,7 +175,7 @@ struct ScenarioExecution {
         } catch {
             var message = "\(error)"
             do {
-                try store.finishRun(id: info.id, status: .failed, endedAt: Date(), targetURL: url)
+                try store.finishRun(id: info.id, status: .failed, endedAt: Date(), targetURL: info.targetURL)
             } catch let markError {
                 message += "; marking run \(info.id) failed did not work either: \(markError)"
             }
@@ -182,7 +183,8 @@ struct ScenarioExecution {
         }
         info.status = interrupts.interrupted ? .interrupted : .completed
         info.endedAt = Date()
-        try store.finishRun(id: info.id, status: info.status, endedAt: info.endedAt ?? Date(), targetURL: url)
+        try store.finishRun(
+            id: info.id, status: info.status, endedAt: info.endedAt ?? Date(), targetURL: info.targetURL)
         // Exact, and equal to `RunSummary(traces:)` of the same requests, in memory that does
         // not grow with the run: a few passes over the stored rows (see `StreamedDistributions`).
         let summary: RunSummary

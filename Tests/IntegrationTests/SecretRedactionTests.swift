@@ -67,7 +67,72 @@ import Testing
             out.appendingPathComponent("gate.md").path,
         ])
 
-        // Every file written: reports, the database with its WAL and shared memory.
+        for name in ["r.csv", "r.json", "r.md", "r.html", "gate.xml", "gate.md", "run.xml"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name)")
+        }
+        try Self.expectNoCanary(in: ws, except: path)
+        // The reports show that the headers were there, redacted.
+        let stored = try #require(try RunStore(path: ws.database).run(id: first))
+        #expect(stored.scenarioYAML.contains("<redacted>"))
+        for (name, text) in outputs {
+            for canary in [Self.variableCanary, Self.literalCanary] {
+                #expect(!text.contains(canary), "\(name) holds a secret")
+            }
+        }
+    }
+
+    /// A password in the URL from `${SOME_VAR}`: the stored target keeps the template.
+    @Test func aVariableInTheURLIsStoredAsWritten() throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let server = try LLMPerfProcess.start([
+            "serve", "--engine", "synthetic", "--host", "127.0.0.1", "--port", "0", "--ttft-ms", "5", "--itl-ms", "2",
+            "--tokens", "4",
+        ])
+        defer {
+            server.interrupt()
+            _ = try? server.wait(timeout: 30)
+        }
+        var base: String?
+        let deadline = Date().addingTimeInterval(60)
+        while base == nil && Date() < deadline && server.process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let range = server.stdoutSoFar.range(of: "listening on http://") {
+                base = server.stdoutSoFar[range.upperBound...].split(separator: "\n").first.map(String.init)
+            }
+        }
+        let address = try #require(base, "serve did not start: \(server.stderrSoFar)")
+        let path = try ws.write(
+            "s.yml",
+            """
+            version: 1
+            name: url-secret
+            target: { url: "http://user:${SOME_VAR}@\(address)/v1", model: synthetic }
+            workload: { prompts: ["hi"], max_tokens: 4 }
+            load: { concurrency: 1, requests: 3 }
+            """)
+        let environment = ["SOME_VAR": Self.variableCanary]
+        var outputs: [(String, String)] = []
+        for arguments in [
+            ["run", path, "--quiet"], ["runs", "list"], ["report", "url-secret@latest", "--format", "json"],
+        ] {
+            let result = try LLMPerfProcess.run(arguments + ["--db", ws.database], environment: environment)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            outputs += [("\(arguments) stdout", result.stdout), ("\(arguments) stderr", result.stderr)]
+        }
+        let run = try #require(try RunStore(path: ws.database).listRuns().first)
+        #expect(run.targetURL == "http://user:${SOME_VAR}@\(address)/v1/chat/completions")
+        #expect(try RunStore(path: ws.database).traces(runID: run.id).allSatisfy(\.succeeded))
+        try Self.expectNoCanary(in: ws, except: path)
+        for (name, text) in outputs {
+            #expect(!text.contains(Self.variableCanary), "\(name) holds a secret")
+        }
+    }
+
+    /// No file under the workspace (but the scenario, the user's own input) holds a canary:
+    /// reports, the database with its WAL and shared memory.
+    static func expectNoCanary(in ws: Workspace, except scenario: String) throws {
+        let path = scenario
         var files: [String] = []
         let walker = FileManager.default.enumerator(atPath: ws.root.path)
         while let relative = walker?.nextObject() as? String {
@@ -80,7 +145,6 @@ import Testing
                 files.append(full)
             }
         }
-        #expect(files.contains { $0.hasSuffix("r.html") } && files.contains { $0.hasSuffix("gate.xml") })
         #expect(files.contains(ws.database))
         let canaries = [Self.variableCanary, Self.literalCanary].map { Data($0.utf8) }
         for file in files {
@@ -90,14 +154,6 @@ import Testing
                 #expect(
                     bytes.range(of: canary) == nil, "\(file) holds a secret: \(String(decoding: canary, as: UTF8.self))"
                 )
-            }
-        }
-        // The reports show that the headers were there, redacted.
-        let stored = try #require(try RunStore(path: ws.database).run(id: first))
-        #expect(stored.scenarioYAML.contains("<redacted>"))
-        for (name, text) in outputs {
-            for canary in [Self.variableCanary, Self.literalCanary] {
-                #expect(!text.contains(canary), "\(name) holds a secret")
             }
         }
     }
