@@ -126,7 +126,8 @@ struct ScenarioExecution {
         var info = RunInfo(
             id: try store.newRunID(), name: scenario.name, variant: scenario.variant, batchID: batchID, labels: labels,
             scenarioYAML: scenario.redactedYAML, scenarioHash: scenario.hash, scenarioPath: scenarioPath,
-            targetURL: scenario.target.url ?? "local", api: scenario.target.api.rawValue, model: scenario.target.model,
+            targetURL: scenario.target.shownURL ?? "local", api: scenario.target.api.rawValue,
+            model: scenario.target.model,
             loadDescription: scenario.load.summaryText, maxTokens: scenario.workload.maxTokens,
             promptSetHash: scenario.workload.promptSetHash, slo: scenario.slo,
             host: ProcessInfo.processInfo.hostName, gitCommit: gitCommit, startedAt: Date())
