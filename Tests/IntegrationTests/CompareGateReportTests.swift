@@ -41,8 +41,11 @@ import Testing
         #expect(row["verdict"] as? String == "worse")
         #expect(try #require(row["pValue"] as? Double) < 0.05)
 
+        // Same settings, measured at different moments: on a busy machine the medians can differ by a
+        // few percent and still be "significant" on 40 requests, so the practical threshold is 20 %
+        // (10 ms of the 50 ms TTFT); the 60 % slower run above is far beyond it.
         let same = try LLMPerfProcess.run([
-            "compare", "label:fast", "label:again", "--format", "json", "--db", ws.database,
+            "compare", "label:fast", "label:again", "--format", "json", "--min-change", "20%", "--db", ws.database,
         ])
         #expect(same.status == 0, "\(same.stderr)")
         #expect(try Self.ttftRow(same.stdout)["verdict"] as? String == "no_change")

@@ -51,7 +51,7 @@ import Testing
           expect: 2x
         variants:
           slow:
-            target: { options: { ttft-ms: 40 } }
+            target: { options: { ttft-ms: 100 } }
           fast:
             target: { options: { ttft-ms: 4 } }
         \(extra)
@@ -68,7 +68,7 @@ import Testing
         let result = try Self.run(
             binary: binary,
             [
-                "lab", "--only", "streaming,response-cache", "--requests", "10", "--db", ws.database, "--report",
+                "lab", "--only", "streaming,response-cache", "--requests", "6", "--db", ws.database, "--report",
                 report,
                 "--quiet",
             ], directory: Self.repositoryRoot, timeout: 600)
@@ -80,12 +80,18 @@ import Testing
         for column in ["optimization", "what it moves", "before", "after", "change", "significant", "expected"] {
             #expect(header.contains(column), "\(column) in \(header)")
         }
-        let streaming = try #require(lines.first { $0.hasPrefix("streaming ") }, "\(result.stdout)")
-        #expect(streaming.contains("time to first visible token p50"))
-        #expect(streaming.components(separatedBy: " ms").count - 1 >= 2, "\(streaming)")
-        let cache = try #require(lines.first { $0.hasPrefix("response cache ") }, "\(result.stdout)")
-        #expect(cache.contains("time to first token p50"))
-        #expect(cache.contains("≤ 5 ms"))
+        // Each row: both values in ms, the after lower than the before, significantly so, and the
+        // expectation's verdict.
+        let streaming = try Self.tableRow(lines.first { $0.hasPrefix("streaming ") }, result.stdout)
+        #expect(streaming.moves == "time to first visible token p50")
+        #expect(streaming.after < streaming.before, "\(streaming)")
+        #expect(streaming.significant.hasPrefix("yes ("), "\(streaming)")
+        let cache = try Self.tableRow(lines.first { $0.hasPrefix("response cache ") }, result.stdout)
+        #expect(cache.moves == "time to first token p50")
+        #expect(cache.after < cache.before, "\(cache)")
+        #expect(cache.after <= 5, "\(cache)")
+        #expect(cache.significant.hasPrefix("yes ("), "\(cache)")
+        #expect(cache.expected == "≤ 5 ms met", "\(cache)")
         #expect(result.stdout.contains("llmperf compare BEFORE AFTER"))
 
         // Every run is stored, in one batch, labelled.
@@ -97,7 +103,7 @@ import Testing
         for run in runs {
             let traces = try store.traces(runID: run.id)
             let measured = traces.filter { !$0.isWarmup }
-            #expect(measured.count == 10, "\(run.variant ?? "")")
+            #expect(measured.count == 6, "\(run.variant ?? "")")
             #expect(measured.allSatisfy { $0.succeeded }, "\(run.variant ?? "")")
             if run.name == "streaming" {
                 #expect(Set(run.labels) == ["lab", "lab-streaming"])
@@ -117,6 +123,71 @@ import Testing
             #expect(html.contains("id=\"lab-\(name)-comparison\""))
         }
         #expect(html.components(separatedBy: "data-chart=\"cdf-ttft\"").count - 1 == 2)
+    }
+
+    /// One row of the terminal table (cells are separated by two or more spaces), values in ms.
+    struct TableRow: CustomStringConvertible {
+        var cells: [String]
+        var moves: String { cells[1] }
+        var before: Double
+        var after: Double
+        var significant: String { cells[5] }
+        var expected: String { cells.count > 6 ? cells[6] : "" }
+        var description: String { cells.joined(separator: " | ") }
+    }
+
+    static func tableRow(_ line: String?, _ stdout: String) throws -> TableRow {
+        let line = try #require(line, "no such row in:\n\(stdout)")
+        let cells = line.components(separatedBy: "  ").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        try #require(cells.count >= 6, "\(cells)")
+        func milliseconds(_ cell: String) throws -> Double {
+            let number = try #require(cell.hasSuffix(" ms") ? Double(cell.dropLast(3)) : nil, "\(cell) in \(line)")
+            return number
+        }
+        return TableRow(cells: cells, before: try milliseconds(cells[2]), after: try milliseconds(cells[3]))
+    }
+
+    /// Every shipped lab case (each file in scenarios/optimizations/, so a new one is covered too),
+    /// end to end at a tiny size: four measured requests per run. Each row has its two runs, both
+    /// values and a verdict; nothing failed.
+    @Test func everyShippedOptimizationRunsAtTinySize() throws {
+        let binary = try LLMPerfProcess.releaseBinary()
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let directory = Self.repositoryRoot.appendingPathComponent("scenarios/optimizations")
+        let cases = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasSuffix(".yml") }.map { String($0.dropLast(4)) }.sorted()
+        #expect(cases.count >= 8, "\(cases)")
+        let result = try Self.run(
+            binary: binary, ["lab", "--requests", "4", "--db", ws.database, "--json", "--quiet"],
+            directory: Self.repositoryRoot, timeout: 900)
+        #expect(result.status == 0, "stderr:\n\(result.stderr)")
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        #expect((json["failures"] as? [Any])?.isEmpty == true, "\(json["failures"] ?? "")")
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        #expect(Set(rows.compactMap { $0["scenario"] as? String }) == Set(cases))
+        let runIDs = Set((json["runs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+        for row in rows {
+            let name = "\(row["scenario"] ?? "?")/\(row["after"] ?? "?")"
+            #expect((row["before"] as? String)?.isEmpty == false, "\(name)")
+            #expect((row["after"] as? String)?.isEmpty == false, "\(name)")
+            #expect(runIDs.contains(row["before_run"] as? String ?? "-"), "\(name): before run")
+            #expect(runIDs.contains(row["after_run"] as? String ?? "-"), "\(name): after run")
+            #expect((row["before_value"] as? Double).map { $0 > 0 } == true, "\(name): \(row)")
+            #expect((row["after_value"] as? Double).map { $0 > 0 } == true, "\(name): \(row)")
+            #expect(["better", "worse", "no_change"].contains(row["verdict"] as? String ?? ""), "\(name): \(row)")
+        }
+        // Every run completed, with its four measured requests stored and answered.
+        let store = try RunStore(path: ws.database)
+        let runs = try store.listRuns()
+        #expect(Set(runs.map(\.id)) == runIDs)
+        for run in runs {
+            #expect(run.status == .completed, "\(run.name)/\(run.variant ?? "")")
+            let measured = try store.traces(runID: run.id).filter { !$0.isWarmup }
+            #expect(measured.count == 4 && measured.allSatisfy(\.succeeded), "\(run.name)/\(run.variant ?? "")")
+        }
     }
 
     // MARK: lab scenarios of its own
@@ -140,9 +211,16 @@ import Testing
         #expect(row["moves"] as? String == "time to first token p50")
         #expect(row["metric"] as? String == "ttft.p50")
         #expect(row["before"] as? String == "slow" && row["after"] as? String == "fast")
-        #expect((row["before_value"] as? Double).map { $0 > 0 } == true)
-        #expect((row["after_value"] as? Double).map { $0 > 0 } == true)
+        // 100 ms against 4 ms of server TTFT: the after is far below the before, significantly (six
+        // requests each, fully separated), and the 2× expectation is met.
+        let before = try #require(row["before_value"] as? Double)
+        let after = try #require(row["after_value"] as? Double)
+        #expect(before >= 100 && after > 0 && after * 2 < before, "before \(before) ms, after \(after) ms")
+        #expect(row["verdict"] as? String == "better")
+        #expect(row["significant"] as? Bool == true)
+        #expect((row["p_value"] as? Double).map { $0 < 0.05 } == true)
         #expect(row["expectation"] as? String == "2×")
+        #expect(row["expectation_met"] as? Bool == true)
         let store = try RunStore(path: ws.database)
         let runs = try store.listRuns()
         #expect(Set(runs.map(\.id)) == [row["before_run"] as? String, row["after_run"] as? String])
@@ -194,7 +272,8 @@ import Testing
         #expect(runs.count == 2)
         for run in runs {
             #expect(run.name == "client-case")
-            #expect(run.targetURL == server.baseURL + "/v1/chat/completions")
+            // Stored as written: a ${VAR} value never reaches the database.
+            #expect(run.targetURL == "${LAB_BASE}/v1/chat/completions")
             #expect(run.scenarioYAML.hasPrefix("# llmperf lab --target: sent to ${LAB_BASE}/v1 as model synthetic"))
             #expect(run.scenarioYAML.contains("X-Lab-Key: <redacted>"))
             #expect(!run.scenarioYAML.contains("s3cret-value"))
@@ -270,7 +349,8 @@ struct SyntheticServer {
     let process: Process
     let baseURL: String
 
-    static func start() throws -> SyntheticServer {
+    /// Starts it and waits, at most `timeout`, for its "listening on" line.
+    static func start(timeout: TimeInterval = 60) throws -> SyntheticServer {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: LLMPerfProcess.binary)
         process.arguments = ["serve", "--port", "0", "--ttft-ms", "5", "--itl-ms", "1"]
@@ -278,23 +358,61 @@ struct SyntheticServer {
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var buffered = Data()
-        let reader = pipe.fileHandleForReading
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            buffered.append(chunk)
-            let text = String(decoding: buffered, as: UTF8.self)
-            if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(of: "\n") {
-                reader.readabilityHandler = { handle in _ = handle.availableData }
-                return SyntheticServer(process: process, baseURL: String(text[range.upperBound..<end]))
-            }
+        let listening = ListeningLine()
+        // Read in the background (and keep draining after the line), so the wait has a deadline.
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty { handle.readabilityHandler = nil }
+            listening.append(chunk)
         }
-        process.terminate()
-        throw ServerDidNotStart()
+        guard let baseURL = listening.wait(timeout: timeout) else {
+            pipe.fileHandleForReading.readabilityHandler = nil
+            process.terminate()
+            process.waitUntilExit()
+            throw ServerDidNotStart(output: listening.text, timeout: timeout)
+        }
+        return SyntheticServer(process: process, baseURL: baseURL)
     }
 
-    struct ServerDidNotStart: Error {}
+    /// The server's output so far and the address from its "listening on" line, once seen.
+    final class ListeningLine: @unchecked Sendable {
+        private let lock = NSCondition()
+        private var buffered = Data()
+        private var address: String?
+        private var ended = false
+
+        var text: String { lock.withLock { String(decoding: buffered, as: UTF8.self) } }
+
+        func append(_ chunk: Data) {
+            lock.withLock {
+                if chunk.isEmpty { ended = true }
+                if address == nil {
+                    buffered.append(chunk)
+                    let text = String(decoding: buffered, as: UTF8.self)
+                    if let range = text.range(of: "listening on "),
+                        let end = text[range.upperBound...].firstIndex(of: "\n")
+                    {
+                        address = String(text[range.upperBound..<end])
+                    }
+                }
+                lock.broadcast()
+            }
+        }
+
+        func wait(timeout: TimeInterval) -> String? {
+            let deadline = Date().addingTimeInterval(timeout)
+            return lock.withLock {
+                while address == nil && !ended && lock.wait(until: deadline) {}
+                return address
+            }
+        }
+    }
+
+    struct ServerDidNotStart: Error, CustomStringConvertible {
+        var output: String
+        var timeout: TimeInterval
+        var description: String { "llmperf serve did not say where it listens within \(timeout) s; output:\n\(output)" }
+    }
 
     func stop() {
         process.terminate()
