@@ -123,6 +123,12 @@ struct ScenarioExecution {
 
     func execute() async throws -> MeasuredRun {
         var scenario = scenario
+        // Said before anything is sent: no request may go out as other than the scenario asks.
+        if scenario.target.http == .http2 {
+            let target = scenario.target
+            let secure = target.url.map { $0.lowercased().hasPrefix("https:") } ?? (target.backend?.tls ?? false)
+            if let reason = CurlFeatures.http2Missing(secure: secure) { throw CLIError.failure(reason) }
+        }
         var info = RunInfo(
             id: try store.newRunID(), name: scenario.name, variant: scenario.variant, batchID: batchID, labels: labels,
             scenarioYAML: scenario.redactedYAML, scenarioHash: scenario.hash, scenarioPath: scenarioPath,
