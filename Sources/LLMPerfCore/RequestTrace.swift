@@ -13,7 +13,9 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     public var promptIndex: Int
     /// Open loop: when the schedule wanted the request sent. Nil in a closed loop.
     public var scheduledAtNanos: UInt64?
-    /// When the request was handed to the transport.
+    /// When libcurl began the request: the moment just before it wrote the request, less its
+    /// own connection setup (so the phases below start here too); the moment it was handed to
+    /// the transport when it was never written.
     public var startedAtNanos: UInt64
     /// libcurl NAMELOOKUP, CONNECT, APPCONNECT, PRETRANSFER, STARTTRANSFER: cumulative
     /// durations from `startedAtNanos`; 0 for a phase that did not happen (reused connection)
