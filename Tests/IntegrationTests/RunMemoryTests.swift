@@ -50,17 +50,16 @@ import Testing
             }
             let small = try #require(peaks[5000])
             let large = try #require(peaks[20_000])
-            // Keeping the 15,000 extra traces (16 tokens each) adds 15-20 MB to a peak of about 50 MB
-            // (x1.35 with the build that kept them); without them the debug build measures x1.04-1.06
-            // here (the release build x1.13-1.17 in this harness, flat at 52-53 MB from 20,000 to
-            // 1,000,000 requests under /usr/bin/time).
+            // Keeping the 15,000 extra traces (16 tokens each) adds about 20 MB to a peak of about
+            // 50 MB (x1.38 with the build that kept them); without them: x1.04 (debug build), x1.07
+            // (release; flat at 52-53 MB from 20,000 to 1,000,000 requests under /usr/bin/time).
             let ratio = Double(large) / Double(small)
             #expect(ratio < 1.2, "peak RSS \(small) KiB at 5,000 requests, \(large) KiB at 20,000 (x\(ratio))")
             print("peak RSS: \(small) KiB at 5,000 requests, \(large) KiB at 20,000 (x\(ratio))")
         }
 
         /// Runs the executable to its end (at most `timeout`) and returns its exit status and
-        /// its own peak resident set (wait4's ru_maxrss, KiB): the process alone, no server.
+        /// its own peak resident set (VmHWM, KiB, read every 10 ms while it runs): the process alone.
         static func peakResidentKiB(
             _ binary: String, _ arguments: [String], in directory: URL, timeout: TimeInterval = 180
         ) throws -> (Int32, Int) {
@@ -93,16 +92,20 @@ import Testing
             var pid: pid_t = 0
             let spawned = posix_spawn(&pid, binary, &actions, &attributes, argv, envp)
             guard spawned == 0 else { throw SpawnFailed(code: spawned) }
+            // Not wait4's ru_maxrss: posix_spawn starts the child in this process's memory
+            // (vfork), and the kernel counts that memory's high-water mark into the child's at
+            // exec. VmHWM belongs to the executable's own memory from exec on; it only rises.
             let deadline = Date().addingTimeInterval(timeout)
             var status: Int32 = 0
-            var usage = rusage()
-            while wait4(pid, &status, WNOHANG, &usage) == 0 {
+            var peak = 0
+            while waitpid(pid, &status, WNOHANG) == 0 {
+                peak = Swift.max(peak, Self.highWaterKiB(pid) ?? 0)
                 if Date() > deadline {
                     kill(pid, SIGKILL)
-                    _ = wait4(pid, &status, 0, &usage)
+                    _ = waitpid(pid, &status, 0)
                     throw SpawnFailed(code: -1)
                 }
-                Thread.sleep(forTimeInterval: 0.05)
+                Thread.sleep(forTimeInterval: 0.01)
             }
             let exited = status & 0x7f == 0
             let code = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -110,7 +113,16 @@ import Testing
                 let text = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
                 Issue.record("llmperf \(arguments.joined(separator: " ")) exited \(code): \(text)")
             }
-            return (code, usage.ru_maxrss)
+            return (code, peak)
+        }
+
+        /// VmHWM of a running process, KiB.
+        static func highWaterKiB(_ pid: pid_t) -> Int? {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+            for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+                return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+            }
+            return nil
         }
 
         struct SpawnFailed: Error, CustomStringConvertible {
