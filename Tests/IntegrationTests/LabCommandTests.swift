@@ -367,7 +367,8 @@ struct SyntheticServer {
         }
         guard let baseURL = listening.wait(timeout: timeout) else {
             pipe.fileHandleForReading.readabilityHandler = nil
-            process.terminate()
+            // SIGKILL: a child of the test process may have SIGTERM blocked (it inherits the mask).
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             throw ServerDidNotStart(output: listening.text, timeout: timeout)
         }
