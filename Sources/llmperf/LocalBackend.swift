@@ -50,6 +50,10 @@ final class LocalBackend {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ExecutablePath.current)
         process.arguments = arguments
+        // The child stops itself if this process dies without stopping it (kill -9).
+        var environment = ProcessInfo.processInfo.environment
+        environment[ParentWatch.environmentKey] = String(ProcessInfo.processInfo.processIdentifier)
+        process.environment = environment
         let stdout = Pipe()
         process.standardOutput = stdout
         process.standardError = FileHandle(forWritingAtPath: logPath)

@@ -244,6 +244,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ParentWatch.startIfAsked()
         let servedEngine: ServerConfiguration.Engine
         if resolvedEngine == "transformer" {
             let name = model ?? "default"

@@ -74,9 +74,14 @@ import Testing
         let backends = Self.children(of: pid)
         kill(pid, SIGKILL)
         running.process.waitUntilExit()
-        // The local backend outlives its parent: stop it here.
-        for child in backends { kill(child, SIGKILL) }
         #expect(running.process.terminationReason == .uncaughtSignal)
+        // The local backend notices its parent is gone and stops by itself.
+        #expect(!backends.isEmpty)
+        let stopDeadline = Date().addingTimeInterval(30)
+        while Date() < stopDeadline && backends.contains(where: Self.isAlive) { Thread.sleep(forTimeInterval: 0.1) }
+        let survivors = backends.filter(Self.isAlive)
+        for child in survivors { kill(child, SIGKILL) }
+        #expect(survivors.isEmpty, "backend \(survivors) outlived its killed parent")
 
         let list = try LLMPerfProcess.run(["runs", "list", "--db", ws.database])
         #expect(list.status == 0, "\(list.stderr)")
@@ -153,6 +158,14 @@ import Testing
     // MARK: helpers
 
     /// The pids whose parent is `pid` (from /proc).
+    /// Alive and not a zombie.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat") else { return false }
+        let text = String(decoding: data, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return false }
+        return text[text.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
     static func children(of pid: Int32) -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { Int32($0) }.filter { child in
