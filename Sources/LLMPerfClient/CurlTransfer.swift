@@ -47,9 +47,6 @@ final class CurlTransfer {
     /// Why the transfer must not be sent (a libcurl option was refused, HTTP/2 unavailable):
     /// the loop completes it at once as a `transport` failure. Nil when it is ready.
     private(set) var setupFailure: String?
-    /// Set when the transfer is abandoned before libcurl finished it (timeout, cancel, a
-    /// failure found in the body): its connection is closed, never reused.
-    private(set) var abandoned = false
 
     init?(
         handle: RequestHandle, request: TransportRequest, completion: @escaping @Sendable (RequestTrace) -> Void,
@@ -81,12 +78,11 @@ final class CurlTransfer {
     }
 
     /// Called before the loop removes a transfer libcurl has not finished (a timeout, a
-    /// cancellation): the connection is left mid-body, so it is closed rather than handed to
+    /// cancellation), or when the body itself failed (a malformed event): the connection is left mid-body, so it is closed rather than handed to
     /// the next request. libcurl 7.88.1 already closes an HTTP/1.x connection removed
     /// prematurely; CURLOPT_FORBID_REUSE makes that explicit and version-proof. An HTTP/2
     /// stream is reset by libcurl on its own and its connection stays usable by the others.
     func willAbandon() {
-        abandoned = true
         var version = 0
         if ccurl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version) != CURLE_OK
             || version != Int(CURL_HTTP_VERSION_2_0)
@@ -221,16 +217,14 @@ final class CurlTransfer {
                 response.fail(.decode, "stream event or line larger than \(parser.maxEventBytes) bytes")
             }
             if response.failureKind != nil {
-                abandoned = true
-                _ = ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
+                willAbandon()
                 return false
             }
             return true
         case .whole:
             if body.count + bytes.count > Self.wholeBodyCapBytes {
                 response.fail(.decode, "response body larger than \(Self.wholeBodyCapBytes) bytes")
-                abandoned = true
-                _ = ccurl_setopt_long(easy, CURLOPT_FORBID_REUSE, 1)
+                willAbandon()
                 return false
             }
             body.append(contentsOf: bytes)
