@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "LLMPerfClient", targets: ["LLMPerfClient"]),
         .library(name: "LLMPerfStore", targets: ["LLMPerfStore"]),
         .library(name: "LLMPerfReport", targets: ["LLMPerfReport"]),
+        .library(name: "LLMPerfRunner", targets: ["LLMPerfRunner"]),
         .library(name: "InferenceEngine", targets: ["InferenceEngine"]),
         .library(name: "InferenceServer", targets: ["InferenceServer"]),
     ],
@@ -46,6 +47,10 @@ let package = Package(
             dependencies: ["LLMPerfCore"]
         ),
         .target(
+            name: "LLMPerfRunner",
+            dependencies: ["LLMPerfCore", "InferenceEngine"]
+        ),
+        .target(
             name: "InferenceEngine",
             swiftSettings: [
                 // The matrix kernels are plain Swift SIMD: in release, compile them for the CPU that
@@ -74,7 +79,8 @@ let package = Package(
         .executableTarget(
             name: "llmperf",
             dependencies: [
-                "LLMPerfCore", "LLMPerfClient", "LLMPerfStore", "LLMPerfReport", "InferenceServer", "InferenceEngine",
+                "LLMPerfCore", "LLMPerfClient", "LLMPerfStore", "LLMPerfReport", "LLMPerfRunner", "InferenceServer",
+                "InferenceEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

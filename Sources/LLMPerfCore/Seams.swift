@@ -1,0 +1,50 @@
+import Foundation
+
+// The seams the run pipeline is written against. Core defines them; the Client (libcurl),
+// the Store (SQLite) and the runner's tests (fakes) implement them. Nothing here does I/O.
+
+/// One request the load driver wants sent now.
+public struct RequestOrder: Sendable, Equatable {
+    /// The request's index in the run (warmup requests come first).
+    public var index: Int
+    public var isWarmup: Bool
+    /// Which of the workload's prompts it carries.
+    public var promptIndex: Int
+    /// When an open-loop schedule wanted it sent (CLOCK_MONOTONIC ns), nil in a closed loop.
+    public var scheduledAtNanos: UInt64?
+
+    public init(index: Int, isWarmup: Bool, promptIndex: Int, scheduledAtNanos: UInt64? = nil) {
+        self.index = index
+        self.isWarmup = isWarmup
+        self.promptIndex = promptIndex
+        self.scheduledAtNanos = scheduledAtNanos
+    }
+}
+
+/// A request in flight that can be cancelled (it then still completes, as `cancelled`).
+public protocol InFlightRequest: Sendable {
+    func cancel()
+}
+
+/// Sends requests and reports each one's trace exactly once, on any thread.
+public protocol Transport: Sendable {
+    /// How many different prompts the transport can send (`RequestOrder.promptIndex` is below it).
+    var promptCount: Int { get }
+    func send(_ order: RequestOrder, completion: @escaping @Sendable (RequestTrace) -> Void) -> any InFlightRequest
+}
+
+/// The monotonic time the driver paces by. The real one reads CLOCK_MONOTONIC; tests use a
+/// manual one.
+public protocol RunClock: Sendable {
+    /// Nanoseconds on CLOCK_MONOTONIC (or the fake's timeline).
+    func nowNanos() -> UInt64
+    /// Returns once `nowNanos() >= deadline` (or the task is cancelled).
+    func sleep(untilNanos deadline: UInt64) async
+}
+
+/// Where a run's traces go as they arrive (the Store's batched SQLite writer, or a fake).
+public protocol TraceSink: Sendable {
+    func append(_ trace: RequestTrace)
+    /// Flushes what is buffered; returns how many traces were written.
+    func finish() throws -> Int
+}
