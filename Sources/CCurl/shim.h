@@ -67,13 +67,16 @@ static inline void ccurl_poller_wake(ccurl_poller *p) {
     (void)r; /* EAGAIN: the counter is already non-zero, the loop will wake */
 }
 
-static inline int ccurl_poller_set(ccurl_poller *p, int fd, int what) {
+/* known: the socket was registered before (libcurl hands back the pointer assigned to it with
+   curl_multi_assign), so one epoll_ctl call does; a wrong guess costs a second call. */
+static inline int ccurl_poller_set(ccurl_poller *p, int fd, int what, int known) {
     struct epoll_event ev = {0};
     ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0);
     ev.data.fd = fd;
-    if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, fd, &ev) == 0) return 0;
-    if (errno != ENOENT) return -1;
-    return epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev);
+    int first = known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(p->epfd, first, fd, &ev) == 0) return 0;
+    if (errno != (known ? ENOENT : EEXIST)) return -1;
+    return epoll_ctl(p->epfd, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
 }
 
 static inline void ccurl_poller_remove(ccurl_poller *p, int fd) {
@@ -153,7 +156,8 @@ static inline void ccurl_poller_wake(ccurl_poller *p) {
     (void)r;
 }
 
-static inline int ccurl_poller_set(ccurl_poller *p, int fd, int what) {
+static inline int ccurl_poller_set(ccurl_poller *p, int fd, int what, int known) {
+    (void)known;
     short events = (short)(((what & CURL_POLL_IN) ? POLLIN : 0) | ((what & CURL_POLL_OUT) ? POLLOUT : 0));
     for (int i = 1; i < p->count; i++) {
         if (p->fds[i].fd == fd) {

@@ -116,7 +116,7 @@ public final class CurlMultiLoop: Sendable {
 /// transfer is made per wake-up.
 final class CurlLoopWorker {
     private let inbox: CurlLoopInbox
-    private let multi: UnsafeMutableRawPointer
+    fileprivate let multi: UnsafeMutableRawPointer
     fileprivate let poller: UnsafeMutablePointer<ccurl_poller>
     private var active: [UInt64: CurlTransfer] = [:]
     private var deadlineCount = 0
@@ -331,7 +331,7 @@ final class CurlLoopWorker {
 }
 
 /// libcurl names a socket to wait on (or to forget): the poller follows.
-private let curlLoopSocketCallback: curl_socket_callback = { _, socket, what, userp, _ in
+private let curlLoopSocketCallback: curl_socket_callback = { _, socket, what, userp, socketp in
     guard let userp else { return 0 }
     let worker = Unmanaged<CurlLoopWorker>.fromOpaque(userp).takeUnretainedValue()
     if what == CURL_POLL_REMOVE {
@@ -344,8 +344,16 @@ private let curlLoopSocketCallback: curl_socket_callback = { _, socket, what, us
     } else {
         worker.writeInterest.remove(socket)
     }
-    return ccurl_poller_set(worker.poller, socket, what) == 0 ? 0 : -1  // -1: libcurl fails its transfers
+    // libcurl hands back what was assigned to a socket: non-nil once the poller has it.
+    guard ccurl_poller_set(worker.poller, socket, what, socketp == nil ? 0 : 1) == 0 else {
+        return -1  // libcurl fails its transfers
+    }
+    if socketp == nil { curl_multi_assign(worker.multi, socket, registeredSocketMarker) }
+    return 0
 }
+
+/// What `curl_multi_assign` attaches to a socket the poller follows (only its being non-nil counts).
+private nonisolated(unsafe) let registeredSocketMarker = UnsafeMutableRawPointer(bitPattern: 1)
 
 /// libcurl's next timeout: -1 none, 0 as soon as possible, else milliseconds from now.
 private let curlLoopTimerCallback: curl_multi_timer_callback = { _, timeoutMillis, userp in
