@@ -1,0 +1,29 @@
+import Foundation
+
+public struct WorkloadSpec: Sendable, Equatable {
+    /// Every prompt the run cycles through, resolved from `prompts`, `prompt_file` and
+    /// `synthetic` (in that order), with `system` applied.
+    public var prompts: [Prompt]
+    public var maxTokens: Int?
+    public var temperature: Double?
+    public var seed: Int?
+    public var stream: Bool
+    /// Ask for `usage` in the stream (`stream_options.include_usage`).
+    public var includeUsage: Bool
+    /// `extra_body`: further fields added to every request body, in order (never one that
+    /// llmperf sets itself).
+    public var extraBody: [RequestBodyField]
+
+    public init(
+        prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,
+        includeUsage: Bool = true, extraBody: [RequestBodyField] = []
+    ) {
+        self.prompts = prompts
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.seed = seed
+        self.stream = stream
+        self.includeUsage = includeUsage
+        self.extraBody = extraBody
+    }
+}
