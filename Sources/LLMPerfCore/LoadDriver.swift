@@ -1,7 +1,6 @@
 import Foundation
-import LLMPerfCore
 
-/// Runs a load against one endpoint, handing each request's trace to the caller as it ends.
+/// Runs a load through a `Transport`, handing each request's trace to the caller as it ends.
 ///
 /// - Closed loop (`.closed(concurrency: N)`): N workers, each sending its next request when
 ///   its previous one ends. The `warmup` requests run first (flagged `isWarmup`), then the
@@ -13,57 +12,32 @@ import LLMPerfCore
 ///
 /// It stops after `requests` measured requests or once `duration` has passed since the first
 /// measured request was sent (requests already in flight then finish). Prompts cycle through
-/// `workload.prompts` by request index. `stop()` (or cancelling the task that awaits `run`)
-/// sends nothing more, gives requests in flight `cancelGrace` to finish, then aborts them as
-/// `cancelled`, keeping what they received. A driver runs once.
+/// the transport's prompts by request index. `stop()` (or cancelling the task that awaits
+/// `run`) sends nothing more, gives requests in flight `cancelGrace` to finish, then cancels
+/// them (they complete as `cancelled`, keeping what they received). A driver runs once. All
+/// time is read from `clock`.
 ///
 /// The driver keeps no trace once it is handed on: `stream(onTrace:)` is the run whose memory
 /// does not grow with its length (`llmperf run` stores and summarises each trace as it comes).
 /// `run` collects them all, for short runs that want the array (calibration, tests).
 public final class LoadDriver: Sendable {
-    public let config: TransportConfig
+    public let transport: any Transport
     public let load: LoadSpec
+    public let clock: any RunClock
     public let cancelGrace: Duration
-    /// When set, each request carries `x-request-id: <prefix>-<index>` (the bundled server
-    /// records it in its trace file, so client and server times can be matched).
-    public let requestIDPrefix: String?
-    private let bodies: [[UInt8]]
-    private let loop: CurlMultiLoop
     private let events: AsyncStream<DriverEvent>
     private let eventSink: AsyncStream<DriverEvent>.Continuation
     private let lifecycle = DriverLifecycle()
 
     public init(
-        config: TransportConfig, workload: WorkloadSpec, model: String, load: LoadSpec,
-        cancelGrace: Duration = .seconds(2), requestIDPrefix: String? = nil, loop: CurlMultiLoop? = nil
+        transport: any Transport, load: LoadSpec, clock: any RunClock = MonotonicRunClock(),
+        cancelGrace: Duration = .seconds(2)
     ) {
-        self.config = config
+        self.transport = transport
         self.load = load
+        self.clock = clock
         self.cancelGrace = cancelGrace
-        self.requestIDPrefix = requestIDPrefix
-        self.bodies = workload.prompts.map {
-            config.dialect.requestBody(prompt: $0, workload: workload, model: model)
-        }
-        let concurrency: Int
-        switch load.shape {
-        case .closed(let n): concurrency = n
-        case .open(_, _, let max): concurrency = max ?? 256
-        }
-        self.loop = loop ?? CurlMultiLoop(maxConnections: max(64, concurrency * 2))
         (events, eventSink) = AsyncStream.makeStream(of: DriverEvent.self)
-    }
-
-    /// A driver for one scenario (`url`: the full endpoint URL; `originNanos`: the run origin
-    /// every trace time is relative to, CLOCK_MONOTONIC).
-    public convenience init(
-        scenario: Scenario, url: String, originNanos: UInt64 = MonotonicClock.nanos(),
-        cancelGrace: Duration = .seconds(2), requestIDPrefix: String? = nil
-    ) {
-        self.init(
-            config: TransportConfig(
-                target: scenario.target, url: url, streaming: scenario.workload.stream, originNanos: originNanos),
-            workload: scenario.workload, model: scenario.target.model, load: scenario.load, cancelGrace: cancelGrace,
-            requestIDPrefix: requestIDPrefix)
     }
 
     /// Stops sending; requests in flight get `cancelGrace`, then are cancelled. Any thread.
@@ -101,11 +75,11 @@ public final class LoadDriver: Sendable {
 
     private func coordinate(onTrace: @Sendable (RequestTrace) -> Void) async -> Int {
         var state = DriverState(load: load)
-        guard !bodies.isEmpty, !lifecycle.stopRequested else {
+        guard transport.promptCount > 0, !lifecycle.stopRequested else {
             eventSink.finish()
             return 0
         }
-        let runStart = MonotonicClock.nanos()
+        let runStart = clock.nowNanos()
         var ticker: Task<Void, Never>?
         if case .open(let rate, _, _) = load.shape, !(rate > 0 && rate.isFinite) {
             eventSink.finish()
@@ -154,17 +128,18 @@ public final class LoadDriver: Sendable {
                 state.waiting.removeAll()
                 ticker?.cancel()
                 state.tickerDone = true
-                let grace = cancelGrace
+                let deadline = clock.nowNanos() &+ driverNanos(cancelGrace)
                 let sink = eventSink
+                let clock = self.clock
                 graceTimer = Task {
-                    try? await Task.sleep(for: grace)
-                    sink.yield(.graceExpired)
+                    await clock.sleep(untilNanos: deadline)
+                    if !Task.isCancelled { sink.yield(.graceExpired) }
                 }
             case .graceExpired:
-                for handle in state.inFlight.values { loop.cancel(handle) }
+                for request in state.inFlight.values { request.cancel() }
             }
             if state.inFlight.isEmpty && state.waiting.isEmpty && state.tickerDone
-                && (state.stopped || !state.canStartClosedLoopRequest(now: MonotonicClock.nanos()))
+                && (state.stopped || !state.canStartClosedLoopRequest(now: clock.nowNanos()))
             {
                 break
             }
@@ -178,14 +153,14 @@ public final class LoadDriver: Sendable {
     private func fillClosedLoop(_ state: inout DriverState) {
         guard case .closed(let concurrency) = load.shape else { return }
         while !state.stopped && state.inFlight.count < max(concurrency, 1)
-            && state.canStartClosedLoopRequest(now: MonotonicClock.nanos())
+            && state.canStartClosedLoopRequest(now: clock.nowNanos())
         {
             let index = state.nextIndex
             state.nextIndex += 1
-            if index >= load.warmup && state.measuredStart == nil { state.measuredStart = MonotonicClock.nanos() }
+            if index >= load.warmup && state.measuredStart == nil { state.measuredStart = clock.nowNanos() }
             launch(index: index, scheduledAt: nil, state: &state)
         }
-        if state.inFlight.isEmpty && !state.canStartClosedLoopRequest(now: MonotonicClock.nanos()) {
+        if state.inFlight.isEmpty && !state.canStartClosedLoopRequest(now: clock.nowNanos()) {
             state.finished = true
         }
     }
@@ -199,22 +174,19 @@ public final class LoadDriver: Sendable {
     }
 
     private func launch(index: Int, scheduledAt: UInt64?, state: inout DriverState) {
-        let isWarmup = index < load.warmup
-        let promptIndex = index % bodies.count
-        let request = TransportRequest(
-            config: config, body: bodies[promptIndex], index: index, isWarmup: isWarmup, promptIndex: promptIndex,
-            scheduledAtNanos: scheduledAt,
-            extraHeaderLines: requestIDPrefix.map { ["x-request-id: \($0)-\(index)"] } ?? [])
-        if isWarmup { state.warmupInFlight += 1 }
+        let order = RequestOrder(
+            index: index, isWarmup: index < load.warmup, promptIndex: index % transport.promptCount,
+            scheduledAtNanos: scheduledAt)
+        if order.isWarmup { state.warmupInFlight += 1 }
         let sink = eventSink
-        state.inFlight[index] = loop.submit(request) { sink.yield(.finished($0)) }
+        state.inFlight[index] = transport.send(order) { sink.yield(.finished($0)) }
     }
 
     /// Sleeps until each send time and reports it due.
     private func startTicker(schedule: ArrivalSchedule, runStart: UInt64) -> Task<Void, Never> {
         let sink = eventSink
         let load = self.load
-        let origin = config.originNanos
+        let clock = self.clock
         return Task {
             var measuredStartOffset: UInt64?
             for (index, offset) in schedule.enumerated() {
@@ -222,25 +194,50 @@ public final class LoadDriver: Sendable {
                 if index >= load.warmup {
                     if measuredStartOffset == nil { measuredStartOffset = offset }
                     if case .requests(let n) = load.stop, index >= load.warmup + n { break }
-                    if case .duration(let d) = load.stop, offset - measuredStartOffset! >= CurlTransfer.nanos(d) {
+                    if case .duration(let d) = load.stop, offset - measuredStartOffset! >= driverNanos(d) {
                         break
                     }
                 }
                 let target = runStart &+ offset
-                let now = MonotonicClock.nanos()
-                if target > now {
-                    try? await Task.sleep(nanoseconds: target - now)
+                if target > clock.nowNanos() {
+                    await clock.sleep(untilNanos: target)
                     if Task.isCancelled { break }
                 }
-                sink.yield(.due(index: index, scheduledAt: target &- min(origin, target)))
+                sink.yield(.due(index: index, scheduledAt: target))
             }
             sink.yield(.tickerDone)
         }
     }
 }
 
+/// The real `RunClock`: CLOCK_MONOTONIC, the clock every trace timestamp is taken from.
+public struct MonotonicRunClock: RunClock {
+    public init() {}
+
+    @inline(__always)
+    public func nowNanos() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
+    }
+
+    public func sleep(untilNanos deadline: UInt64) async {
+        let now = nowNanos()
+        guard deadline > now else { return }
+        try? await Task.sleep(nanoseconds: deadline - now)
+    }
+}
+
+/// A duration in whole nanoseconds (0 when negative).
+func driverNanos(_ d: Duration) -> UInt64 {
+    let (s, atto) = d.components
+    guard s >= 0 else { return 0 }
+    return UInt64(s) &* 1_000_000_000 &+ UInt64(atto / 1_000_000_000)
+}
+
 enum DriverEvent: Sendable {
     case finished(RequestTrace)
+    /// `scheduledAt`: when the schedule wanted it sent, on the run clock.
     case due(index: Int, scheduledAt: UInt64)
     case tickerDone
     case stop
@@ -251,7 +248,7 @@ enum DriverEvent: Sendable {
 struct DriverState {
     let load: LoadSpec
     var nextIndex = 0
-    var inFlight: [Int: RequestHandle] = [:]
+    var inFlight: [Int: any InFlightRequest] = [:]
     var warmupInFlight = 0
     var waiting: [(Int, UInt64)] = []
     /// Requests finished so far (their traces are handed on, never kept here).
@@ -272,7 +269,7 @@ struct DriverState {
         case .requests(let n): return nextIndex < load.warmup + n
         case .duration(let d):
             guard let start = measuredStart else { return true }
-            return now &- start < CurlTransfer.nanos(d)
+            return now &- start < driverNanos(d)
         }
     }
 }
