@@ -41,22 +41,41 @@ public enum SpeculativeDraftError: Error, Equatable, CustomStringConvertible {
 /// Keeps its own KV cache of the tokens it has processed. Each `draft` call keeps the cached prefix shared with the
 /// context, drops the rest, prefills the missing tokens in one pass, then drafts one forward pass per token. It
 /// processes all drafted tokens but the last, so after the target accepts m of k drafts the next call only drops the
-/// rejected ones and prefills the one or two new tokens. Shares `model` with other drafters on the same thread (like
-/// `Generator`); not thread-safe.
+/// rejected ones and prefills the one or two new tokens. Shares `model` with other drafters and sequences on the
+/// same thread; not thread-safe.
+///
+/// Drafting is not a request's decode loop (that is `SequenceDecoder`): it picks each token by its own rule (argmax
+/// with a confidence cut-off, or a sample whose distribution is returned) and keeps its cache across calls.
 public final class ModelDrafter: SpeculativeDrafter {
     public let model: TransformerModel
-    private let generator: Generator
+    private let cache: KVCache
+    private let buffers: ForwardBuffers
+    /// Tokens whose keys and values are in the drafter's cache.
+    public private(set) var cachedTokens: [Int32] = []
+    /// Logits after the last cached token; nil until a pass ran (and after a reset).
+    private var logits: UnsafePointer<Float>?
     /// `propose`'s random numbers when it samples.
     private var ownSampler: Sampler?
 
     /// - Parameter capacity: KV positions (default: the draft model's context length); drafts shrink to fit.
     public init(model: TransformerModel, capacity: Int? = nil) {
         self.model = model
-        generator = Generator(model: model, capacity: capacity)
+        cache = model.makeCache(capacity: capacity)
+        buffers = ForwardBuffers(config: model.config)
     }
 
-    /// Tokens whose keys and values are in the drafter's cache.
-    public var cachedTokens: [Int32] { generator.tokens }
+    /// Keeps the first `count` cached tokens.
+    private func truncate(to count: Int) {
+        cache.truncate(to: count)
+        cachedTokens.removeLast(cachedTokens.count - count)
+        logits = nil
+    }
+
+    /// Runs `tokens` in one pass and keeps the last position's logits.
+    private func run(_ tokens: [Int32]) {
+        logits = model.forward(tokens: tokens, cache: cache, buffers: buffers, logits: .last)
+        cachedTokens += tokens
+    }
 
     /// Greedy drafting stops before a token (other than the first) whose draft probability is below this; 0 always
     /// drafts the full count. Saves draft passes on tokens the model is likely to reject.
@@ -65,13 +84,13 @@ public final class ModelDrafter: SpeculativeDrafter {
     /// Brings the drafter's cache in line with `context` (keeps the shared prefix, runs the rest in one pass), e.g.
     /// right after the prompt so that the first draft does not pay for the prompt.
     public func prepare(context: [Int32]) {
-        let cached = generator.tokens
-        if cached == context && generator.currentLogits != nil { return }
+        let cached = cachedTokens
+        if cached == context && logits != nil { return }
         var shared = 0
         let limit = min(cached.count, context.count - 1)
         while shared < limit && cached[shared] == context[shared] { shared += 1 }
-        generator.truncate(to: shared)
-        generator.prefill(Array(context[shared...]))
+        truncate(to: shared)
+        run(Array(context[shared...]))
     }
 
     /// Softmax probability of `token` under `logits`.
@@ -84,7 +103,7 @@ public final class ModelDrafter: SpeculativeDrafter {
 
     /// Forgets the cached tokens (e.g. when its sequence ends and the drafter is reused for another).
     public func reset() {
-        generator.reset()
+        truncate(to: 0)
         ownSampler = nil
     }
 
@@ -107,7 +126,7 @@ public final class ModelDrafter: SpeculativeDrafter {
     /// Returns fewer tokens (possibly none) when the cache cannot hold `context` plus the draft.
     public func draft(context: [Int32], k: Int, sampler: inout Sampler) -> SpeculativeDraft {
         precondition(!context.isEmpty, "drafting needs a context")
-        let capacity = generator.cache.capacity
+        let capacity = cache.capacity
         // Tokens 1…k-1 of the draft are processed; the last one is not.
         let k = min(k, capacity - context.count + 1)
         guard k > 0 else { return .empty }
@@ -118,7 +137,7 @@ public final class ModelDrafter: SpeculativeDrafter {
         var distributions: [TokenDistribution] = []
         tokens.reserveCapacity(k)
         while true {
-            let logits = generator.currentLogits!.baseAddress!
+            guard let logits else { preconditionFailure("no logits after prepare") }
             if greedy {
                 let token = Sampler.argmax(logits, count: vocabulary)
                 // A draft the drafter itself doubts is likely rejected: stop rather than spend a pass on it.
@@ -134,7 +153,7 @@ public final class ModelDrafter: SpeculativeDrafter {
                 distributions.append(q)
             }
             if tokens.count == k { break }
-            generator.prefill([tokens[tokens.count - 1]])
+            run([tokens[tokens.count - 1]])
         }
         return SpeculativeDraft(tokens: tokens, distributions: greedy ? nil : distributions)
     }

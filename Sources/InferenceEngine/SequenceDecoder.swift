@@ -158,6 +158,21 @@ public final class SequenceDecoder {
         state = .finished(.cancelled)
     }
 
+    /// Runs this sequence alone until it finishes, one forward pass per step (the prompt in chunks of at most
+    /// `prefillBudget` tokens). `onTokens` receives the tokens of each pass that generated some; returning false
+    /// cancels the sequence. Returns why it finished.
+    @discardableResult
+    public func run(
+        buffers: ForwardBuffers, prefillBudget: Int = .max, onTokens: ([Int32]) -> Bool = { _ in true }
+    ) -> FinishReason {
+        while let entry = nextStep(prefillBudget: prefillBudget) {
+            let tokens = complete(logits: model.forward(batch: [entry], buffers: buffers)[0])
+            if !tokens.isEmpty && !onTokens(tokens) { cancel() }
+        }
+        guard case .finished(let reason) = state else { preconditionFailure("no step left before the end") }
+        return reason
+    }
+
     /// Runs sequences to completion, batched: each iteration runs one step of every unfinished sequence in a single
     /// forward pass. `onTokens` receives each sequence's index and new tokens.
     public static func runToCompletion(

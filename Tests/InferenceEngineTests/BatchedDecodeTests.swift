@@ -20,17 +20,9 @@ import Testing
         return model
     }
 
-    /// Each prompt decoded alone, with the plain `Generator`.
+    /// Each prompt decoded alone, one forward pass per token (independent of `SequenceDecoder`).
     func aloneTokens(_ model: TransformerModel, maxTokens: Int) -> [[Int32]] {
-        Self.prompts.map { prompt in
-            var tokens: [Int32] = []
-            let generator = Generator(model: model)
-            generator.generate(promptTokens: prompt, parameters: GenerationParameters(maxTokens: maxTokens)) { t, _ in
-                tokens.append(t)
-                return true
-            }
-            return tokens.filter { $0 >= 0 }
-        }
+        Self.prompts.map { ForwardHarness.greedy(model, prompt: $0, maxTokens: maxTokens) }
     }
 
     func decoders(_ model: TransformerModel, maxTokens: Int, ignoreEOS: Bool = false) -> [SequenceDecoder] {

@@ -63,23 +63,31 @@ import Testing
             messages: [(role: "user", content: "What is the capital of France?")], addGenerationPrompt: true)
         let ids = model.tokenizer.encode(prompt, addSpecial: true)
         #expect(ids.count == 37)
-        let generator = Generator(model: model)
-        var streamed = ""
-        // Debug builds are slow, so few tokens: "The capital of France is Paris" is six.
-        let first = generator.generate(promptTokens: ids, parameters: GenerationParameters(maxTokens: 6)) { _, piece in
-            streamed += piece
-            return true
+        let buffers = ForwardBuffers(config: model.config)
+        let prefixCache = PrefixCache(model: model, budgetBytes: 64 << 20)
+        /// The text of a greedy completion, streamed piece by piece through a `StreamingDetokenizer`.
+        func complete(maxTokens: Int) -> (decoder: SequenceDecoder, text: String, streamed: String) {
+            let decoder = SequenceDecoder(
+                model: model, cache: model.makeCache(), promptTokens: ids,
+                parameters: GenerationParameters(maxTokens: maxTokens), prefixCache: prefixCache)
+            var detokenizer = StreamingDetokenizer(tokenizer: model.tokenizer)
+            var streamed = ""
+            decoder.run(buffers: buffers) { tokens in
+                for token in tokens { streamed += detokenizer.append(token) }
+                return true
+            }
+            streamed += detokenizer.flush()
+            return (decoder, model.tokenizer.decode(decoder.generated), streamed)
         }
-        #expect(first.text == streamed)
+        // Debug builds are slow, so few tokens: "The capital of France is Paris" is six.
+        let first = complete(maxTokens: 6)
+        #expect(first.text == first.streamed)
         #expect(first.text.contains("Paris"), "\(first.text)")
-        // Same prompt again (the cached prefix is reused): the same start.
-        let second = generator.generate(promptTokens: ids, parameters: GenerationParameters(maxTokens: 3))
+        #expect(first.decoder.state == .finished(.length) && first.decoder.cachedPromptTokens == 0)
+        // Same prompt again, its prefix restored from the prefix cache: the same start.
+        let second = complete(maxTokens: 3)
+        #expect(second.decoder.cachedPromptTokens > 0)
         #expect(first.text.hasPrefix(second.text))
-        #expect(second.completionTokens == 3)
-        // A stop string trims the output.
-        let stopped = generator.generate(
-            promptTokens: ids, parameters: GenerationParameters(maxTokens: 4, stop: [" of"]))
-        #expect(stopped.finishReason == .stop)
-        #expect(first.text.hasPrefix(stopped.text + " of"))
+        #expect(second.decoder.generated.count == 3)
     }
 }

@@ -30,7 +30,7 @@ import Testing
     func batchedPrefillMatchesReference(type: GGMLType, strategy: MatrixKernels.Strategy) throws {
         let (model, path) = try model(type, strategy: strategy, tied: type != .q8_0)
         let reference = try ReferenceTransformer(path: path)
-        let generator = Generator(model: model)
+        let generator = ForwardHarness(model: model)
         let all = generator.logitsForAll(Self.prompt)
         let v = model.vocabularySize
         for (i, token) in Self.prompt.enumerated() {
@@ -60,7 +60,7 @@ import Testing
     func separateOutputMatrixAndSentencePieceModel(type: GGMLType) throws {
         let (model, path) = try model(type, strategy: .simd, tied: false, tokenizer: .sentencePiece)
         let reference = try ReferenceTransformer(path: path)
-        let generator = Generator(model: model)
+        let generator = ForwardHarness(model: model)
         let tokens: [Int32] = [1, 270, 280, 3, 100]
         generator.prefill(tokens)
         var expected: [Double] = []
@@ -70,11 +70,11 @@ import Testing
 
     @Test func incrementalDecodeEqualsBatchedPrefillAndRollbackWorks() throws {
         let (model, _) = try model(.q4_1, strategy: .simd)
-        let batched = Generator(model: model)
+        let batched = ForwardHarness(model: model)
         let all = batched.logitsForAll(Self.prompt)
         let v = model.vocabularySize
         let lastBatched = Array(UnsafeBufferPointer(start: all + (Self.prompt.count - 1) * v, count: v))
-        let stepwise = Generator(model: model)
+        let stepwise = ForwardHarness(model: model)
         for t in Self.prompt { stepwise.prefill([t]) }
         let lastStepwise = Array(stepwise.currentLogits!)
         for i in 0..<v { #expect(abs(lastBatched[i] - lastStepwise[i]) <= 1e-4) }
@@ -86,39 +86,44 @@ import Testing
         for i in 0..<v { #expect(abs(redone[i] - lastStepwise[i]) <= 1e-4) }
     }
 
-    @Test func generateHonoursMaxTokensAndIsDeterministicWithSeed() throws {
+    /// A sequence decoded alone with `SequenceDecoder.run`: its tokens for a prompt and seed are reproducible,
+    /// `maxTokens` ends it with `.length`, and a callback that returns false cancels it.
+    @Test func sequenceDecoderRunHonoursMaxTokensAndIsDeterministicWithSeed() throws {
         let (model, _) = try model(.q8_0, strategy: .simd)
-        let generator = Generator(model: model)
+        let buffers = ForwardBuffers(config: model.config)
+        let cache = model.makeCache()
+        func decode(_ parameters: GenerationParameters, onTokens: ([Int32]) -> Bool = { _ in true })
+            -> (tokens: [Int32], streamed: [Int32], reason: FinishReason)
+        {
+            let decoder = SequenceDecoder(model: model, cache: cache, promptTokens: Self.prompt, parameters: parameters)
+            var streamed: [Int32] = []
+            let reason = decoder.run(buffers: buffers) { tokens in
+                streamed += tokens
+                return onTokens(tokens)
+            }
+            #expect(decoder.state == .finished(reason))
+            return (decoder.generated, streamed, reason)
+        }
         let sampled = GenerationParameters(
             maxTokens: 5, sampling: SamplingParameters(temperature: 0.9, topK: 20, topP: 0.9, seed: 42))
-        var first: [Int32] = []
-        let r1 = generator.generate(promptTokens: Self.prompt, parameters: sampled) { t, _ in
-            first.append(t)
-            return true
-        }
-        var second: [Int32] = []
-        let r2 = generator.generate(promptTokens: Self.prompt, parameters: sampled) { t, _ in
-            second.append(t)
-            return true
-        }
+        let first = decode(sampled)
+        let second = decode(sampled)
         // The tiny model's weights are fixed: this prompt and seed give five tokens (no end-of-sequence).
-        #expect(first.count == 5, "\(first)")
-        #expect(first == second)
-        #expect(r1 == r2)
-        #expect(r1.completionTokens == 5)
-        #expect(r1.finishReason == .length)
+        #expect(first.tokens.count == 5, "\(first.tokens)")
+        #expect(first.streamed == first.tokens)
+        #expect(first.tokens == second.tokens)
+        #expect(first.reason == .length)
         // A longer budget goes on past five: maxTokens, not the model, stopped it.
-        let longer = generator.generate(
-            promptTokens: Self.prompt,
-            parameters: GenerationParameters(maxTokens: 7, sampling: sampled.sampling))
-        #expect(longer.completionTokens == 7 && longer.finishReason == .length)
-        var cancelledAfter = 0
-        let r3 = generator.generate(promptTokens: Self.prompt, parameters: GenerationParameters(maxTokens: 5)) { _, _ in
-            cancelledAfter += 1
+        let longer = decode(GenerationParameters(maxTokens: 7, sampling: sampled.sampling))
+        #expect(longer.tokens.count == 7 && longer.reason == .length)
+        #expect(Array(longer.tokens.prefix(5)) == first.tokens)
+        var calls = 0
+        let cancelled = decode(GenerationParameters(maxTokens: 5)) { _ in
+            calls += 1
             return false
         }
-        #expect(cancelledAfter == 1)
-        #expect(r3.completionTokens == 1)
-        #expect(r3.finishReason == .cancelled)
+        #expect(calls == 1)
+        #expect(cancelled.tokens.count == 1)
+        #expect(cancelled.reason == .cancelled)
     }
 }

@@ -380,14 +380,7 @@ import Testing
     }
 
     func plainGreedy(_ model: TransformerModel, prompt: [Int32]) -> [Int32] {
-        var tokens: [Int32] = []
-        Generator(model: model).generate(
-            promptTokens: prompt, parameters: GenerationParameters(maxTokens: Self.maxTokens)
-        ) { token, _ in
-            if token >= 0 { tokens.append(token) }
-            return true
-        }
-        return tokens
+        ForwardHarness.greedy(model, prompt: prompt, maxTokens: Self.maxTokens)
     }
 
     /// Greedy decoding of `prompt` by drafting up to `k` tokens per step and verifying them in one target pass.
@@ -395,7 +388,7 @@ import Testing
         _ model: TransformerModel, prompt: [Int32], k: Int, statistics: inout SpeculationStatistics,
         draft: ([Int32], Int) -> [Int32]
     ) -> [Int32] {
-        let generator = Generator(model: model)
+        let generator = ForwardHarness(model: model)
         var sampler = Sampler(parameters: .greedy)
         generator.prefill(prompt)
         var output: [Int32] = []
@@ -512,7 +505,7 @@ import Testing
             #expect(q.tokens.count <= 20)
         }
         // The first distribution is the draft model's after the prompt, as the sampler computes it.
-        let generator = Generator(model: model)
+        let generator = ForwardHarness(model: model)
         generator.prefill(Self.prompt)
         let expected = Sampler(parameters: parameters).distribution(
             generator.currentLogits!.baseAddress!, count: model.vocabularySize)

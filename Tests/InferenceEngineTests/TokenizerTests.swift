@@ -86,25 +86,6 @@ import Testing
         #expect(pieces.filter { !$0.isEmpty }.count == 4)
     }
 
-    @Test func stopStringsAreTrimmedAcrossPieces() {
-        var m = StopStringMatcher(stops: ["</end>"])
-        var out = ""
-        var stopped = false
-        for piece in ["Hello", " wor", "ld</", "en", "d> tail"] {
-            let r = m.feed(piece)
-            out += r.text
-            if r.stopped {
-                stopped = true
-                break
-            }
-        }
-        #expect(stopped)
-        #expect(out == "Hello world")
-        var n = StopStringMatcher(stops: ["STOP"])
-        #expect(n.feed("abc ST").text == "abc ")
-        #expect(n.finish("") == "ST")
-    }
-
     @Test func chatTemplates() {
         let smol = ChatTemplate(
             template:

@@ -101,7 +101,7 @@ import Testing
 
     /// Every position's logits of `prompt`, then six greedy tokens.
     func run(_ model: TransformerModel) -> (logits: [Float], tokens: [Int32]) {
-        let generator = Generator(model: model)
+        let generator = ForwardHarness(model: model)
         let all = generator.logitsForAll(Self.prompt)
         let logits = Array(UnsafeBufferPointer(start: all, count: Self.prompt.count * model.vocabularySize))
         var sampler = Sampler(parameters: .greedy)
@@ -195,8 +195,8 @@ import Testing
         #expect(target.weightFormat == .native && target.matrixTypes == [.q8_0])
         #expect(draft.weightFormat == .q4_0 && draft.matrixTypes == [.q4_0])
         // Both run on the shared backend, one after the other.
-        let a = Generator(model: target)
-        let b = Generator(model: draft)
+        let a = ForwardHarness(model: target)
+        let b = ForwardHarness(model: draft)
         a.prefill(Self.prompt)
         b.prefill(Self.prompt)
         #expect(a.currentLogits!.count == b.currentLogits!.count)

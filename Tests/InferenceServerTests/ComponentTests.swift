@@ -27,6 +27,25 @@ struct ComponentTests {
         #expect(feed(&other, "xxab") == "xxa|STOP")
     }
 
+    @Test func stopSequencesAreTrimmedAcrossPieces() {
+        var matcher = StopSequenceMatcher(sequences: ["</end>"])
+        var out = ""
+        var matched = false
+        for piece in ["Hello", " wor", "ld</", "en", "d> tail"] {
+            let result = matcher.feed(piece)
+            out += result.text
+            if result.matched {
+                matched = true
+                break
+            }
+        }
+        #expect(matched)
+        #expect(out == "Hello world")
+        var other = StopSequenceMatcher(sequences: ["STOP"])
+        #expect(other.feed("abc ST").text == "abc ")
+        #expect(other.drain() == "ST")
+    }
+
     @Test func syntheticPromptTokenCounts() throws {
         let engine = SyntheticEngine()
         #expect(try engine.prepare(.completion("  one two\tthree\nfour ")).tokenCount == 4)

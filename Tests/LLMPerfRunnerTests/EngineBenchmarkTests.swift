@@ -1,6 +1,7 @@
+import InferenceEngine
 import Testing
 
-@testable import InferenceEngine
+@testable import LLMPerfRunner
 
 /// Peak RSS that cannot be read is "unavailable", never a made-up 0.0 MB.
 @Suite struct PeakMemoryTests {

@@ -1,4 +1,5 @@
 import Foundation
+import InferenceEngine
 
 /// Results of `EngineBenchmark.run`.
 public struct EngineBenchmarkResult: Sendable, Equatable {
@@ -49,7 +50,8 @@ public enum EngineBenchmark {
         let model = try TransformerModel.load(
             path: modelPath, threads: threads, contextLength: promptTokens + decodeTokens + 1, weights: weights)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
-        let generator = Generator(model: model)
+        let cache = model.makeCache()
+        let buffers = ForwardBuffers(config: model.config)
         var prompt = model.tokenizer.encode(
             String(repeating: "The quick brown fox jumps over the lazy dog. ", count: promptTokens / 8 + 2),
             addSpecial: false)
@@ -57,13 +59,18 @@ public enum EngineBenchmark {
         var prefillRates: [Double] = []
         var decodeRates: [Double] = []
         for _ in 0..<max(1, repetitions) {
-            generator.reset()
+            // The prompt in one pass, which picks the first token; then `decodeTokens` greedy decode passes.
+            let decoder = SequenceDecoder(
+                model: model, cache: cache, promptTokens: prompt,
+                parameters: GenerationParameters(maxTokens: decodeTokens + 1), ignoreEndOfSequence: true)
             let t0 = DispatchTime.now().uptimeNanoseconds
-            generator.prefill(prompt)
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            var sampler = Sampler(parameters: .greedy)
-            for _ in 0..<decodeTokens { _ = generator.step(&sampler) }
+            var t1: UInt64?
+            decoder.run(buffers: buffers) { _ in
+                if t1 == nil { t1 = DispatchTime.now().uptimeNanoseconds }
+                return true
+            }
             let t2 = DispatchTime.now().uptimeNanoseconds
+            guard let t1 else { preconditionFailure("the prompt produced no token") }
             prefillRates.append(Double(prompt.count) / (Double(t1 - t0) / 1e9))
             decodeRates.append(Double(decodeTokens) / (Double(t2 - t1) / 1e9))
         }
