@@ -3,7 +3,7 @@
 /// The pass ran the target on `[last, d1, …, dk]` (the sequence's last token, not yet in the target's cache, then
 /// the draft), so the target's cache gained `1 + drafted` positions; keep `keptPositions` of them (truncate the cache
 /// to its count before the pass plus `keptPositions`) and append `tokens` to the sequence. `tokens.last` is the
-/// sequence's new last token, not yet processed, exactly as after `Generator.sample`.
+/// sequence's new last token, not yet processed, like a `SequenceDecoder`'s pending token.
 public struct SpeculativeOutcome: Sendable, Equatable {
     /// Draft tokens proposed.
     public var drafted: Int

@@ -3,7 +3,7 @@
 /// Weights stay in the memory-mapped file in their stored format, unless a `WeightFormat` other than `native` asks
 /// for them to be converted at load time. The model is immutable after loading, but its
 /// compute backend keeps scratch memory, so forward passes must not run concurrently: give the model to one inference
-/// thread (several `Generator`s may share it on that thread).
+/// thread (several `SequenceDecoder`s may share it on that thread).
 public final class TransformerModel: @unchecked Sendable {
     public let config: ModelConfig
     /// `general.name`, or the file name when absent.
