@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "llmperf",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "llmperf", targets: ["llmperf"]),
         .library(name: "LLMPerfCore", targets: ["LLMPerfCore"]),
@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -32,7 +33,7 @@ let package = Package(
         ),
         .target(
             name: "LLMPerfCore",
-            dependencies: [.product(name: "Yams", package: "Yams")]
+            dependencies: [.product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "LLMPerfClient",
@@ -48,7 +49,7 @@ let package = Package(
         ),
         .target(
             name: "LLMPerfRunner",
-            dependencies: ["LLMPerfCore", "InferenceEngine"]
+            dependencies: ["LLMPerfCore", "LLMPerfReport", "InferenceEngine", "InferenceServer"]
         ),
         .target(
             name: "InferenceEngine",
@@ -96,6 +97,8 @@ let package = Package(
         .testTarget(name: "InferenceEngineTests", dependencies: ["InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
             name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
+        .testTarget(
+            name: "LLMPerfRunnerTests", dependencies: ["LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift")]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InferenceEngine
+import LLMPerfRunner
 
 struct BenchEngineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,7 @@ struct BenchEngineCommand: AsyncParsableCommand {
 
     @Option(help: "'default' or the path of a GGUF file.") var model: String = "default"
     @Option(help: "Compute threads.") var threads: Int = 2
-    @Option(help: "Weight format, converted at load: \(WeightFormat.argumentList).") var weights: String = "native"
+    @Option(help: "Weight format, converted at load.") var weights: WeightFormat = .native
     @Option(name: .customLong("prompt-tokens")) var promptTokens: Int = 128
     @Option(name: .customLong("decode-tokens")) var decodeTokens: Int = 128
     @Option var repetitions: Int = 5
@@ -23,9 +24,6 @@ struct BenchEngineCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1…64") }
-        guard WeightFormat(argument: weights) != nil else {
-            throw ValidationError("--weights must be one of \(WeightFormat.argumentList)")
-        }
         guard promptTokens > 0, decodeTokens > 0, repetitions > 0 else {
             throw ValidationError("--prompt-tokens, --decode-tokens and --repetitions must be > 0")
         }
@@ -42,7 +40,7 @@ struct BenchEngineCommand: AsyncParsableCommand {
         do {
             r = try EngineBenchmark.run(
                 modelPath: path, threads: threads, promptTokens: promptTokens, decodeTokens: decodeTokens,
-                repetitions: repetitions, weights: WeightFormat(argument: weights) ?? .native)
+                repetitions: repetitions, weights: weights)
         } catch {
             throw CLIError.failure("bench-engine: \(error)")
         }

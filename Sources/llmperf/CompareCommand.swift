@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LLMPerfCore
 import LLMPerfReport
-import LLMPerfStore
+import LLMPerfRunner
 
 struct CompareCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,9 +15,13 @@ struct CompareCommand: AsyncParsableCommand {
             rates, and a seeded bootstrap 95% interval of the p50 and p95 difference.
             """)
 
+    enum Format: String, CaseIterable, ExpressibleByArgument {
+        case text, md, json
+    }
+
     @OptionGroup var database: DatabaseOptions
     @Argument(help: "Two or more runs; the first is the baseline.") var runs: [String]
-    @Option(help: "Output: text, md or json.") var format: String = "text"
+    @Option(help: "The output format.") var format: Format = .text
     @Option(help: "Significance level.") var alpha: Double = 0.05
     @Option(help: "Bootstrap seed (results are reproducible for a seed).") var seed: UInt64 = 1
     @Option(
@@ -31,11 +35,8 @@ struct CompareCommand: AsyncParsableCommand {
             throw ValidationError("compare takes at most \(ReportInput.maximumRuns) runs, got \(runs.count)")
         }
         guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be between 0 and 1, got \(alpha)") }
-        guard parsePercent(minChange) != nil else {
+        guard PercentParser.fraction(minChange) != nil else {
             throw ValidationError("--min-change: expected a percentage such as 2%, got '\(minChange)'")
-        }
-        guard ["text", "md", "json"].contains(format) else {
-            throw ValidationError("--format: expected text, md or json, got '\(format)'")
         }
     }
 
@@ -43,41 +44,16 @@ struct CompareCommand: AsyncParsableCommand {
         let store = try openStore(database)
         let loaded = try StoredRun.loadAll(runs, from: store)
         let comparison = try makeComparison(
-            loaded, alpha: alpha, seed: seed, minimumChange: parsePercent(minChange) ?? 0.02)
-        let environment = ProcessInfo.processInfo.environment
+            loaded, alpha: alpha, seed: seed, minimumChange: PercentParser.fraction(minChange) ?? 0.02)
         switch format {
-        case "md":
+        case .md:
             print(MarkdownReport.comparisonSection(comparison), terminator: "")
-        case "json":
+        case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
-        default:
-            let style = TerminalStyle.detect(environment: environment, isTTY: isatty(1) == 1)
-            print(ComparisonTableRenderer.render(comparison, style: style), terminator: "")
+        case .text:
+            print(ComparisonTableRenderer.render(comparison, style: .stdout), terminator: "")
         }
     }
-}
-
-/// Compares stored runs (the first is the baseline); SLOs of the baseline add goodput rows.
-func makeComparison(_ runs: [StoredRun], alpha: Double = 0.05, seed: UInt64 = 1, minimumChange: Double = 0.02)
-    throws -> RunComparison
-{
-    if let problem = runs[0].info.sloProblem {
-        FileHandle.standardError.write(
-            Data("llmperf: baseline run \(runs[0].info.id): \(problem); goodput is left out of the comparison\n".utf8))
-    }
-    do {
-        return try RunComparison(
-            runs: runs.map(\.comparisonInput), slo: runs[0].info.slo,
-            options: RunComparison.Options(alpha: alpha, seed: seed, minimumRelativeChange: minimumChange))
-    } catch {
-        throw CLIError.failure(error.message)
-    }
-}
-
-/// `2%` → 0.02; nil for anything else.
-func parsePercent(_ text: String) -> Double? {
-    guard text.hasSuffix("%"), let value = Double(text.dropLast()), value >= 0, value < 100 else { return nil }
-    return value / 100
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLMPerfRunner
 
 /// The `llmperf` command. Exit codes: 0 ok, 1 runtime failure, 2 invalid input (scenario,
 /// flags, run reference), 3 gate failed, 130 interrupted by Ctrl-C.
@@ -42,28 +43,4 @@ enum Main {
             exit(code == .validationFailure ? ExitStatus.invalidInput.rawValue : code.rawValue)
         }
     }
-}
-
-/// The process exit statuses, in one place.
-enum ExitStatus: Int32 {
-    case ok = 0
-    case failure = 1
-    case invalidInput = 2
-    case gateFailed = 3
-    case interrupted = 130
-}
-
-/// An error that carries its exit status and a message for the user.
-struct CLIError: Error {
-    var message: String
-    var code: ExitStatus
-
-    static func invalid(_ message: String) -> CLIError { CLIError(message: message, code: .invalidInput) }
-    static func failure(_ message: String) -> CLIError { CLIError(message: message, code: .failure) }
-}
-
-/// `--db` shared by every command that reads or writes runs.
-struct DatabaseOptions: ParsableArguments {
-    @Option(name: .long, help: "The run database (default: $LLMPERF_DB or ./.llmperf/llmperf.sqlite).")
-    var db: String?
 }

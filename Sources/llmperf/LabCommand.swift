@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LLMPerfCore
 import LLMPerfReport
-import LLMPerfStore
+import LLMPerfRunner
 
 struct LabCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,128 +68,29 @@ struct LabCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let cases = try LabCatalog.load(directory: dir, only: only, environment: environment)
-        var endpoint: LabEndpoint?
-        if let target, let model {
-            endpoint = try LabEndpoint(target: target, model: model, headers: headers, environment: environment)
+        let endpoint = try target.map {
+            try LabEndpoint(target: $0, model: model ?? "", headers: headers, environment: environment)
         }
-        let runnable = cases.filter { endpoint == nil || $0.spec.side == .client }
-        let skipped = cases.filter { endpoint != nil && $0.spec.side == .server }.map(\.name)
-
-        let store = try openStore(database)
-        let session = LabSession(
-            store: store, batchID: StoredRun.newBatchID(),
-            labels: labels, requests: requests, endpoint: endpoint, gitCommit: GitCommit.of(directory: dir),
-            interactive: !quiet && isatty(2) == 1, interrupts: InterruptHandler())
+        let (runnable, skipped) = LabCatalog.split(cases, endpoint: endpoint)
+        let pipeline = RunPipeline(
+            wiring: .live(try openStore(database)), batchID: StoredRun.newBatchID(),
+            gitCommit: GitCommit.of(directory: dir), progress: progressMode(quiet: quiet),
+            interrupts: InterruptHandler())
+        let session = LabSession(pipeline: pipeline, labels: labels, requests: requests, endpoint: endpoint)
         if !skipped.isEmpty {
             session.note(
                 "--target runs the client-side optimizations only; skipping \(skipped.joined(separator: ", "))")
         }
-        var results: [LabCaseResult] = []
-        for (index, labCase) in runnable.enumerated() {
-            if session.interrupts.interrupted { break }
-            session.note("[\(index + 1)/\(runnable.count)] \(labCase.name): \(labCase.spec.optimization)")
-            let result = await session.run(labCase)
-            results.append(result)
-            for row in result.rows {
-                session.note(
-                    "  \(row.optimization): \(row.moves) \(row.beforeText) → \(row.afterText), change "
-                        + "\(row.changeText), significant: \(row.significanceText)")
-            }
-        }
-
-        let summary = LabSummary(
-            batchID: session.batchID, results: results, skipped: skipped,
-            interrupted: session.interrupts.interrupted)
+        let (summary, failure) = session.summary(of: await session.run(cases: runnable), skipped: skipped)
         if json {
             print(try summary.json())
         } else {
-            let style = TerminalStyle.detect(environment: environment, isTTY: isatty(1) == 1)
-            print(summary.text(style: style), terminator: "")
+            print(summary.text(style: .stdout), terminator: "")
         }
-        if let report { try summary.write(report: report) }
-
-        if session.interrupts.interrupted {
-            throw CLIError(message: "lab interrupted; what was measured is stored", code: .interrupted)
+        if let report {
+            try writeText(summary.report(forPath: report), to: report)
+            FileHandle.standardError.write(Data("wrote \(report)\n".utf8))
         }
-        let failed = results.filter { $0.failure != nil }.map(\.name)
-        if !failed.isEmpty {
-            throw CLIError.failure("could not measure \(failed.joined(separator: ", ")); see the messages above")
-        }
-    }
-}
-
-/// `--target`, `--model` and `--header`, expanded and checked.
-struct LabEndpoint {
-    var url: String
-    var shownURL: String
-    var model: String
-    var headers: [HeaderSpec]
-
-    init(target: String, model: String, headers: [String], environment: [String: String]) throws {
-        do {
-            (url, shownURL) = try LabPlan.targetURL(target, environment: environment)
-            self.model = try LabPlan.expand(model, what: "--model", environment: environment).value
-            self.headers = try headers.map { try LabPlan.header($0, environment: environment) }
-        } catch {
-            throw CLIError.invalid("\(error)")
-        }
-        guard !self.model.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw CLIError.invalid("--model: expected a model name, got an empty one")
-        }
-    }
-}
-
-/// One scenario of the lab directory, loaded.
-struct LabCase {
-    /// The file's base name (what --only names).
-    var name: String
-    var document: ScenarioDocument
-    var spec: LabSpec
-}
-
-/// Finds and loads the lab scenarios.
-enum LabCatalog {
-    /// The scenario files of `directory` named by `only` (all without it), loaded and in lab
-    /// order. A missing directory, an unknown name or a scenario without a lab section is
-    /// invalid input (exit 2).
-    static func load(directory: String, only: [String], environment: [String: String]) throws -> [LabCase] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
-        else {
-            throw CLIError.invalid(
-                "--dir: no such directory: \(directory) (run llmperf lab from the repository root, or pass --dir)")
-        }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        var files: [String: String] = [:]
-        for entry in entries.sorted() where entry.hasSuffix(".yml") || entry.hasSuffix(".yaml") {
-            let name = (entry as NSString).deletingPathExtension
-            if let earlier = files[name] {
-                throw CLIError.invalid("\(directory): both \(earlier) and \(entry) are named '\(name)'; keep one")
-            }
-            files[name] = entry
-        }
-        guard !files.isEmpty else { throw CLIError.invalid("\(directory): no scenario files (*.yml)") }
-        let selected: [String]
-        do {
-            selected = try LabPlan.select(only: only, available: files.keys.sorted())
-        } catch {
-            throw CLIError.invalid(error.description)
-        }
-        var cases: [LabCase] = []
-        for name in selected {
-            let path = (directory as NSString).appendingPathComponent(files[name]!)
-            let document: ScenarioDocument
-            do {
-                document = try ScenarioLoader.load(path: path, environment: environment)
-            } catch {
-                throw CLIError.invalid(error.description)
-            }
-            guard let spec = document.lab else {
-                throw CLIError.invalid("\(path): no lab section; llmperf lab needs one (see scenarios/optimizations)")
-            }
-            cases.append(LabCase(name: name, document: document, spec: spec))
-        }
-        let order = LabPlan.ordered(cases.map { (name: $0.name, side: $0.spec.side) })
-        return order.compactMap { name in cases.first { $0.name == name } }
+        if let failure { throw failure }
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LLMPerfCore
 import LLMPerfReport
-import LLMPerfStore
+import LLMPerfRunner
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,9 +13,13 @@ struct ReportCommand: AsyncParsableCommand {
             CSV has one row per request (or, with --summary, one per run and metric).
             """)
 
+    enum Format: String, CaseIterable, ExpressibleByArgument {
+        case html, csv, json, md
+    }
+
     @OptionGroup var database: DatabaseOptions
     @Argument(help: "One to eight runs.") var runs: [String]
-    @Option(help: "html, csv, json or md.") var format: String = "html"
+    @Option(help: "The output format.") var format: Format = .html
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
     @Flag(help: "CSV: per-metric statistics of each run instead of one row per request.") var summary = false
 
@@ -24,21 +28,16 @@ struct ReportCommand: AsyncParsableCommand {
         guard runs.count <= ReportInput.maximumRuns else {
             throw ValidationError("a report takes at most \(ReportInput.maximumRuns) runs, got \(runs.count)")
         }
-        guard ["html", "csv", "json", "md"].contains(format) else {
-            throw ValidationError("--format: expected html, csv, json or md, got '\(format)'")
-        }
-        if summary && format != "csv" { throw ValidationError("--summary applies to --format csv only") }
+        if summary && format != .csv { throw ValidationError("--summary applies to --format csv only") }
     }
 
     func run() async throws {
         let store = try openStore(database)
         // JSON carries every output whole; the other formats show snippets at most.
-        let loaded = try StoredRun.loadAll(runs, from: store, outputTextLimit: format == "json" ? nil : 512)
+        let loaded = try StoredRun.loadAll(runs, from: store, outputTextLimit: format == .json ? nil : 512)
         let comparison = loaded.count > 1 ? try makeComparison(loaded) : nil
-        let input = ReportInput(
-            runs: loaded.map { ReportRun(info: $0.info, traces: $0.traces, summary: $0.summary) },
-            comparison: comparison)
-        if format == "json" {
+        let input = ReportInput(runs: loaded.map(\.reportRun), comparison: comparison)
+        if format == .json {
             let handle = try outputHandle()
             defer { if output != nil { try? handle.close() } }
             try JSONReport.write(input, pretty: true, to: handle)
@@ -46,16 +45,12 @@ struct ReportCommand: AsyncParsableCommand {
         } else {
             let text: String
             switch format {
-            case "csv": text = summary ? CSVReport.summary(input.runs) : CSVReport.requests(input.runs)
-            case "md": text = MarkdownReport.render(input)
+            case .csv: text = summary ? CSVReport.summary(input.runs) : CSVReport.requests(input.runs)
+            case .md: text = MarkdownReport.render(input)
             default: text = HTMLReport.render(input)
             }
             if let output {
-                do {
-                    try text.write(toFile: output, atomically: true, encoding: .utf8)
-                } catch {
-                    throw CLIError.failure("cannot write \(output): \(error.localizedDescription)")
-                }
+                try writeText(text, to: output)
             } else {
                 FileHandle.standardOutput.write(Data(text.utf8))
             }

@@ -1,53 +1,58 @@
 import Foundation
 import LLMPerfCore
 import LLMPerfReport
-import LLMPerfStore
 
 /// What one optimization produced: its stored runs, the comparisons and the table rows (or why
 /// it could not be measured).
-struct LabCaseResult {
-    var name: String
-    var spec: LabSpec
-    var runs: [StoredRun] = []
-    var comparisons: [RunComparison] = []
-    var rows: [LabRow] = []
-    var failure: String?
+public struct LabCaseResult: Sendable {
+    public var name: String
+    public var spec: LabSpec
+    public var runs: [StoredRun] = []
+    public var comparisons: [RunComparison] = []
+    public var rows: [LabRow] = []
+    public var failure: String?
+
+    public init(name: String, spec: LabSpec, runs: [StoredRun] = []) {
+        self.name = name
+        self.spec = spec
+        self.runs = runs
+    }
+
+    /// The case as the lab's summary and report show it.
+    public var summaryCase: LabSummary.Case {
+        LabSummary.Case(
+            name: name, optimization: spec.optimization, rows: rows, runs: runs.map(\.reportRun),
+            comparisons: comparisons, failure: failure)
+    }
 }
 
 /// One `llmperf lab` invocation: runs each case's variants (as `llmperf run` would, into one
 /// batch) and compares them.
-final class LabSession {
-    let store: RunStore
-    let batchID: String
-    let labels: [String]
-    let requests: Int?
-    let endpoint: LabEndpoint?
-    let gitCommit: String?
-    let interactive: Bool
-    let interrupts: InterruptHandler
+public final class LabSession: Sendable {
+    public let pipeline: RunPipeline
+    public let labels: [String]
+    public let requests: Int?
+    public let endpoint: LabEndpoint?
 
-    init(
-        store: RunStore, batchID: String, labels: [String], requests: Int?, endpoint: LabEndpoint?,
-        gitCommit: String?, interactive: Bool, interrupts: InterruptHandler
-    ) {
-        self.store = store
-        self.batchID = batchID
+    public init(pipeline: RunPipeline, labels: [String], requests: Int?, endpoint: LabEndpoint?) {
+        self.pipeline = pipeline
         self.labels = labels
         self.requests = requests
         self.endpoint = endpoint
-        self.gitCommit = gitCommit
-        self.interactive = interactive
-        self.interrupts = interrupts
     }
 
+    public var batchID: String { pipeline.batchID }
+    public var interrupts: any Interrupts { pipeline.interrupts }
+    var store: any RunRepository { pipeline.wiring.repository }
+
     /// A line on standard error.
-    func note(_ text: String) {
+    public func note(_ text: String) {
         FileHandle.standardError.write(Data("lab: \(text)\n".utf8))
     }
 
     /// The variants `labCase`'s comparisons use, in file order, each run once and stored; then
     /// the comparisons. A run that cannot start ends the case with `failure` set.
-    func run(_ labCase: LabCase) async -> LabCaseResult {
+    public func run(_ labCase: LabCase) async -> LabCaseResult {
         var result = LabCaseResult(name: labCase.name, spec: labCase.spec)
         let needed = Set(labCase.spec.comparisons.flatMap { [$0.before, $0.after] })
         let plans = labCase.document.runs.filter { needed.contains($0.variant ?? "") }
@@ -64,12 +69,9 @@ final class LabSession {
                     plan, url: endpoint.url, shownURL: endpoint.shownURL, model: endpoint.model,
                     headers: endpoint.headers)
             }
-            let execution = ScenarioExecution(
-                scenario: plan, scenarioPath: labCase.document.path, batchID: batchID,
-                labels: ["lab", "lab-\(labCase.name)"] + labels, gitCommit: gitCommit, store: store,
-                interactive: interactive, interrupts: interrupts)
             do {
-                let measured = try await execution.execute()
+                let measured = try await pipeline.execute(
+                    plan, scenarioPath: labCase.document.path, labels: ["lab", "lab-\(labCase.name)"] + labels)
                 // The comparisons and the report read the traces back from the database.
                 result.runs.append(try StoredRun.load(measured.info.id, from: store, outputTextLimit: 512))
             } catch let error as CLIError {
@@ -83,7 +85,7 @@ final class LabSession {
         }
         if interrupts.interrupted { return result }
         do {
-            try compare(&result)
+            try Self.compare(&result)
         } catch let error as CLIError {
             result.failure = Self.oneLine(error.message)
         } catch {
@@ -94,7 +96,7 @@ final class LabSession {
 
     /// One comparison per distinct "before" variant (its "after" variants as candidates, in
     /// the order the pairs list them), and a row per pair.
-    func compare(_ result: inout LabCaseResult) throws {
+    public static func compare(_ result: inout LabCaseResult) throws {
         let spec = result.spec
         func stored(_ variant: String) -> StoredRun? { result.runs.first { $0.info.variant == variant } }
         var baselines: [String] = []
@@ -126,12 +128,54 @@ final class LabSession {
 
     /// The first line of a message and, for a multi-line one (a backend's log tail), its last
     /// non-empty line.
-    static func oneLine(_ message: String) -> String {
+    public static func oneLine(_ message: String) -> String {
         let lines = message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
             !$0.isEmpty
         }
         guard let first = lines.first else { return message }
         guard lines.count > 1, let last = lines.last else { return first }
         return first.hasSuffix(":") ? "\(first) \(last)" : "\(first) … \(last)"
+    }
+}
+
+extension LabSession {
+    /// Runs `cases` in order until an interruption, noting each case and its rows on standard error.
+    public func run(cases: [LabCase]) async -> [LabCaseResult] {
+        var results: [LabCaseResult] = []
+        for (index, labCase) in cases.enumerated() {
+            if interrupts.interrupted { break }
+            note("[\(index + 1)/\(cases.count)] \(labCase.name): \(labCase.spec.optimization)")
+            let result = await run(labCase)
+            results.append(result)
+            for row in result.rows {
+                note(
+                    "  \(row.optimization): \(row.moves) \(row.beforeText) → \(row.afterText), change "
+                        + "\(row.changeText), significant: \(row.significanceText)")
+            }
+        }
+        return results
+    }
+
+    /// The summary of `results`, and the error the lab ends with: interrupted (130), or a case
+    /// that could not be measured (1).
+    public func summary(of results: [LabCaseResult], skipped: [String]) -> (LabSummary, CLIError?) {
+        let summary = LabSummary(
+            batchID: batchID, results: results.map(\.summaryCase), skipped: skipped,
+            interrupted: interrupts.interrupted)
+        if interrupts.interrupted {
+            return (summary, CLIError(message: "lab interrupted; what was measured is stored", code: .interrupted))
+        }
+        let failed = results.filter { $0.failure != nil }.map(\.name)
+        guard !failed.isEmpty else { return (summary, nil) }
+        return (summary, .failure("could not measure \(failed.joined(separator: ", ")); see the messages above"))
+    }
+}
+
+extension LabCatalog {
+    /// The cases to run and the names skipped: with an endpoint (`--target`) only the
+    /// client-side ones run.
+    public static func split(_ cases: [LabCase], endpoint: LabEndpoint?) -> (runnable: [LabCase], skipped: [String]) {
+        guard endpoint != nil else { return (cases, []) }
+        return (cases.filter { $0.spec.side == .client }, cases.filter { $0.spec.side == .server }.map(\.name))
     }
 }

@@ -1,25 +1,54 @@
 import Foundation
 import LLMPerfCore
-import LLMPerfReport
 
 /// The end of `llmperf lab`: the table with its sentences, as text, JSON, Markdown or HTML.
-struct LabSummary {
-    var batchID: String
-    var results: [LabCaseResult]
-    var skipped: [String]
-    var interrupted: Bool
+public struct LabSummary: Sendable {
+    /// One optimization as measured: its rows, runs and comparisons, or why it could not be.
+    public struct Case: Sendable {
+        /// The scenario file's base name.
+        public var name: String
+        public var optimization: String
+        public var rows: [LabRow]
+        public var runs: [ReportRun]
+        public var comparisons: [RunComparison]
+        public var failure: String?
 
-    var rows: [LabRow] { results.flatMap(\.rows) }
+        public init(
+            name: String, optimization: String, rows: [LabRow], runs: [ReportRun], comparisons: [RunComparison],
+            failure: String?
+        ) {
+            self.name = name
+            self.optimization = optimization
+            self.rows = rows
+            self.runs = runs
+            self.comparisons = comparisons
+            self.failure = failure
+        }
+    }
+
+    public var batchID: String
+    public var results: [Case]
+    public var skipped: [String]
+    public var interrupted: Bool
+
+    public init(batchID: String, results: [Case], skipped: [String], interrupted: Bool) {
+        self.batchID = batchID
+        self.results = results
+        self.skipped = skipped
+        self.interrupted = interrupted
+    }
+
+    public var rows: [LabRow] { results.flatMap(\.rows) }
 
     /// The sentences under the table: each row's (did not help, helped less than aimed for),
     /// then what could not be measured, what was skipped and whether the lab was stopped.
-    var notes: [String] {
+    public var notes: [String] {
         var notes = rows.compactMap(\.sentence)
         for result in results {
             if let failure = result.failure {
-                notes.append("\(result.spec.optimization) could not be measured: \(failure)")
+                notes.append("\(result.optimization) could not be measured: \(failure)")
             } else if result.rows.isEmpty {
-                notes.append("\(result.spec.optimization) was stopped before its runs finished.")
+                notes.append("\(result.optimization) was stopped before its runs finished.")
             }
         }
         if !skipped.isEmpty {
@@ -31,7 +60,7 @@ struct LabSummary {
         return notes
     }
 
-    func text(style: TerminalStyle) -> String {
+    public func text(style: TerminalStyle) -> String {
         var out = ""
         if rows.isEmpty {
             out += "no optimization was measured\n"
@@ -98,7 +127,7 @@ struct LabSummary {
         var status: RunStatus
     }
 
-    func json() throws -> String {
+    public func json() throws -> String {
         let runIDs = Dictionary(
             results.flatMap { result in result.runs.map { ("\(result.name)/\($0.info.variant ?? "")", $0.info.id) } },
             uniquingKeysWith: { first, _ in first })
@@ -139,19 +168,14 @@ struct LabSummary {
             title: "llmperf lab", rows: rows, notes: notes,
             cases: results.map { result in
                 LabReportCase(
-                    scenario: result.name, optimization: result.spec.optimization,
+                    scenario: result.name, optimization: result.optimization,
                     runs: result.runs.map { ReportRun(info: $0.info, traces: $0.traces, summary: $0.summary) },
                     comparisons: result.comparisons, failure: result.failure)
             }, batchID: batchID)
     }
 
-    func write(report path: String) throws {
-        let text = path.hasSuffix(".md") ? LabReport.markdown(reportInput) : LabReport.html(reportInput)
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw CLIError.failure("cannot write \(path): \(error.localizedDescription)")
-        }
-        FileHandle.standardError.write(Data("wrote \(path)\n".utf8))
+    /// The report for `path`: Markdown for `.md`, else the self-contained HTML page.
+    public func report(forPath path: String) -> String {
+        path.hasSuffix(".md") ? LabReport.markdown(reportInput) : LabReport.html(reportInput)
     }
 }

@@ -1,18 +1,45 @@
 import Foundation
-import LLMPerfClient
 import LLMPerfCore
+
+/// A started backend the run measures: its OpenAI base URL, the CA file to trust (HTTPS), and
+/// how to stop it.
+public protocol RunningBackend: AnyObject {
+    /// The OpenAI base URL (`…/v1`).
+    var apiBaseURL: String { get }
+    var caFile: String? { get }
+    func stop()
+}
+
+/// Starts the backend of `target: {backend: local}` (a child process; a fake in tests).
+public protocol BackendLauncher: Sendable {
+    func start(_ spec: LocalBackendSpec) throws -> any RunningBackend
+}
+
+/// GET `url` within `timeoutMilliseconds` (trusting `caFile`); the HTTP status, nil when none came.
+public typealias HealthProbe = @Sendable (_ url: String, _ timeoutMilliseconds: Int, _ caFile: String?) -> Int?
+
+/// Starts `llmperf serve` child processes (`LocalBackend`), probing `/health` with `probe`.
+public struct LocalBackendLauncher: BackendLauncher {
+    public var probe: HealthProbe
+
+    public init(probe: @escaping HealthProbe) { self.probe = probe }
+
+    public func start(_ spec: LocalBackendSpec) throws -> any RunningBackend {
+        try LocalBackend.start(spec, probe: probe)
+    }
+}
 
 /// `target: {backend: local}`: runs `llmperf serve` as a child process on an ephemeral
 /// 127.0.0.1 port, waits for `/health`, and stops it afterwards.
-final class LocalBackend {
+public final class LocalBackend: RunningBackend {
     let process: Process
-    private(set) var baseURL: String
-    let caFile: String?
+    public private(set) var baseURL: String
+    public let caFile: String?
     let logPath: String
     private let workDir: URL
 
-    struct StartError: Error, CustomStringConvertible {
-        var description: String
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// How long a start may take in all, from spawning to `/health` answering 200:
@@ -32,7 +59,9 @@ final class LocalBackend {
     /// Starts the backend and returns once `/health` answers 200. One deadline covers it all
     /// (the child printing its address, then answering `/health`): when it passes, or the child
     /// ends first, the child is stopped and the error carries its log tail.
-    static func start(_ spec: LocalBackendSpec, readyTimeout: Duration? = nil) throws -> LocalBackend {
+    public static func start(_ spec: LocalBackendSpec, readyTimeout: Duration? = nil, probe: HealthProbe) throws
+        -> LocalBackend
+    {
         let readyTimeout = try readyTimeout ?? defaultStartTimeout()
         let deadline = ContinuousClock.now + readyTimeout
         let workDir = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -101,10 +130,7 @@ final class LocalBackend {
             if !process.isRunning { throw failure("the local backend stopped while loading") }
             let left = deadline - ContinuousClock.now
             let probeMilliseconds = max(1, min(1_000, Int(left.components.seconds * 1_000) + 1))
-            if let response = HTTPProbe.get(
-                listening + "/health", timeoutMilliseconds: probeMilliseconds, caFile: caFile),
-                response.status == 200
-            {
+            if probe(listening + "/health", probeMilliseconds, caFile) == 200 {
                 return backend
             }
             Thread.sleep(forTimeInterval: 0.05)
@@ -144,9 +170,9 @@ final class LocalBackend {
     }
 
     /// The OpenAI base URL (`…/v1`).
-    var apiBaseURL: String { baseURL + "/v1" }
+    public var apiBaseURL: String { baseURL + "/v1" }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             process.terminate()
             let deadline = Date().addingTimeInterval(5)
@@ -164,8 +190,8 @@ final class LocalBackend {
 }
 
 /// The path of the running llmperf binary, so child processes run the same build.
-enum ExecutablePath {
-    static var current: String {
+public enum ExecutablePath {
+    public static var current: String {
         if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
             return resolved
         }

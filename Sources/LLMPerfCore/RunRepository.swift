@@ -1,0 +1,43 @@
+import Foundation
+
+/// What the run pipeline, the lab and the gate need of the run database. The Store (SQLite)
+/// implements it; the runner's tests use an in-memory fake.
+public protocol RunRepository: Sendable {
+    /// Where the runs are kept, for messages.
+    var location: String { get }
+    /// A fresh short run id (`r7f3a2c`).
+    func newRunID() throws -> String
+    /// Stores a new run row, owned by this process (status `running` unless `run` says otherwise).
+    func createRun(_ run: RunInfo) throws
+    /// Sets a run's final status and end time (and the target URL it was measured at, when given).
+    func finishRun(id: String, status: RunStatus, endedAt: Date, targetURL: String?) throws
+    /// The run a reference names (id, prefix, `name@latest`, `label:X`, …); an unknown, ambiguous
+    /// or malformed reference throws `RunRepositoryError.invalidReference`.
+    func resolveRun(_ reference: String) throws -> RunInfo
+    /// Every request of a run, in order, warmup included; `outputTextLimit` caps each output's text.
+    func traces(runID: String, outputTextLimit: Int?) throws -> [RequestTrace]
+    /// Calls `body` with every request of a run, in order, one at a time.
+    func forEachTrace(runID: String, outputTextLimit: Int?, _ body: (RequestTrace) throws -> Void) throws
+    /// A sink that stores `runID`'s requests as they arrive. When it gives up storing (a batch
+    /// failed on its retry) it calls `onFailure` once, and its `finish` throws.
+    func traceSink(runID: String, onFailure: @escaping @Sendable () -> Void) -> any TraceSink
+}
+
+extension RunRepository {
+    public func finishRun(id: String, status: RunStatus, endedAt: Date) throws {
+        try finishRun(id: id, status: status, endedAt: endedAt, targetURL: nil)
+    }
+}
+
+/// A repository's errors that decide the exit status: an invalid reference is the user's input
+/// (exit 2), a failure is the database's (exit 1).
+public enum RunRepositoryError: Error, CustomStringConvertible, Equatable {
+    case invalidReference(String)
+    case failure(String)
+
+    public var description: String {
+        switch self {
+        case .invalidReference(let message), .failure(let message): return message
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import LLMPerfCore
+
+/// What `llmperf calibrate` measured: the client's bias against the server's own trace, and
+/// the throughput it sustains. Encoded as is for `--json`.
+public struct CalibrationResult: Codable, Sendable, Equatable {
+    /// One throughput step: `concurrency` streams, `requests` in all.
+    public struct ThroughputStep: Codable, Sendable, Equatable {
+        public var concurrency: Int
+        public var requests: Int
+        public var outputTokensPerSecond: Double
+        public var requestsPerSecond: Double
+        public var clientCPUPercent: Double
+        /// Nil where /proc cannot be read (printed as unavailable, never as 0).
+        public var peakRSSMegabytes: Double?
+        public var errors: Int
+
+        public init(
+            concurrency: Int, requests: Int, outputTokensPerSecond: Double, requestsPerSecond: Double,
+            clientCPUPercent: Double, peakRSSMegabytes: Double?, errors: Int
+        ) {
+            self.concurrency = concurrency
+            self.requests = requests
+            self.outputTokensPerSecond = outputTokensPerSecond
+            self.requestsPerSecond = requestsPerSecond
+            self.clientCPUPercent = clientCPUPercent
+            self.peakRSSMegabytes = peakRSSMegabytes
+            self.errors = errors
+        }
+    }
+
+    /// One bias measurement: `concurrency` streams (a cold burst: `concurrency` requests at once).
+    public struct BiasRun: Codable, Sendable, Equatable {
+        public var concurrency: Int
+        public var requests: Int
+        public var bias: CalibrationBias
+
+        public init(concurrency: Int, requests: Int, bias: CalibrationBias) {
+            self.concurrency = concurrency
+            self.requests = requests
+            self.bias = bias
+        }
+    }
+
+    /// The last `--bias-concurrency` and its bias (every one is in `biasRuns`).
+    public var biasConcurrency: Int
+    public var bias: CalibrationBias
+    public var biasRuns: [BiasRun]
+    public var coldBursts: [BiasRun]
+    public var throughput: [ThroughputStep]
+    public var concurrentStreams: ThroughputStep
+
+    public init(
+        biasRuns: [BiasRun], coldBursts: [BiasRun], throughput: [ThroughputStep], concurrentStreams: ThroughputStep
+    ) {
+        let last = biasRuns[biasRuns.count - 1]
+        biasConcurrency = last.concurrency
+        bias = last.bias
+        self.biasRuns = biasRuns
+        self.coldBursts = coldBursts
+        self.throughput = throughput
+        self.concurrentStreams = concurrentStreams
+    }
+
+    /// Pretty-printed JSON with sorted keys.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The two tables of a terminal (`tokens`: output tokens per request in the throughput steps).
+    public func text(tokens: Int, style: TerminalStyle) -> String {
+        var out =
+            style.apply(
+                .bold, "client bias against the server trace (server at ttft 5 ms, itl 2 ms, 64 tokens)") + "\n"
+        var bias = TextTable(headers: ["run", "what", "median ms", "p99 ms", "n"])
+        for (index, run) in (biasRuns + coldBursts).enumerated() {
+            let burst = index >= biasRuns.count
+            let label =
+                burst ? "cold burst of \(run.concurrency)" : "concurrency \(run.concurrency), \(run.requests) requests"
+            var rows: [(String, DistributionSummary?)] = [("TTFT: client − server", run.bias.ttftBias)]
+            if burst {
+                rows += [
+                    ("TTFT after connect: client − server", run.bias.ttftBiasAfterConnect),
+                    ("connection setup (client)", run.bias.connectionSetup),
+                ]
+            }
+            rows += [
+                ("ITL: client gap − server gap", run.bias.itlBias),
+                ("delivery: received − sent", run.bias.deliveryDelay),
+                ("request: server read − client write", run.bias.requestDelay),
+                ("first token: received − sent", run.bias.firstTokenDelay),
+            ]
+            for (row, (name, summary)) in rows.enumerated() {
+                guard let summary else { continue }
+                bias.add([
+                    TextTable.Cell(row == 0 ? label : ""), TextTable.Cell(name),
+                    TextTable.Cell(String(format: "%.3f", summary.p50)),
+                    TextTable.Cell(String(format: "%.3f", summary.p99)), TextTable.Cell(String(summary.count)),
+                ])
+            }
+        }
+        out += bias.render(style: style) + "\n"
+        out += style.apply(.bold, "client ceiling (server at ttft=0 itl=0, \(tokens) tokens per request)") + "\n"
+        var table = TextTable(headers: [
+            "concurrency", "requests", "tokens/s", "requests/s", "client CPU", "peak RSS", "errors",
+        ])
+        for s in throughput + [concurrentStreams] {
+            table.add([
+                TextTable.Cell(String(s.concurrency)), TextTable.Cell(String(s.requests)),
+                TextTable.Cell(String(format: "%.0f", s.outputTokensPerSecond)),
+                TextTable.Cell(String(format: "%.1f", s.requestsPerSecond)),
+                TextTable.Cell(String(format: "%.0f%%", s.clientCPUPercent)),
+                TextTable.Cell(s.peakRSSMegabytes.map { String(format: "%.1f MB", $0) } ?? "unavailable"),
+                TextTable.Cell(String(s.errors)),
+            ])
+        }
+        out += table.render(style: style)
+        out += "(the last row: 1,000 streams open at once, 50 tokens 20 ms apart)\n"
+        return out
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import LLMPerfCore
+
+/// Makes the transport one run sends through: `url` is the full endpoint URL, `originNanos` the
+/// run origin every trace time is relative to (CLOCK_MONOTONIC), `requestIDPrefix` the
+/// `x-request-id` prefix (nil: none). libcurl in the executable, a fake in tests.
+public typealias TransportFactory =
+    @Sendable (_ scenario: Scenario, _ url: String, _ originNanos: UInt64, _ requestIDPrefix: String?) -> any Transport
+
+/// The implementations a run is wired to: the executable passes the Client's and the Store's,
+/// the tests pass fakes.
+public struct RunWiring: Sendable {
+    public var repository: any RunRepository
+    public var makeTransport: TransportFactory
+    public var launcher: any BackendLauncher
+    /// Why HTTP/2 cannot be used (over TLS when `secure`), nil when it can.
+    public var http2Missing: @Sendable (_ secure: Bool) -> String?
+    public var clock: any RunClock
+    public var cancelGrace: Duration
+
+    public init(
+        repository: any RunRepository, makeTransport: @escaping TransportFactory, launcher: any BackendLauncher,
+        http2Missing: @escaping @Sendable (_ secure: Bool) -> String? = { _ in nil },
+        clock: any RunClock = MonotonicRunClock(), cancelGrace: Duration = .seconds(2)
+    ) {
+        self.repository = repository
+        self.makeTransport = makeTransport
+        self.launcher = launcher
+        self.http2Missing = http2Missing
+        self.clock = clock
+        self.cancelGrace = cancelGrace
+    }
+}
+
+/// A run just measured and stored: its summary, without its traces (they are in the
+/// database; `StoredRun.load` reads them when a comparison or gate needs them).
+public struct MeasuredRun: Sendable {
+    public var info: RunInfo
+    public var summary: RunSummary
+}
+
+/// Runs scenarios (or variants) from start to stored run: backend, driver, sink, progress, and
+/// the run's status (`running`, then `completed`, `interrupted` or `failed`). Nothing in it
+/// grows with the number of requests: each trace goes to the sink and the progress counters,
+/// and the summary is read back from the repository in passes.
+public struct RunPipeline: Sendable {
+    public var wiring: RunWiring
+    public var batchID: String
+    public var gitCommit: String?
+    public var progress: ProgressMode
+    public var interrupts: any Interrupts
+
+    public init(
+        wiring: RunWiring, batchID: String, gitCommit: String?, progress: ProgressMode, interrupts: any Interrupts
+    ) {
+        self.wiring = wiring
+        self.batchID = batchID
+        self.gitCommit = gitCommit
+        self.progress = progress
+        self.interrupts = interrupts
+    }
+
+    public func execute(_ scenario: Scenario, scenarioPath: String, labels: [String]) async throws -> MeasuredRun {
+        var scenario = scenario
+        let store = wiring.repository
+        // Said before anything is sent: no request may go out as other than the scenario asks.
+        if scenario.target.http == .http2 {
+            let target = scenario.target
+            let secure = target.url.map { $0.lowercased().hasPrefix("https:") } ?? (target.backend?.tls ?? false)
+            if let reason = wiring.http2Missing(secure) { throw CLIError.failure(reason) }
+        }
+        var info = RunInfo(
+            id: try store.newRunID(), name: scenario.name, variant: scenario.variant, batchID: batchID, labels: labels,
+            scenarioYAML: scenario.redactedYAML, scenarioHash: scenario.hash, scenarioPath: scenarioPath,
+            targetURL: scenario.target.shownURL ?? "local", api: scenario.target.api.rawValue,
+            model: scenario.target.model,
+            loadDescription: scenario.load.summaryText, maxTokens: scenario.workload.maxTokens,
+            promptSetHash: scenario.workload.promptSetHash, slo: scenario.slo,
+            host: ProcessInfo.processInfo.hostName, gitCommit: gitCommit, startedAt: Date())
+        var backend: (any RunningBackend)?
+        defer { backend?.stop() }
+        let baseURL: String
+        if let spec = scenario.target.backend {
+            FileHandle.standardError.write(Data("starting the local backend (\(spec.engine))…\n".utf8))
+            do {
+                let started = try wiring.launcher.start(spec)
+                backend = started
+                baseURL = started.apiBaseURL
+                if let caFile = started.caFile { scenario.target.tls.caFile = caFile }
+            } catch {
+                info.status = .failed
+                try store.createRun(info)
+                try store.finishRun(id: info.id, status: .failed, endedAt: Date())
+                throw CLIError.failure("run \(info.id): \(error)")
+            }
+        } else {
+            baseURL = scenario.target.url ?? ""
+        }
+        let url = scenario.target.endpointURL(base: baseURL)
+        // Stored and shown with `${VAR}` unexpanded: a variable's value may be a secret.
+        info.targetURL = scenario.target.shownURL.map { scenario.target.endpointURL(base: $0) } ?? url
+        try store.createRun(info)
+
+        let total: Int?
+        if case .requests(let n) = scenario.load.stop { total = n + scenario.load.warmup } else { total = nil }
+        let progress = RunProgress(name: info.variant ?? info.name, total: total, mode: progress)
+        let transport = wiring.makeTransport(scenario, url, wiring.clock.nowNanos(), "llmperf-\(info.id)")
+        let driver = LoadDriver(
+            transport: transport, load: scenario.load, clock: wiring.clock, cancelGrace: wiring.cancelGrace)
+        interrupts.onInterrupt { driver.stop() }
+        // A batch that cannot be stored even on its retry stops the run: nothing measured after
+        // it could be kept.
+        let sink = store.traceSink(runID: info.id) { driver.stop() }
+        progress.start()
+        await driver.stream { trace in
+            sink.append(trace)
+            progress.counter.record(trace)
+        }
+        progress.finish()
+        interrupts.onInterrupt {}
+        do {
+            _ = try sink.finish()
+        } catch {
+            var message = "\(error)"
+            do {
+                try store.finishRun(id: info.id, status: .failed, endedAt: Date(), targetURL: info.targetURL)
+            } catch let markError {
+                message += "; marking run \(info.id) failed did not work either: \(markError)"
+            }
+            throw CLIError.failure(message)
+        }
+        info.status = interrupts.interrupted ? .interrupted : .completed
+        info.endedAt = Date()
+        try store.finishRun(
+            id: info.id, status: info.status, endedAt: info.endedAt ?? Date(), targetURL: info.targetURL)
+        // Exact, and equal to `RunSummary(traces:)` of the same requests, in memory that does
+        // not grow with the run: a few passes over the stored rows (see `StreamedDistributions`).
+        let summary: RunSummary
+        do {
+            summary = try RunSummary { visit in try store.forEachTrace(runID: info.id, outputTextLimit: 0, visit) }
+        } catch {
+            throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
+        }
+        return MeasuredRun(info: info, summary: summary)
+    }
+}
+
+/// The commit of the repository a scenario lives in, stored with the run (nil outside git).
+public enum GitCommit {
+    public static func of(directory: String) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory.isEmpty ? "." : directory, "rev-parse", "--short=12", "HEAD"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import LLMPerfCore
+import LLMPerfReport
+
+/// `llmperf run`: each variant of a scenario measured and stored in turn, its summary printed
+/// (or, with `json`, every summary at the end), then the variants side by side and compared
+/// with the first.
+public struct ScenarioSession: Sendable {
+    public var pipeline: RunPipeline
+    public var labels: [String]
+    /// Overrides `load.requests`.
+    public var requests: Int?
+    public var json: Bool
+    public var style: TerminalStyle
+
+    public init(pipeline: RunPipeline, labels: [String], requests: Int?, json: Bool, style: TerminalStyle) {
+        self.pipeline = pipeline
+        self.labels = labels
+        self.requests = requests
+        self.json = json
+        self.style = style
+    }
+
+    /// The runs measured. Throws once everything is printed: interrupted (130) when Ctrl-C
+    /// stopped it, a failure (1) when a variant could not be measured or compared.
+    public func run(_ document: ScenarioDocument) async throws -> [MeasuredRun] {
+        let interrupts = pipeline.interrupts
+        var finished: [MeasuredRun] = []
+        var runtimeFailure: String?
+        for var plan in document.runs {
+            if interrupts.interrupted { break }
+            if let requests { plan.load.stop = .requests(requests) }
+            do {
+                let run = try await pipeline.execute(plan, scenarioPath: document.path, labels: labels)
+                finished.append(run)
+                if !json { print(RunSummaryRenderer.render(run: run.info, summary: run.summary, style: style)) }
+            } catch let error as CLIError {
+                runtimeFailure = error.message
+                printError("llmperf: \(error.message)")
+                break
+            }
+        }
+        if json {
+            let pairs = finished.map { ($0.info, $0.summary) }
+            print(
+                pairs.count == 1
+                    ? try SummaryJSON.encode(run: pairs[0].0, summary: pairs[0].1) : try SummaryJSON.encode(runs: pairs)
+            )
+        } else if finished.count > 1 {
+            print(style.apply(.bold, "variants side by side (p50)"))
+            print(RunSummaryRenderer.renderSideBySide(runs: finished.map { ($0.info, $0.summary) }, style: style))
+            do {
+                // The traces are read back from the database for the comparison only.
+                let loaded = try StoredRun.loadAll(finished.map(\.info.id), from: pipeline.wiring.repository)
+                let comparison = try makeComparison(loaded)
+                print(style.apply(.bold, "compared with \(loaded[0].comparisonLabel)"))
+                print(ComparisonTableRenderer.render(comparison, style: style), terminator: "")
+            } catch {
+                let message = "cannot compare the variants: \((error as? CLIError)?.message ?? "\(error)")"
+                printError("llmperf: \(message)")
+                runtimeFailure = runtimeFailure ?? message
+            }
+        }
+        if interrupts.interrupted {
+            throw CLIError(message: "run interrupted; what was measured is stored", code: .interrupted)
+        }
+        if let runtimeFailure { throw CLIError(message: runtimeFailure, code: .failure) }
+        return finished
+    }
+}

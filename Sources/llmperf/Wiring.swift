@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import LLMPerfClient
+import LLMPerfCore
+import LLMPerfReport
+import LLMPerfRunner
+import LLMPerfStore
+
+/// Each run sends through a `CurlTransport` of its own (its own connection cache).
+let curlTransport: TransportFactory = { scenario, url, origin, prefix in
+    CurlTransport(
+        config: TransportConfig(
+            target: scenario.target, url: url, streaming: scenario.workload.stream, originNanos: origin),
+        workload: scenario.workload, model: scenario.target.model, load: scenario.load, requestIDPrefix: prefix)
+}
+
+extension RunWiring {
+    /// libcurl for the requests, SQLite for the runs, `llmperf serve` children for local backends.
+    static func live(_ store: RunStore) -> RunWiring {
+        RunWiring(
+            repository: store, makeTransport: curlTransport, launcher: LocalBackendLauncher.live,
+            http2Missing: { CurlFeatures.http2Missing(secure: $0) })
+    }
+}
+
+extension LocalBackendLauncher {
+    static let live = LocalBackendLauncher { url, milliseconds, caFile in
+        HTTPProbe.get(url, timeoutMilliseconds: milliseconds, caFile: caFile)?.status
+    }
+}
+
+extension TerminalStyle {
+    /// Colors for standard output (`NO_COLOR` and whether it is a terminal decide).
+    static var stdout: TerminalStyle {
+        TerminalStyle.detect(environment: ProcessInfo.processInfo.environment, isTTY: isatty(1) == 1)
+    }
+}
+
+/// A live line on a terminal; a plain line every few seconds otherwise or with `--quiet`.
+func progressMode(quiet: Bool) -> ProgressMode { !quiet && isatty(2) == 1 ? .live : .plain }
+
+/// `--db` shared by every command that reads or writes runs.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .long, help: "The run database (default: $LLMPERF_DB or ./.llmperf/llmperf.sqlite).")
+    var db: String?
+}
+
+func openStore(_ options: DatabaseOptions) throws -> RunStore {
+    do {
+        return try RunStore(path: options.db ?? RunStore.defaultPath())
+    } catch {
+        throw CLIError.failure(error.description)
+    }
+}
+
+/// Labels are single words: no spaces or commas (they are listed comma-separated).
+func validateLabels(_ labels: [String]) throws {
+    if let problem = labelProblem(labels) { throw ValidationError(problem) }
+}
+
+extension RunStatus: ExpressibleByArgument {}
