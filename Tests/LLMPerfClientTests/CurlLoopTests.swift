@@ -1,5 +1,6 @@
 import Foundation
 import LLMPerfCore
+import Synchronization
 import Testing
 
 @testable import LLMPerfClient
@@ -97,5 +98,93 @@ import Testing
         while finished < threads * perThread, done.wait(timeout: .now() + 60) == .success { finished += 1 }
         #expect(finished == threads * perThread)
         #expect(ok.value == threads * perThread)
+    }
+
+    /// A request submitted while other streams have data waiting is written before the loop
+    /// reads that data. The loop thread is held (inside one request's completion) while the
+    /// server finishes a "trigger" stream and then writes a burst on eight open streams, so one
+    /// wake-up of the loop finds all nine sockets readable, the trigger's first. The trigger's
+    /// completion submits a probe; the probe's request must be on the wire before the first
+    /// chunk of any burst is read (the loop takes new requests between two ready sockets).
+    @Test func newRequestIsWrittenBeforeOtherStreamsPendingReads() async throws {
+        let held = 8
+        let releaseTrigger = DispatchSemaphore(value: 0)
+        let triggerWritten = DispatchSemaphore(value: 0)
+        let releaseBursts = DispatchSemaphore(value: 0)
+        let burstWritten = DispatchSemaphore(value: 0)
+        let opened = DispatchSemaphore(value: 0)
+        let server = try ScriptedServer { request in
+            let id = request.headers["x-request-id"] ?? ""
+            let opening: [ScriptStep] = [
+                .head(status: 200), .send(Scripts.roleChunk), .send(Scripts.chatChunk("a")), .call { opened.signal() },
+            ]
+            let ending: [ScriptStep] = [.send(Scripts.finishChunk), .send("data: [DONE]\n\n"), .finish]
+            if id.hasPrefix("held") {
+                let burst = (0..<16).map { ScriptStep.send(Scripts.chatChunk("b\($0)")) }
+                return opening + [.call { releaseBursts.wait() }] + burst + [.call { burstWritten.signal() }] + ending
+            }
+            if id == "trigger" {
+                return opening + [.call { releaseTrigger.wait() }] + ending + [.call { triggerWritten.signal() }]
+            }
+            return Scripts.chatStream(tokens: 1)
+        }
+        defer {
+            for _ in 0..<held { releaseBursts.signal() }
+            releaseTrigger.signal()
+            server.stop()
+        }
+        let loop = CurlMultiLoop(maxConnections: 64)
+        defer { loop.shutdown() }
+        let config = TestTransport.config(server.url)
+        let body = TestTransport.request(config).body
+        @Sendable func request(_ id: String, _ index: Int) -> TransportRequest {
+            TransportRequest(config: config, body: body, index: index, extraHeaderLines: ["x-request-id: \(id)"])
+        }
+        let done = DispatchSemaphore(value: 0)
+        let traces = Mutex<[String: RequestTrace]>([:])
+        @Sendable func keep(_ id: String) -> @Sendable (RequestTrace) -> Void {
+            { trace in
+                traces.withLock { $0[id] = trace }
+                done.signal()
+            }
+        }
+        for i in 0..<held { loop.submit(request("held-\(i)", i), completion: keep("held-\(i)")) }
+        // The trigger's completion runs on the loop thread and submits the probe from there.
+        loop.submit(request("trigger", held)) { trace in
+            loop.submit(request("probe", held + 2), completion: keep("probe"))
+            keep("trigger")(trace)
+        }
+        // Wait (bounded) until the server has opened all nine streams, then run one whole
+        // request, so that every later wake-up of the loop has read those openings already.
+        for _ in 0...held { try #require(opened.wait(timeout: .now() + 30) == .success) }
+        let flushed = DispatchSemaphore(value: 0)
+        loop.submit(request("flush", held + 3)) { _ in flushed.signal() }
+        try #require(flushed.wait(timeout: .now() + 30) == .success)
+        // The pause: this completion runs on the loop thread and holds it while the trigger
+        // stream ends and then the bursts are written.
+        loop.submit(request("pause", held + 1)) { trace in
+            releaseTrigger.signal()
+            triggerWritten.wait()
+            for _ in 0..<held { releaseBursts.signal() }
+            for _ in 0..<held { burstWritten.wait() }
+            keep("pause")(trace)
+        }
+        var finished = 0
+        while finished < held + 3, done.wait(timeout: .now() + 30) == .success { finished += 1 }
+        try #require(finished == held + 3)
+        let all = traces.withLock { $0 }
+        let probe = try #require(all["probe"])
+        #expect(probe.outcome == .ok)
+        #expect(probe.connection.reused, "the probe takes the trigger's connection, so it is written at once")
+        let written = probe.startedAtNanos + probe.sentNanos
+        for i in 0..<held {
+            let trace = try #require(all["held-\(i)"])
+            #expect(trace.outcome == .ok, "held-\(i): \(trace.outcome)")
+            try #require(trace.chunkAtNanos.count == 17)
+            #expect(
+                written < trace.chunkAtNanos[1],
+                "held-\(i): its burst was read \(Int64(trace.chunkAtNanos[1]) - Int64(written)) ns before the probe was written"
+            )
+        }
     }
 }

@@ -30,6 +30,8 @@ enum ScriptStep: Sendable {
     case finish
     /// Bytes written as they are (no chunk framing).
     case raw(String)
+    /// Runs `action` on the connection's thread (e.g. waits for a test's signal, or gives one).
+    case call(@Sendable () -> Void)
 }
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 for tests: plain POSIX sockets, one thread per
@@ -197,6 +199,8 @@ final class ScriptedServer: @unchecked Sendable {
                 guard write(fd, "0\r\n\r\n") else { return false }
             case .raw(let text):
                 guard write(fd, text) else { return false }
+            case .call(let action):
+                action()
             }
         }
         return true
