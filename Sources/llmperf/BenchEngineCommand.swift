@@ -44,34 +44,6 @@ struct BenchEngineCommand: AsyncParsableCommand {
         } catch {
             throw CLIError.failure("bench-engine: \(error)")
         }
-        if json {
-            let object: [String: Any] = [
-                "model": r.modelName, "weights": r.weightFormat.rawValue, "matrix_types": r.matrixTypes,
-                "threads": r.threads, "prompt_tokens": r.promptTokens,
-                "decode_tokens": r.decodeTokens, "load_seconds": r.loadSeconds,
-                "prefill_tokens_per_s_best": r.prefillTokensPerSecond,
-                "prefill_tokens_per_s_median": r.prefillTokensPerSecondMedian,
-                "decode_tokens_per_s_best": r.decodeTokensPerSecond,
-                "decode_tokens_per_s_median": r.decodeTokensPerSecondMedian,
-                "peak_rss_bytes": r.peakResidentBytes.map { $0 as Any } ?? NSNull(),
-                "memory_bandwidth_gb_per_s": r.memoryBandwidthGBps,
-            ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
-        print(
-            "model \(r.modelName), weights \(r.weightFormat) (\(r.matrixTypes.joined(separator: ", "))), "
-                + "\(r.threads) threads, loaded in \(String(format: "%.2f", r.loadSeconds)) s")
-        print(
-            String(
-                format: "prefill  %4d tokens: %7.1f tokens/s best, %7.1f median", r.promptTokens,
-                r.prefillTokensPerSecond, r.prefillTokensPerSecondMedian))
-        print(
-            String(
-                format: "decode   %4d tokens: %7.1f tokens/s best, %7.1f median", r.decodeTokens,
-                r.decodeTokensPerSecond, r.decodeTokensPerSecondMedian))
-        print(
-            "peak RSS \(r.peakResidentText); memory bandwidth " + String(format: "%.1f GB/s", r.memoryBandwidthGBps))
+        print(json ? try r.json() : r.text)
     }
 }

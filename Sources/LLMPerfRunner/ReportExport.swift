@@ -1,0 +1,58 @@
+import Foundation
+import LLMPerfCore
+import LLMPerfReport
+
+/// `llmperf report --format`.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case html, csv, json, md
+}
+
+/// `llmperf report`: stored runs (the first the baseline, compared with the others) written as
+/// HTML, CSV, JSON or Markdown, to a file or standard output.
+public struct ReportExport: Sendable {
+    public var format: ReportFormat
+    /// The file to write (standard output when nil).
+    public var output: String?
+    /// CSV: per-metric statistics of each run instead of one row per request.
+    public var summary: Bool
+
+    public init(format: ReportFormat, output: String?, summary: Bool) {
+        self.format = format
+        self.output = output
+        self.summary = summary
+    }
+
+    public func run(_ references: [String], store: any RunRepository) throws {
+        // JSON carries every output whole; the other formats show snippets at most.
+        let loaded = try StoredRun.loadAll(references, from: store, outputTextLimit: format == .json ? nil : 512)
+        let comparison = loaded.count > 1 ? try makeComparison(loaded) : nil
+        let input = ReportInput(runs: loaded.map(\.reportRun), comparison: comparison)
+        if format == .json {
+            let handle = try outputHandle()
+            defer { if output != nil { try? handle.close() } }
+            try JSONReport.write(input, pretty: true, to: handle)
+            if output == nil { print("") }
+        } else {
+            let text: String
+            switch format {
+            case .csv: text = summary ? CSVReport.summary(input.runs) : CSVReport.requests(input.runs)
+            case .md: text = MarkdownReport.render(input)
+            default: text = HTMLReport.render(input)
+            }
+            if let output {
+                try writeText(text, to: output)
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+        if let output { printError("wrote \(output)") }
+    }
+
+    private func outputHandle() throws -> FileHandle {
+        guard let output else { return FileHandle.standardOutput }
+        guard FileManager.default.createFile(atPath: output, contents: nil),
+            let handle = FileHandle(forWritingAtPath: output)
+        else { throw CLIError.failure("cannot write \(output)") }
+        return handle
+    }
+}
