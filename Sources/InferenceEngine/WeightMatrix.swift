@@ -15,11 +15,11 @@ public struct WeightMatrix: @unchecked Sendable {
     var packed: PackedMatrix?
 
     /// Packs the weights for the fast kernels when the type allows; `data` stays valid for row lookups.
-    mutating func pack() {
+    public mutating func pack() {
         if packed == nil && PackedMatrix.supports(type) { packed = PackedMatrix(self) }
     }
 
-    init(name: String, type: GGMLType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject) {
+    public init(name: String, type: GGMLType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject) {
         self.name = name
         self.type = type
         self.rows = rows

@@ -2,12 +2,12 @@
 ///
 /// It validates what it reads (strings, numbers, literals, nesting) and reports anything it
 /// does not accept by returning nil/false; callers then fall back to `JSONSerialization`.
-struct JSONCursor {
+public struct JSONCursor {
     let base: UnsafePointer<UInt8>
     let end: Int
     var pos: Int = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    public init(_ bytes: UnsafeRawBufferPointer) {
         if let p = bytes.baseAddress {
             base = p.assumingMemoryBound(to: UInt8.self)
             end = bytes.count
@@ -33,14 +33,14 @@ struct JSONCursor {
     }
 
     @inline(__always)
-    mutating func consume(_ byte: UInt8) -> Bool {
+    public mutating func consume(_ byte: UInt8) -> Bool {
         skipWhitespace()
         guard pos < end, base[pos] == byte else { return false }
         pos &+= 1
         return true
     }
 
-    var atEnd: Bool {
+    public var atEnd: Bool {
         mutating get {
             skipWhitespace()
             return pos >= end
@@ -86,7 +86,7 @@ struct JSONCursor {
 
     /// Decodes a string value (escapes, \uXXXX and surrogate pairs) and appends its UTF-8
     /// to `out`. The cursor must be at the opening quote.
-    mutating func appendString(to out: inout [UInt8]) -> Bool {
+    public mutating func appendString(to out: inout [UInt8]) -> Bool {
         guard let r = rawString() else { return false }
         return Self.unescape(base: base, start: r.start, end: r.end, escaped: r.escaped, into: &out)
     }
@@ -208,7 +208,7 @@ struct JSONCursor {
     }
 
     /// Skips one value of any type, validating it (depth-limited).
-    mutating func skipValue(depth: Int = 0) -> Bool {
+    public mutating func skipValue(depth: Int = 0) -> Bool {
         guard depth < 64, let c = peek() else { return false }
         switch c {
         case 0x22: return rawString() != nil

@@ -1,0 +1,69 @@
+import Benchmark
+import BenchmarkSupport
+import LLMPerfClient
+
+/// The client's hot path: an OpenAI chat stream of 10,000 content events (about 1.7 MB)
+/// framed by `SSEParser` and decoded by the chat dialect, and `JSONCursor` on the same
+/// chunks as one JSON document.
+let benchmarks: @Sendable () -> Void = {
+    let recording = StreamRecording(contentEvents: 10_000, seed: 42)
+
+    Benchmark(
+        "sse-framer-10k-events", configuration: BenchmarkSupport.configuration(maxIterations: 200)
+    ) { benchmark in
+        var events = 0
+        var parser = SSEParser(maxEventBytes: 1 << 24)
+        recording.forEachPiece { piece in
+            parser.feed(piece) { event in events += event.data.count > 0 ? 1 : 0 }
+        }
+        precondition(events == recording.eventCount, "framed \(events) of \(recording.eventCount) events")
+        blackHole(events)
+    }
+
+    Benchmark(
+        "sse-openai-decode-10k-events", configuration: BenchmarkSupport.configuration(maxIterations: 200)
+    ) { benchmark in
+        let dialect = OpenAIChatDialect()
+        var parser = SSEParser(maxEventBytes: 1 << 24)
+        var response = ResponseAccumulator()
+        var offset: UInt64 = 0
+        recording.forEachPiece { piece in
+            offset &+= UInt64(piece.count)
+            parser.feed(piece) { event in
+                response.eventAtNanos = offset
+                dialect.decodeStreamEvent(name: event.name, data: event.data, into: &response)
+            }
+        }
+        precondition(response.contentChunkCount == recording.contentEvents && response.sawDone)
+        blackHole(response)
+    }
+
+    Benchmark(
+        "jsoncursor-skip-10k-chunks", configuration: BenchmarkSupport.configuration(maxIterations: 500)
+    ) { benchmark in
+        recording.document.withUnsafeBytes { bytes in
+            var cursor = JSONCursor(bytes)
+            let valid = cursor.skipValue() && cursor.atEnd
+            precondition(valid, "the chunk document is valid JSON")
+            blackHole(valid)
+        }
+    }
+
+    Benchmark(
+        "jsoncursor-strings-10k", configuration: BenchmarkSupport.configuration(maxIterations: 500)
+    ) { benchmark in
+        var text: [UInt8] = []
+        text.reserveCapacity(recording.contentBytes)
+        recording.strings.withUnsafeBytes { bytes in
+            var cursor = JSONCursor(bytes)
+            var count = 0
+            guard cursor.consume(UInt8(ascii: "[")) else { preconditionFailure("an array") }
+            repeat {
+                guard cursor.appendString(to: &text) else { preconditionFailure("a string") }
+                count += 1
+            } while cursor.consume(UInt8(ascii: ","))
+            precondition(cursor.consume(UInt8(ascii: "]")) && count == recording.contentEvents)
+        }
+        blackHole(text)
+    }
+}
