@@ -37,6 +37,8 @@ let package = Package(
             path: "BenchmarkSupport"),
         // The SSE framer with the OpenAI chat decoder on a 10k-event stream; JSONCursor.
         suite("ClientBenchmarks", ["LLMPerfClient"]),
+        // RunComparison (compare's statistics) over two runs of 100k requests.
+        suite("CoreBenchmarks", ["LLMPerfCore"]),
         // RequestWriter and RunStore storing 100k requests in a new SQLite file.
         suite("StoreBenchmarks", ["LLMPerfStore", "LLMPerfCore"]),
         // Matrix-vector products per weight format; the tokenizer on 1 MB; a decode step of the default model.
