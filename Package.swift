@@ -49,7 +49,9 @@ let package = Package(
         ),
         .target(
             name: "LLMPerfRunner",
-            dependencies: ["LLMPerfCore", "LLMPerfReport", "InferenceEngine", "InferenceServer"]
+            // The profiler side never imports the backend side, with one exception: bench-engine
+            // measures the engine in-process (EngineBenchmark), so the runner depends on InferenceEngine.
+            dependencies: ["LLMPerfCore", "LLMPerfReport", "InferenceEngine"]
         ),
         .target(
             name: "InferenceEngine",
@@ -98,7 +100,8 @@ let package = Package(
         .testTarget(
             name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
-            name: "LLMPerfRunnerTests", dependencies: ["LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine"]),
+            name: "LLMPerfRunnerTests",
+            dependencies: ["LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift")]

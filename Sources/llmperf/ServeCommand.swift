@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InferenceEngine
 import InferenceServer
+import LLMPerfCore
 import LLMPerfRunner
 
 struct ServeCommand: AsyncParsableCommand {
@@ -105,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
     var faultTokensPerEvent: Int = 4
 
     var settings: ServeSettings {
-        var s = ServeSettings()
+        var s = ServeSettings(durations: .init(parse: DurationParser.parse, expectation: DurationParser.expectation))
         (s.engine, s.model, s.threads, s.ctx, s.host, s.port) = (engine, model, threads, ctx, host, port)
         (s.ttftMs, s.itlMs, s.tokens, s.contextLength) = (ttftMs, itlMs, tokens, contextLength)
         (s.tlsCert, s.tlsKey, s.traceFile, s.weights, s.batching) = (tlsCert, tlsKey, traceFile, weights, batching)
@@ -132,7 +133,13 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         ParentWatch.startIfAsked()
-        try await settings.serve()
+        do {
+            try await settings.serve()
+        } catch let error as ServeSettings.Invalid {
+            throw CLIError.invalid(error.description)
+        } catch {
+            throw CLIError.failure("serve: \(error)")
+        }
     }
 }
 

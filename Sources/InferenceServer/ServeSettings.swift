@@ -1,7 +1,5 @@
 import Foundation
 import InferenceEngine
-import InferenceServer
-import LLMPerfCore
 
 /// `--engine` of `llmperf serve`.
 public enum ServeEngine: String, CaseIterable, Sendable {
@@ -24,9 +22,23 @@ public struct ServeSettings: Sendable {
     /// An option (or a combination) that cannot be served; the message names the option.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
         public var description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 
+    /// How the duration options (`--response-cache-ttl`, `--header-timeout`, `--fault-stall`,
+    /// `--fault-drip`) are read, and how a complaint describes them: the executable hands in the
+    /// profiler's duration parser, which the server side does not import.
+    public struct DurationReader: Sendable {
+        public var parse: @Sendable (String) -> Duration?
+        public var expectation: String
+
+        public init(parse: @escaping @Sendable (String) -> Duration?, expectation: String) {
+            self.parse = parse
+            self.expectation = expectation
+        }
+    }
+
+    public var durations: DurationReader
     public var engine: ServeEngine?
     public var model: String?
     public var threads = 2
@@ -64,7 +76,7 @@ public struct ServeSettings: Sendable {
     public var faultDrip = "1ms"
     public var faultTokensPerEvent = 4
 
-    public init() {}
+    public init(durations: DurationReader) { self.durations = durations }
 
     /// `--engine`, else transformer when `--model` is given, else synthetic.
     public var resolvedEngine: ServeEngine { engine ?? (model == nil ? .synthetic : .transformer) }
@@ -100,8 +112,8 @@ public struct ServeSettings: Sendable {
         guard parsedMaxBody != nil else {
             throw Invalid("--max-body: expected a size such as 8MiB, 512KiB or 1048576 (> 0), got '\(maxBody)'")
         }
-        guard let timeout = DurationParser.parse(headerTimeout), timeout > .zero else {
-            throw Invalid("--header-timeout: expected \(DurationParser.expectation), got '\(headerTimeout)'")
+        guard let timeout = durations.parse(headerTimeout), timeout > .zero else {
+            throw Invalid("--header-timeout: expected \(durations.expectation), got '\(headerTimeout)'")
         }
         if let maxQueue, maxQueue < 0 { throw Invalid("--max-queue must be ≥ 0, got \(maxQueue)") }
         if synthetic {
@@ -125,7 +137,7 @@ public struct ServeSettings: Sendable {
     }
 
     var responseCacheTTLDuration: Duration? {
-        guard let duration = DurationParser.parse(responseCacheTTL), duration > .zero else { return nil }
+        guard let duration = durations.parse(responseCacheTTL), duration > .zero else { return nil }
         return duration
     }
 
@@ -160,11 +172,11 @@ public struct ServeSettings: Sendable {
         guard faultTokensPerEvent >= 1 else {
             throw Invalid("--fault-tokens-per-event must be ≥ 1, got \(faultTokensPerEvent)")
         }
-        guard let stall = DurationParser.parse(faultStall), stall >= .zero else {
-            throw Invalid("--fault-stall: expected \(DurationParser.expectation), got '\(faultStall)'")
+        guard let stall = durations.parse(faultStall), stall >= .zero else {
+            throw Invalid("--fault-stall: expected \(durations.expectation), got '\(faultStall)'")
         }
-        guard let drip = DurationParser.parse(faultDrip), drip >= .zero else {
-            throw Invalid("--fault-drip: expected \(DurationParser.expectation), got '\(faultDrip)'")
+        guard let drip = durations.parse(faultDrip), drip >= .zero else {
+            throw Invalid("--fault-drip: expected \(durations.expectation), got '\(faultDrip)'")
         }
         let selection: FaultConfiguration.Selection
         do {
@@ -182,8 +194,8 @@ public struct ServeSettings: Sendable {
             selection: selection, after: faultAfter, stall: stall, drip: drip, tokensPerEvent: faultTokensPerEvent)
     }
 
-    /// The server to run; a model or draft that cannot be found is invalid input (exit 2).
-    public func configuration() throws -> ServerConfiguration {
+    /// The server to run; a model or draft that cannot be found is `Invalid` (exit 2).
+    public func configuration() throws(Invalid) -> ServerConfiguration {
         let servedEngine: ServerConfiguration.Engine
         if resolvedEngine == .transformer {
             let name = model ?? "default"
@@ -191,14 +203,14 @@ public struct ServeSettings: Sendable {
             do {
                 path = try ModelLocator.resolve(name)
             } catch {
-                throw CLIError.invalid("\(error)")
+                throw Invalid("\(error)")
             }
             var speculation = (try? SpeculationMode(argument: speculative)) ?? .off
             if case .draft(let draft) = speculation {
                 do {
                     speculation = .draft(path: try ModelLocator.resolve(draft))
                 } catch {
-                    throw CLIError.invalid("--speculative draft:\(draft): \(error)")
+                    throw Invalid("--speculative draft:\(draft): \(error)")
                 }
             }
             let options = TransformerServingOptions(
@@ -230,20 +242,16 @@ public struct ServeSettings: Sendable {
         return ServerConfiguration(
             host: host, port: port, engine: servedEngine, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey,
             tracePath: traceFile, maxBodyBytes: parsedMaxBody ?? 8 << 20,
-            headerTimeout: DurationParser.parse(headerTimeout) ?? .seconds(60),
+            headerTimeout: durations.parse(headerTimeout) ?? .seconds(60),
             faults: try faultConfiguration())
     }
 
     /// Serves until SIGINT/SIGTERM, printing `listening on URL` once bound (a parent process
-    /// waits for that line).
+    /// waits for that line). Throws `Invalid` for a model that cannot be found, else the server's error.
     public func serve() async throws {
         let configuration = try configuration()
-        do {
-            try await LLMServer.run(configuration: configuration) { bound in
-                FileHandle.standardOutput.write(Data("listening on \(bound.url)\n".utf8))
-            }
-        } catch {
-            throw CLIError.failure("serve: \(error)")
+        try await LLMServer.run(configuration: configuration) { bound in
+            FileHandle.standardOutput.write(Data("listening on \(bound.url)\n".utf8))
         }
     }
 }
