@@ -2,6 +2,7 @@
 #   make demo   installs what it needs, builds, measures the bundled backend (scenarios/quickstart.yml)
 #   make test   installs what it needs, builds, runs every test
 #   make fuzz   builds the libFuzzer harnesses (Fuzz/) and runs each for FUZZ_SECONDS (default 60)
+#   make bench  builds the benchmark suites (Benchmarks/) in release and prints their table
 SHELL := /bin/bash
 SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl
@@ -9,7 +10,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl
 TEST_APT_PACKAGES := chromium nghttp2-server
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps test-deps apt model build release lint format clean fuzz
+.PHONY: demo test deps test-deps apt model build release lint format clean fuzz bench bench-check bench-thresholds
 
 ## Install the system packages the build and the tests need (only those missing).
 deps:
@@ -69,6 +70,35 @@ fuzz: deps
 		fi; \
 		grep -E "^stat::number_of_executed_units|^#[0-9]+ +DONE" $(FUZZ_BUILD)/$$target.log | tr '\n' ' '; echo; \
 	done
+
+## Benchmarks: the suites in Benchmarks/ (ordo-one/benchmark), built in release with their own scratch path
+## so they never touch .build; not part of `make test`. `make bench` runs them and prints one table per
+## benchmark; `make bench-check` runs them and compares each p90 with the committed thresholds
+## (Benchmarks/Thresholds, tolerances in Benchmarks/BenchmarkSupport): exit 0 when within them (or only
+## better), 1 on a regression. `make bench-thresholds` records new thresholds (commit them on purpose).
+## BENCH_ARGS passes options to the plugin, e.g. BENCH_ARGS="--target EngineBenchmarks --filter 'matvec.*'".
+BENCH_BUILD ?= .build-bench
+BENCH_ARGS ?=
+BENCH := $(SWIFT) package --package-path Benchmarks --scratch-path $(BENCH_BUILD) \
+	--allow-writing-to-package-directory benchmark
+BENCH_THRESHOLDS := $(CURDIR)/Benchmarks/Thresholds
+
+bench: deps model
+	$(BENCH) --no-progress $(BENCH_ARGS)
+
+# `swift package` exits 1 for every error its plugin throws, "only better than the thresholds" included:
+# that one is told apart by the plugin's error line.
+bench-check: deps model
+	@mkdir -p $(BENCH_BUILD)
+	@set -o pipefail; $(BENCH) thresholds check --path $(BENCH_THRESHOLDS) --no-progress $(BENCH_ARGS) 2>&1 \
+		| tee $(BENCH_BUILD)/bench-check.log; rc=$$?; \
+	if [ $$rc = 0 ]; then echo "bench-check: within the thresholds"; \
+	elif grep -aq "error: benchmarkThresholdImprovement" $(BENCH_BUILD)/bench-check.log; then \
+		echo "bench-check: better than the thresholds (make bench-thresholds records them)"; \
+	else echo "bench-check: worse than the thresholds, or the run failed (exit $$rc)"; exit 1; fi
+
+bench-thresholds: deps model
+	$(BENCH) thresholds update --path $(BENCH_THRESHOLDS) --no-progress $(BENCH_ARGS)
 
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift

@@ -13,26 +13,30 @@ public enum BenchmarkSupport {
         return metrics
     }
 
-    /// The tolerances at p90, relative to the committed value. Wall clock is wide: the
-    /// reference machine has 2 cores shared with builds, and a busy neighbour doubles a
-    /// run's time. Mallocs and instructions are counts of the code's own work and are tight.
-    public static var thresholds: [BenchmarkMetric: BenchmarkThresholds] {
+    /// The tolerances at p90 against the committed value. Wall clock is wide (+150%, i.e. up to
+    /// 2.5 times the committed p90): the reference machine has 2 cores shared with builds, and a
+    /// busy neighbour doubles a run's time. Mallocs and instructions count the code's own work and
+    /// are tight: ±10%, or, for a benchmark that allocates a handful of times (`mallocSlack`), that
+    /// many mallocs either way (a relative bound on 0 allows nothing and on 4 allows nothing useful).
+    public static func thresholds(mallocSlack: Int? = nil) -> [BenchmarkMetric: BenchmarkThresholds] {
+        let mallocs =
+            mallocSlack.map { BenchmarkThresholds(absolute: [.p90: $0]) } ?? BenchmarkThresholds(relative: [.p90: 10])
         let all: [BenchmarkMetric: BenchmarkThresholds] = [
             .wallClock: BenchmarkThresholds(relative: [.p90: 150]),
-            .mallocCountTotal: BenchmarkThresholds(relative: [.p90: 10]),
+            .mallocCountTotal: mallocs,
             .instructions: BenchmarkThresholds(relative: [.p90: 10]),
         ]
         return all.filter { metrics.contains($0.key) }
     }
 
     /// The configuration of a benchmark that runs `maxIterations` times at most, within
-    /// `maxDuration`, after one warm-up iteration.
+    /// `maxDuration`, after one warm-up iteration; `mallocSlack` as in `thresholds`.
     public static func configuration(
-        maxIterations: Int, maxDuration: Duration = .seconds(3), scalingFactor: BenchmarkScalingFactor = .one
+        maxIterations: Int, maxDuration: Duration = .seconds(3), mallocSlack: Int? = nil
     ) -> Benchmark.Configuration {
         Benchmark.Configuration(
-            metrics: metrics, timeUnits: .automatic, warmupIterations: 1, scalingFactor: scalingFactor,
-            maxDuration: maxDuration, maxIterations: maxIterations, thresholds: thresholds)
+            metrics: metrics, timeUnits: .automatic, warmupIterations: 1, maxDuration: maxDuration,
+            maxIterations: maxIterations, thresholds: thresholds(mallocSlack: mallocSlack))
     }
 
     /// True when hardware performance counters can be opened: always on Darwin; on Linux when

@@ -9,7 +9,7 @@ let benchmarks: @Sendable () -> Void = {
     let recording = StreamRecording(contentEvents: 10_000, seed: 42)
 
     Benchmark(
-        "sse-framer-10k-events", configuration: BenchmarkSupport.configuration(maxIterations: 200)
+        "sse-framer-10k-events", configuration: BenchmarkSupport.configuration(maxIterations: 200, mallocSlack: 2)
     ) { benchmark in
         var events = 0
         var parser = SSEParser(maxEventBytes: 1 << 24)
@@ -21,7 +21,8 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark(
-        "sse-openai-decode-10k-events", configuration: BenchmarkSupport.configuration(maxIterations: 200)
+        "sse-openai-decode-10k-events",
+        configuration: BenchmarkSupport.configuration(maxIterations: 200, mallocSlack: 2)
     ) { benchmark in
         let dialect = OpenAIChatDialect()
         var parser = SSEParser(maxEventBytes: 1 << 24)
@@ -39,7 +40,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark(
-        "jsoncursor-skip-10k-chunks", configuration: BenchmarkSupport.configuration(maxIterations: 500)
+        "jsoncursor-skip-10k-chunks", configuration: BenchmarkSupport.configuration(maxIterations: 500, mallocSlack: 2)
     ) { benchmark in
         recording.document.withUnsafeBytes { bytes in
             var cursor = JSONCursor(bytes)
@@ -50,7 +51,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark(
-        "jsoncursor-strings-10k", configuration: BenchmarkSupport.configuration(maxIterations: 500)
+        "jsoncursor-strings-10k", configuration: BenchmarkSupport.configuration(maxIterations: 500, mallocSlack: 2)
     ) { benchmark in
         var text: [UInt8] = []
         text.reserveCapacity(recording.contentBytes)
