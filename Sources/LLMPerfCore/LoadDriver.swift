@@ -25,8 +25,8 @@ public final class LoadDriver: Sendable {
     public let load: LoadSpec
     public let clock: any RunClock
     public let cancelGrace: Duration
-    private let events: AsyncStream<DriverEvent>
-    private let eventSink: AsyncStream<DriverEvent>.Continuation
+    private let events: AsyncStream<DriverStateMachine.Event>
+    private let eventSink: AsyncStream<DriverStateMachine.Event>.Continuation
     private let lifecycle = DriverLifecycle()
 
     public init(
@@ -37,13 +37,13 @@ public final class LoadDriver: Sendable {
         self.load = load
         self.clock = clock
         self.cancelGrace = cancelGrace
-        (events, eventSink) = AsyncStream.makeStream(of: DriverEvent.self)
+        (events, eventSink) = AsyncStream.makeStream(of: DriverStateMachine.Event.self)
     }
 
     /// Stops sending; requests in flight get `cancelGrace`, then are cancelled. Any thread.
     public func stop() {
         lifecycle.requestStop()
-        eventSink.yield(.stop)
+        eventSink.yield(.stopRequested)
     }
 
     /// Runs the load keeping nothing: `onTrace` gets each finished trace as it arrives (off the
@@ -52,9 +52,11 @@ public final class LoadDriver: Sendable {
     @discardableResult
     public func stream(onTrace: @escaping @Sendable (RequestTrace) -> Void) async -> Int {
         guard lifecycle.begin() else { return 0 }
-        let coordinator = Task { await coordinate(onTrace: onTrace) }
+        // The run has a task of its own: cancelling the caller's task is a stop (grace, then
+        // cancel), not the end of the timers and of the event loop that drains the requests.
+        let run = Task { await coordinate(onTrace: onTrace) }
         return await withTaskCancellationHandler {
-            await coordinator.value
+            await run.value
         } onCancel: {
             stop()
         }
@@ -71,141 +73,49 @@ public final class LoadDriver: Sendable {
         return collected.sorted()
     }
 
-    // MARK: coordination (one task owns all run state)
-
+    /// The one task that owns the run's state: it feeds each event to the state machine, with
+    /// the clock's time, and carries out the actions; the wake-ups and the grace timer are
+    /// child tasks that only sleep and post an event.
     private func coordinate(onTrace: @Sendable (RequestTrace) -> Void) async -> Int {
-        var state = DriverState(load: load)
-        guard transport.promptCount > 0, !lifecycle.stopRequested else {
-            eventSink.finish()
-            return 0
-        }
-        let runStart = clock.nowNanos()
-        var ticker: Task<Void, Never>?
-        if case .open(let rate, _, _) = load.shape, !(rate > 0 && rate.isFinite) {
-            eventSink.finish()
-            return 0
-        }
-        if case .open(let rate, let arrival, _) = load.shape {
-            ticker = startTicker(
-                schedule: ArrivalSchedule(ratePerSecond: rate, arrival: arrival, seed: load.seed), runStart: runStart)
-        } else {
-            state.tickerDone = true
-        }
-        var graceTimer: Task<Void, Never>?
-        fillClosedLoop(&state)
-        if state.finished {
-            eventSink.finish()
-            return 0
-        }
-        for await event in events {
-            switch event {
-            case .finished(let trace):
-                state.inFlight.removeValue(forKey: trace.index)
-                if trace.isWarmup { state.warmupInFlight -= 1 }
-                state.finishedCount += 1
-                onTrace(trace)
-                if !state.stopped {
-                    if case .open = load.shape {
-                        startWaiting(&state)
-                    } else {
-                        fillClosedLoop(&state)
-                    }
-                }
-            case .due(let index, let scheduledAt):
-                guard !state.stopped else { break }
-                if case .open(_, _, let maxConcurrency) = load.shape, let maxConcurrency,
-                    state.inFlight.count >= maxConcurrency
-                {
-                    state.waiting.append((index, scheduledAt))
-                } else {
-                    launch(index: index, scheduledAt: scheduledAt, state: &state)
-                }
-            case .tickerDone:
-                state.tickerDone = true
-            case .stop:
-                guard !state.stopped else { break }
-                state.stopped = true
-                state.waiting.removeAll()
-                ticker?.cancel()
-                state.tickerDone = true
-                let deadline = clock.nowNanos() &+ driverNanos(cancelGrace)
-                let sink = eventSink
-                let clock = self.clock
-                graceTimer = Task {
-                    await clock.sleep(untilNanos: deadline)
-                    if !Task.isCancelled { sink.yield(.graceExpired) }
-                }
-            case .graceExpired:
-                for request in state.inFlight.values { request.cancel() }
-            }
-            if state.inFlight.isEmpty && state.waiting.isEmpty && state.tickerDone
-                && (state.stopped || !state.canStartClosedLoopRequest(now: clock.nowNanos()))
-            {
-                break
-            }
-        }
-        ticker?.cancel()
-        graceTimer?.cancel()
-        eventSink.finish()
-        return state.finishedCount
-    }
-
-    private func fillClosedLoop(_ state: inout DriverState) {
-        guard case .closed(let concurrency) = load.shape else { return }
-        while !state.stopped && state.inFlight.count < max(concurrency, 1)
-            && state.canStartClosedLoopRequest(now: clock.nowNanos())
-        {
-            let index = state.nextIndex
-            state.nextIndex += 1
-            if index >= load.warmup && state.measuredStart == nil { state.measuredStart = clock.nowNanos() }
-            launch(index: index, scheduledAt: nil, state: &state)
-        }
-        if state.inFlight.isEmpty && !state.canStartClosedLoopRequest(now: clock.nowNanos()) {
-            state.finished = true
-        }
-    }
-
-    private func startWaiting(_ state: inout DriverState) {
-        guard case .open(_, _, let maxConcurrency) = load.shape else { return }
-        while !state.waiting.isEmpty && state.inFlight.count < (maxConcurrency ?? Int.max) {
-            let (index, scheduledAt) = state.waiting.removeFirst()
-            launch(index: index, scheduledAt: scheduledAt, state: &state)
-        }
-    }
-
-    private func launch(index: Int, scheduledAt: UInt64?, state: inout DriverState) {
-        let order = RequestOrder(
-            index: index, isWarmup: index < load.warmup, promptIndex: index % transport.promptCount,
-            scheduledAtNanos: scheduledAt)
-        if order.isWarmup { state.warmupInFlight += 1 }
+        defer { eventSink.finish() }
+        guard transport.promptCount > 0, !lifecycle.stopRequested, let pacer = load.makePacer() else { return 0 }
+        var machine = DriverStateMachine(
+            configuration: .init(load: load, promptCount: transport.promptCount, grace: cancelGrace), pacer: pacer)
+        var inFlight: [Int: any InFlightRequest] = [:]
+        var pending = events.makeAsyncIterator()
         let sink = eventSink
-        state.inFlight[index] = transport.send(order) { sink.yield(.finished($0)) }
-    }
-
-    /// Sleeps until each send time and reports it due.
-    private func startTicker(schedule: ArrivalSchedule, runStart: UInt64) -> Task<Void, Never> {
-        let sink = eventSink
-        let load = self.load
         let clock = self.clock
-        return Task {
-            var measuredStartOffset: UInt64?
-            for (index, offset) in schedule.enumerated() {
-                if Task.isCancelled { break }
-                if index >= load.warmup {
-                    if measuredStartOffset == nil { measuredStartOffset = offset }
-                    if case .requests(let n) = load.stop, index >= load.warmup + n { break }
-                    if case .duration(let d) = load.stop, offset - measuredStartOffset! >= driverNanos(d) {
-                        break
+        return await withDiscardingTaskGroup(returning: Int.self) { timers in
+            var event = DriverStateMachine.Event.started
+            while true {
+                for action in machine.handle(event, now: clock.nowNanos()) {
+                    switch action {
+                    case .send(let order):
+                        inFlight[order.index] = transport.send(order) { sink.yield(.requestFinished($0)) }
+                    case .handOn(let trace):
+                        inFlight.removeValue(forKey: trace.index)
+                        onTrace(trace)
+                    case .wake(let deadline):
+                        timers.addTask {
+                            await clock.sleep(untilNanos: deadline)
+                            if !Task.isCancelled { sink.yield(.requestDue) }
+                        }
+                    case .startGraceTimer(let deadline):
+                        timers.addTask {
+                            await clock.sleep(untilNanos: deadline)
+                            if !Task.isCancelled { sink.yield(.graceExpired) }
+                        }
+                    case .cancelInFlight:
+                        for request in inFlight.values { request.cancel() }
+                    case .finish:
+                        timers.cancelAll()
+                        return machine.finishedCount
                     }
                 }
-                let target = runStart &+ offset
-                if target > clock.nowNanos() {
-                    await clock.sleep(untilNanos: target)
-                    if Task.isCancelled { break }
-                }
-                sink.yield(.due(index: index, scheduledAt: target))
+                // The stream ends only once this task has finished it, so `next` gives an event.
+                guard let next = await pending.next() else { return machine.finishedCount }
+                event = next
             }
-            sink.yield(.tickerDone)
         }
     }
 }
@@ -225,52 +135,6 @@ public struct MonotonicRunClock: RunClock {
         let now = nowNanos()
         guard deadline > now else { return }
         try? await Task.sleep(nanoseconds: deadline - now)
-    }
-}
-
-/// A duration in whole nanoseconds (0 when negative).
-func driverNanos(_ d: Duration) -> UInt64 {
-    let (s, atto) = d.components
-    guard s >= 0 else { return 0 }
-    return UInt64(s) &* 1_000_000_000 &+ UInt64(atto / 1_000_000_000)
-}
-
-enum DriverEvent: Sendable {
-    case finished(RequestTrace)
-    /// `scheduledAt`: when the schedule wanted it sent, on the run clock.
-    case due(index: Int, scheduledAt: UInt64)
-    case tickerDone
-    case stop
-    case graceExpired
-}
-
-/// The coordinator's bookkeeping.
-struct DriverState {
-    let load: LoadSpec
-    var nextIndex = 0
-    var inFlight: [Int: any InFlightRequest] = [:]
-    var warmupInFlight = 0
-    var waiting: [(Int, UInt64)] = []
-    /// Requests finished so far (their traces are handed on, never kept here).
-    var finishedCount = 0
-    var measuredStart: UInt64?
-    var stopped = false
-    var tickerDone = false
-    var finished = false
-
-    init(load: LoadSpec) { self.load = load }
-
-    /// Closed loop: may another request start now?
-    func canStartClosedLoopRequest(now: UInt64) -> Bool {
-        guard case .closed = load.shape, !stopped else { return false }
-        if nextIndex < load.warmup { return true }
-        if warmupInFlight > 0 { return false }  // warmup finishes before measuring starts
-        switch load.stop {
-        case .requests(let n): return nextIndex < load.warmup + n
-        case .duration(let d):
-            guard let start = measuredStart else { return true }
-            return now &- start < driverNanos(d)
-        }
     }
 }
 

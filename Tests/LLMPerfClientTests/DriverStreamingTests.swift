@@ -21,16 +21,20 @@ import Testing
         #expect(seen.value == 43)
     }
 
-    /// Structural: the coordinator's state has no collection of traces (a growing one is what
-    /// made a long run's memory grow).
+    /// Structural: the driver's state machine keeps no trace (a growing collection of them is
+    /// what made a long run's memory grow); it counts them and hands each on.
     @Test func driverStateHoldsNoTraces() {
-        var state = DriverState(load: LoadSpec(shape: .closed(concurrency: 1), stop: .requests(1)))
-        state.finishedCount = 5
-        let children = Mirror(reflecting: state).children
+        var machine = DriverStateMachine(
+            configuration: .init(
+                load: LoadSpec(shape: .closed(concurrency: 1), stop: .requests(1)), promptCount: 1, grace: .zero),
+            pacer: ClosedLoopPacer(concurrency: 1))
+        _ = machine.handle(.started, now: 0)
+        #expect(machine.finishedCount == 0)
+        let children = Mirror(reflecting: machine).children
         #expect(children.contains { $0.label == "finishedCount" })
         for child in children {
             let type = String(reflecting: Swift.type(of: child.value))
-            #expect(!type.contains("RequestTrace"), "DriverState.\(child.label ?? "?") is a \(type)")
+            #expect(!type.contains("RequestTrace"), "DriverStateMachine.\(child.label ?? "?") is a \(type)")
         }
     }
 }
