@@ -2,7 +2,7 @@ import Benchmark
 import BenchmarkSupport
 import LLMPerfClient
 
-/// The client's hot path: an OpenAI chat stream of 10,000 content events (about 1.7 MB)
+/// The client's hot path: an OpenAI chat stream of 10,000 content events (about 2.1 MB)
 /// framed by `SSEParser` and decoded by the chat dialect, and `JSONCursor` on the same
 /// chunks as one JSON document.
 let benchmarks: @Sendable () -> Void = {
