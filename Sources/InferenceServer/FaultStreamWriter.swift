@@ -233,12 +233,10 @@ enum FaultInjected: Error {
 extension MonotonicClock {
     /// Sleeps for `duration` on the monotonic clock (see `sleep(untilNanos:)`).
     static func sleep(for duration: Duration) async throws {
-        let (seconds, attoseconds) = duration.components
-        guard seconds > 0 || attoseconds > 0 else {
+        guard duration > .zero else {
             await Task.yield()
             return
         }
-        let nanos = UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds) / 1_000_000_000)
-        try await sleep(untilNanos: nowNanos() &+ nanos)
+        try await sleep(untilNanos: nowNanos() &+ duration.wholeNanoseconds)
     }
 }

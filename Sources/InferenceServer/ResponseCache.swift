@@ -110,7 +110,7 @@ public final class ResponseCache: Sendable {
     ) {
         self.configuration = configuration
         self.nowNanos = nowNanos
-        self.state = NIOLockedValueBox(LRUState(ttlNanos: configuration.ttl.map(Self.nanos)))
+        self.state = NIOLockedValueBox(LRUState(ttlNanos: configuration.ttl.map(\.wholeNanoseconds)))
     }
 
     /// The stored generation for `key`, counted as a hit (and made most recently used), or nil, counted as
@@ -180,16 +180,6 @@ public final class ResponseCache: Sendable {
     }
 
     static func bytes(of piece: GeneratedPiece) -> Int { pieceOverheadBytes + piece.text.utf8.count }
-
-    /// A duration in nanoseconds, clamped to 0…UInt64.max.
-    static func nanos(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
-        let (whole, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return UInt64.max }
-        let (sum, overflowSum) = whole.addingReportingOverflow(UInt64(max(0, attoseconds / 1_000_000_000)))
-        return overflowSum ? UInt64.max : sum
-    }
 }
 
 /// Entries in a slot array threaded by two doubly linked lists: recency (head = most recently used) and

@@ -63,8 +63,8 @@ final class CurlTransfer {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         self.startedAt = now
         let t = request.config.timeouts
-        firstTokenDeadline = t.firstToken.map { now &+ Self.nanos($0) } ?? 0
-        idleLimit = t.idle.map { max(Self.nanos($0), 1) } ?? 0
+        firstTokenDeadline = t.firstToken.map { now &+ $0.wholeNanoseconds } ?? 0
+        idleLimit = t.idle.map { max($0.wholeNanoseconds, 1) } ?? 0
         setupFailure = configure()
     }
 
@@ -96,14 +96,8 @@ final class CurlTransfer {
         if let headerList { curl_slist_free_all(headerList) }
     }
 
-    static func nanos(_ d: Duration) -> UInt64 {
-        let (s, atto) = d.components
-        guard s >= 0 else { return 0 }
-        return UInt64(s) &* 1_000_000_000 &+ UInt64(atto / 1_000_000_000)
-    }
-
     private static func millis(_ d: Duration) -> Int {
-        let n = nanos(d)
+        let n = d.wholeNanoseconds
         return n == 0 ? 0 : Int(max(1, (n + 999_999) / 1_000_000))
     }
 
@@ -351,7 +345,7 @@ final class CurlTransfer {
         if result == CURLE_OPERATION_TIMEDOUT {
             let t = request.config.timeouts
             let elapsed = now &- startedAt
-            let totalLimit = t.total.map(Self.nanos)
+            let totalLimit = t.total.map(\.wholeNanoseconds)
             let inConnect = sentNanos == 0 && t.connect != nil && (totalLimit.map { elapsed < $0 } ?? true)
             return .failed(.timeout(inConnect ? .connect : .total), detail: curlDetail(result))
         }

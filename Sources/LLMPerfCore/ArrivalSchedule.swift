@@ -31,9 +31,7 @@ public struct ArrivalSchedule: Sendable, Equatable, Sequence {
 
     /// Every send offset strictly before `duration`.
     public func offsets(before duration: Duration) -> [UInt64] {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return [] }
-        let limit = UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+        let limit = duration.wholeNanoseconds
         var result: [UInt64] = []
         for offset in self {
             guard offset < limit else { break }

@@ -218,12 +218,3 @@ public struct DriverStateMachine: Sendable {
                     scheduledAtNanos: scheduledAt)))
     }
 }
-
-extension Duration {
-    /// Whole nanoseconds, 0 for a negative duration.
-    var wholeNanoseconds: UInt64 {
-        let (s, atto) = components
-        guard s >= 0 else { return 0 }
-        return UInt64(s) &* 1_000_000_000 &+ UInt64(atto / 1_000_000_000)
-    }
-}

@@ -132,8 +132,7 @@ public enum LabExpectation: Sendable, Equatable {
         switch measure.unit {
         case .milliseconds:
             guard let duration = DurationParser.parse(rest) else { return nil }
-            let (seconds, attoseconds) = duration.components
-            return .bound(Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+            return .bound(duration.millisecondsValue)
         default:
             guard let value = ScenarioDecoder.parseNumber(rest), value >= 0 else { return nil }
             return .bound(value)

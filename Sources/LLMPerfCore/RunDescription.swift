@@ -14,8 +14,7 @@ extension LoadSpec {
         switch stop {
         case .requests(let n): parts.append("n=\(n)")
         case .duration(let d):
-            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-            parts.append("for " + String(format: "%gs", seconds))
+            parts.append("for " + String(format: "%gs", d.secondsValue))
         }
         if warmup > 0 { parts.append("warmup=\(warmup)") }
         return parts.joined(separator: " ")

@@ -57,9 +57,7 @@ extension ScenarioDecoder {
                 let limit: Double
                 switch metric.unit {
                 case .milliseconds:
-                    let duration = try duration(value, keyPath, allowZero: true)
-                    let (seconds, attoseconds) = duration.components
-                    limit = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+                    limit = try duration(value, keyPath, allowZero: true).millisecondsValue
                 case .tokens:
                     limit = try number(
                         value, keyPath, in: 0...Double.greatestFiniteMagnitude, expected: "a token count ≥ 0")

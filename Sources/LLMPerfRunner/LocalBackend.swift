@@ -129,7 +129,8 @@ public final class LocalBackend: RunningBackend {
         while ContinuousClock.now < deadline {
             if !process.isRunning { throw failure("the local backend stopped while loading") }
             let left = deadline - ContinuousClock.now
-            let probeMilliseconds = max(1, min(1_000, Int(left.components.seconds * 1_000) + 1))
+            // Whole seconds left, as milliseconds: under a second left gives a 1 ms probe.
+            let probeMilliseconds = max(1, min(1_000, Int(left.wholeNanoseconds / 1_000_000_000) * 1_000 + 1))
             if probe(listening + "/health", probeMilliseconds, caFile) == 200 {
                 return backend
             }
@@ -149,8 +150,7 @@ public final class LocalBackend: RunningBackend {
     /// One read from `fd`, waiting at most `timeout` for bytes.
     static func readOnce(_ fd: Int32, waitingAtMost timeout: Duration) -> ReadResult {
         var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let (seconds, attoseconds) = timeout.components
-        let milliseconds = Int32(clamping: seconds * 1_000 + attoseconds / 1_000_000_000_000_000 + 1)
+        let milliseconds = Int32(clamping: timeout.wholeNanoseconds / 1_000_000 + 1)
         let ready = poll(&descriptor, 1, milliseconds)
         if ready < 0 { return errno == EINTR ? .timedOut : .ended }
         if ready == 0 { return .timedOut }
