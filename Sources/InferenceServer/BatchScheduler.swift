@@ -7,6 +7,10 @@ import Synchronization
 /// in a single batched pass — a chunk of a new prompt (so a long prompt does not stall the streams already running)
 /// or the next token, with its speculative drafts. With batching off it serves one sequence at a time, first come
 /// first served, its prompt in one pass.
+///
+/// The decisions (admission, the prefill budget, retirement, shutdown) are `SchedulingPolicy`'s; this class holds
+/// the lock, runs the model and writes to the channels. `shutDown` drains: running sequences finish as usual,
+/// waiting requests and later submissions are answered 503 (`server_shutting_down`), and the thread ends.
 final class BatchScheduler: @unchecked Sendable {
     struct Options: Sendable {
         /// Sequences decoded together; 1 = one at a time.
@@ -19,6 +23,11 @@ final class BatchScheduler: @unchecked Sendable {
         /// Most requests waiting for a slot; a request beyond them is refused (nil = no limit).
         var maxWaiting: Int? = nil
     }
+
+    /// The answer to a request that waited when the server began to stop, or came after.
+    static let shuttingDown = APIError(
+        status: .serviceUnavailable, message: "The server is shutting down; retry on another instance.",
+        type: "server_error", code: "server_shutting_down")
 
     private struct Job {
         var request: GenerationRequest
@@ -45,10 +54,12 @@ final class BatchScheduler: @unchecked Sendable {
     private let prefixCache: PrefixCache?
     private let makeDrafter: (() -> SpeculativeDrafter)?
     private let condition = NSCondition()
-    private var queue: [Job] = []
-    private var activeCount = 0
-    /// Tests hold the loop so that requests queue up and are admitted together.
-    private var paused = false
+    // Guarded by `condition`:
+    private var policy: SchedulingPolicy
+    private var waitingJobs: [SchedulingPolicy.Ticket: Job] = [:]
+    /// Iterations the loop may still run before it holds (nil: no hold). Tests use it to line requests up.
+    private var iterationsAllowed: Int?
+    private var exited = false
     let statistics = Mutex(SchedulerStatistics())
 
     /// - Parameters:
@@ -62,124 +73,167 @@ final class BatchScheduler: @unchecked Sendable {
         self.options = options
         self.prefixCache = prefixCache
         self.makeDrafter = makeDrafter
+        policy = SchedulingPolicy(
+            maxBatch: options.maxBatch, maxWaiting: options.maxWaiting, prefillChunk: options.prefillChunk)
         statistics.withLock { $0.maxBatch = options.maxBatch }
-        let thread = Thread { [unowned self] in self.run() }
+        let thread = Thread { [self] in self.run() }
         thread.name = "llmperf-inference"
         thread.stackSize = 8 << 20
         thread.start()
     }
 
-    var load: SchedulerLoad {
+    private func locked<T>(_ body: () -> T) -> T {
         condition.lock()
         defer { condition.unlock() }
-        return SchedulerLoad(waiting: queue.count, running: activeCount)
+        return body()
+    }
+
+    var load: SchedulerLoad {
+        locked { SchedulerLoad(waiting: policy.waiting.count, running: policy.running.count) }
     }
 
     /// Holds (true) or releases the loop between iterations.
     func setPaused(_ value: Bool) {
-        condition.lock()
-        paused = value
-        condition.broadcast()
-        condition.unlock()
+        locked {
+            iterationsAllowed = value ? 0 : nil
+            condition.broadcast()
+        }
     }
 
-    /// Queues a request; false (and nothing queued) when `maxWaiting` requests already wait.
-    func submit(_ request: GenerationRequest, to channel: GenerationChannel) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        if let maxWaiting = options.maxWaiting, queue.count >= maxWaiting { return false }
-        queue.append(Job(request: request, channel: channel))
-        condition.signal()
-        return true
+    /// Lets a held loop run `count` more iterations, then hold again.
+    func allowIterations(_ count: Int) {
+        locked {
+            iterationsAllowed = (iterationsAllowed ?? 0) + count
+            condition.broadcast()
+        }
     }
+
+    /// Queues a request, or says why not (nothing queued).
+    func submit(_ request: GenerationRequest, to channel: GenerationChannel) -> SchedulingPolicy.Submission {
+        locked {
+            let submission = policy.submit()
+            if case .queued(let ticket) = submission {
+                waitingJobs[ticket] = Job(request: request, channel: channel)
+                condition.signal()
+            }
+            return submission
+        }
+    }
+
+    /// Starts the shutdown (see the type's comment); returns at once. A hold is lifted so the drain runs.
+    func shutDown() {
+        let answered = locked {
+            let tickets = policy.shutDown()
+            condition.broadcast()
+            return tickets.compactMap { waitingJobs.removeValue(forKey: $0) }
+        }
+        for job in answered { job.channel.fail(Self.shuttingDown) }
+    }
+
+    /// True once the thread has ended (after `shutDown` and the drain).
+    var hasExited: Bool { locked { exited } }
 
     private func run() {
         let buffers = ForwardBuffers(config: model.config)
         var freeCaches: [KVCache] = []
-        var active: [Active] = []
+        var active: [SchedulingPolicy.Ticket: Active] = [:]
         while true {
             condition.lock()
-            while (queue.isEmpty && active.isEmpty) || paused { condition.wait() }
-            var admitted: [Job] = []
-            while active.count + admitted.count < options.maxBatch, !queue.isEmpty {
-                admitted.append(queue.removeFirst())
+            while !policy.isShuttingDown && (policy.isIdle || iterationsAllowed == 0) { condition.wait() }
+            if policy.isDone {
+                exited = true
+                condition.unlock()
+                return
             }
-            activeCount = active.count + admitted.count
+            if let allowed = iterationsAllowed, allowed > 0 { iterationsAllowed = allowed - 1 }
+            let admitted = policy.admit().map { ($0, waitingJobs.removeValue(forKey: $0)!) }
+            let order = policy.running
             condition.unlock()
 
-            for job in admitted {
-                if job.channel.isCancelled {
-                    job.channel.finish(GenerationFinish(reason: .stop))
-                    continue
-                }
-                let cache = freeCaches.popLast() ?? model.makeCache()
-                let request = job.request
-                let parameters = GenerationParameters(
-                    maxTokens: max(0, min(request.maxTokens, model.contextLength - request.prompt.tokenIDs.count)),
-                    sampling: SamplingParameters(
-                        temperature: Float(request.temperature ?? 0), topP: Float(request.topP ?? 1),
-                        seed: request.seed ?? 0))
-                let decoder = SequenceDecoder(
-                    model: model, cache: cache, promptTokens: request.prompt.tokenIDs, parameters: parameters,
-                    ignoreEndOfSequence: request.ignoreEOS, prefixCache: prefixCache, drafter: makeDrafter?(),
-                    draftTokens: options.draftTokens)
-                active.append(Active(job: job, decoder: decoder, tokenizer: model.tokenizer))
+            for (ticket, job) in admitted {
+                active[ticket] = start(job, cache: freeCaches.popLast() ?? model.makeCache())
             }
-
-            // One step of every sequence; prompt chunks share the iteration's prefill budget in arrival order.
-            var budget = options.prefillChunk ?? .max
+            let sequences = order.map { active[$0]! }
+            let steps = policy.plan(sequences.map(Self.phase))
             var stepping: [Active] = []
             var entries: [BatchEntry] = []
             var prefillTokens = 0
             var decodeRows = 0
-            for sequence in active {
-                if sequence.job.channel.isCancelled {
-                    sequence.decoder.cancel()
-                    continue
-                }
-                let prefilling = sequence.decoder.state == .prefilling
-                if prefilling && budget <= 0 { continue }
-                guard let entry = sequence.decoder.nextStep(prefillBudget: budget) else { continue }
-                if prefilling {
-                    budget -= entry.tokens.count
-                    prefillTokens += entry.tokens.count
-                } else {
+            for (sequence, step) in zip(sequences, steps) {
+                switch step {
+                case .idle: continue
+                case .cancel: sequence.decoder.cancel()
+                case .prefill(let tokens):
+                    entries.append(sequence.decoder.nextStep(prefillBudget: tokens)!)
+                    stepping.append(sequence)
+                    prefillTokens += tokens
+                case .decode:
+                    entries.append(sequence.decoder.nextStep()!)
+                    stepping.append(sequence)
                     decodeRows += 1
                 }
-                stepping.append(sequence)
-                entries.append(entry)
             }
             if !entries.isEmpty {
-                let logits = model.forward(batch: entries, buffers: buffers)
-                var speculation = SpeculationStatistics()
-                for (sequence, row) in zip(stepping, logits) {
-                    let before = sequence.decoder.speculation
-                    let tokens = sequence.decoder.complete(logits: row)
-                    speculation.drafted += sequence.decoder.speculation.drafted - before.drafted
-                    speculation.accepted += sequence.decoder.speculation.accepted - before.accepted
-                    emit(tokens, for: sequence)
-                }
-                statistics.withLock {
-                    $0.iteration(
-                        sequences: entries.count, decodeRows: decodeRows, prefillTokens: prefillTokens,
-                        speculation: speculation)
-                    if let prefixCache { $0.prefixCache = prefixCache.statistics }
-                }
+                forward(stepping, entries, prefillTokens: prefillTokens, decodeRows: decodeRows, buffers: buffers)
             }
 
-            var still: [Active] = []
-            for sequence in active {
-                guard case .finished(let reason) = sequence.decoder.state else {
-                    still.append(sequence)
-                    continue
-                }
-                finish(sequence, reason: reason)
+            var retired: [SchedulingPolicy.Ticket] = []
+            for (ticket, sequence) in zip(order, sequences) {
+                guard let retirement = SchedulingPolicy.retirement(of: sequence.decoder.state) else { continue }
+                if case .finish(let reason) = retirement { finish(sequence, reason: reason) }
                 freeCaches.append(sequence.decoder.cache)
+                active[ticket] = nil
+                retired.append(ticket)
             }
-            active = still
-            condition.lock()
-            activeCount = active.count
-            condition.unlock()
+            locked { for ticket in retired { policy.retire(ticket) } }
+        }
+    }
+
+    /// A decoder for an admitted request; one whose client already left is cancelled at once (it retires in this
+    /// iteration without a step).
+    private func start(_ job: Job, cache: KVCache) -> Active {
+        let request = job.request
+        let parameters = GenerationParameters(
+            maxTokens: max(0, min(request.maxTokens, model.contextLength - request.prompt.tokenIDs.count)),
+            sampling: SamplingParameters(
+                temperature: Float(request.temperature ?? 0), topP: Float(request.topP ?? 1),
+                seed: request.seed ?? 0))
+        let gone = job.channel.isCancelled
+        let decoder = SequenceDecoder(
+            model: model, cache: cache, promptTokens: request.prompt.tokenIDs, parameters: parameters,
+            ignoreEndOfSequence: request.ignoreEOS, prefixCache: gone ? nil : prefixCache,
+            drafter: gone ? nil : makeDrafter?(), draftTokens: options.draftTokens)
+        if gone { decoder.cancel() }
+        return Active(job: job, decoder: decoder, tokenizer: model.tokenizer)
+    }
+
+    private static func phase(_ sequence: Active) -> SchedulingPolicy.Phase {
+        if sequence.job.channel.isCancelled { return .clientGone }
+        switch sequence.decoder.state {
+        case .prefilling: return .prefilling(remaining: sequence.decoder.remainingPrompt)
+        case .decoding: return .decoding
+        case .finished: return .finished
+        }
+    }
+
+    /// One batched forward pass of every stepping sequence; their new tokens go to their channels.
+    private func forward(
+        _ stepping: [Active], _ entries: [BatchEntry], prefillTokens: Int, decodeRows: Int, buffers: ForwardBuffers
+    ) {
+        let logits = model.forward(batch: entries, buffers: buffers)
+        var speculation = SpeculationStatistics()
+        for (sequence, row) in zip(stepping, logits) {
+            let before = sequence.decoder.speculation
+            let tokens = sequence.decoder.complete(logits: row)
+            speculation.drafted += sequence.decoder.speculation.drafted - before.drafted
+            speculation.accepted += sequence.decoder.speculation.accepted - before.accepted
+            emit(tokens, for: sequence)
+        }
+        statistics.withLock {
+            $0.iteration(
+                sequences: entries.count, decodeRows: decodeRows, prefillTokens: prefillTokens,
+                speculation: speculation)
+            if let prefixCache { $0.prefixCache = prefixCache.statistics }
         }
     }
 
@@ -195,7 +249,7 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
-    private func finish(_ sequence: Active, reason: FinishReason) {
+    private func finish(_ sequence: Active, reason: GenerationFinish.Reason) {
         let rest = sequence.detokenizer.flush()
         if !rest.isEmpty || sequence.heldTokens > 0 {
             sequence.job.channel.yield(GeneratedPiece(text: rest, tokenCount: sequence.heldTokens))
@@ -207,83 +261,6 @@ final class BatchScheduler: @unchecked Sendable {
             details.extra["speculative_drafted_tokens"] = sequence.decoder.speculation.drafted
             details.extra["speculative_accepted_tokens"] = sequence.decoder.speculation.accepted
         }
-        sequence.job.channel.finish(
-            GenerationFinish(reason: reason == .length ? .length : .stop, usageDetails: details))
-    }
-}
-
-/// What the scheduler did, for `/metrics`.
-struct SchedulerStatistics: Sendable {
-    var maxBatch = 1
-    var iterations: UInt64 = 0
-    /// Sequences stepped, summed over iterations (÷ iterations = mean batch occupancy).
-    var sequenceSteps: UInt64 = 0
-    var lastBatchSize = 0
-    var prefillTokens: UInt64 = 0
-    var decodeSteps: UInt64 = 0
-    var speculation = SpeculationStatistics()
-    var prefixCache: PrefixCache.Statistics?
-    var batchSizes = PrometheusHistogram(
-        name: "llmperf_batch_size", help: "Sequences run together per forward pass (batch occupancy).",
-        bounds: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64])
-
-    mutating func iteration(
-        sequences: Int, decodeRows: Int, prefillTokens: Int, speculation: SpeculationStatistics
-    ) {
-        iterations += 1
-        sequenceSteps += UInt64(sequences)
-        lastBatchSize = sequences
-        self.prefillTokens += UInt64(prefillTokens)
-        decodeSteps += UInt64(decodeRows)
-        self.speculation += speculation
-        batchSizes.observe(Double(sequences))
-    }
-
-    func render(into out: inout String, speculative: Bool) {
-        func metric(_ name: String, _ type: String, _ help: String, _ value: String) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
-        }
-        metric("llmperf_batch_max_size", "gauge", "Most sequences decoded together (--max-batch).", "\(maxBatch)")
-        metric(
-            "llmperf_batch_occupancy", "gauge", "Sequences in the latest forward pass.", "\(lastBatchSize)")
-        metric("llmperf_forward_passes_total", "counter", "Forward passes (scheduler iterations).", "\(iterations)")
-        metric(
-            "llmperf_batch_sequence_steps_total", "counter",
-            "Sequences stepped, summed over forward passes (divide by passes for the mean occupancy).",
-            "\(sequenceSteps)")
-        batchSizes.render(into: &out)
-        metric(
-            "llmperf_prefill_tokens_total", "counter",
-            "Prompt tokens run through the model (not from the prefix cache).",
-            "\(prefillTokens)")
-        metric(
-            "llmperf_decode_steps_total", "counter", "Decode steps (one per sequence per forward pass).",
-            "\(decodeSteps)")
-        if let p = prefixCache {
-            metric(
-                "llmperf_prefix_cache_lookups_total", "counter", "Prompts looked up in the prefix cache.",
-                "\(p.lookups)")
-            metric(
-                "llmperf_prefix_cache_hits_total", "counter", "Lookups that reused at least one cached block.",
-                "\(p.hits)")
-            metric(
-                "llmperf_prefix_cache_cached_tokens_total", "counter",
-                "Prompt tokens whose keys and values came from the cache.", "\(p.restoredTokens)")
-            metric("llmperf_prefix_cache_blocks", "gauge", "Blocks held.", "\(p.blocks)")
-            metric("llmperf_prefix_cache_bytes", "gauge", "Bytes held.", "\(p.bytes)")
-            metric(
-                "llmperf_prefix_cache_budget_bytes", "gauge", "Memory budget (--prefix-cache-mb).", "\(p.budgetBytes)")
-            metric(
-                "llmperf_prefix_cache_evictions_total", "counter", "Blocks evicted to stay in budget.", "\(p.evictions)"
-            )
-        }
-        if speculative {
-            metric(
-                "llmperf_speculative_drafted_tokens_total", "counter", "Tokens proposed by the drafter.",
-                "\(speculation.drafted)")
-            metric(
-                "llmperf_speculative_accepted_tokens_total", "counter", "Drafted tokens the model accepted.",
-                "\(speculation.accepted)")
-        }
+        sequence.job.channel.finish(GenerationFinish(reason: reason, usageDetails: details))
     }
 }

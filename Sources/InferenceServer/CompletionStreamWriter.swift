@@ -32,7 +32,21 @@ struct CompletionStreamWriter: Sendable {
         }
         var matcher = stop.isEmpty ? nil : StopSequenceMatcher(sequences: stop)
         var finish = GenerationFinish(reason: .stop)
-        generation: for try await batch in stream {
+        var batches = stream.makeAsyncIterator()
+        generation: while true {
+            let next: GenerationBatch?
+            do {
+                next = try await batches.next()
+            } catch let error as APIError {
+                // The engine answered instead of generating (it is shutting down): an error event, then [DONE].
+                finished = true
+                state.append(ByteBuffer(string: "data: \(error.body)\n\n"), kind: .finish)
+                state.append(SSEChunkTemplates.done, kind: .done)
+                try await flush(&state, to: &writer)
+                try await writer.finish(nil)
+                return
+            }
+            guard let batch = next else { break }
             for piece in batch.pieces {
                 state.completionTokens += piece.tokenCount
                 state.pendingTokens += piece.tokenCount

@@ -67,7 +67,10 @@ public enum LLMServer {
             },
             logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: [.init(service: app)], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            services: [
+                .init(service: app),
+                .init(service: EngineShutdownService(host: engineHost), successTerminationBehavior: .ignore),
+            ], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownGracePeriod
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)

@@ -46,6 +46,7 @@ public final class ResponseCachingEngine: ServingEngine {
     public var modelName: String { wrapped.modelName }
     public var contextLength: Int { wrapped.contextLength }
     public var schedulerLoad: SchedulerLoad { wrapped.schedulerLoad }
+    public func shutdown() { wrapped.shutdown() }
 
     public func defaultMaxTokens(promptTokens: Int) -> Int { wrapped.defaultMaxTokens(promptTokens: promptTokens) }
 

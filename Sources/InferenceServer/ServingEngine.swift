@@ -21,6 +21,9 @@ public protocol ServingEngine: Sendable {
     /// Prometheus text-format lines (with their `# HELP`/`# TYPE` lines, each line ending in a newline)
     /// that `/metrics` appends after the server's own; "" when the engine exports nothing.
     var metricsText: String { get }
+    /// The server is stopping: finish or answer what the engine holds (nothing may be left waiting) and end its
+    /// threads. Returns at once; called once, before the server stops accepting.
+    func shutdown()
 }
 
 /// How busy the inference loop is.
@@ -39,4 +42,6 @@ extension ServingEngine {
     /// Whatever room the context leaves.
     public func defaultMaxTokens(promptTokens: Int) -> Int { max(0, contextLength - promptTokens) }
     public var metricsText: String { "" }
+    /// Nothing to stop by default.
+    public func shutdown() {}
 }

@@ -126,6 +126,9 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
     /// Holds the inference loop between iterations (tests: queue requests, then release them together).
     func setSchedulingPaused(_ paused: Bool) { scheduler.setPaused(paused) }
 
+    /// Lets a held inference loop run `count` more iterations (tests: put a request in flight, then hold).
+    func allowSchedulingIterations(_ count: Int) { scheduler.allowIterations(count) }
+
     public func defaultMaxTokens(promptTokens: Int) -> Int { max(0, contextLength - promptTokens) }
 
     public func prepare(_ input: PromptInput) throws -> PreparedPrompt {
@@ -149,13 +152,24 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
 
     public func generate(_ request: GenerationRequest) -> GenerationStream {
         let channel = GenerationChannel()
-        guard scheduler.submit(request, to: channel) else {
+        switch scheduler.submit(request, to: channel) {
+        case .queued:
+            return channel.stream
+        case .queueFull:
             return .refused(
                 APIError(
                     status: .tooManyRequests,
                     message: "The server's queue is full (\(options.maxQueue ?? 0) waiting requests); retry shortly.",
                     type: "server_error", code: "queue_full"))
+        case .shuttingDown:
+            return .refused(BatchScheduler.shuttingDown)
         }
-        return channel.stream
     }
+
+    /// Drains: running requests finish as usual, waiting ones and later ones are answered 503
+    /// (`server_shutting_down`), then the inference thread ends.
+    public func shutdown() { scheduler.shutDown() }
+
+    /// True once the inference thread has ended (after `shutdown`).
+    var schedulerExited: Bool { scheduler.hasExited }
 }
