@@ -7,21 +7,14 @@
 /// Picks tokens from logits: greedy, or temperature / top-k / top-p sampling from a seeded generator.
 public struct Sampler {
     public let parameters: SamplingParameters
-    private var state: UInt64
+    private var random: SplitMix64
 
     public init(parameters: SamplingParameters) {
         self.parameters = parameters
-        state = parameters.seed &+ 0x9E37_79B9_7F4A_7C15
+        random = SplitMix64(state: parameters.seed &+ 0x9E37_79B9_7F4A_7C15)
     }
 
-    /// SplitMix64.
-    mutating func nextRandom() -> UInt64 {
-        state = state &+ 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func nextRandom() -> UInt64 { random.next() }
 
     /// A uniform number in [0, 1).
     mutating func nextUnit() -> Double { Double(nextRandom() >> 11) * 0x1p-53 }

@@ -1,4 +1,5 @@
 import Foundation
+import InferenceEngine
 import NIOConcurrencyHelpers
 
 /// A misbehaviour the server can put into a completion response on purpose (`llmperf serve --fault`), so
@@ -160,11 +161,10 @@ final class FaultInjector: Sendable {
 
     /// The `index`-th draw for `seed`: a pure function, so a seed always gives the same sequence.
     static func draw(_ weights: [FaultConfiguration.Weighted], seed: UInt64, index: UInt64) -> ServerFault {
-        // SplitMix64 of (seed, index): independent, well-mixed draws without shared generator state.
-        var z = seed &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
+        // The (index + 1)-th SplitMix64 output for `seed`, computed directly: independent, well-mixed
+        // draws without shared generator state.
+        var generator = SplitMix64(state: seed &+ index &* 0x9E37_79B9_7F4A_7C15)
+        let z = generator.next()
         let unit = Double(z >> 11) / Double(1 << 53)
         let total = weights.reduce(0) { $0 + $1.weight }
         var point = unit * total

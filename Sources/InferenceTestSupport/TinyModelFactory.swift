@@ -4,16 +4,10 @@ import Foundation
 
 /// Deterministic random numbers for test weights (SplitMix64).
 public struct TestRandom {
-    public var state: UInt64
+    public var generator: SplitMix64
 
-    public init(state: UInt64) { self.state = state }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public init(state: UInt64) { generator = SplitMix64(state: state) }
+    public mutating func next() -> UInt64 { generator.next() }
     /// Uniform in [-scale, scale).
     public mutating func uniform(_ scale: Float) -> Float { (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
     public mutating func values(_ count: Int, scale: Float, offset: Float = 0) -> [Float] {

@@ -1,6 +1,8 @@
 import Foundation
 
-/// SplitMix64: the small seeded generator behind arrival schedules and synthetic prompts.
+/// SplitMix64: the profiler side's one small seeded generator (arrival schedules, synthetic
+/// prompts, and the seeding of `StatisticsRandom`; the backend side has InferenceEngine's
+/// `SplitMix64`).
 /// Integer-only state, so a seed gives the same stream on every platform (Foundation's and
 /// the standard library's random sources are never used for anything a run records).
 public struct ScenarioRandom: Sendable, Equatable {

@@ -11,18 +11,12 @@ public struct StatisticsRandom: RandomNumberGenerator, Sendable, Equatable {
     private var s3: UInt64
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix()
-        s1 = splitMix()
-        s2 = splitMix()
-        s3 = splitMix()
+        // Seeded through SplitMix64 (`ScenarioRandom`), the usual way to fill xoshiro's state.
+        var splitMix = ScenarioRandom(seed: seed)
+        s0 = splitMix.next()
+        s1 = splitMix.next()
+        s2 = splitMix.next()
+        s3 = splitMix.next()
     }
 
     /// A seed derived from a base seed and a stream name (FNV-1a over its UTF-8), stable across
