@@ -26,7 +26,7 @@ let benchmarks: @Sendable () -> Void = {
 
     let modelPath = ModelLocator.defaultModelPath()
     guard FileManager.default.fileExists(atPath: modelPath) else {
-        for name in ["tokenizer-encode-1mb", "decode-step-default-model"] {
+        for name in ["tokenizer-encode-1mb", "decode-step-default-model", "decode-step-sequence-decoder"] {
             BenchmarkSupport.skip(name, because: "the default model is not installed (\(modelPath)); make model")
         }
         return
@@ -50,6 +50,15 @@ let benchmarks: @Sendable () -> Void = {
         step.run()
     } setup: {
         try DecodeStep(path: modelPath)
+    }
+
+    Benchmark(
+        "decode-step-sequence-decoder",
+        configuration: BenchmarkSupport.configuration(maxIterations: 400, maxDuration: .seconds(4), mallocSlack: 10)
+    ) { benchmark, step in
+        step.run()
+    } setup: {
+        try SequenceDecoderStep(path: modelPath)
     }
 }
 
@@ -98,19 +107,47 @@ final class DecodeStep: @unchecked Sendable {
         model = try TransformerModel.load(path: path, threads: 1, contextLength: 256)
         cache = model.makeCache()
         buffers = ForwardBuffers(config: model.config)
-        var prompt = model.tokenizer.encode(
-            "Explain continuous batching in one paragraph, then say how it changes the time per output token.",
-            addSpecial: true)
-        prompt = Array((prompt + Array(repeating: prompt.last ?? 0, count: 32)).prefix(32))
+        let prompt = Self.prompt(model)
         promptLength = prompt.count
         model.forward(tokens: prompt, cache: cache, buffers: buffers, logits: .none)
         token = prompt[5]
+    }
+
+    /// A 32-token prompt: a question, padded with its last token.
+    static func prompt(_ model: TransformerModel) -> [Int32] {
+        let prompt = model.tokenizer.encode(
+            "Explain continuous batching in one paragraph, then say how it changes the time per output token.",
+            addSpecial: true)
+        return Array((prompt + Array(repeating: prompt.last ?? 0, count: 32)).prefix(32))
     }
 
     func run() {
         cache.truncate(to: promptLength)
         let logits = model.forward(tokens: [token], cache: cache, buffers: buffers)
         blackHole(logits[0])
+    }
+}
+
+/// One step of the engine's decode loop, `SequenceDecoder` (greedy, end of sequence ignored) after the
+/// same 32-token prompt: the forward pass of the pending token, then sampling the next one from the
+/// logits. Each step is one position further on (33, 34, …; at most about 450 in a run).
+final class SequenceDecoderStep: @unchecked Sendable {
+    let decoder: SequenceDecoder
+    let buffers: ForwardBuffers
+
+    init(path: String) throws {
+        let model = try TransformerModel.load(path: path, threads: 1, contextLength: 1024)
+        buffers = ForwardBuffers(config: model.config)
+        decoder = SequenceDecoder(
+            model: model, cache: model.makeCache(), promptTokens: DecodeStep.prompt(model),
+            parameters: GenerationParameters(maxTokens: 1_000), ignoreEndOfSequence: true)
+        run()  // the prompt
+    }
+
+    func run() {
+        guard let entry = decoder.nextStep() else { preconditionFailure("the sequence finished: \(decoder.state)") }
+        let tokens = decoder.complete(logits: decoder.model.forward(batch: [entry], buffers: buffers)[0])
+        blackHole(tokens)
     }
 }
 
