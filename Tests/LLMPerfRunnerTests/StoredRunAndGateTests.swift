@@ -77,7 +77,7 @@ import Testing
         let counter = ProgressCounter(total: 4)
         let order = { (index: Int, warmup: Bool) in RequestOrder(index: index, isWarmup: warmup, promptIndex: 0) }
         counter.record(FakeTransport.trace(order(0, true), ttftMillis: 900, tokens: 3))
-        counter.record(FakeTransport.trace(order(1, false), ttftMillis: 20, tokens: 3))
+        counter.record(FakeTransport.trace(order(1, true), ttftMillis: 900, tokens: 3))
         counter.record(FakeTransport.trace(order(2, false), ttftMillis: 20, tokens: 3))
         var failed = FakeTransport.trace(order(3, false), ttftMillis: 700, tokens: 1)
         failed.outcome = .failed(.streamCut, detail: "")
