@@ -27,7 +27,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        // What the suites share: the metrics and tolerances, a seeded generator, synthetic traces.
+        // What the suites share: the metrics and tolerances, seeded draws, synthetic traces.
         .target(
             name: "BenchmarkSupport",
             dependencies: [
@@ -36,12 +36,12 @@ let package = Package(
             ],
             path: "BenchmarkSupport"),
         // The SSE framer with the OpenAI chat decoder on a 10k-event stream; JSONCursor.
-        suite("ClientBenchmarks", ["LLMPerfClient"]),
+        suite("ClientBenchmarks", ["LLMPerfClient", "LLMPerfCore"]),
         // RunComparison (compare's statistics) over two runs of 100k requests.
         suite("CoreBenchmarks", ["LLMPerfCore"]),
         // RequestWriter and RunStore storing 100k requests in a new SQLite file.
         suite("StoreBenchmarks", ["LLMPerfStore", "LLMPerfCore"]),
         // Matrix-vector products per weight format; the tokenizer on 1 MB; a decode step of the default model.
-        suite("EngineBenchmarks", ["InferenceEngine"]),
+        suite("EngineBenchmarks", ["InferenceEngine", "LLMPerfCore"]),
     ]
 )

@@ -56,28 +56,16 @@ public enum BenchmarkSupport {
     }
 }
 
-/// A small seeded generator (xorshift64*), so every recording a benchmark builds is the same
-/// bytes on every run and machine.
-public struct BenchmarkRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    public init(seed: UInt64) { state = seed == 0 ? 0x9E37_79B9_7F4A_7C15 : seed }
-
-    public mutating func next() -> UInt64 {
-        state ^= state >> 12
-        state ^= state << 25
-        state ^= state >> 27
-        return state &* 0x2545_F491_4F6C_DD1D
-    }
-
-    /// A value in `0..<bound`.
-    public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+extension ScenarioRandom {
+    /// A value in `0..<bound`: the suites draw their recordings from Core's seeded SplitMix64, so
+    /// every recording is the same bytes on every run and machine.
+    public mutating func below(_ bound: Int) -> Int { Int(next(below: UInt64(bound))) }
 }
 
 /// `count` successful streamed requests with 64 content chunks each and plausible timings (TTFT
 /// 40–60 ms plus `shift`, 8–12 ms between chunks), the same for the same seed.
 public func makeTraces(count: Int, seed: UInt64, shift: UInt64 = 0) -> [RequestTrace] {
-    var random = BenchmarkRandom(seed: seed)
+    var random = ScenarioRandom(seed: seed)
     return (0..<count).map { i in
         let start = UInt64(i) * 2_000_000
         let firstByte = start + 40_000_000 + shift + UInt64(random.below(20_000_000))

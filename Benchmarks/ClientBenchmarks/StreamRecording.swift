@@ -1,4 +1,5 @@
 import BenchmarkSupport
+import LLMPerfCore
 
 /// A recorded OpenAI chat completion stream, generated from a seed (the same bytes on every run):
 /// a role chunk, `contentEvents` content chunks, a finish chunk, a usage chunk and `[DONE]`,
@@ -20,7 +21,7 @@ struct StreamRecording: Sendable {
     let contentBytes: Int
 
     init(contentEvents: Int, seed: UInt64) {
-        var random = BenchmarkRandom(seed: seed)
+        var random = ScenarioRandom(seed: seed)
         let words = [
             "the", "model", "streams", "tokens", "latency", "of", "each", "request", "is", "measured", "from",
             "first", "byte", "to", "last", "and", "every", "gap", "between", "chunks", "counts", "throughput",

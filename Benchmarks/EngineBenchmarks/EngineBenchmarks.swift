@@ -2,6 +2,7 @@ import Benchmark
 import BenchmarkSupport
 import Foundation
 import InferenceEngine
+import LLMPerfCore
 
 /// The engine's kernels and the default model: a matrix-vector product in every weight format
 /// the kernels read (one thread, the shape of SmolLM2's feed-forward matrices), the tokenizer
@@ -71,7 +72,7 @@ final class MatrixProduct: @unchecked Sendable {
     private let storage: UnsafeMutableRawPointer
 
     init(type: GGMLType, rows: Int, columns: Int, seed: UInt64) {
-        var random = BenchmarkRandom(seed: seed)
+        var random = ScenarioRandom(seed: seed)
         func value() -> Float { Float(random.below(2_001)) / 1000 - 1 }
         let values = (0..<rows * columns).map { _ in value() }
         let bytes = QuantizedBlocks.encode(values, as: type)
@@ -154,7 +155,7 @@ final class SequenceDecoderStep: @unchecked Sendable {
 /// About `bytes` of English-like text (seeded): sentences of common words with capitals,
 /// numbers, punctuation, line breaks, a little code and some non-ASCII.
 func makeText(bytes: Int, seed: UInt64) -> String {
-    var random = BenchmarkRandom(seed: seed)
+    var random = ScenarioRandom(seed: seed)
     let words = [
         "the", "a", "model", "token", "latency", "request", "server", "is", "of", "and", "to", "in", "we",
         "measure", "every", "first", "time", "per", "output", "batch", "continuous", "scheduling", "cache",
