@@ -18,16 +18,14 @@ public struct SamplingParameters: Sendable, Equatable {
     public static let greedy = SamplingParameters(temperature: 0)
 }
 
-/// Limits and sampling for one completion.
+/// Limits and sampling for one completion. Stop sequences are text, applied by the server to the decoded pieces
+/// (`StopSequenceMatcher`), not here.
 public struct GenerationParameters: Sendable, Equatable {
     public var maxTokens: Int
-    /// Generation stops when the text contains one of these; the stop string is not returned.
-    public var stop: [String]
     public var sampling: SamplingParameters
 
-    public init(maxTokens: Int = 128, stop: [String] = [], sampling: SamplingParameters = .greedy) {
+    public init(maxTokens: Int = 128, sampling: SamplingParameters = .greedy) {
         self.maxTokens = maxTokens
-        self.stop = stop
         self.sampling = sampling
     }
 }
