@@ -40,10 +40,11 @@ struct RunCommand: AsyncParsableCommand {
             throw CLIError.invalid(error.description)
         }
         let store = try openStore(database)
+        let interrupts = InterruptHandler()  // before anything else runs: Ctrl-C from here on stops gracefully
         let pipeline = RunPipeline(
             wiring: .live(store), batchID: StoredRun.newBatchID(),
             gitCommit: GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent),
-            progress: progressMode(quiet: quiet), interrupts: InterruptHandler())
+            progress: progressMode(quiet: quiet), interrupts: interrupts)
         let session = ScenarioSession(
             pipeline: pipeline, labels: labels, requests: requests, json: json, style: .stdout)
         let finished = try await session.run(document)

@@ -72,6 +72,30 @@ import Testing
         #expect(!warnings.contains { $0.kind == .workloadDiffers })
     }
 
+    @Test func theSummaryNamesTheRunsOfEachRow() async throws {
+        let h = Harness()
+        let session = LabSession(pipeline: h.pipeline(ttft: Self.ttft), labels: [], requests: 3, endpoint: nil)
+        let results = await session.run(cases: [try Self.labCase()])
+        let (summary, error) = session.summary(of: results, skipped: ["other"])
+        #expect(error == nil)
+        let ids = Dictionary(uniqueKeysWithValues: results[0].runs.map { ($0.info.variant ?? "", $0.info.id) })
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(try summary.json().utf8)) as? [String: Any])
+        let rows = try #require(json["rows"] as? [[String: Any]])
+        #expect(rows.map { $0["before_run"] as? String } == [ids["plain"], ids["slow"], ids["plain"]])
+        #expect(rows.map { $0["after_run"] as? String } == [ids["fast"], ids["fast"], ids["slow"]])
+        #expect((json["runs"] as? [[String: Any]])?.count == 3)
+        #expect(json["batch_id"] as? String == "btest")
+        #expect(json["skipped"] as? [String] == ["other"])
+        let text = summary.text(style: TerminalStyle(enabled: false))
+        #expect(
+            text.contains("Skipped (server-side: they need the bundled backend's switches, not an endpoint): other."))
+        #expect(
+            text.hasSuffix(
+                "every run is stored in batch btest (labels lab, lab-NAME); "
+                    + "llmperf compare BEFORE AFTER shows all metrics of a pair\n"))
+    }
+
     @Test func aVariantThatCannotRunEndsTheCaseWithItsReason() async throws {
         let h = Harness()
         h.repository.sinkFailsAt = 2
