@@ -180,13 +180,10 @@ public enum ProcessResources {
             + Double(usage.ru_stime.tv_usec) / 1e6
     }
 
-    /// VmHWM from /proc/self/status, in MB; nil when it cannot be read.
+    /// VmHWM from /proc/self/status (read as `EngineBenchmark` reads it), in MB; nil when it
+    /// cannot be read.
     public static func peakRSSMegabytes() -> Double? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return line.split(separator: " ").compactMap { Double($0) }.first.map { $0 / 1024 }
-        }
-        return nil
+        EngineBenchmark.peakResidentBytes().map { Double($0) / 1_048_576 }
     }
 
     /// Resets the high-water mark to the current RSS (Linux: write 5 to clear_refs).
