@@ -1,3 +1,5 @@
+import LLMPerfCore
+
 /// Writes a JSON request body byte by byte, with keys in the order written (deterministic,
 /// so identical workloads send identical bytes).
 struct JSONBodyWriter {
@@ -80,20 +82,6 @@ struct JSONBodyWriter {
     }
 
     private mutating func writeString(_ s: String) {
-        bytes.append(0x22)
-        for b in s.utf8 {
-            switch b {
-            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(0x22)
+        JSONQuoting.appendQuoted(s, to: &bytes)
     }
 }

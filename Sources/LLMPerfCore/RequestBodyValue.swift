@@ -41,28 +41,3 @@ public struct RequestBodyField: Sendable, Equatable {
         "{" + fields.map { JSONQuoting.quoted($0.key) + ":" + $0.value.jsonText }.joined(separator: ",") + "}"
     }
 }
-
-/// JSON string literals with the short escapes and `\u00XX` for other control characters (also the canonical
-/// form behind scenario hashes, so its output must not change).
-enum JSONQuoting {
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-}
