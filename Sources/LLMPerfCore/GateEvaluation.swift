@@ -3,44 +3,62 @@ import Foundation
 /// `llmperf gate`: every rule evaluated on one run (and, for regression rules, a baseline).
 /// The gate passes iff every rule passes; a rule that cannot be evaluated (no data, or a
 /// regression rule without a baseline) fails, with the reason.
-public struct GateEvaluation: Sendable, Equatable, Codable {
-    public struct Result: Sendable, Equatable, Codable {
+public struct GateEvaluation: Sendable, Equatable {
+    /// One rule's outcome, in numbers; LLMPerfReport writes it for people (`measuredText`,
+    /// `threshold`, `reason`).
+    public struct Result: Sendable, Equatable {
         /// The rule as written.
         public var rule: String
-        /// `ttft.p95`, `error_rate`, …
-        public var key: String
+        public var subject: GateSubject
+        public var kind: GateRule.Kind
         public var passed: Bool
         /// The run's value, in the measure's unit (ms, fraction, per second, tokens); nil when
         /// there was nothing to measure.
         public var measured: Double?
-        /// `612.3 ms`, `0.80%`, or `n/a`.
-        public var measuredText: String
-        /// `< 500 ms`, or `+10% vs baseline` for a regression rule.
-        public var threshold: String
         /// Regression rules: the baseline's value, the relative change (a fraction, candidate vs
         /// baseline; nil when the baseline is 0) and the Mann-Whitney p-value.
         public var baselineValue: Double?
         public var relativeChange: Double?
         public var pValue: Double?
-        /// For people: `p95 TTFT 612.3 ms > 500 ms`,
-        /// `p95 TTFT +14.2% vs baseline (p = 0.003) exceeds +10%`.
-        public var reason: String
+        public var finding: Finding
 
         public init(
-            rule: String, key: String, passed: Bool, measured: Double?, measuredText: String, threshold: String,
-            baselineValue: Double? = nil, relativeChange: Double? = nil, pValue: Double? = nil, reason: String
+            rule: String, subject: GateSubject, kind: GateRule.Kind, passed: Bool, measured: Double?,
+            baselineValue: Double? = nil, relativeChange: Double? = nil, pValue: Double? = nil, finding: Finding
         ) {
             self.rule = rule
-            self.key = key
+            self.subject = subject
+            self.kind = kind
             self.passed = passed
             self.measured = measured
-            self.measuredText = measuredText
-            self.threshold = threshold
             self.baselineValue = baselineValue
             self.relativeChange = relativeChange
             self.pValue = pValue
-            self.reason = reason
+            self.finding = finding
         }
+
+        /// `ttft.p95`, `error_rate`, …
+        public var key: String { subject.key }
+    }
+
+    /// What the evaluation of one rule found.
+    public enum Finding: Sendable, Equatable {
+        /// A threshold rule compared the run's value with its limit.
+        case compared
+        /// A side had no value: `why` says what it lacked (`no successful request has a ttft`);
+        /// `side` is nil for a threshold rule, which has one side.
+        case nothingToMeasure(side: Side?, why: String)
+        /// A regression rule without a baseline run.
+        case needsBaseline
+        /// A regression rule's relative change (a fraction; infinite when the baseline is 0),
+        /// whether it goes the bad way beyond the limit, and the significance level its p-value
+        /// (nil: too few samples to test) was held to.
+        case regression(change: Double, exceeds: Bool, alpha: Double)
+    }
+
+    public enum Side: String, Sendable, Equatable {
+        case run
+        case baseline
     }
 
     public var results: [Result]
@@ -96,37 +114,27 @@ private struct Context {
 
     func evaluate(_ rule: GateRule, alpha: Double) -> GateEvaluation.Result {
         let subject = rule.subject
-        let unit = subject.measure.unit
         let measured = value(subject, traces: run, summary: runSummary)
         var result = GateEvaluation.Result(
-            rule: rule.text, key: subject.key, passed: false, measured: measured,
-            measuredText: measured.map(unit.format) ?? "n/a", threshold: "", baselineValue: nil, relativeChange: nil,
-            pValue: nil, reason: "")
+            rule: rule.text, subject: subject, kind: rule.kind, passed: false, measured: measured, finding: .compared)
         switch rule.kind {
         case .threshold(let op, let limit):
-            result.threshold = "\(op.rawValue) \(unit.formatLimit(limit))"
             guard let measured else {
-                result.reason = "\(subject.label): nothing to measure (\(noDataReason(subject)))"
+                result.finding = .nothingToMeasure(side: nil, why: noDataReason(subject))
                 return result
             }
             result.passed = op.holds(measured, limit)
-            let relation = measured < limit ? "<" : measured > limit ? ">" : "="
-            result.reason = "\(subject.label) \(unit.format(measured)) \(relation) \(unit.formatLimit(limit))"
-            if !result.passed && relation == "=" { result.reason += " (needs \(result.threshold))" }
             return result
         case .regression(let maxPercent):
-            let worseUp = !subject.measure.higherIsBetter
-            let limitText = "\(worseUp ? "+" : "-")\(MeasureUnit.trimmed(maxPercent))%"
-            result.threshold = "\(limitText) vs baseline"
             guard let baseline, let baselineSummary else {
-                result.reason = "\(subject.label): a regression rule needs a baseline run (--baseline)"
+                result.finding = .needsBaseline
                 return result
             }
             let base = value(subject, traces: baseline, summary: baselineSummary)
             result.baselineValue = base
             guard let measured, let base else {
-                let side = measured == nil ? "the run" : "the baseline"
-                result.reason = "\(subject.label): nothing to measure in \(side) (\(noDataReason(subject)))"
+                result.finding = .nothingToMeasure(
+                    side: measured == nil ? .run : .baseline, why: noDataReason(subject))
                 return result
             }
             let relative: Double =
@@ -137,20 +145,11 @@ private struct Context {
                 subject.measure.testSamples(in: baseline, bucketSeconds: bucketSeconds),
                 subject.measure.testSamples(in: run, bucketSeconds: bucketSeconds))
             result.pValue = test?.pValue
-            let worsening = (worseUp ? relative : -relative) * 100
-            let changeText = "\(subject.label) \(Context.percent(relative)) vs baseline"
-            let pText = test.map { Context.pText($0.pValue) } ?? "no test: too few samples"
+            let worsening = (subject.measure.higherIsBetter ? -relative : relative) * 100
             let exceeds = worsening > maxPercent
             let significant = (test?.pValue ?? 1) < alpha
             result.passed = !(exceeds && significant)
-            if exceeds && significant {
-                result.reason = "\(changeText) (\(pText)) exceeds \(limitText)"
-            } else if exceeds {
-                let why = test.map { "\(Context.pText($0.pValue)) ≥ \(MeasureUnit.trimmed(alpha))" } ?? pText
-                result.reason = "\(changeText) exceeds \(limitText) but is not significant (\(why))"
-            } else {
-                result.reason = "\(changeText) (\(pText)) is within \(limitText)"
-            }
+            result.finding = .regression(change: relative, exceeds: exceeds, alpha: alpha)
             return result
         }
     }
@@ -161,16 +160,5 @@ private struct Context {
         case .errorRate, .goodput: return "no measured request"
         case .outputTokensPerSecond, .requestsPerSecond: return "the run has no measured window"
         }
-    }
-
-    /// `+14.2%`, `-3.0%`, `+inf%`.
-    static func percent(_ fraction: Double) -> String {
-        if fraction.isInfinite { return fraction > 0 ? "+inf%" : "-inf%" }
-        return String(format: "%+.1f%%", fraction * 100)
-    }
-
-    /// `p = 0.003`, `p < 0.001`.
-    static func pText(_ p: Double) -> String {
-        p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", p)
     }
 }

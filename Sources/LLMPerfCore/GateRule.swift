@@ -161,14 +161,15 @@ public struct GateRule: Sendable, Equatable {
         }
         let subject = try GateSubject.parse(lhs, rule: rule)
         guard !rhs.isEmpty else {
-            let example = isRegression ? "+10%" : subject.measure.unit.exampleLimit
+            let example = isRegression ? "+10%" : exampleLimit(subject.measure.unit)
             throw GateRuleError(rule: rule, reason: "expected a limit after '\(symbol)', e.g. \(example)")
         }
         if isRegression {
             return try parseRegression(subject: subject, limit: rhs, symbol: symbol, rule: rule)
         }
         let op = GateOperator(rawValue: symbol)!
-        let limit = try subject.measure.unit.parseLimit(rhs, key: subject.key, symbol: symbol, rule: rule)
+        let limit = try parseLimit(
+            rhs, unit: subject.measure.unit, key: subject.key, symbol: symbol, rule: rule)
         return GateRule(text: rule, subject: subject, kind: .threshold(op, limit: limit))
     }
 
@@ -231,7 +232,8 @@ public struct GateRule: Sendable, Equatable {
         let subject = try GateSubject.parse(slo.key, rule: slo.key)
         let op: GateOperator = slo.isUpperBound ? .lessOrEqual : .greaterOrEqual
         self.init(
-            text: "\(subject.key) \(op.rawValue) \(subject.measure.unit.literal(slo.limit))", subject: subject,
+            text: "\(subject.key) \(op.rawValue) \(GateRule.limitLiteral(slo.limit, unit: subject.measure.unit))",
+            subject: subject,
             kind: .threshold(op, limit: slo.limit))
     }
 

@@ -138,15 +138,6 @@ public enum LabExpectation: Sendable, Equatable {
             return .bound(value)
         }
     }
-
-    /// For tables: `5×`, `≤ 5 ms`, `≥ 100 tok/s`.
-    public func text(measure: RunMeasure) -> String {
-        switch self {
-        case .factor(let factor): return LabFormat.factor(factor)
-        case .bound(let bound):
-            return (measure.higherIsBetter ? "≥ " : "≤ ") + measure.unit.formatLimit(bound)
-        }
-    }
 }
 
 extension LabExpectation: Codable {

@@ -114,7 +114,7 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
         case .metric(.itl): return "per-request mean gap"
         case .metric: return "per request"
         case .outputTokensPerSecond, .requestsPerSecond:
-            return "per \(MeasureUnit.trimmed(bucketSeconds, digits: 3)) s bucket"
+            return "per \(DecimalText.trimmed(bucketSeconds, fractionDigits: 3)) s bucket"
         case .errorRate, .goodput: return "per request (0/1), two-proportion z-test"
         }
     }

@@ -1,3 +1,5 @@
+import LLMPerfCore
+
 /// Builds RFC 4180 CSV: fields separated by commas, records ended by CRLF, and a field that
 /// holds a comma, a double quote, CR or LF enclosed in double quotes with its quotes doubled.
 struct CSVWriter {

@@ -1,4 +1,5 @@
 import Foundation
+import LLMPerfCore
 
 /// A linear axis with "nice" ticks (steps of 1, 2 or 5 × 10ⁿ) covering a data range.
 struct ChartAxis {

@@ -55,7 +55,7 @@ public enum JSONReport {
         json.int(1)
         if let gate = input.gate {
             json.key("gate")
-            json.fragment(try encoder.encode(gate))
+            json.fragment(try encoder.encode(GateDocument(gate)))
         }
         json.key("runs")
         json.beginArray()

@@ -1,3 +1,5 @@
+import LLMPerfCore
+
 /// An inline SVG line chart: one polyline per series (a run), axes with ticks and labels,
 /// horizontal grid lines, and a legend under the plot. Markup only (no script, no external
 /// reference); every label is escaped.

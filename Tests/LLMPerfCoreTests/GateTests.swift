@@ -160,23 +160,23 @@ import Testing
         #expect(!evaluation.passed)
         let results = evaluation.results
         #expect(results.map(\.passed) == [false, true, false, false, true])
-        #expect(results[0].reason == "p95 TTFT 192.1 ms > 150 ms")
-        #expect(results[0].measuredText == "192.1 ms" && results[0].threshold == "< 150 ms")
-        #expect(results[1].reason == "p50 TTFT 148.5 ms < 200 ms")
-        #expect(results[2].reason == "error rate 2.0% > 1%")
+        #expect(results.allSatisfy { $0.finding == .compared })
+        #expect(results[0].measured.map { String(format: "%.1f", $0) } == "192.1")
+        #expect(results[0].kind == .threshold(.less, limit: 150))
+        #expect(results[0].subject == GateSubject(measure: .metric(.ttft), statistic: "p95"))
+        #expect(results[1].measured == 148.5)
+        #expect(results[2].measured == 0.02)
         // Goodput against the per-request rules: ttft < 150 ms and ≤ 200 ms: 50 of 100 requests.
         #expect(results[3].measured == 0.5)
-        #expect(results[3].reason == "goodput 50.0% < 90%")
         let window = Double(traces.map(\.endedAtNanos).max()!) / 1e9  // the first request starts at 0
         #expect(results[4].measured == 98 / window)
-        #expect(results[4].reason == "requests/s \(String(format: "%.2f", 98 / window)) req/s > 2 req/s")
         let passing = GateEvaluation(rules: [try GateRule.parse("ttft.p95 < 500ms")], run: traces)
-        #expect(passing.passed && passing.results[0].reason == "p95 TTFT 192.1 ms < 500 ms")
+        #expect(passing.passed && passing.results[0].finding == .compared)
         let exact = GateEvaluation(rules: [try GateRule.parse("ttft.min < 100ms")], run: traces)
-        #expect(exact.results[0].reason == "min TTFT 100.0 ms = 100 ms (needs < 100 ms)")
+        #expect(!exact.passed && exact.results[0].measured == 100)
         let empty = GateEvaluation(rules: [try GateRule.parse("ttft.p95 < 500ms")], run: run(failures: 100))
         #expect(!empty.passed)
-        #expect(empty.results[0].reason == "p95 TTFT: nothing to measure (no successful request has a ttft)")
+        #expect(empty.results[0].finding == .nothingToMeasure(side: nil, why: "no successful request has a ttft"))
     }
 
     @Test func regressionRulesNeedSizeAndSignificance() throws {
@@ -189,8 +189,8 @@ import Testing
         let result = failing.results[0]
         #expect(try #require(result.relativeChange) > 0.1)
         #expect(try #require(result.pValue) < 0.05)
-        #expect(result.threshold == "+10% vs baseline")
-        #expect(result.reason == "p95 TTFT +17.0% vs baseline (p < 0.001) exceeds +10%")
+        #expect(result.finding == .regression(change: result.relativeChange!, exceeds: true, alpha: 0.05))
+        #expect(abs(result.relativeChange! - 0.17) < 0.0005)
 
         // 20% slower on 6 requests each: exceeds but is not significant → pass, saying so.
         let fewBase = (0..<6).map {
@@ -204,19 +204,28 @@ import Testing
         let p = try #require(noisy.results[0].pValue)
         #expect(p > 0.05)
         #expect(try #require(noisy.results[0].relativeChange) > 0.1)
+        #expect(abs(p - 0.336) < 0.0005 && abs(noisy.results[0].relativeChange! - 0.218) < 0.0005)
         #expect(
-            noisy.results[0].reason
-                == "p95 TTFT +21.8% vs baseline exceeds +10% but is not significant (p = 0.336 ≥ 0.05)")
+            noisy.results[0].finding
+                == .regression(change: noisy.results[0].relativeChange!, exceeds: true, alpha: 0.05))
 
         // Within the limit → pass.
         let same = GateEvaluation(
             rules: [rule], run: SyntheticRun.run(count: 200, ttftMs: 100, seed: 3), baseline: baseline)
-        #expect(same.passed && same.results[0].reason.contains("is within +10%"))
+        guard case .regression(_, let exceeds, _) = same.results[0].finding else {
+            Issue.record("no regression finding: \(same.results[0].finding)")
+            return
+        }
+        #expect(same.passed && !exceeds)
 
         // No baseline → the rule fails and says why.
         let alone = GateEvaluation(rules: [rule], run: slower)
         #expect(!alone.passed)
-        #expect(alone.results[0].reason == "p95 TTFT: a regression rule needs a baseline run (--baseline)")
+        #expect(alone.results[0].finding == .needsBaseline)
+        let noBaselineValue = GateEvaluation(rules: [rule], run: slower, baseline: run(failures: 100))
+        #expect(
+            noBaselineValue.results[0].finding
+                == .nothingToMeasure(side: .baseline, why: "no successful request has a ttft"))
     }
 
     @Test func goodputCountsRequestsMeetingEveryPerRequestRule() throws {
@@ -228,16 +237,14 @@ import Testing
     }
 }
 
-@Suite struct GateEncodingTests {
-    @Test func evaluationEncodesEvenAgainstAZeroBaseline() throws {
+@Suite struct GateZeroBaselineTests {
+    @Test func aChangeFromZeroIsInfiniteAndLeftOutOfTheRelativeChange() throws {
         let zero = (0..<20).map { SyntheticRun.trace(index: $0, startMs: Double($0) * 50, ttftMs: 100) }
         var withDNS = zero
         for i in withDNS.indices { withDNS[i].dnsNanos = 5_000_000 + UInt64(i) * 100_000 }
         let evaluation = GateEvaluation(rules: [try GateRule.parse("dns.p50: +10%")], run: withDNS, baseline: zero)
         #expect(!evaluation.passed)
         #expect(evaluation.results[0].relativeChange == nil)
-        #expect(evaluation.results[0].reason == "p50 DNS +inf% vs baseline (p < 0.001) exceeds +10%")
-        let data = try JSONEncoder().encode(evaluation)
-        #expect(try JSONDecoder().decode(GateEvaluation.self, from: data) == evaluation)
+        #expect(evaluation.results[0].finding == .regression(change: .infinity, exceeds: true, alpha: 0.05))
     }
 }

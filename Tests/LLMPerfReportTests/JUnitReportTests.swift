@@ -6,19 +6,20 @@ import Testing
 @testable import LLMPerfReport
 
 @Suite struct JUnitReportTests {
-    /// A gate result with every character XML cares about (made through `Codable`, as the
-    /// statistics types keep their initializers to themselves).
+    /// A gate result with every character XML cares about, in the subject's name that the
+    /// reason repeats.
     static func hostileGate() throws -> GateEvaluation {
-        let json = """
-            {"alpha": 0.05, "passed": false, "results": [
-              {"rule": "ttft.p95 < 500ms", "key": "ttft.p95", "passed": false, "measured": 612.3,
-               "measuredText": "612.3 ms", "threshold": "< 500 ms",
-               "reason": "p95 TTFT 612.3 ms > 500 ms & \\"x\\" 'y' <z>\\nsecond line\\u0007"},
-              {"rule": "error_rate < 1%", "key": "error_rate", "passed": true, "measured": 0,
-               "measuredText": "0.0%", "threshold": "< 1%", "reason": "error rate 0.0% < 1%"}
-            ]}
-            """
-        return try JSONDecoder().decode(GateEvaluation.self, from: Data(json.utf8))
+        var gate = GateEvaluation(
+            rules: [try GateRule.parse("ttft.p95 < 500ms"), try GateRule.parse("error_rate < 1%")], run: [])
+        gate.results[0] = GateEvaluation.Result(
+            rule: "ttft.p95 < 500ms", subject: GateSubject(measure: .metric(.ttft), statistic: "p95"),
+            kind: .threshold(.less, limit: 500), passed: false, measured: 612.3,
+            finding: .nothingToMeasure(side: nil, why: "& \"x\" 'y' <z>\nsecond line\u{07}"))
+        gate.results[1] = GateEvaluation.Result(
+            rule: "error_rate < 1%", subject: GateSubject(measure: .errorRate), kind: .threshold(.less, limit: 0.01),
+            passed: true, measured: 0, finding: .compared)
+        gate.passed = false
+        return gate
     }
 
     @Test func parsesAsXMLWithOneTestcasePerRule() throws {
@@ -35,7 +36,7 @@ import Testing
         // The control character became U+FFFD; the line break survived the attribute.
         #expect(
             failure.attribute(forName: "message")?.stringValue
-                == "p95 TTFT 612.3 ms > 500 ms & \"x\" 'y' <z>\nsecond line\u{FFFD}")
+                == "p95 TTFT: nothing to measure (& \"x\" 'y' <z>\nsecond line\u{FFFD})")
         #expect(failure.stringValue?.contains("measured: 612.3 ms") == true)
         #expect(cases[1].elements(forName: "failure").isEmpty)
     }

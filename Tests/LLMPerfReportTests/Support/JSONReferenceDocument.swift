@@ -11,7 +11,7 @@ struct JSONReferenceDocument: Encodable {
     var title: String
     var runs: [Run]
     var comparison: RunComparison?
-    var gate: GateEvaluation?
+    var gate: GateDocument?
 
     struct Run: Encodable {
         var run: RunInfo
@@ -88,7 +88,7 @@ extension JSONReferenceDocument {
             runs: input.runs.map { run in
                 Run(run: run.info, summary: JSONReportSummary(run.summary), requests: run.traces.map(Request.init))
             },
-            comparison: input.comparison, gate: input.gate)
+            comparison: input.comparison, gate: input.gate.map(GateDocument.init))
     }
 
     func encoded(pretty: Bool) throws -> Data {

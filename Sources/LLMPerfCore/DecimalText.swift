@@ -1,19 +1,22 @@
-/// Fast, locale-free decimal text for machine-readable outputs (CSV, SVG coordinates):
-/// rounded to a fixed number of fraction digits, trailing zeros trimmed (`12.5`, `0`, `-3.25`).
-enum DecimalText {
+/// The one number-to-text rule of the profiler side: locale-free, rounded to a fixed number of
+/// fraction digits, trailing zeros and point trimmed, `-0` as `0` (`12.5`, `0`, `-3.25`, `500`).
+/// Rule text (`ttft.p95 <= 500ms`), error messages, the report's CSV and SVG coordinates and its
+/// display formats all write numbers with it. Hand-written rather than `String(format:)` because the CSV
+/// and SVG writers call it once per value.
+public enum DecimalText {
     private static let powers: [Double] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]
     private static let integerPowers: [Int64] = [
         1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
     ]
 
     /// `value` with at most `fractionDigits` (0...8) decimals; "" when it is not finite.
-    static func trimmed(_ value: Double, fractionDigits: Int) -> String {
+    public static func trimmed(_ value: Double, fractionDigits: Int = 6) -> String {
         var out = ""
         append(value, fractionDigits: fractionDigits, to: &out)
         return out
     }
 
-    static func append(_ value: Double, fractionDigits: Int, to out: inout String) {
+    public static func append(_ value: Double, fractionDigits: Int, to out: inout String) {
         guard value.isFinite else { return }
         let digits = Swift.min(Swift.max(fractionDigits, 0), 8)
         let scaled = (value * powers[digits]).rounded()

@@ -1,9 +1,10 @@
 import Foundation
+import LLMPerfCore
 import Testing
 
-@testable import LLMPerfCore
+@testable import LLMPerfReport
 
-/// The lab table's numbers, cells and sentences.
+/// The lab table's numbers (Core's `LabRow`), and its cells and sentences (LLMPerfReport's).
 @Suite("Lab rows")
 struct LabRowTests {
     static let ttft = LabMetric(measure: .metric(.ttft), statistic: "p50")
