@@ -101,10 +101,10 @@ bench-thresholds: deps model
 	$(BENCH) thresholds update --path $(BENCH_THRESHOLDS) --no-progress $(BENCH_ARGS)
 
 lint:
-	$(SWIFT) format lint --strict -r Sources Tests Package.swift
+	$(SWIFT) format lint --strict -r Sources Tests Benchmarks Fuzz Package.swift
 
 format:
-	$(SWIFT) format -i -r Sources Tests Package.swift
+	$(SWIFT) format -i -r Sources Tests Benchmarks Fuzz Package.swift
 
 clean:
 	rm -rf .build

@@ -42,7 +42,7 @@ import Testing
         try GoldenFile.check(CSVReport.summary(input.runs), named: "summary.csv")
     }
 
-    /// The runs only: the comparison's and the gate's encodings belong to Core (checked for
+    /// The runs only: the comparison's encoding belongs to Core and the gate's to `GateDocument` (checked for
     /// presence below), so this golden changes only with the report's own format.
     @Test func json() throws {
         let input = ReportInput(runs: [ReportFixtures.baseline, ReportFixtures.candidate])
