@@ -5,7 +5,7 @@
 /// and `\f`, as `JSONEncoder` does, for outputs laid out like it. Nothing else is escaped.
 /// Scenario hashes depend on this output: it must not change.
 public enum JSONQuoting {
-    public enum Escapes: Sendable {
+    public enum Escapes: Sendable, Equatable {
         /// `\n`, `\r`, `\t`; other control characters as `\u00XX`.
         case standard
         /// Also `\b` and `\f`, as `JSONEncoder` writes them.
@@ -20,7 +20,9 @@ public enum JSONQuoting {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends `text` as a JSON string literal, quotes included, to `bytes`.
+    /// Appends `text` as a JSON string literal, quotes included, to `bytes`. Inlinable: the JSON
+    /// report's writer calls it once per string, and it was that writer's own code before it moved here.
+    @inlinable
     public static func appendQuoted(_ text: String, to bytes: inout [UInt8], escapes: Escapes = .standard) {
         bytes.append(0x22)
         for unit in text.utf8 {
@@ -42,7 +44,8 @@ public enum JSONQuoting {
         bytes.append(0x22)
     }
 
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+    @usableFromInline
+    static func hexDigit(_ nibble: UInt8) -> UInt8 {
         nibble < 10 ? 0x30 + nibble : UInt8(ascii: "a") + nibble - 10
     }
 }
