@@ -292,7 +292,8 @@ final class CurlTransfer {
             scheduledAtNanos: request.scheduledAtNanos, startedAtNanos: start &- min(origin, start),
             dnsNanos: timing.dns, connectNanos: timing.connect, tlsNanos: timing.tls, sentNanos: timing.sent,
             firstByteNanos: timing.firstByte > 0 ? timing.firstByte : nil, chunkAtNanos: response.chunkAtNanos,
-            chunkTokens: response.chunkTokens, endedAtNanos: now &- min(origin, now), usage: response.usage,
+            chunkTokens: response.chunkTokens, chunkReasoning: response.chunkReasoning,
+            endedAtNanos: now &- min(origin, now), usage: response.usage,
             outcome: outcome,
             connection: ConnectionInfo(
                 reused: timing.reused, httpVersion: Self.versionName(version), remoteAddress: address),

@@ -3,9 +3,19 @@ import LLMPerfCore
 
 /// The facts llmperf needs from one OpenAI JSON payload (a stream chunk or a whole body):
 /// the generated text of the choices (delta/message `content`, `reasoning_content`,
-/// `reasoning`, or completions `text`), `finish_reason`, `usage` and an `error` object.
+/// `reasoning`, completions `text`, and a tool call's function `name` and `arguments`),
+/// whether that text was answer or reasoning, `finish_reason`, `usage` and an `error` object.
+///
+/// Reasoning fields: vLLM and DeepSeek stream `delta.reasoning_content`, OpenRouter and newer
+/// vLLM `delta.reasoning`; tool calls stream as `delta.tool_calls[i].function.{name,arguments}`
+/// (OpenAI's chat completions streaming reference); reasoning counts arrive in
+/// `usage.completion_tokens_details.reasoning_tokens`.
 struct OpenAIPayload {
     var hasChoices = false
+    /// Answer text (`content`, `text`) or a tool call arrived.
+    var hasAnswer = false
+    /// Reasoning text arrived.
+    var hasReasoning = false
     var finished = false
     var usage: TokenUsage?
     var errorDetail: String?
@@ -69,10 +79,12 @@ struct OpenAIPayload {
             guard let key = c.rawString(), c.consume(0x3A) else { return false }
             if c.rawEquals(key, "delta") || c.rawEquals(key, "message") {
                 if c.consumeNull() { continue }
-                guard message(&c, content: &content) else { return false }
+                guard message(&c, into: &out, content: &content) else { return false }
             } else if c.rawEquals(key, "text") {
                 if c.consumeNull() { continue }
+                let before = content.count
                 guard c.peek() == 0x22, c.appendString(to: &content) else { return false }
+                if content.count > before { out.hasAnswer = true }
             } else if c.rawEquals(key, "finish_reason") {
                 if c.consumeNull() { continue }
                 guard c.skipValue() else { return false }
@@ -86,15 +98,25 @@ struct OpenAIPayload {
         return c.consume(0x7D)
     }
 
-    private static func message(_ c: inout JSONCursor, content: inout [UInt8]) -> Bool {
+    private static func message(
+        _ c: inout JSONCursor, into out: inout OpenAIPayload, content: inout [UInt8]
+    ) -> Bool {
         guard c.consume(0x7B) else { return false }
         if c.consume(0x7D) { return true }
         repeat {
             guard let key = c.rawString(), c.consume(0x3A) else { return false }
-            if c.rawEquals(key, "content") || c.rawEquals(key, "reasoning_content") || c.rawEquals(key, "reasoning") {
+            let isContent = c.rawEquals(key, "content")
+            if isContent || c.rawEquals(key, "reasoning_content") || c.rawEquals(key, "reasoning") {
                 if c.consumeNull() { continue }
                 // Content given as an array of parts is left to the slow path.
+                let before = content.count
                 guard c.peek() == 0x22, c.appendString(to: &content) else { return false }
+                if content.count > before {
+                    if isContent { out.hasAnswer = true } else { out.hasReasoning = true }
+                }
+            } else if c.rawEquals(key, "tool_calls") {
+                if c.consumeNull() { continue }
+                guard toolCalls(&c, into: &out, content: &content) else { return false }
             } else if key.escaped {
                 return false
             } else {
@@ -102,6 +124,46 @@ struct OpenAIPayload {
             }
         } while c.consume(0x2C)
         return c.consume(0x7D)
+    }
+
+    /// `[{"index":0,"id":…,"type":"function","function":{"name":…,"arguments":…}}, …]`: each
+    /// call's name and argument text go to `content`; any call at all is answer output.
+    private static func toolCalls(
+        _ c: inout JSONCursor, into out: inout OpenAIPayload, content: inout [UInt8]
+    ) -> Bool {
+        guard c.consume(0x5B) else { return false }
+        if c.consume(0x5D) { return true }
+        repeat {
+            guard c.consume(0x7B) else { return false }
+            out.hasAnswer = true
+            if c.consume(0x7D) { continue }
+            repeat {
+                guard let key = c.rawString(), c.consume(0x3A) else { return false }
+                if c.rawEquals(key, "function") {
+                    if c.consumeNull() { continue }
+                    guard c.consume(0x7B) else { return false }
+                    if c.consume(0x7D) { continue }
+                    repeat {
+                        guard let field = c.rawString(), c.consume(0x3A) else { return false }
+                        if c.rawEquals(field, "name") || c.rawEquals(field, "arguments") {
+                            if c.consumeNull() { continue }
+                            guard c.peek() == 0x22, c.appendString(to: &content) else { return false }
+                        } else if field.escaped {
+                            return false
+                        } else {
+                            guard c.skipValue() else { return false }
+                        }
+                    } while c.consume(0x2C)
+                    guard c.consume(0x7D) else { return false }
+                } else if key.escaped {
+                    return false
+                } else {
+                    guard c.skipValue() else { return false }
+                }
+            } while c.consume(0x2C)
+            guard c.consume(0x7D) else { return false }
+        } while c.consume(0x2C)
+        return c.consume(0x5D)
     }
 
     private static func usage(_ c: inout JSONCursor) -> TokenUsage? {
@@ -117,14 +179,16 @@ struct OpenAIPayload {
             } else if c.rawEquals(key, "completion_tokens") {
                 guard let v = c.integer() else { return nil }
                 u.completionTokens = v
-            } else if c.rawEquals(key, "prompt_tokens_details") {
+            } else if c.rawEquals(key, "prompt_tokens_details") || c.rawEquals(key, "completion_tokens_details") {
+                let cached = c.rawEquals(key, "prompt_tokens_details")
+                let wanted: StaticString = cached ? "cached_tokens" : "reasoning_tokens"
                 guard c.consume(0x7B) else { return nil }
                 if c.consume(0x7D) { continue }
                 repeat {
                     guard let k2 = c.rawString(), c.consume(0x3A) else { return nil }
-                    if c.rawEquals(k2, "cached_tokens"), !c.consumeNull() {
+                    if c.rawEquals(k2, wanted), !c.consumeNull() {
                         guard let v = c.integer() else { return nil }
-                        u.cachedTokens = v
+                        if cached { u.cachedTokens = v } else { u.reasoningTokens = v }
                     } else if k2.escaped {
                         return nil
                     } else {
@@ -175,10 +239,22 @@ struct OpenAIPayload {
                 for key in ["delta", "message"] {
                     guard let message = choice[key] as? [String: Any] else { continue }
                     for field in ["content", "reasoning_content", "reasoning"] {
+                        let before = content.count
                         appendText(message[field], to: &content)
+                        if content.count > before {
+                            if field == "content" { out.hasAnswer = true } else { out.hasReasoning = true }
+                        }
+                    }
+                    for case let call as [String: Any] in message["tool_calls"] as? [Any] ?? [] {
+                        out.hasAnswer = true
+                        let function = call["function"] as? [String: Any]
+                        appendText(function?["name"], to: &content)
+                        appendText(function?["arguments"], to: &content)
                     }
                 }
+                let before = content.count
                 appendText(choice["text"], to: &content)
+                if content.count > before { out.hasAnswer = true }
                 if let reason = choice["finish_reason"], !(reason is NSNull) { out.finished = true }
             }
         }
@@ -187,6 +263,7 @@ struct OpenAIPayload {
             u.promptTokens = integer(usage["prompt_tokens"])
             u.completionTokens = integer(usage["completion_tokens"])
             u.cachedTokens = integer((usage["prompt_tokens_details"] as? [String: Any])?["cached_tokens"])
+            u.reasoningTokens = integer((usage["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"])
             out.usage = u
         }
         if let error = root["error"], !(error is NSNull) {

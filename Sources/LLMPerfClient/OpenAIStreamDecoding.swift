@@ -30,7 +30,11 @@ enum OpenAIStreamDecoding {
         }
         // Tokens per event are 1 here; when `usage` reports more, they are apportioned at the
         // end of the stream (`ResponseAccumulator.apportionUsageOverChunks`).
-        if !r.scratch.isEmpty { r.recordScratchContent(tokens: 1) }
+        // A tool call's first event may carry only its name, or nothing but the call's id: it is
+        // still the first answer output.
+        if !r.scratch.isEmpty || payload.hasAnswer {
+            r.recordScratchContent(tokens: 1, reasoning: payload.hasReasoning && !payload.hasAnswer)
+        }
         if let usage = payload.usage { r.merge(usage: usage) }
         if payload.finished { r.markFinished() }
         if let detail = payload.errorDetail {
@@ -58,7 +62,8 @@ enum OpenAIStreamDecoding {
         if payload.finished { r.markFinished() }
         let tokens = r.usage?.completionTokens ?? 1
         if !r.scratch.isEmpty || tokens > 0 && r.usage?.completionTokens != nil {
-            r.recordScratchContent(tokens: UInt32(clamping: max(tokens, 0)))
+            r.recordScratchContent(
+                tokens: UInt32(clamping: max(tokens, 0)), reasoning: payload.hasReasoning && !payload.hasAnswer)
         }
     }
 

@@ -11,6 +11,9 @@ public struct ResponseAccumulator: Sendable {
     public internal(set) var chunkAtNanos: [UInt64] = []
     /// Output tokens per content chunk.
     public internal(set) var chunkTokens: [UInt32] = []
+    /// Per content chunk, whether it carried reasoning only; empty until the first such chunk
+    /// (an answer without visible reasoning allocates nothing).
+    public internal(set) var chunkReasoning: [Bool] = []
     public internal(set) var text: [UInt8] = []
     public internal(set) var textTruncated = false
     public internal(set) var usage: TokenUsage?
@@ -33,8 +36,13 @@ public struct ResponseAccumulator: Sendable {
 
     public var contentChunkCount: Int { chunkAtNanos.count }
 
-    /// Records the content held in `scratch` as one chunk of `tokens` tokens at `eventAtNanos`.
-    mutating func recordScratchContent(tokens: UInt32) {
+    /// Records the content held in `scratch` as one chunk of `tokens` tokens at `eventAtNanos`;
+    /// `reasoning` when it carried reasoning only (no answer text, no tool call).
+    mutating func recordScratchContent(tokens: UInt32, reasoning: Bool = false) {
+        if reasoning && chunkReasoning.isEmpty {
+            chunkReasoning = [Bool](repeating: false, count: chunkAtNanos.count)
+        }
+        if reasoning || !chunkReasoning.isEmpty { chunkReasoning.append(reasoning) }
         chunkAtNanos.append(eventAtNanos)
         chunkTokens.append(tokens)
         appendText(scratch)
@@ -72,6 +80,8 @@ public struct ResponseAccumulator: Sendable {
     /// Spreads the server's `usage.completion_tokens` over the content chunks when it reports
     /// more tokens than chunks arrived (a server that packs several tokens into one event), so
     /// that inter-token latency is each gap divided by the tokens the event really carried.
+    /// Reasoning the server counted but never streamed (`completion_tokens_details.reasoning_tokens`
+    /// with no reasoning chunk) is left out: those tokens were not between the chunks.
     ///
     /// The rule: k = usage ÷ chunks, rounded. When the server packed k tokens into every
     /// event and the last one carries the rest (1…k), every chunk gets k and the last the
@@ -80,9 +90,10 @@ public struct ResponseAccumulator: Sendable {
     /// absent or not larger than the chunk count, and counts already above 1 are left alone.
     public mutating func apportionUsageOverChunks() {
         let n = chunkTokens.count
-        guard n > 0, let reported = usage?.completionTokens, reported > n, reported <= Int(UInt32.max),
-            chunkTokens.allSatisfy({ $0 == 1 })
-        else { return }
+        guard n > 0, let completion = usage?.completionTokens else { return }
+        let hidden = chunkReasoning.contains(true) ? 0 : usage?.reasoningTokens ?? 0
+        let reported = completion - max(0, hidden)
+        guard reported > n, reported <= Int(UInt32.max), chunkTokens.allSatisfy({ $0 == 1 }) else { return }
         chunkTokens = Self.apportion(tokens: reported, over: n)
     }
 
@@ -111,6 +122,7 @@ public struct ResponseAccumulator: Sendable {
         if let v = new.promptTokens { u.promptTokens = v }
         if let v = new.completionTokens { u.completionTokens = v }
         if let v = new.cachedTokens { u.cachedTokens = v }
+        if let v = new.reasoningTokens { u.reasoningTokens = v }
         usage = u
     }
 

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One definition for every per-request metric. Time metrics are in milliseconds.
-/// See DESIGN §3 and the README's metric table for how these map to other tools' names.
+/// The README's metric table says how these map to other tools' names.
 public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
     case dns
     case tcp
@@ -9,6 +9,11 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
     case ttfb
     case ttft
     case ttftScheduled = "ttft_scheduled"
+    /// Time to the first answer token (answer text or a tool call, not reasoning): what a user
+    /// sees. Equal to `ttft` for a request without visible reasoning.
+    case ttfa
+    /// From the first reasoning token to the first answer token.
+    case reasoningTime = "reasoning_time"
     case tpot
     case itl
     case e2e
@@ -16,6 +21,8 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
     case queue
     case inputTokens = "input_tokens"
     case outputTokens = "output_tokens"
+    case reasoningTokens = "reasoning_tokens"
+    case answerTokens = "answer_tokens"
 
     public enum Unit: String, Sendable, Codable {
         case milliseconds = "ms"
@@ -24,7 +31,7 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
 
     public var unit: Unit {
         switch self {
-        case .inputTokens, .outputTokens: return .tokens
+        case .inputTokens, .outputTokens, .reasoningTokens, .answerTokens: return .tokens
         default: return .milliseconds
         }
     }
@@ -59,8 +66,17 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
         case .ttftScheduled:
             guard let firstChunk else { return nil }
             return ms(firstChunk &- (trace.scheduledAtNanos ?? start))
+        case .ttfa:
+            guard let index = trace.firstAnswerChunkIndex else { return nil }
+            return ms(trace.chunkAtNanos[index] &- start)
+        case .reasoningTime:
+            guard let first = trace.chunkAtNanos.indices.first(where: trace.isReasoningChunk),
+                let answer = trace.firstAnswerChunkIndex, answer > first
+            else { return nil }
+            return ms(trace.chunkAtNanos[answer] &- trace.chunkAtNanos[first])
         case .tpot:
-            let tokens = trace.outputTokens
+            // Over the tokens that streamed: reasoning the server hid is not between the chunks.
+            let tokens = trace.streamedTokens
             guard let firstChunk, let lastChunk, tokens > 1 else { return nil }
             return ms(lastChunk &- firstChunk) / Double(tokens - 1)
         case .itl: return nil
@@ -69,6 +85,8 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
         case .queue: return trace.scheduledAtNanos.map { ms(start &- min($0, start)) }
         case .inputTokens: return trace.inputTokens.map(Double.init)
         case .outputTokens: return Double(trace.outputTokens)
+        case .reasoningTokens: return trace.reasoningTokens.map(Double.init)
+        case .answerTokens: return trace.answerTokens.map(Double.init)
         }
     }
 

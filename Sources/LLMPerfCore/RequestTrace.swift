@@ -31,6 +31,10 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     /// than chunks arrived; they are then apportioned over the chunks (see the README's
     /// failure table, `multi_token_events`).
     public var chunkTokens: [UInt32]
+    /// Which content chunks carried reasoning only (`reasoning_content`, `reasoning`), by index
+    /// like `chunkAtNanos`; empty when none did (an answer without visible reasoning). A chunk
+    /// that carried answer text or a tool call is an answer chunk, reasoning or not.
+    public var chunkReasoning: [Bool]
     /// Stream finished (`[DONE]`, close or failure).
     public var endedAtNanos: UInt64
     /// Token counts as the server reported them in `usage`, if it did.
@@ -50,7 +54,7 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         index: Int, isWarmup: Bool = false, promptIndex: Int = 0, scheduledAtNanos: UInt64? = nil,
         startedAtNanos: UInt64, dnsNanos: UInt64 = 0, connectNanos: UInt64 = 0, tlsNanos: UInt64 = 0,
         sentNanos: UInt64 = 0, firstByteNanos: UInt64? = nil, chunkAtNanos: [UInt64] = [],
-        chunkTokens: [UInt32] = [], endedAtNanos: UInt64, usage: TokenUsage? = nil,
+        chunkTokens: [UInt32] = [], chunkReasoning: [Bool] = [], endedAtNanos: UInt64, usage: TokenUsage? = nil,
         outcome: RequestOutcome = .ok, connection: ConnectionInfo = ConnectionInfo(),
         httpStatus: Int = 0, outputText: String = "", timingKnown: Bool = true
     ) {
@@ -66,6 +70,7 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         self.firstByteNanos = firstByteNanos
         self.chunkAtNanos = chunkAtNanos
         self.chunkTokens = chunkTokens
+        self.chunkReasoning = chunkReasoning
         self.endedAtNanos = endedAtNanos
         self.usage = usage
         self.outcome = outcome
@@ -87,6 +92,46 @@ public struct RequestTrace: Sendable, Equatable, Codable {
 
     public var inputTokens: Int? { usage?.promptTokens }
 
+    // MARK: reasoning
+
+    /// Whether chunk `index` carried reasoning only.
+    @inline(__always) public func isReasoningChunk(_ index: Int) -> Bool {
+        index < chunkReasoning.count && chunkReasoning[index]
+    }
+
+    /// Some chunk carried visible reasoning.
+    public var hasReasoningChunks: Bool { chunkReasoning.contains(true) }
+
+    /// The first chunk that carried answer text or a tool call; nil when none arrived. Without
+    /// visible reasoning, the first chunk.
+    public var firstAnswerChunkIndex: Int? {
+        if chunkReasoning.isEmpty { return chunkAtNanos.isEmpty ? nil : 0 }
+        return chunkAtNanos.indices.first { !isReasoningChunk($0) }
+    }
+
+    /// Reasoning tokens: the server's `usage` (`completion_tokens_details.reasoning_tokens`) when
+    /// it reported them, else the tokens of the reasoning chunks; nil when the request shows no
+    /// reasoning at all (a model that does not reason).
+    public var reasoningTokens: Int? {
+        if let reported = usage?.reasoningTokens { return reported }
+        guard hasReasoningChunks else { return nil }
+        var total = 0
+        for index in chunkAtNanos.indices where isReasoningChunk(index) {
+            total += index < chunkTokens.count ? Int(chunkTokens[index]) : 1
+        }
+        return total
+    }
+
+    /// Output tokens that are not reasoning; nil when the request shows no reasoning.
+    public var answerTokens: Int? { reasoningTokens.map { max(0, outputTokens - $0) } }
+
+    /// Reasoning tokens the server counted but never streamed (a model that reasons without
+    /// showing it): `usage`'s reasoning tokens when no reasoning chunk arrived, else 0.
+    public var hiddenReasoningTokens: Int { hasReasoningChunks ? 0 : usage?.reasoningTokens ?? 0 }
+
+    /// Output tokens that streamed, the chunks' share of `outputTokens`: hidden reasoning left out.
+    public var streamedTokens: Int { max(0, outputTokens - hiddenReasoningTokens) }
+
     public var succeeded: Bool { outcome == .ok }
 }
 
@@ -103,11 +148,16 @@ public struct TokenUsage: Sendable, Equatable, Codable {
     public var completionTokens: Int?
     /// `usage.prompt_tokens_details.cached_tokens`, when the server reports prefix-cache hits.
     public var cachedTokens: Int?
+    /// `usage.completion_tokens_details.reasoning_tokens` (of `completionTokens`), when reported.
+    public var reasoningTokens: Int?
 
-    public init(promptTokens: Int? = nil, completionTokens: Int? = nil, cachedTokens: Int? = nil) {
+    public init(
+        promptTokens: Int? = nil, completionTokens: Int? = nil, cachedTokens: Int? = nil, reasoningTokens: Int? = nil
+    ) {
         self.promptTokens = promptTokens
         self.completionTokens = completionTokens
         self.cachedTokens = cachedTokens
+        self.reasoningTokens = reasoningTokens
     }
 }
 

@@ -95,7 +95,16 @@ public struct RunComparison: Sendable, Equatable, Codable {
         let sides = inputs.map { RunSide(input: $0, rules: slo.isEmpty ? nil : rules, options: options) }
         self.runs = sides.map(\.overview)
         let scheduled = inputs.contains { $0.traces.contains { $0.scheduledAtNanos != nil } }
-        var measures = RunMeasure.comparedMetrics.filter { $0 != .ttftScheduled || scheduled }.map(RunMeasure.metric)
+        // `ttfa` and `reasoning_time` only when some request reasoned visibly: otherwise `ttfa`
+        // repeats `ttft` and `reasoning_time` has no value.
+        let reasoned = inputs.contains { $0.traces.contains(where: \.hasReasoningChunks) }
+        var measures = RunMeasure.comparedMetrics.filter { metric in
+            switch metric {
+            case .ttftScheduled: return scheduled
+            case .ttfa, .reasoningTime: return reasoned
+            default: return true
+            }
+        }.map(RunMeasure.metric)
         measures += [.outputTokensPerSecond, .requestsPerSecond, .errorRate]
         if !slo.isEmpty { measures.append(.goodput) }
         var comparisons: [CandidateComparison] = []

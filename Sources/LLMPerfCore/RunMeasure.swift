@@ -14,7 +14,9 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
     case goodput
 
     /// The per-request metrics `compare` reports, in display order.
-    public static let comparedMetrics: [Metric] = [.ttft, .ttftScheduled, .tpot, .itl, .e2e, .dns, .tcp, .tls, .ttfb]
+    public static let comparedMetrics: [Metric] = [
+        .ttft, .ttftScheduled, .ttfa, .reasoningTime, .tpot, .itl, .e2e, .dns, .tcp, .tls, .ttfb,
+    ]
     static let runLevel: [RunMeasure] = [.outputTokensPerSecond, .requestsPerSecond, .errorRate, .goodput]
     /// Every name a rule may start with.
     static let ruleKeys: [String] = Metric.allCases.map(\.rawValue) + runLevel.map(\.key)
@@ -47,6 +49,9 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
             case .ttftScheduled: return "TTFT (scheduled)"
             case .inputTokens: return "input tokens"
             case .outputTokens: return "output tokens"
+            case .reasoningTokens: return "reasoning tokens"
+            case .answerTokens: return "answer tokens"
+            case .reasoningTime: return "reasoning time"
             case .total, .queue: return metric.rawValue
             default: return metric.rawValue.uppercased()
             }

@@ -9,7 +9,8 @@ public enum CSVReport {
         "run_id", "index", "warmup", "prompt_index", "scheduled_ns", "started_ns", "ended_ns", "dns_ms", "tcp_ms",
         "tls_ms", "ttfb_ms", "ttft_ms", "ttft_scheduled_ms", "queue_ms", "tpot_ms", "e2e_ms", "total_ms", "chunks",
         "input_tokens", "output_tokens", "output_token_source", "cached_tokens", "outcome", "http_status",
-        "error_detail", "connection_reused", "http_version", "remote_address",
+        "error_detail", "connection_reused", "http_version", "remote_address", "ttfa_ms", "reasoning_time_ms",
+        "reasoning_tokens", "answer_tokens",
     ]
 
     public static let summaryColumns = [
@@ -70,6 +71,11 @@ public enum CSVReport {
         csv.plain(trace.connection.reused ? "true" : "false")
         csv.field(trace.connection.httpVersion)
         csv.field(trace.connection.remoteAddress)
+        // Added after the first release: at the end, so the columns before keep their places.
+        csv.number(Metric.ttfa.value(of: trace))
+        csv.number(Metric.reasoningTime.value(of: trace))
+        csv.integer(trace.reasoningTokens)
+        csv.integer(trace.answerTokens)
         csv.endRecord()
     }
 }

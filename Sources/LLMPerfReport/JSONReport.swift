@@ -14,8 +14,10 @@ import LLMPerfCore
 /// The requests are written by `JSONTextWriter`, not `JSONEncoder` (which took 20 s and
 /// 1.5 GB for two runs of 100,000 requests); the tests check that both give the same bytes.
 public enum JSONReport {
-    static let derivedMetrics: [Metric] = [.dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .queue, .tpot, .e2e, .total]
-        .sorted { $0.rawValue < $1.rawValue }
+    static let derivedMetrics: [Metric] = [
+        .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total,
+    ]
+    .sorted { $0.rawValue < $1.rawValue }
 
     /// `pretty`: indented, one value a line (as `JSONEncoder.prettyPrinted`); compact output is
     /// much smaller for runs with many chunks. Both are deterministic.
@@ -87,6 +89,12 @@ public enum JSONReport {
         json.beginObject()
         json.key("chunkAtNanos")
         json.array(t.chunkAtNanos)
+        if t.hasReasoningChunks {
+            json.key("chunkReasoning")
+            json.beginArray()
+            for flag in t.chunkReasoning { json.bool(flag) }
+            json.endArray()
+        }
         json.key("chunkTokens")
         json.array(t.chunkTokens)
         json.key("connectNanos")
@@ -118,6 +126,7 @@ public enum JSONReport {
         json.beginObject()
         for metric in derivedMetrics {
             if metric == .ttftScheduled && t.scheduledAtNanos == nil { continue }
+            if metric == .ttfa && !t.hasReasoningChunks { continue }  // it would repeat ttft
             guard let value = metric.value(of: t) else { continue }
             json.key(metric.rawValue)
             json.double(value)
@@ -133,6 +142,7 @@ public enum JSONReport {
         json.int(t.outputTokens)
         json.key("promptIndex")
         json.int(t.promptIndex)
+        json.field("reasoningTokens", t.reasoningTokens)
         json.field("scheduledAtNanos", t.scheduledAtNanos)
         json.key("sentNanos")
         json.uint64(t.sentNanos)
@@ -146,6 +156,7 @@ public enum JSONReport {
             json.field("cachedTokens", usage.cachedTokens)
             json.field("completionTokens", usage.completionTokens)
             json.field("promptTokens", usage.promptTokens)
+            json.field("reasoningTokens", usage.reasoningTokens)
             json.endObject()
         }
         json.key("warmup")

@@ -5,8 +5,8 @@ import LLMPerfCore
 public enum RunSummaryRenderer {
     /// Metrics in the order a reader wants them: what the user feels first, then phases.
     public static let metricOrder: [Metric] = [
-        .ttft, .ttftScheduled, .tpot, .itl, .e2e, .total, .queue, .dns, .tcp, .tls, .ttfb, .inputTokens,
-        .outputTokens,
+        .ttft, .ttftScheduled, .ttfa, .reasoningTime, .tpot, .itl, .e2e, .total, .queue, .dns, .tcp, .tls, .ttfb,
+        .inputTokens, .outputTokens, .reasoningTokens, .answerTokens,
     ]
 
     public static func render(run: RunInfo, summary: RunSummary, style: TerminalStyle) -> String {
@@ -15,9 +15,8 @@ public enum RunSummaryRenderer {
         out += style.apply(.bold, title) + "\n"
         out += "target \(run.targetURL)  model \(run.model)  load \(run.loadDescription)\n\n"
         var table = TextTable(headers: ["metric", "unit", "p50", "p90", "p99", "mean", "min", "max", "n"])
-        for metric in metricOrder {
+        for metric in ReportMetrics.summaryOrder(summary) {
             guard let s = summary.metrics[metric] else { continue }
-            if metric == .ttftScheduled, summary.metrics[.queue] == nil { continue }
             let f = { (v: Double) in Formatting.value(v, unit: metric.unit) }
             table.add([
                 TextTable.Cell(metric.rawValue), TextTable.Cell(metric.unit.rawValue), TextTable.Cell(f(s.p50)),
@@ -48,7 +47,7 @@ public enum RunSummaryRenderer {
     public static func renderSideBySide(runs: [(RunInfo, RunSummary)], style: TerminalStyle) -> String {
         var table = TextTable(headers: ["metric (p50)"] + runs.map { $0.0.variant ?? $0.0.id })
         for metric in metricOrder {
-            guard runs.contains(where: { $0.1.metrics[metric] != nil }) else { continue }
+            guard runs.contains(where: { ReportMetrics.shows(metric, in: $0.1) }) else { continue }
             table.add(
                 [TextTable.Cell("\(metric.rawValue) \(metric.unit.rawValue)")]
                     + runs.map { run in

@@ -79,4 +79,18 @@ enum ChunkTimeCodec {
         }
         return tokens
     }
+
+    /// One byte per chunk, 1 where it carried reasoning only; nil when no chunk did.
+    static func encodeReasoning(_ flags: [Bool]) -> [UInt8]? {
+        guard flags.contains(true) else { return nil }
+        return flags.map { $0 ? 1 : 0 }
+    }
+
+    static func decodeReasoning(_ bytes: [UInt8], count: Int) throws(StoreError) -> [Bool] {
+        guard bytes.count == count else {
+            throw .corrupt("chunk reasoning blob holds \(bytes.count) flags, expected \(count)")
+        }
+        guard bytes.allSatisfy({ $0 <= 1 }) else { throw .corrupt("chunk reasoning flag other than 0 or 1") }
+        return bytes.map { $0 == 1 }
+    }
 }

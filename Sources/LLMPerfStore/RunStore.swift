@@ -204,8 +204,8 @@ public final class RunStore: Sendable {
                         started_at_ns, dns_ns, connect_ns, tls_ns, sent_ns, first_byte_ns, ended_at_ns,
                         chunk_count, chunk_times, chunk_tokens, prompt_tokens, completion_tokens, cached_tokens,
                         output_tokens, token_source, outcome, error_detail, http_status, connection_reused,
-                        http_version, remote_address, output_text, timing_known)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        http_version, remote_address, output_text, timing_known, chunk_reasoning, reasoning_tokens)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for t in traces {
                 let times = ChunkTimeCodec.encode(t.chunkAtNanos, from: t.startedAtNanos)
@@ -218,7 +218,8 @@ public final class RunStore: Sendable {
                     t.usage?.completionTokens, t.usage?.cachedTokens, t.outputTokens,
                     t.outputTokenSource.rawValue, t.outcome.failureKind?.code ?? "ok", t.outcome.detail,
                     t.httpStatus, t.connection.reused, t.connection.httpVersion, t.connection.remoteAddress,
-                    t.outputText, t.timingKnown,
+                    t.outputText, t.timingKnown, ChunkTimeCodec.encodeReasoning(t.chunkReasoning).map { Data($0) },
+                    t.usage?.reasoningTokens,
                 ]
                 try statement.execute(arguments: StatementArguments(values))
             }
@@ -247,7 +248,8 @@ public final class RunStore: Sendable {
                     SELECT idx, is_warmup, prompt_index, scheduled_at_ns, started_at_ns, dns_ns, connect_ns,
                         tls_ns, sent_ns, first_byte_ns, ended_at_ns, chunk_count, chunk_times, chunk_tokens,
                         prompt_tokens, completion_tokens, cached_tokens, outcome, error_detail, http_status,
-                        connection_reused, http_version, remote_address, timing_known, \(text)
+                        connection_reused, http_version, remote_address, timing_known, chunk_reasoning,
+                        reasoning_tokens, \(text)
                     FROM requests WHERE run_id = ? ORDER BY idx
                     """, arguments: [runID])
             // Most chunks carry one token: traces with the same chunk count share one array of
@@ -350,7 +352,9 @@ public final class RunStore: Sendable {
         let promptTokens: Int? = row["prompt_tokens"]
         let completionTokens: Int? = row["completion_tokens"]
         let cachedTokens: Int? = row["cached_tokens"]
-        let hasUsage = promptTokens != nil || completionTokens != nil || cachedTokens != nil
+        let reasoningTokens: Int? = row["reasoning_tokens"]
+        let hasUsage = promptTokens != nil || completionTokens != nil || cachedTokens != nil || reasoningTokens != nil
+        let reasoningBlob: Data? = row["chunk_reasoning"]
         let scheduled: Int64? = row["scheduled_at_ns"]
         let firstByte: Int64? = row["first_byte_ns"]
         return RequestTrace(
@@ -362,10 +366,13 @@ public final class RunStore: Sendable {
             chunkAtNanos: try ChunkTimeCodec.decode([UInt8](timeBlob), from: start, count: count),
             chunkTokens: try tokenBlob.map { try ChunkTimeCodec.decodeTokens([UInt8]($0), count: count) }
                 ?? Self.sharedOnes(count, cache: &ones),
+            chunkReasoning: try reasoningBlob.map { try ChunkTimeCodec.decodeReasoning([UInt8]($0), count: count) }
+                ?? [],
             endedAtNanos: UInt64(row["ended_at_ns"] as Int64),
             usage: hasUsage
-                ? TokenUsage(promptTokens: promptTokens, completionTokens: completionTokens, cachedTokens: cachedTokens)
-                : nil,
+                ? TokenUsage(
+                    promptTokens: promptTokens, completionTokens: completionTokens, cachedTokens: cachedTokens,
+                    reasoningTokens: reasoningTokens) : nil,
             outcome: outcome,
             connection: ConnectionInfo(
                 reused: row["connection_reused"], httpVersion: row["http_version"],

@@ -85,6 +85,15 @@ enum StoreSchema {
             // connect_ns, tls_ns, sent_ns and first_byte_ns are then unknown, not 0 ms.
             try db.execute(sql: "ALTER TABLE requests ADD COLUMN timing_known INTEGER NOT NULL DEFAULT 1")
         }
+        migrator.registerMigration("v4: reasoning") { db in
+            // chunk_reasoning: one byte per chunk, 1 where the chunk carried reasoning only; NULL
+            // when no chunk did. reasoning_tokens: usage.completion_tokens_details.reasoning_tokens.
+            try db.execute(
+                sql: """
+                    ALTER TABLE requests ADD COLUMN chunk_reasoning BLOB;
+                    ALTER TABLE requests ADD COLUMN reasoning_tokens INTEGER;
+                    """)
+        }
         return migrator
     }
 }

@@ -44,7 +44,7 @@ import Testing
 
     @Test(arguments: [
         "openai_chat_stream.sse", "openai_chat_stream_crlf.sse", "openai_completions_stream_cr.sse",
-        "openai_chat_short.sse",
+        "openai_chat_short.sse", "openai_chat_reasoning.sse", "openai_chat_tool_call.sse",
     ])
     func everyTwoWaySplitGivesTheSameResult(_ name: String) throws {
         let bytes = try Fixture.bytes(name)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LLMPerfCore
 import Testing
 
@@ -15,8 +16,10 @@ import Testing
             index: index, isWarmup: warmup, promptIndex: index % 3, scheduledAtNanos: 1_000 * UInt64(index),
             startedAtNanos: 5_000 + 1_000 * UInt64(index), dnsNanos: 10, connectNanos: 200, tlsNanos: 0,
             sentNanos: 250, firstByteNanos: 40_000, chunkAtNanos: [60_000, 61_500, 70_000_000, 70_000_001],
-            chunkTokens: [1, 1, 3, 1], endedAtNanos: 80_000_000,
-            usage: TokenUsage(promptTokens: 12, completionTokens: 6, cachedTokens: nil),
+            chunkTokens: [1, 1, 3, 1], chunkReasoning: index == 3 ? [true, true, false, false] : [],
+            endedAtNanos: 80_000_000,
+            usage: TokenUsage(
+                promptTokens: 12, completionTokens: 6, cachedTokens: nil, reasoningTokens: index == 3 ? 2 : nil),
             outcome: index == 2 ? .failed(.http(status: 500), detail: "{\"error\":\"boom\"}") : .ok,
             connection: ConnectionInfo(reused: index > 0, httpVersion: "1.1", remoteAddress: "127.0.0.1:8080"),
             httpStatus: index == 2 ? 500 : 200, outputText: "héllo <b>\(index)</b>")
@@ -34,6 +37,54 @@ import Testing
         #expect(throws: StoreError.corrupt("chunk time blob holds 5 values, expected 4")) {
             try ChunkTimeCodec.decode(blob, from: 90, count: 4)
         }
+    }
+
+    @Test func reasoningFlagsRoundTripAndBadBlobsAreCorrupt() throws {
+        #expect(ChunkTimeCodec.encodeReasoning([false, false]) == nil)
+        #expect(ChunkTimeCodec.encodeReasoning([]) == nil)
+        let flags = [true, true, false]
+        #expect(ChunkTimeCodec.encodeReasoning(flags) == [1, 1, 0])
+        #expect(try ChunkTimeCodec.decodeReasoning([1, 1, 0], count: 3) == flags)
+        #expect(throws: StoreError.corrupt("chunk reasoning blob holds 2 flags, expected 3")) {
+            try ChunkTimeCodec.decodeReasoning([1, 0], count: 3)
+        }
+        #expect(throws: StoreError.corrupt("chunk reasoning flag other than 0 or 1")) {
+            try ChunkTimeCodec.decodeReasoning([1, 2], count: 2)
+        }
+    }
+
+    /// A database written before reasoning was recorded opens, gains the columns, and its
+    /// requests read back with no reasoning; new requests keep theirs.
+    @Test func aDatabaseFromBeforeReasoningMigrates() throws {
+        let path = Self.temporaryDatabase()
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let old = try DatabaseQueue(path: path)
+            try StoreSchema.migrator.migrate(old, upTo: "v3: timing known")
+            try old.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO runs (id, name, batch_id, status, scenario_yaml, scenario_hash, scenario_path,
+                            target_url, api, model, load_description, prompt_set_hash, slo_json, tool_version, host,
+                            started_at)
+                        VALUES ('r000001', 'old', 'b', 'completed', '', '', '', '', 'openai-chat', 'm', '', '', '[]',
+                            '0', 'h', 0);
+                        INSERT INTO requests (run_id, idx, is_warmup, prompt_index, started_at_ns, dns_ns, connect_ns,
+                            tls_ns, sent_ns, ended_at_ns, chunk_count, chunk_times, completion_tokens, output_tokens,
+                            token_source, outcome, error_detail, http_status, connection_reused, http_version,
+                            remote_address, output_text)
+                        VALUES ('r000001', 0, 0, 0, 0, 0, 0, 0, 0, 9, 1, x'05', 1, 1, 'usage', 'ok', '', 200, 0, '',
+                            '', 'a');
+                        """)
+            }
+        }
+        let store = try RunStore(path: path)
+        let old = try store.traces(runID: "r000001")
+        #expect(old.count == 1 && old[0].chunkReasoning.isEmpty && old[0].usage?.reasoningTokens == nil)
+        #expect(old[0].chunkAtNanos == [5] && Metric.ttfa.value(of: old[0]) == 5e-6)
+        try store.insertRequests([Self.sampleTrace(index: 3)], runID: "r000001")
+        #expect(try store.traces(runID: "r000001")[1] == Self.sampleTrace(index: 3))
     }
 
     @Test func runsAndRequestsRoundTripThroughARealFile() throws {

@@ -8,6 +8,7 @@ struct StreamReplay: Equatable {
     var text = ""
     var chunks = 0
     var tokens: [UInt32] = []
+    var reasoning: [Bool] = []
     var usage: TokenUsage?
     var done = false
     var finished = false
@@ -36,6 +37,7 @@ struct StreamReplay: Equatable {
         out.text = response.outputText
         out.chunks = response.contentChunkCount
         out.tokens = response.chunkTokens
+        out.reasoning = response.chunkReasoning
         out.usage = response.usage
         out.done = response.sawDone
         out.finished = response.sawFinish

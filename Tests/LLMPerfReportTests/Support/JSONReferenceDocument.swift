@@ -34,6 +34,8 @@ struct JSONReferenceDocument: Encodable {
         var endedAtNanos: UInt64
         var chunkAtNanos: [UInt64]
         var chunkTokens: [UInt32]
+        var chunkReasoning: [Bool]?
+        var reasoningTokens: Int?
         var usage: TokenUsage?
         var inputTokens: Int?
         var outputTokens: Int
@@ -46,7 +48,9 @@ struct JSONReferenceDocument: Encodable {
         /// Metric name → value, for the metrics the request has (ms; tokens for token counts).
         var metrics: [String: Double]
 
-        static let derived: [Metric] = [.dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .queue, .tpot, .e2e, .total]
+        static let derived: [Metric] = [
+            .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total,
+        ]
 
         init(_ t: RequestTrace) {
             index = t.index
@@ -62,6 +66,8 @@ struct JSONReferenceDocument: Encodable {
             endedAtNanos = t.endedAtNanos
             chunkAtNanos = t.chunkAtNanos
             chunkTokens = t.chunkTokens
+            chunkReasoning = t.hasReasoningChunks ? t.chunkReasoning : nil
+            reasoningTokens = t.reasoningTokens
             usage = t.usage
             inputTokens = t.inputTokens
             outputTokens = t.outputTokens
@@ -74,6 +80,7 @@ struct JSONReferenceDocument: Encodable {
             var values: [String: Double] = [:]
             for metric in Request.derived {
                 if metric == .ttftScheduled && t.scheduledAtNanos == nil { continue }
+                if metric == .ttfa && !t.hasReasoningChunks { continue }
                 if let value = metric.value(of: t) { values[metric.rawValue] = value }
             }
             metrics = values
