@@ -1,6 +1,7 @@
 import LLMPerfCore
 
-/// The sampling and streaming fields both OpenAI request bodies share, then the scenario's
+/// The sampling and streaming fields both OpenAI request bodies share, chat's reasoning effort
+/// and tools (the scenario loader allows them on openai-chat only), then the scenario's
 /// `extra_body` fields (the scenario loader refuses any that would repeat a field written here).
 enum OpenAIRequestOptions {
     static func write(_ workload: WorkloadSpec, to w: inout JSONBodyWriter) {
@@ -24,6 +25,18 @@ enum OpenAIRequestOptions {
             w.key("include_usage")
             w.bool(true)
             w.endObject()
+        }
+        if let effort = workload.reasoningEffort {
+            w.key("reasoning_effort")
+            w.string(effort.rawValue)
+        }
+        if !workload.tools.isEmpty {
+            w.key("tools")
+            write(.array(workload.tools), to: &w)
+        }
+        if let choice = workload.toolChoice {
+            w.key("tool_choice")
+            write(choice, to: &w)
         }
         for field in workload.extraBody {
             w.key(field.key)

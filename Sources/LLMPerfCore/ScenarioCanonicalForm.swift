@@ -50,6 +50,9 @@ enum ScenarioCanonicalForm {
         add("workload.include_usage", "\(workload.includeUsage)")
         // Only when set, so that scenarios without it keep their hashes.
         if !workload.extraBody.isEmpty { add("workload.extra_body", RequestBodyField.objectText(workload.extraBody)) }
+        if let effort = workload.reasoningEffort { add("workload.reasoning.effort", effort.rawValue) }
+        if !workload.tools.isEmpty { add("workload.tools", RequestBodyValue.array(workload.tools).jsonText) }
+        if let choice = workload.toolChoice { add("workload.tool_choice", choice.jsonText) }
 
         let load = scenario.load
         switch load.shape {

@@ -3,7 +3,7 @@ import Foundation
 extension ScenarioDecoder {
     static let workloadKeys = [
         "prompts", "prompt_file", "system", "synthetic", "max_tokens", "temperature", "seed", "stream", "include_usage",
-        "extra_body",
+        "extra_body", "reasoning", "tools", "tool_choice",
     ]
 
     /// Request body fields llmperf writes itself, and the setting that controls each.
@@ -11,9 +11,11 @@ extension ScenarioDecoder {
         ("model", "target.model"), ("messages", "the prompts"), ("prompt", "the prompts"),
         ("max_tokens", "workload.max_tokens"), ("temperature", "workload.temperature"), ("seed", "workload.seed"),
         ("stream", "workload.stream"), ("stream_options", "workload.include_usage"),
+        ("reasoning_effort", "workload.reasoning.effort"), ("tools", "workload.tools"),
+        ("tool_choice", "workload.tool_choice"),
     ]
 
-    func workload(_ node: ScenarioNode) throws(ScenarioError) -> WorkloadSpec {
+    func workload(_ node: ScenarioNode, api: APIKind = .openAIChat) throws(ScenarioError) -> WorkloadSpec {
         let path = ["workload"]
         try mapping(node, path, allowed: Self.workloadKeys)
         var spec = WorkloadSpec(prompts: [])
@@ -26,6 +28,7 @@ extension ScenarioDecoder {
         if let streamNode = node["stream"] { spec.stream = try bool(streamNode, path + ["stream"]) }
         if let usageNode = node["include_usage"] { spec.includeUsage = try bool(usageNode, path + ["include_usage"]) }
         if let extraNode = node["extra_body"] { spec.extraBody = try extraBody(extraNode, path + ["extra_body"]) }
+        try toolsAndReasoning(node, path, api: api, into: &spec)
 
         var prompts: [Prompt] = []
         if let promptsNode = node["prompts"] {
@@ -60,6 +63,80 @@ extension ScenarioDecoder {
         }
         spec.prompts = prompts
         return spec
+    }
+
+    /// `reasoning: {effort}`, `tools: [...]` and `tool_choice:`, for the dialects that take them.
+    private func toolsAndReasoning(
+        _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
+    ) throws(ScenarioError) {
+        let chatOnly = "applies to target.api openai-chat; the \(api.rawValue) API has no such field"
+        if let reasoningNode = node["reasoning"] {
+            let reasoningPath = path + ["reasoning"]
+            try mapping(reasoningNode, reasoningPath, allowed: ["effort", "budget_tokens"])
+            guard api == .openAIChat else { throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly) }
+            if let budgetNode = reasoningNode["budget_tokens"] {
+                throw error(
+                    .conflict, at: budgetNode, reasoningPath + ["budget_tokens"],
+                    "a thinking budget in tokens is Anthropic's setting; the openai-chat API takes effort "
+                        + "(low, medium or high), sent as reasoning_effort")
+            }
+            guard let effortNode = reasoningNode["effort"] else {
+                throw missing("effort", in: reasoningNode, reasoningPath, "expected effort: low, medium or high")
+            }
+            spec.reasoningEffort = try choice(
+                effortNode, reasoningPath + ["effort"], ReasoningEffort.allCases.map { ($0.rawValue, $0) })
+        }
+        if let toolsNode = node["tools"] {
+            let toolsPath = path + ["tools"]
+            guard api == .openAIChat else { throw error(.conflict, at: toolsNode, toolsPath, chatOnly) }
+            let expected = "a list of function tools, each {type: function, function: {name: ..., parameters: ...}}"
+            guard let items = toolsNode.items, !items.isEmpty else {
+                throw invalid(toolsNode, toolsPath, expected: expected)
+            }
+            for (index, item) in items.enumerated() {
+                let itemPath = toolsPath + ["\(index)"]
+                try mapping(item, itemPath, allowed: nil, what: expected)
+                guard let typeNode = item["type"] else {
+                    throw missing("type", in: item, itemPath, "expected type: function")
+                }
+                guard typeNode.scalarText == "function" else {
+                    throw invalid(typeNode, itemPath + ["type"], expected: "function")
+                }
+                guard let functionNode = item["function"] else {
+                    throw missing("function", in: item, itemPath, "expected function: {name: ..., parameters: ...}")
+                }
+                try mapping(functionNode, itemPath + ["function"], allowed: nil)
+                guard let nameNode = functionNode["name"] else {
+                    throw missing("name", in: functionNode, itemPath + ["function"])
+                }
+                _ = try nonEmptyString(nameNode, itemPath + ["function", "name"], expected: "the function's name")
+                spec.tools.append(bodyValue(item))
+            }
+        }
+        if let choiceNode = node["tool_choice"] {
+            let choicePath = path + ["tool_choice"]
+            guard api == .openAIChat else { throw error(.conflict, at: choiceNode, choicePath, chatOnly) }
+            guard !spec.tools.isEmpty else {
+                throw error(.conflict, at: choiceNode, choicePath, "needs workload.tools to choose from")
+            }
+            let names = (node["tools"]?.items ?? []).compactMap { $0["function"]?["name"]?.scalarText }
+            if choiceNode.scalarText != nil {
+                spec.toolChoice = try choice(
+                    choiceNode, choicePath, ["auto", "none", "required"].map { ($0, RequestBodyValue.string($0)) })
+            } else {
+                let expected = "auto, none, required, or {type: function, function: {name: ...}}"
+                try mapping(choiceNode, choicePath, allowed: ["type", "function"], what: expected)
+                guard choiceNode["type"]?.scalarText == "function",
+                    let name = choiceNode["function"]?["name"]?.scalarText
+                else { throw invalid(choiceNode, choicePath, expected: expected) }
+                guard names.contains(name) else {
+                    throw error(
+                        .invalidValue, at: choiceNode, choicePath + ["function", "name"],
+                        "'\(name)' is not one of workload.tools (\(names.joined(separator: ", ")))")
+                }
+                spec.toolChoice = bodyValue(choiceNode)
+            }
+        }
     }
 
     /// `extra_body:` a mapping merged into every request body. Null values are dropped (as a

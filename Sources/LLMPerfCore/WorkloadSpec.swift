@@ -13,10 +13,19 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// `extra_body`: further fields added to every request body, in order (never one that
     /// llmperf sets itself).
     public var extraBody: [RequestBodyField]
+    /// `reasoning.effort`: how hard a reasoning model should think (OpenAI chat's
+    /// `reasoning_effort`); nil leaves it to the server.
+    public var reasoningEffort: ReasoningEffort?
+    /// `tools`: OpenAI-style function definitions (`{type: function, function: {name, ...}}`)
+    /// sent with every request, so tool-calling traffic can be measured.
+    public var tools: [RequestBodyValue]
+    /// `tool_choice`: `auto`, `none`, `required`, or `{type: function, function: {name}}`.
+    public var toolChoice: RequestBodyValue?
 
     public init(
         prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,
-        includeUsage: Bool = true, extraBody: [RequestBodyField] = []
+        includeUsage: Bool = true, extraBody: [RequestBodyField] = [], reasoningEffort: ReasoningEffort? = nil,
+        tools: [RequestBodyValue] = [], toolChoice: RequestBodyValue? = nil
     ) {
         self.prompts = prompts
         self.maxTokens = maxTokens
@@ -25,5 +34,15 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.stream = stream
         self.includeUsage = includeUsage
         self.extraBody = extraBody
+        self.reasoningEffort = reasoningEffort
+        self.tools = tools
+        self.toolChoice = toolChoice
     }
+}
+
+/// `workload.reasoning.effort`.
+public enum ReasoningEffort: String, Sendable, Equatable, CaseIterable {
+    case low
+    case medium
+    case high
 }

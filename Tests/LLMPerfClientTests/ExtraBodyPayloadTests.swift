@@ -42,3 +42,29 @@ import Testing
                 == #"{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":8,"stream":false}"#)
     }
 }
+
+/// `workload.reasoning.effort`, `tools` and `tool_choice` in the chat request body, after the
+/// streaming fields and before `extra_body`.
+@Suite struct ToolsAndReasoningPayloadTests {
+    @Test func chatBodyCarriesEffortToolsAndChoice() {
+        let tool = RequestBodyValue.object([
+            RequestBodyField(key: "type", value: .string("function")),
+            RequestBodyField(
+                key: "function", value: .object([RequestBodyField(key: "name", value: .string("get_weather"))])),
+        ])
+        let workload = WorkloadSpec(
+            prompts: [], maxTokens: 8, stream: true, includeUsage: false,
+            extraBody: [RequestBodyField(key: "top_k", value: .integer(4))], reasoningEffort: .medium, tools: [tool],
+            toolChoice: .string("required"))
+        let body = OpenAIChatDialect().requestBody(prompt: Prompt(user: "hi"), workload: workload, model: "m")
+        #expect(
+            String(decoding: body, as: UTF8.self)
+                == #"{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":8,"stream":true,"reasoning_effort":"medium","tools":[{"type":"function","function":{"name":"get_weather"}}],"tool_choice":"required","top_k":4}"#
+        )
+        let plain = OpenAIChatDialect().requestBody(
+            prompt: Prompt(user: "hi"), workload: WorkloadSpec(prompts: [], stream: false), model: "m")
+        #expect(
+            String(decoding: plain, as: UTF8.self)
+                == #"{"model":"m","messages":[{"role":"user","content":"hi"}],"stream":false}"#)
+    }
+}

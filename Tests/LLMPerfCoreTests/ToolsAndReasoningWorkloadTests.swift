@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+@testable import LLMPerfCore
+
+/// `workload.reasoning`, `workload.tools` and `workload.tool_choice`: read, checked against the
+/// dialect, and part of the scenario hash only when set.
+@Suite struct ToolsAndReasoningWorkloadTests {
+    static func document(_ workload: String, api: String = "openai-chat") -> String {
+        """
+        version: 1
+        name: x
+        target:
+          url: http://127.0.0.1:9/v1
+          api: \(api)
+          model: m
+        workload:
+          prompts: ["hi"]
+        \(workload)
+        load:
+          concurrency: 1
+          requests: 4
+        """
+    }
+
+    static func load(_ workload: String, api: String = "openai-chat") throws(ScenarioError) -> Scenario {
+        try ScenarioLoader.load(yaml: document(workload, api: api), path: "x.yml", environment: [:]).runs[0]
+    }
+
+    static let tools = """
+          tools:
+            - type: function
+              function:
+                name: get_weather
+                description: Current weather in a city
+                parameters: {type: object, properties: {city: {type: string}}, required: [city]}
+        """
+
+    @Test func effortToolsAndChoiceAreRead() throws {
+        let run = try Self.load(
+            """
+              reasoning: {effort: high}
+            \(Self.tools)
+              tool_choice: {type: function, function: {name: get_weather}}
+            """)
+        #expect(run.workload.reasoningEffort == .high)
+        #expect(
+            RequestBodyValue.array(run.workload.tools).jsonText
+                == #"[{"type":"function","function":{"name":"get_weather","description":"Current weather in a city","parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}}}]"#
+        )
+        #expect(run.workload.toolChoice?.jsonText == #"{"type":"function","function":{"name":"get_weather"}}"#)
+        let auto = try Self.load(Self.tools + "\n  tool_choice: required")
+        #expect(auto.workload.toolChoice == .string("required"))
+    }
+
+    @Test func theHashChangesOnlyWhenTheyAreSet() throws {
+        let plain = try Self.load("")
+        let effort = try Self.load("  reasoning: {effort: low}")
+        let tools = try Self.load(Self.tools)
+        #expect(Set([plain.hash, effort.hash, tools.hash]).count == 3)
+        #expect(!ScenarioCanonicalForm.render(plain).contains("reasoning"))
+        #expect(!ScenarioCanonicalForm.render(plain).contains("tools"))
+        #expect(ScenarioCanonicalForm.render(effort).contains("workload.reasoning.effort=low\n"))
+    }
+
+    @Test(arguments: [
+        (
+            "  reasoning: {effort: extreme}", "openai-chat",
+            "x.yml:9:23: workload.reasoning.effort: expected one of low, medium, high, got 'extreme'"
+        ),
+        (
+            "  reasoning: {budget_tokens: 1024}", "openai-chat",
+            "x.yml:9:30: workload.reasoning.budget_tokens: a thinking budget in tokens is Anthropic's setting; the "
+                + "openai-chat API takes effort (low, medium or high), sent as reasoning_effort"
+        ),
+        (
+            "  reasoning: {effort: low}", "openai-completions",
+            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat; the openai-completions API has no "
+                + "such field"
+        ),
+        (
+            "  tool_choice: auto", "openai-chat",
+            "x.yml:9:16: workload.tool_choice: needs workload.tools to choose from"
+        ),
+        (
+            "  tools: [{type: function, function: {description: x}}]", "openai-chat",
+            "x.yml:9:38: workload.tools.0.function.name: missing required key"
+        ),
+        (
+            "  tools: [{type: retrieval, function: {name: f}}]", "openai-chat",
+            "x.yml:9:18: workload.tools.0.type: expected function, got 'retrieval'"
+        ),
+    ])
+    func badSettingsAreClearErrors(_ workload: String, _ api: String, _ message: String) {
+        do {
+            _ = try Self.load(workload, api: api)
+            Issue.record("accepted: \(workload)")
+        } catch {
+            #expect(error.description == message)
+        }
+    }
+
+    @Test func aToolChoiceMustNameOneOfTheTools() {
+        do {
+            _ = try Self.load(Self.tools + "\n  tool_choice: {type: function, function: {name: get_time}}")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description.hasSuffix("'get_time' is not one of workload.tools (get_weather)"))
+        }
+    }
+
+    @Test func extraBodyCannotSetThemBehindTheirBacks() {
+        do {
+            _ = try Self.load("  extra_body: {reasoning_effort: high}")
+            Issue.record("accepted")
+        } catch {
+            #expect(
+                error.description.hasSuffix("llmperf sets this field itself; use workload.reasoning.effort instead"))
+        }
+    }
+}
