@@ -10,7 +10,8 @@ public struct LocalBackendSpec: Sendable, Equatable {
     public var model: String?
     /// Serve over HTTPS with a certificate made for the run (the client trusts it).
     public var tls: Bool
-    /// Further `llmperf serve` flags, e.g. `ttft-ms: 50` → `--ttft-ms 50`, in key order.
+    /// Further `llmperf serve` flags, e.g. `ttft-ms: 50` → `--ttft-ms 50`, in key order; `true`
+    /// stands for a bare flag (`tool-calls: true` → `--tool-calls`) and `false` leaves it out.
     public var options: [(key: String, value: String)]
 
     public init(
@@ -27,7 +28,13 @@ public struct LocalBackendSpec: Sendable, Equatable {
     public var serveArguments: [String] {
         var args = ["--engine", engine]
         if let model { args += ["--model", model] }
-        for option in options { args += ["--\(option.key)", option.value] }
+        for option in options {
+            switch option.value {
+            case "true": args.append("--\(option.key)")
+            case "false": continue
+            default: args += ["--\(option.key)", option.value]
+            }
+        }
         return args
     }
 

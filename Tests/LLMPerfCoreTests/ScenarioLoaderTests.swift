@@ -128,6 +128,7 @@ struct ScenarioLoaderTests {
                 itl-ms: 10.5
                 tokens: 64
                 jitter: true
+                quiet: false
             workload: { prompts: [a] }
             load: { concurrency: 1, requests: 2 }
             """
@@ -140,7 +141,7 @@ struct ScenarioLoaderTests {
         #expect(backend.tls)
         #expect(
             backend.serveArguments == [
-                "--engine", "synthetic", "--ttft-ms", "50", "--itl-ms", "10.5", "--tokens", "64", "--jitter", "true",
+                "--engine", "synthetic", "--ttft-ms", "50", "--itl-ms", "10.5", "--tokens", "64", "--jitter",
             ])
     }
 
