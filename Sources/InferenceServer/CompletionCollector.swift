@@ -9,42 +9,69 @@ struct CompletionCollector: Sendable {
         var finish: GenerationFinish
         /// When the first content token arrived (CLOCK_MONOTONIC ns), for the TTFT histogram.
         var firstTokenNanos: UInt64?
+        /// Reasoning before the answer (`message.reasoning_content`).
+        var reasoning = ""
+        var reasoningTokens = 0
+        /// The function call the answer made, with its whole arguments.
+        var toolCall: ToolCall?
+    }
+
+    struct ToolCall: Sendable, Equatable {
+        var id: String
+        var name: String
+        var arguments: String
     }
 
     func collect() async throws -> Result {
         var text = ""
         var tokens = 0
         var firstTokenNanos: UInt64?
+        var reasoning = ""
+        var reasoningTokens = 0
+        var toolCall: ToolCall?
         var matcher = stop.isEmpty ? nil : StopSequenceMatcher(sequences: stop)
         var finished = false
         defer { if !finished { stream.cancel() } }
+        func result(_ finish: GenerationFinish) -> Result {
+            Result(
+                text: text, completionTokens: tokens, finish: finish, firstTokenNanos: firstTokenNanos,
+                reasoning: reasoning, reasoningTokens: reasoningTokens, toolCall: toolCall)
+        }
         for try await batch in stream {
             if firstTokenNanos == nil, !batch.pieces.isEmpty { firstTokenNanos = MonotonicClock.nowNanos() }
             for piece in batch.pieces {
                 tokens += piece.tokenCount
+                switch piece.kind {
+                case .content:
+                    break
+                case .reasoning:
+                    reasoning += piece.text
+                    reasoningTokens += piece.tokenCount
+                    continue
+                case .toolCall(let id, let name):
+                    toolCall = ToolCall(id: id, name: name, arguments: "")
+                    continue
+                case .toolArguments:
+                    toolCall?.arguments += piece.text
+                    continue
+                }
                 if matcher == nil {
                     text += piece.text
                 } else {
                     let (safe, matched) = matcher!.feed(piece.text)
                     text += safe
-                    if matched {
-                        return Result(
-                            text: text, completionTokens: tokens, finish: GenerationFinish(reason: .stop),
-                            firstTokenNanos: firstTokenNanos)
-                    }
+                    if matched { return result(GenerationFinish(reason: .stop)) }
                 }
             }
             if let finish = batch.finish {
                 finished = true
                 if let tail = matcher?.drain() { text += tail }
-                return Result(text: text, completionTokens: tokens, finish: finish, firstTokenNanos: firstTokenNanos)
+                return result(finish)
             }
         }
         finished = true
         if let tail = matcher?.drain() { text += tail }
-        return Result(
-            text: text, completionTokens: tokens, finish: GenerationFinish(reason: .stop),
-            firstTokenNanos: firstTokenNanos)
+        return result(GenerationFinish(reason: .stop))
     }
 
     static func body(
@@ -59,8 +86,28 @@ struct CompletionCollector: Sendable {
         out += ",\"choices\":[{\"index\":0,"
         switch endpoint {
         case .chat:
+            // `content` is null when the answer is all reasoning or a tool call (as vLLM and OpenAI answer);
+            // a call is `{"id","type":"function","function":{"name","arguments"}}` (OpenAI's chat completion
+            // object, https://platform.openai.com/docs/api-reference/chat/object).
             out += "\"message\":{\"role\":\"assistant\",\"content\":"
-            JSONText.appendQuoted(result.text, to: &out)
+            if result.text.isEmpty && (result.toolCall != nil || result.reasoningTokens > 0) {
+                out += "null"
+            } else {
+                JSONText.appendQuoted(result.text, to: &out)
+            }
+            if result.reasoningTokens > 0 {
+                out += ",\"reasoning_content\":"
+                JSONText.appendQuoted(result.reasoning, to: &out)
+            }
+            if let call = result.toolCall {
+                out += ",\"tool_calls\":[{\"id\":"
+                JSONText.appendQuoted(call.id, to: &out)
+                out += ",\"type\":\"function\",\"function\":{\"name\":"
+                JSONText.appendQuoted(call.name, to: &out)
+                out += ",\"arguments\":"
+                JSONText.appendQuoted(call.arguments, to: &out)
+                out += "}}]"
+            }
             out += "},"
         case .completion:
             out += "\"text\":"

@@ -26,8 +26,9 @@ struct CompletionStreamWriter: Sendable {
             if !finished { stream.cancel() }
             metrics.generationEnded(arrivalNanos: arrivalNanos, endNanos: MonotonicClock.nowNanos())
         }
-        if endpoint == .chat {
+        if endpoint == .chat && !stream.opensWithToolCall {
             state.append(templates.roleEvent, kind: .role)
+            state.roleSent = true
             try await flush(&state, to: &writer)
         }
         var matcher = stop.isEmpty ? nil : StopSequenceMatcher(sequences: stop)
@@ -50,7 +51,10 @@ struct CompletionStreamWriter: Sendable {
             for piece in batch.pieces {
                 state.completionTokens += piece.tokenCount
                 state.pendingTokens += piece.tokenCount
-                if matcher == nil {
+                if piece.kind != .content {
+                    // Reasoning and tool calls pass the stop sequences by: they apply to the answer text.
+                    state.appendPiece(piece)
+                } else if matcher == nil {
                     state.appendContent(piece.text)
                 } else {
                     let (text, matched) = matcher!.feed(piece.text)
@@ -79,7 +83,8 @@ struct CompletionStreamWriter: Sendable {
         state.append(templates.finishEvent(finish.reason), kind: .finish)
         if includeUsage {
             let usage = CompletionUsage(
-                promptTokens: promptTokens, completionTokens: state.completionTokens, details: finish.usageDetails)
+                promptTokens: promptTokens, completionTokens: state.completionTokens, details: finish.usageDetails,
+                reasoningTokens: state.reasoningTokens > 0 ? state.reasoningTokens : nil)
             state.append(templates.usageEvent(usage), kind: .usage)
         }
         state.append(SSEChunkTemplates.done, kind: .done)
@@ -117,6 +122,8 @@ private struct WriteState {
     var eventIndex = 0
     var contentEvents = 0
     var completionTokens = 0
+    var reasoningTokens = 0
+    var roleSent = false
     var pendingTokens = 0
     var lastContentWriteNanos: UInt64?
     var traceEntries: [TraceRecorder.Entry] = []
@@ -129,6 +136,25 @@ private struct WriteState {
     @inline(__always)
     mutating func appendContent(_ text: String) {
         templates.writeContentEvent(text, to: &buffer)
+        if tracing { traceEntries.append(.init(index: eventIndex, kind: contentEvents == 0 ? .firstToken : .token)) }
+        contentEvents += 1
+        eventIndex += 1
+    }
+
+    /// A reasoning, tool-call or tool-arguments piece. Each is a content chunk in the trace (`first_token`,
+    /// `token`), as a client counts it, so calibration pairs the same events on both sides.
+    mutating func appendPiece(_ piece: GeneratedPiece) {
+        switch piece.kind {
+        case .toolCall(let id, let name):
+            guard let event = templates.toolCallEvent(id: id, name: name, carriesRole: !roleSent) else { return }
+            roleSent = true
+            buffer.writeImmutableBuffer(event)
+        case .reasoning:
+            reasoningTokens += piece.tokenCount
+            templates.writeTextEvent(piece.text, kind: piece.kind, to: &buffer)
+        case .content, .toolArguments:
+            templates.writeTextEvent(piece.text, kind: piece.kind, to: &buffer)
+        }
         if tracing { traceEntries.append(.init(index: eventIndex, kind: contentEvents == 0 ? .firstToken : .token)) }
         contentEvents += 1
         eventIndex += 1

@@ -37,6 +37,8 @@ struct FaultStreamWriter: Sendable {
         var eventIndex = 0
         var contentEvents = 0
         var completionTokens = 0
+        var reasoningTokens = 0
+        var roleSent = false
         var midStreamDone = false
         var contentAltered = false
         var lastContentNanos: UInt64?
@@ -50,8 +52,9 @@ struct FaultStreamWriter: Sendable {
             if !finished { stream.cancel() }
             metrics.generationEnded(arrivalNanos: arrivalNanos, endNanos: MonotonicClock.nowNanos())
         }
-        if endpoint == .chat {
+        if endpoint == .chat && !stream.opensWithToolCall {
             try await send(templates.roleEvent, kind: .role, state: &state, to: &writer)
+            state.roleSent = true
         }
         if fault == .emptyChoices {
             for _ in 0..<3 { try await send(templates.emptyChoicesEvent, kind: nil, state: &state, to: &writer) }
@@ -61,14 +64,31 @@ struct FaultStreamWriter: Sendable {
         var finish = GenerationFinish(reason: .stop)
         var pendingText = ""
         var pendingTokens = 0
+        // Pieces of one kind only are grouped into an event (reasoning, answer text, tool arguments).
+        var pendingKind = GeneratedPiece.Kind.content
         let perEvent = fault == .multiTokenEvents ? max(1, configuration.tokensPerEvent) : 1
         generation: for try await batch in stream {
             for (position, piece) in batch.pieces.enumerated() {
                 let isLast = batch.finish != nil && position == batch.pieces.count - 1
+                if piece.kind != pendingKind && (pendingTokens > 0 || !pendingText.isEmpty) {
+                    try await sendContent(
+                        pendingText, kind: pendingKind, tokens: pendingTokens, isLast: false, &state, &writer)
+                    pendingText = ""
+                    pendingTokens = 0
+                }
+                if case .toolCall(let id, let name) = piece.kind {
+                    if let event = templates.toolCallEvent(id: id, name: name, carriesRole: !state.roleSent) {
+                        state.roleSent = true
+                        try await sendOpening(event, &state, &writer)
+                    }
+                    continue
+                }
+                pendingKind = piece.kind
                 state.completionTokens += piece.tokenCount
+                if piece.kind == .reasoning { state.reasoningTokens += piece.tokenCount }
                 pendingTokens += piece.tokenCount
                 var matched = false
-                if matcher == nil {
+                if matcher == nil || piece.kind != .content {
                     pendingText += piece.text
                 } else {
                     let (text, didMatch) = matcher!.feed(piece.text)
@@ -83,7 +103,8 @@ struct FaultStreamWriter: Sendable {
                     break generation
                 }
                 if pendingTokens >= perEvent || isLast {
-                    try await sendContent(pendingText, tokens: pendingTokens, isLast: isLast, &state, &writer)
+                    try await sendContent(
+                        pendingText, kind: pendingKind, tokens: pendingTokens, isLast: isLast, &state, &writer)
                     pendingText = ""
                     pendingTokens = 0
                 }
@@ -97,13 +118,14 @@ struct FaultStreamWriter: Sendable {
         finished = true
         if let tail = matcher?.drain() { pendingText += tail }
         if pendingTokens > 0 || !pendingText.isEmpty {
-            try await sendContent(pendingText, tokens: pendingTokens, isLast: true, &state, &writer)
+            try await sendContent(pendingText, kind: pendingKind, tokens: pendingTokens, isLast: true, &state, &writer)
         }
         try await midStreamFault(&state, &writer)
         try await send(templates.finishEvent(finish.reason), kind: .finish, state: &state, to: &writer)
         if includeUsage {
             let usage = CompletionUsage(
-                promptTokens: promptTokens, completionTokens: state.completionTokens, details: finish.usageDetails)
+                promptTokens: promptTokens, completionTokens: state.completionTokens, details: finish.usageDetails,
+                reasoningTokens: state.reasoningTokens > 0 ? state.reasoningTokens : nil)
             try await send(templates.usageEvent(usage), kind: .usage, state: &state, to: &writer)
         }
         if fault != .noDone {
@@ -112,12 +134,24 @@ struct FaultStreamWriter: Sendable {
         try await writer.finish(nil)
     }
 
-    private func sendContent(
-        _ text: String, tokens: Int, isLast: Bool, _ state: inout State, _ writer: inout any ResponseBodyWriter
+    /// A tool call's opening event: a content event for the faults' count and the trace, with no token.
+    private func sendOpening(
+        _ event: ByteBuffer, _ state: inout State, _ writer: inout any ResponseBodyWriter
     ) async throws {
         if state.contentEvents >= configuration.after { try await midStreamFault(&state, &writer) }
+        let kind: TraceRecorder.Kind = state.contentEvents == 0 ? .firstToken : .token
+        state.contentEvents += 1
+        try await send(event, kind: kind, state: &state, to: &writer)
+    }
+
+    private func sendContent(
+        _ text: String, kind pieceKind: GeneratedPiece.Kind, tokens: Int, isLast: Bool, _ state: inout State,
+        _ writer: inout any ResponseBodyWriter
+    ) async throws {
+        if state.contentEvents >= configuration.after { try await midStreamFault(&state, &writer) }
+        let (prefix, suffix) = templates.framing(of: pieceKind)
         var event = ByteBuffer()
-        event.writeImmutableBuffer(templates.contentPrefix)
+        event.writeImmutableBuffer(prefix)
         JSONText.writeEscaped(text, to: &event)
         if (fault == .invalidUTF8 || fault == .hugeEvent) && !state.contentAltered
             && (state.contentEvents >= configuration.after || isLast)
@@ -130,7 +164,7 @@ struct FaultStreamWriter: Sendable {
                 event.writeRepeatingByte(UInt8(ascii: "x"), count: padding)
             }
         }
-        event.writeImmutableBuffer(templates.contentSuffix)
+        event.writeImmutableBuffer(suffix)
         let now = MonotonicClock.nowNanos()
         if tokens > 0 {
             if let last = state.lastContentNanos {

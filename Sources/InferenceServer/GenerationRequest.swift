@@ -14,10 +14,13 @@ public struct GenerationRequest: Sendable {
     public var ignoreEOS: Bool
     /// When the request arrived (CLOCK_MONOTONIC nanoseconds); engines that simulate latency count from here.
     public var arrivalNanos: UInt64
+    /// The request came to `/v1/chat/completions`, whose answers may carry reasoning and tool calls
+    /// (`GeneratedPiece.Kind`); a text completion takes text only.
+    public var isChat: Bool
 
     public init(
         requestID: String, prompt: PreparedPrompt, maxTokens: Int, maxTokensRequested: Bool, temperature: Double?,
-        topP: Double?, seed: UInt64?, ignoreEOS: Bool = false, arrivalNanos: UInt64
+        topP: Double?, seed: UInt64?, ignoreEOS: Bool = false, arrivalNanos: UInt64, isChat: Bool = false
     ) {
         self.requestID = requestID
         self.prompt = prompt
@@ -28,5 +31,6 @@ public struct GenerationRequest: Sendable {
         self.seed = seed
         self.ignoreEOS = ignoreEOS
         self.arrivalNanos = arrivalNanos
+        self.isChat = isChat
     }
 }

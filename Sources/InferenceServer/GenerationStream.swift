@@ -9,6 +9,9 @@ public struct GenerationStream: AsyncSequence, Sendable {
     /// Set when the engine refused the request before starting it (its queue is full): the server answers
     /// with this error and never iterates the stream.
     public var refusal: APIError?
+    /// The answer starts with a tool call (no reasoning or text before it). A chat stream then sends no
+    /// separate role event: the call's opening event carries the role, as OpenAI's streams do.
+    public var opensWithToolCall = false
     private let makeNext: @Sendable () -> (() async throws -> GenerationBatch?)
     private let onCancel: @Sendable () -> Void
 
@@ -60,12 +63,28 @@ public struct GenerationBatch: Sendable {
 
 /// Decoded text and how many tokens it took (one SSE event per piece).
 public struct GeneratedPiece: Sendable, Equatable {
+    /// Which part of a chat answer a piece belongs to. The text-completions API has no place for
+    /// anything but text: engines yield `.content` only for requests that are not chat.
+    public enum Kind: Sendable, Equatable {
+        /// Answer text (`delta.content`, completions `text`).
+        case content
+        /// Reasoning before the answer (`delta.reasoning_content`).
+        case reasoning
+        /// Opens a function call (`tool_calls[0]` with its id and name, empty arguments); its text is empty
+        /// and it takes no token. The `.toolArguments` pieces that follow are the call's arguments.
+        case toolCall(id: String, name: String)
+        /// A fragment of the open call's JSON arguments (`tool_calls[0].function.arguments`).
+        case toolArguments
+    }
+
     public var text: String
     public var tokenCount: Int
+    public var kind: Kind
 
-    public init(text: String, tokenCount: Int = 1) {
+    public init(text: String, tokenCount: Int = 1, kind: Kind = .content) {
         self.text = text
         self.tokenCount = tokenCount
+        self.kind = kind
     }
 }
 
@@ -77,6 +96,8 @@ public struct GenerationFinish: Sendable, Equatable {
         case stop
         /// `max_tokens` reached (or the context is full).
         case length
+        /// The answer is a tool call.
+        case toolCalls = "tool_calls"
     }
 
     public var reason: Reason

@@ -202,7 +202,8 @@ struct OpenAIResponder: HTTPResponder {
             requestID: requestID, prompt: prompt,
             maxTokens: parameters.maxTokens ?? engine.defaultMaxTokens(promptTokens: prompt.tokenCount),
             maxTokensRequested: parameters.maxTokens != nil, temperature: parameters.temperature,
-            topP: parameters.topP, seed: parameters.seed, ignoreEOS: parameters.ignoreEOS, arrivalNanos: arrivalNanos)
+            topP: parameters.topP, seed: parameters.seed, ignoreEOS: parameters.ignoreEOS, arrivalNanos: arrivalNanos,
+            isChat: parameters.endpoint == .chat)
         let stream = engine.generate(generation)
         if let refusal = stream.refusal {
             var response = Self.errorResponse(refusal)
@@ -252,7 +253,8 @@ struct OpenAIResponder: HTTPResponder {
         let result = try await CompletionCollector(stream: stream, stop: parameters.stop).collect()
         let usage = CompletionUsage(
             promptTokens: prompt.tokenCount, completionTokens: result.completionTokens,
-            details: result.finish.usageDetails)
+            details: result.finish.usageDetails,
+            reasoningTokens: result.reasoningTokens > 0 ? result.reasoningTokens : nil)
         let body = CompletionCollector.body(
             endpoint: parameters.endpoint, id: id, created: created, model: engine.modelName, result: result,
             usage: usage)

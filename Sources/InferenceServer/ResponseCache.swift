@@ -41,6 +41,8 @@ public final class ResponseCache: Sendable {
         public var topP: Double?
         public var seed: UInt64?
         public var ignoreEOS: Bool
+        /// Chat answers may hold reasoning and tool calls that a text completion of the same prompt does not.
+        public var isChat: Bool
 
         public init(modelName: String, request: GenerationRequest) {
             self.modelName = modelName
@@ -53,6 +55,7 @@ public final class ResponseCache: Sendable {
             self.topP = request.topP
             self.seed = request.seed
             self.ignoreEOS = request.ignoreEOS
+            self.isChat = request.isChat
         }
 
         /// Estimated bytes the key holds.
@@ -179,7 +182,10 @@ public final class ResponseCache: Sendable {
         }
     }
 
-    static func bytes(of piece: GeneratedPiece) -> Int { pieceOverheadBytes + piece.text.utf8.count }
+    static func bytes(of piece: GeneratedPiece) -> Int {
+        guard case .toolCall(let id, let name) = piece.kind else { return pieceOverheadBytes + piece.text.utf8.count }
+        return pieceOverheadBytes + piece.text.utf8.count + id.utf8.count + name.utf8.count
+    }
 }
 
 /// Entries in a slot array threaded by two doubly linked lists: recency (head = most recently used) and

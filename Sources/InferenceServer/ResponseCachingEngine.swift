@@ -71,7 +71,7 @@ public final class ResponseCachingEngine: ServingEngine {
         }
         let key = ResponseCache.Key(modelName: wrapped.modelName, request: request)
         if let stored = cache.lookup(key) {
-            return GenerationStream(
+            var hit = GenerationStream(
                 responseHeaders: [(name: Self.headerName, value: "hit")],
                 makeNext: {
                     var sent = false
@@ -81,13 +81,15 @@ public final class ResponseCachingEngine: ServingEngine {
                         return GenerationBatch(pieces: stored.pieces, finish: stored.finish)
                     }
                 })
+            if case .toolCall = stored.pieces.first?.kind { hit.opensWithToolCall = true }
+            return hit
         }
         let inner = wrapped.generate(request)
         if inner.refusal != nil { return inner }
         let cancelled = NIOLockedValueBox(false)
         let cache = self.cache
         let byteLimit = cache.configuration.maxBytes - key.byteCount
-        return GenerationStream(
+        var miss = GenerationStream(
             responseHeaders: inner.responseHeaders + [(name: Self.headerName, value: "miss")],
             makeNext: {
                 var iterator = inner.makeAsyncIterator()
@@ -121,6 +123,8 @@ public final class ResponseCachingEngine: ServingEngine {
                 cancelled.withLockedValue { $0 = true }
                 inner.cancel()
             })
+        miss.opensWithToolCall = inner.opensWithToolCall
+        return miss
     }
 
     /// The cache's counters and size, then the wrapped engine's lines.

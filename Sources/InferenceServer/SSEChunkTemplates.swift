@@ -2,11 +2,25 @@ import NIOCore
 
 /// The bytes of every SSE event of one streamed response, rendered once per request; per token only
 /// the escaped content is written between a fixed prefix and suffix.
+///
+/// Chat answers with reasoning or a tool call follow the shapes others serve: reasoning text streams in
+/// `delta.reasoning_content`, the field vLLM and DeepSeek use (vLLM's "Reasoning Outputs" page,
+/// https://docs.vllm.ai/en/v0.8.3/features/reasoning_outputs.html). A function call streams as in
+/// OpenAI's Chat Completions streaming reference (https://platform.openai.com/docs/api-reference/chat-streaming):
+/// one event opens `delta.tool_calls[0]` with its `index`, `id`, `type` and `function.name` and empty
+/// `arguments` (the answer's first event also carries `role` and `"content":null`), later events carry only
+/// `index` and an `arguments` fragment, and the finish event says `"finish_reason":"tool_calls"`.
 struct SSEChunkTemplates: Sendable {
     /// Written before the escaped content of a content event.
     let contentPrefix: ByteBuffer
     /// Written after it.
     let contentSuffix: ByteBuffer
+    /// Written before the escaped text of a reasoning event (on the completions API: a text event).
+    let reasoningPrefix: ByteBuffer
+    /// Written before the escaped fragment of a tool call's arguments (on the completions API: a text event).
+    let argumentsPrefix: ByteBuffer
+    /// Written after it.
+    let argumentsSuffix: ByteBuffer
     /// `data: {…,"choices":` — the start every event of this response shares.
     private let head: String
     private let endpoint: CompletionParameters.Endpoint
@@ -26,9 +40,16 @@ struct SSEChunkTemplates: Sendable {
         case .chat:
             contentPrefix = ByteBuffer(string: head + "[{\"index\":0,\"delta\":{\"content\":\"")
             contentSuffix = ByteBuffer(string: "\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n")
+            reasoningPrefix = ByteBuffer(string: head + "[{\"index\":0,\"delta\":{\"reasoning_content\":\"")
+            argumentsPrefix = ByteBuffer(
+                string: head + "[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"")
+            argumentsSuffix = ByteBuffer(string: "\"}}]},\"logprobs\":null,\"finish_reason\":null}]}\n\n")
         case .completion:
             contentPrefix = ByteBuffer(string: head + "[{\"index\":0,\"text\":\"")
             contentSuffix = ByteBuffer(string: "\",\"logprobs\":null,\"finish_reason\":null}]}\n\n")
+            reasoningPrefix = contentPrefix
+            argumentsPrefix = contentPrefix
+            argumentsSuffix = contentSuffix
         }
     }
 
@@ -37,6 +58,20 @@ struct SSEChunkTemplates: Sendable {
         ByteBuffer(
             string: head + "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"logprobs\":null,"
                 + "\"finish_reason\":null}]}\n\n")
+    }
+
+    /// The event opening a tool call (chat only: nil on the completions API). `carriesRole` when it is the
+    /// answer's first event.
+    func toolCallEvent(id: String, name: String, carriesRole: Bool) -> ByteBuffer? {
+        guard endpoint == .chat else { return nil }
+        var out = head + "[{\"index\":0,\"delta\":{"
+        if carriesRole { out += "\"role\":\"assistant\",\"content\":null," }
+        out += "\"tool_calls\":[{\"index\":0,\"id\":"
+        JSONText.appendQuoted(id, to: &out)
+        out += ",\"type\":\"function\",\"function\":{\"name\":"
+        JSONText.appendQuoted(name, to: &out)
+        out += ",\"arguments\":\"\"}}]},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+        return ByteBuffer(string: out)
     }
 
     func finishEvent(_ reason: GenerationFinish.Reason) -> ByteBuffer {
@@ -65,5 +100,25 @@ struct SSEChunkTemplates: Sendable {
         buffer.writeImmutableBuffer(contentPrefix)
         JSONText.writeEscaped(text, to: &buffer)
         buffer.writeImmutableBuffer(contentSuffix)
+    }
+
+    /// Text of `kind` (`.content`, `.reasoning` or `.toolArguments`; a tool call's opening has its own
+    /// event, `toolCallEvent`) as one event.
+    @inline(__always)
+    func writeTextEvent(_ text: String, kind: GeneratedPiece.Kind, to buffer: inout ByteBuffer) {
+        let (prefix, suffix) = framing(of: kind)
+        buffer.writeImmutableBuffer(prefix)
+        JSONText.writeEscaped(text, to: &buffer)
+        buffer.writeImmutableBuffer(suffix)
+    }
+
+    /// What goes before and after the escaped text of an event of `kind`.
+    @inline(__always)
+    func framing(of kind: GeneratedPiece.Kind) -> (prefix: ByteBuffer, suffix: ByteBuffer) {
+        switch kind {
+        case .content, .toolCall: return (contentPrefix, contentSuffix)
+        case .reasoning: return (reasoningPrefix, contentSuffix)
+        case .toolArguments: return (argumentsPrefix, argumentsSuffix)
+        }
     }
 }

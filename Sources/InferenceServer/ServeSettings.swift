@@ -49,6 +49,8 @@ public struct ServeSettings: Sendable {
     public var itlMs: Double = 0
     public var tokens = 128
     public var contextLength = 1 << 20
+    public var reasoningTokens = 0
+    public var toolCalls = false
     public var tlsCert: String?
     public var tlsKey: String?
     public var traceFile: String?
@@ -90,6 +92,7 @@ public struct ServeSettings: Sendable {
         guard (0...65_535).contains(port) else { throw Invalid("--port must be 0…65535, got \(port)") }
         guard ttftMs >= 0, itlMs >= 0 else { throw Invalid("--ttft-ms and --itl-ms must be ≥ 0") }
         guard tokens > 0 else { throw Invalid("--tokens must be > 0, got \(tokens)") }
+        guard reasoningTokens >= 0 else { throw Invalid("--reasoning-tokens must be ≥ 0, got \(reasoningTokens)") }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw Invalid("--tls-cert and --tls-key go together") }
         guard (1...256).contains(maxBatch) else { throw Invalid("--max-batch must be 1…256, got \(maxBatch)") }
         guard prefillChunk >= 1 else { throw Invalid("--prefill-chunk must be ≥ 1, got \(prefillChunk)") }
@@ -123,6 +126,11 @@ public struct ServeSettings: Sendable {
             }
         } else if fault != nil || faultMix != nil {
             throw Invalid("--fault and --fault-mix apply to the synthetic engine")
+        } else if reasoningTokens > 0 || toolCalls {
+            // A real model reasons and calls tools only when it was trained to and a parser reads them out.
+            throw Invalid(
+                "\(reasoningTokens > 0 ? "--reasoning-tokens" : "--tool-calls") applies only to the synthetic engine "
+                    + "(it shapes the synthetic answers; the transformer engine streams what the model writes)")
         }
         _ = try faultConfiguration()
         if synthetic {
@@ -228,7 +236,7 @@ public struct ServeSettings: Sendable {
         } else {
             let synthetic = SyntheticEngine.Configuration(
                 modelName: "synthetic", ttftMs: ttftMs, itlMs: itlMs, defaultTokens: tokens,
-                contextLength: contextLength)
+                contextLength: contextLength, reasoningTokens: reasoningTokens, toolCalls: toolCalls)
             if let cache = responseCacheConfiguration {
                 servedEngine = .custom {
                     ResponseCachingEngine(

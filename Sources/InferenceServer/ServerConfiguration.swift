@@ -52,14 +52,15 @@ public struct ServerConfiguration: Sendable {
         self.logLevel = logLevel
     }
 
-    /// The synthetic engine with the given timing (milliseconds) and default completion length.
+    /// The synthetic engine with the given timing (milliseconds), default completion length and chat answer
+    /// shape (reasoning tokens, tool calls).
     public static func synthetic(
         ttftMs: Double = 0, itlMs: Double = 0, tokens: Int = 128, modelName: String = "synthetic",
-        contextLength: Int = 1 << 20
+        contextLength: Int = 1 << 20, reasoningTokens: Int = 0, toolCalls: Bool = false
     ) -> Engine {
         .synthetic(
             .init(
-                modelName: modelName, ttftMs: ttftMs, itlMs: itlMs, defaultTokens: tokens, contextLength: contextLength)
-        )
+                modelName: modelName, ttftMs: ttftMs, itlMs: itlMs, defaultTokens: tokens, contextLength: contextLength,
+                reasoningTokens: reasoningTokens, toolCalls: toolCalls))
     }
 }

@@ -11,6 +11,15 @@
 /// - Timing: the first content token is ready `ttftMs` after the request arrived, token k at
 ///   arrival + ttft + k·itl: absolute deadlines on CLOCK_MONOTONIC, so lateness never accumulates.
 ///   Tokens already due are handed over together (with ttft = itl = 0, up to `batchLimit` per batch).
+/// - Chat answers only (`GenerationRequest.isChat`; a text completion is always plain text):
+///   - `reasoningTokens` R: the first min(R, length) tokens are reasoning (`GeneratedPiece.Kind.reasoning`),
+///     the rest answer; the length counts both, as vLLM counts `max_tokens`. Each part starts its words afresh
+///     (no leading space on its first word).
+///   - `toolCalls`: the answer after the reasoning is one call of `get_weather` instead of text: an opening
+///     piece (no token) with the id `call_` + 16 hex digits hashed from the prompt and seed, then one
+///     arguments fragment per token that together are a JSON object: `{"city": "` + words + `"}` (3 tokens
+///     or more), `{"city": "` + `"}` (2) or `{}` (1). Finish reason `tool_calls`; none when no token is
+///     left for the call after the reasoning.
 public struct SyntheticEngine: ServingEngine {
     public struct Configuration: Sendable, Equatable {
         public var modelName: String
@@ -18,16 +27,22 @@ public struct SyntheticEngine: ServingEngine {
         public var itlMs: Double
         public var defaultTokens: Int
         public var contextLength: Int
+        /// Leading tokens of every chat answer that are reasoning (`--reasoning-tokens`).
+        public var reasoningTokens: Int
+        /// Every chat answer is a tool call (`--tool-calls`).
+        public var toolCalls: Bool
 
         public init(
             modelName: String = "synthetic", ttftMs: Double = 0, itlMs: Double = 0, defaultTokens: Int = 128,
-            contextLength: Int = 1 << 20
+            contextLength: Int = 1 << 20, reasoningTokens: Int = 0, toolCalls: Bool = false
         ) {
             self.modelName = modelName
             self.ttftMs = ttftMs
             self.itlMs = itlMs
             self.defaultTokens = defaultTokens
             self.contextLength = contextLength
+            self.reasoningTokens = reasoningTokens
+            self.toolCalls = toolCalls
         }
     }
 
@@ -37,6 +52,11 @@ public struct SyntheticEngine: ServingEngine {
     ]
     /// Most pieces handed over in one batch.
     public static let batchLimit = 256
+    /// The function every synthetic tool call names.
+    public static let toolName = "get_weather"
+    /// The first and last arguments fragments of a tool call of 2 tokens or more.
+    static let argumentsOpening = "{\"city\": \""
+    static let argumentsClosing = "\"}"
 
     public let configuration: Configuration
     public var modelName: String { configuration.modelName }
@@ -68,11 +88,35 @@ public struct SyntheticEngine: ServingEngine {
         let firstNanos = request.arrivalNanos &+ Self.nanos(milliseconds: configuration.ttftMs)
         let itlNanos = Self.nanos(milliseconds: configuration.itlMs)
         let offset = Int(truncatingIfNeeded: (request.seed ?? 0) % UInt64(Self.words.count))
-        return GenerationStream(makeNext: {
-            var state = SyntheticRun(
-                total: total, reason: reason, firstNanos: firstNanos, itlNanos: itlNanos, offset: offset)
+        var shape = AnswerShape(total: total, reason: reason)
+        if request.isChat {
+            shape.reasoning = min(max(0, configuration.reasoningTokens), total)
+            if configuration.toolCalls && total > shape.reasoning {
+                shape.toolCallID = Self.toolCallID(prompt: request.prompt.text, seed: request.seed)
+                shape.reason = .toolCalls
+            }
+        }
+        var stream = GenerationStream(makeNext: { [shape] in
+            var state = SyntheticRun(shape: shape, firstNanos: firstNanos, itlNanos: itlNanos, offset: offset)
             return { try await state.next() }
         })
+        stream.opensWithToolCall = shape.toolCallID != nil && shape.reasoning == 0
+        return stream
+    }
+
+    /// `call_` and 16 hex digits of an FNV-1a hash of the prompt and seed: equal requests, equal ids.
+    static func toolCallID(prompt: String, seed: UInt64?) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        for byte in prompt.utf8 { mix(byte) }
+        if let seed {
+            for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: seed >> UInt64(shift))) }
+        }
+        let hex = String(hash, radix: 16)
+        return "call_" + String(repeating: "0", count: 16 - hex.count) + hex
     }
 
     /// The default completion length for a prompt of `promptTokens` (the server asks before `generate`).
@@ -105,8 +149,55 @@ public struct SyntheticEngine: ServingEngine {
     static let spacedWords: [String] = words.map { " " + $0 }
 }
 
+/// What one answer is made of: `reasoning` tokens, then `total - reasoning` tokens of text, or of a tool
+/// call's arguments when `toolCallID` is set.
+private struct AnswerShape: Sendable {
+    var total: Int
+    var reason: GenerationFinish.Reason
+    var reasoning = 0
+    var toolCallID: String?
+
+    init(total: Int, reason: GenerationFinish.Reason) {
+        self.total = total
+        self.reason = reason
+    }
+
+    /// Token `index` (0-based) of the answer, and the opening piece before it when a tool call starts there.
+    func append(_ index: Int, offset: Int, to pieces: inout [GeneratedPiece]) {
+        let words = SyntheticEngine.spacedWords
+        let word = words[(index + offset) % words.count]
+        if index < reasoning {
+            pieces.append(GeneratedPiece(text: index == 0 ? String(word.dropFirst()) : word, kind: .reasoning))
+            return
+        }
+        let position = index - reasoning
+        guard let toolCallID else {
+            pieces.append(GeneratedPiece(text: position == 0 ? String(word.dropFirst()) : word))
+            return
+        }
+        let length = total - reasoning
+        if position == 0 {
+            pieces.append(
+                GeneratedPiece(text: "", tokenCount: 0, kind: .toolCall(id: toolCallID, name: SyntheticEngine.toolName))
+            )
+        }
+        let fragment: String
+        if length == 1 {
+            fragment = "{}"
+        } else if position == 0 {
+            fragment = SyntheticEngine.argumentsOpening
+        } else if position == length - 1 {
+            fragment = SyntheticEngine.argumentsClosing
+        } else {
+            fragment = position == 1 ? String(word.dropFirst()) : word
+        }
+        pieces.append(GeneratedPiece(text: fragment, kind: .toolArguments))
+    }
+}
+
 /// One request's progress through the synthetic timeline.
 private struct SyntheticRun {
+    let shape: AnswerShape
     let total: Int
     let reason: GenerationFinish.Reason
     let firstNanos: UInt64
@@ -115,9 +206,10 @@ private struct SyntheticRun {
     var emitted = 0
     var finished = false
 
-    init(total: Int, reason: GenerationFinish.Reason, firstNanos: UInt64, itlNanos: UInt64, offset: Int) {
-        self.total = total
-        self.reason = reason
+    init(shape: AnswerShape, firstNanos: UInt64, itlNanos: UInt64, offset: Int) {
+        self.shape = shape
+        self.total = shape.total
+        self.reason = shape.reason
         self.firstNanos = firstNanos
         self.itlNanos = itlNanos
         self.offset = offset
@@ -146,12 +238,8 @@ private struct SyntheticRun {
         }
         due = min(due, SyntheticEngine.batchLimit)
         var pieces: [GeneratedPiece] = []
-        pieces.reserveCapacity(due)
-        let words = SyntheticEngine.spacedWords
-        for index in emitted..<(emitted + due) {
-            let word = words[(index + offset) % words.count]
-            pieces.append(GeneratedPiece(text: index == 0 ? String(word.dropFirst()) : word))
-        }
+        pieces.reserveCapacity(due + 1)
+        for index in emitted..<(emitted + due) { shape.append(index, offset: offset, to: &pieces) }
         emitted += due
         if emitted >= total {
             finished = true

@@ -32,6 +32,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Synthetic: tokens per answer when a request sets no max_tokens.") var tokens: Int = 128
     @Option(name: .customLong("context-length"), help: "Synthetic: context length in tokens.")
     var contextLength: Int = 1 << 20
+    @Option(
+        name: .customLong("reasoning-tokens"),
+        help: ArgumentHelp(
+            "Synthetic: the first N tokens of every chat answer are reasoning (delta/message reasoning_content; "
+                + "max_tokens counts them; usage.completion_tokens_details.reasoning_tokens)."))
+    var reasoningTokens: Int = 0
+    @Flag(
+        name: .customLong("tool-calls"),
+        help: "Synthetic: every chat answer is one get_weather tool call (OpenAI tool_calls format) instead of text.")
+    var toolCalls = false
     @Option(name: .customLong("tls-cert"), help: "PEM certificate: serve HTTPS.") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(name: .customLong("trace-file"), help: "Write the server-side send time of every chunk here.")
@@ -109,6 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
         var s = ServeSettings(durations: .init(parse: DurationParser.parse, expectation: DurationParser.expectation))
         (s.engine, s.model, s.threads, s.ctx, s.host, s.port) = (engine, model, threads, ctx, host, port)
         (s.ttftMs, s.itlMs, s.tokens, s.contextLength) = (ttftMs, itlMs, tokens, contextLength)
+        (s.reasoningTokens, s.toolCalls) = (reasoningTokens, toolCalls)
         (s.tlsCert, s.tlsKey, s.traceFile, s.weights, s.batching) = (tlsCert, tlsKey, traceFile, weights, batching)
         (s.maxBatch, s.prefillChunk, s.prefixCache, s.prefixCacheMB) = (
             maxBatch, prefillChunk, prefixCache, prefixCacheMB
