@@ -33,7 +33,7 @@ struct ScenarioFilesTests {
 
     @Test func theShippedExamplesArePresent() {
         let files = Set(Self.files())
-        for name in ["quickstart", "synthetic", "openai", "open-loop-poisson", "cold-connections"] {
+        for name in ["quickstart", "synthetic", "openai", "open-loop-poisson", "cold-connections", "reasoning"] {
             #expect(files.contains("scenarios/\(name).yml"), "scenarios/\(name).yml")
         }
     }
