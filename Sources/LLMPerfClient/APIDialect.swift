@@ -6,7 +6,7 @@ public enum StreamFraming: Sendable {
     case serverSentEvents
 }
 
-/// One API's request and response format. OpenAI chat and completions come first; Anthropic,
+/// One API's request and response format: OpenAI chat and completions, Anthropic Messages;
 /// Ollama, TGI and llama.cpp native follow behind the same protocol.
 public protocol APIDialect: Sendable {
     var kind: APIKind { get }
@@ -22,6 +22,13 @@ public protocol APIDialect: Sendable {
     /// True when a streamed response that ended cleanly is complete (OpenAI: `[DONE]` or a
     /// `finish_reason` arrived); false means the stream was cut.
     func streamIsComplete(_ response: ResponseAccumulator) -> Bool
+    /// Header lines this API needs on every request (`anthropic-version: …`); a scenario header
+    /// of the same name replaces one.
+    var defaultHeaderLines: [String] { get }
+}
+
+extension APIDialect {
+    public var defaultHeaderLines: [String] { [] }
 }
 
 extension APIKind {
@@ -30,6 +37,7 @@ extension APIKind {
         switch self {
         case .openAIChat: return OpenAIChatDialect()
         case .openAICompletions: return OpenAICompletionsDialect()
+        case .anthropic: return AnthropicDialect()
         }
     }
 }

@@ -29,6 +29,7 @@ public final class TransportConfig: Sendable {
         // No "Expect: 100-continue" round trip for long prompts.
         lines.append("Expect:")
         lines.append("User-Agent: llmperf/\(LLMPerfVersion.current)")
+        lines += dialect.defaultHeaderLines
         for header in headers {
             let name = header.name.lowercased()
             lines.removeAll { $0.lowercased().hasPrefix(name + ":") }

@@ -51,6 +51,7 @@ enum ScenarioCanonicalForm {
         // Only when set, so that scenarios without it keep their hashes.
         if !workload.extraBody.isEmpty { add("workload.extra_body", RequestBodyField.objectText(workload.extraBody)) }
         if let effort = workload.reasoningEffort { add("workload.reasoning.effort", effort.rawValue) }
+        if let budget = workload.reasoningBudgetTokens { add("workload.reasoning.budget_tokens", "\(budget)") }
         if !workload.tools.isEmpty { add("workload.tools", RequestBodyValue.array(workload.tools).jsonText) }
         if let choice = workload.toolChoice { add("workload.tool_choice", choice.jsonText) }
 

@@ -12,7 +12,8 @@ extension ScenarioDecoder {
         ("max_tokens", "workload.max_tokens"), ("temperature", "workload.temperature"), ("seed", "workload.seed"),
         ("stream", "workload.stream"), ("stream_options", "workload.include_usage"),
         ("reasoning_effort", "workload.reasoning.effort"), ("tools", "workload.tools"),
-        ("tool_choice", "workload.tool_choice"),
+        ("tool_choice", "workload.tool_choice"), ("system", "workload.system or the prompts"),
+        ("thinking", "workload.reasoning.budget_tokens"),
     ]
 
     func workload(_ node: ScenarioNode, api: APIKind = .openAIChat) throws(ScenarioError) -> WorkloadSpec {
@@ -62,6 +63,10 @@ extension ScenarioDecoder {
             for index in prompts.indices where prompts[index].system == nil { prompts[index].system = system }
         }
         spec.prompts = prompts
+        if api == .anthropic && spec.maxTokens == nil {
+            throw missing(
+                "max_tokens", in: node, path, "the anthropic API requires max_tokens: set workload.max_tokens")
+        }
         return spec
     }
 
@@ -69,26 +74,46 @@ extension ScenarioDecoder {
     private func toolsAndReasoning(
         _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
     ) throws(ScenarioError) {
-        let chatOnly = "applies to target.api openai-chat; the \(api.rawValue) API has no such field"
+        let chatOnly = "applies to target.api openai-chat or anthropic; the \(api.rawValue) API has no such field"
         if let reasoningNode = node["reasoning"] {
             let reasoningPath = path + ["reasoning"]
             try mapping(reasoningNode, reasoningPath, allowed: ["effort", "budget_tokens"])
-            guard api == .openAIChat else { throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly) }
-            if let budgetNode = reasoningNode["budget_tokens"] {
+            guard api != .openAICompletions else { throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly) }
+            if api == .openAIChat, let budgetNode = reasoningNode["budget_tokens"] {
                 throw error(
                     .conflict, at: budgetNode, reasoningPath + ["budget_tokens"],
                     "a thinking budget in tokens is Anthropic's setting; the openai-chat API takes effort "
                         + "(low, medium or high), sent as reasoning_effort")
             }
-            guard let effortNode = reasoningNode["effort"] else {
-                throw missing("effort", in: reasoningNode, reasoningPath, "expected effort: low, medium or high")
+            if api == .anthropic, let effortNode = reasoningNode["effort"] {
+                throw error(
+                    .conflict, at: effortNode, reasoningPath + ["effort"],
+                    "the anthropic API takes a thinking budget: set budget_tokens (sent as thinking.budget_tokens)")
             }
-            spec.reasoningEffort = try choice(
-                effortNode, reasoningPath + ["effort"], ReasoningEffort.allCases.map { ($0.rawValue, $0) })
+            if api == .anthropic {
+                guard let budgetNode = reasoningNode["budget_tokens"] else {
+                    throw missing(
+                        "budget_tokens", in: reasoningNode, reasoningPath,
+                        "expected budget_tokens: N (Anthropic's thinking budget, at least 1024)")
+                }
+                let budget = try integer(budgetNode, reasoningPath + ["budget_tokens"], minimum: 1024)
+                if let maxTokens = spec.maxTokens, budget >= maxTokens {
+                    throw error(
+                        .conflict, at: budgetNode, reasoningPath + ["budget_tokens"],
+                        "must be less than workload.max_tokens (\(maxTokens)): the thinking budget is part of it")
+                }
+                spec.reasoningBudgetTokens = budget
+            } else {
+                guard let effortNode = reasoningNode["effort"] else {
+                    throw missing("effort", in: reasoningNode, reasoningPath, "expected effort: low, medium or high")
+                }
+                spec.reasoningEffort = try choice(
+                    effortNode, reasoningPath + ["effort"], ReasoningEffort.allCases.map { ($0.rawValue, $0) })
+            }
         }
         if let toolsNode = node["tools"] {
             let toolsPath = path + ["tools"]
-            guard api == .openAIChat else { throw error(.conflict, at: toolsNode, toolsPath, chatOnly) }
+            guard api != .openAICompletions else { throw error(.conflict, at: toolsNode, toolsPath, chatOnly) }
             let expected = "a list of function tools, each {type: function, function: {name: ..., parameters: ...}}"
             guard let items = toolsNode.items, !items.isEmpty else {
                 throw invalid(toolsNode, toolsPath, expected: expected)
@@ -115,7 +140,7 @@ extension ScenarioDecoder {
         }
         if let choiceNode = node["tool_choice"] {
             let choicePath = path + ["tool_choice"]
-            guard api == .openAIChat else { throw error(.conflict, at: choiceNode, choicePath, chatOnly) }
+            guard api != .openAICompletions else { throw error(.conflict, at: choiceNode, choicePath, chatOnly) }
             guard !spec.tools.isEmpty else {
                 throw error(.conflict, at: choiceNode, choicePath, "needs workload.tools to choose from")
             }

@@ -3,6 +3,17 @@ import Foundation
 public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     case openAIChat = "openai-chat"
     case openAICompletions = "openai-completions"
+    /// Anthropic's Messages API (`POST /v1/messages`).
+    case anthropic
+
+    /// The path requests go to, under the target's base URL.
+    public var endpointPath: String {
+        switch self {
+        case .openAIChat: return "/chat/completions"
+        case .openAICompletions: return "/completions"
+        case .anthropic: return "/messages"
+        }
+    }
 }
 
 public enum ConnectionPolicy: String, Sendable, Equatable, CaseIterable, Codable {
@@ -51,10 +62,10 @@ public struct TargetSpec: Sendable, Equatable {
         self.timeouts = timeouts
     }
 
-    /// The full URL requests go to: the base URL plus the API's path (`/chat/completions` or
-    /// `/completions`), unless the base URL already ends with it.
+    /// The full URL requests go to: the base URL plus the API's path (`/chat/completions`,
+    /// `/completions` or `/messages`), unless the base URL already ends with it.
     public func endpointURL(base: String) -> String {
-        let path = api == .openAIChat ? "/chat/completions" : "/completions"
+        let path = api.endpointPath
         var trimmed = base
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         if trimmed.hasSuffix(path) { return trimmed }

@@ -16,6 +16,8 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// `reasoning.effort`: how hard a reasoning model should think (OpenAI chat's
     /// `reasoning_effort`); nil leaves it to the server.
     public var reasoningEffort: ReasoningEffort?
+    /// `reasoning.budget_tokens`: the thinking budget (Anthropic's `thinking.budget_tokens`).
+    public var reasoningBudgetTokens: Int?
     /// `tools`: OpenAI-style function definitions (`{type: function, function: {name, ...}}`)
     /// sent with every request, so tool-calling traffic can be measured.
     public var tools: [RequestBodyValue]
@@ -35,6 +37,7 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.includeUsage = includeUsage
         self.extraBody = extraBody
         self.reasoningEffort = reasoningEffort
+        self.reasoningBudgetTokens = nil
         self.tools = tools
         self.toolChoice = toolChoice
     }

@@ -14,7 +14,9 @@ struct ScenarioFilesTests {
     static let scenariosDirectory = repositoryRoot.appendingPathComponent("scenarios")
 
     /// Fake values for the variables the examples reference.
-    static let environment = ["OPENAI_API_KEY": "sk-test-not-a-real-key"]
+    static let environment = [
+        "OPENAI_API_KEY": "sk-test-not-a-real-key", "ANTHROPIC_API_KEY": "sk-ant-test-not-a-real-key",
+    ]
 
     /// Paths relative to the repository root, sorted.
     static func files() -> [String] {
@@ -33,7 +35,9 @@ struct ScenarioFilesTests {
 
     @Test func theShippedExamplesArePresent() {
         let files = Set(Self.files())
-        for name in ["quickstart", "synthetic", "openai", "open-loop-poisson", "cold-connections", "reasoning"] {
+        for name in [
+            "quickstart", "synthetic", "openai", "open-loop-poisson", "cold-connections", "reasoning", "anthropic",
+        ] {
             #expect(files.contains("scenarios/\(name).yml"), "scenarios/\(name).yml")
         }
     }

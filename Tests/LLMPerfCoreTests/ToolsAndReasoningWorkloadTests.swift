@@ -75,8 +75,8 @@ import Testing
         ),
         (
             "  reasoning: {effort: low}", "openai-completions",
-            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat; the openai-completions API has no "
-                + "such field"
+            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat or anthropic; the openai-completions "
+                + "API has no such field"
         ),
         (
             "  tool_choice: auto", "openai-chat",
@@ -116,6 +116,28 @@ import Testing
         } catch {
             #expect(
                 error.description.hasSuffix("llmperf sets this field itself; use workload.reasoning.effort instead"))
+        }
+    }
+
+    @Test func anthropicTakesABudgetAndNeedsMaxTokens() throws {
+        let run = try Self.load(
+            "  max_tokens: 4096\n  reasoning: {budget_tokens: 2048}\n" + Self.tools, api: "anthropic")
+        #expect(run.workload.reasoningBudgetTokens == 2048 && run.workload.reasoningEffort == nil)
+        #expect(run.target.api == .anthropic)
+        #expect(run.target.endpointURL(base: "https://api.anthropic.com/v1") == "https://api.anthropic.com/v1/messages")
+        #expect(ScenarioCanonicalForm.render(run).contains("workload.reasoning.budget_tokens=2048\n"))
+        for (workload, message) in [
+            ("  max_tokens: 100\n  reasoning: {effort: high}", "the anthropic API takes a thinking budget"),
+            ("  max_tokens: 4096\n  reasoning: {budget_tokens: 512}", "expected a whole number ≥ 1024"),
+            ("  max_tokens: 2000\n  reasoning: {budget_tokens: 2048}", "must be less than workload.max_tokens (2000)"),
+            ("  temperature: 0", "the anthropic API requires max_tokens"),
+        ] {
+            do {
+                _ = try Self.load(workload, api: "anthropic")
+                Issue.record("accepted: \(workload)")
+            } catch {
+                #expect(error.description.contains(message), "\(error.description)")
+            }
         }
     }
 }
