@@ -23,6 +23,11 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
     case outputTokens = "output_tokens"
     case reasoningTokens = "reasoning_tokens"
     case answerTokens = "answer_tokens"
+    /// The server's `usage` output count minus the tokens the client saw arrive (one per content
+    /// event, plus reasoning `usage` says was never streamed): 0 when they agree, above 0 when
+    /// the server packs several tokens into an event, below 0 when it reports fewer tokens than
+    /// it sent. No value without `usage`.
+    case usageDiff = "usage_diff"
 
     public enum Unit: String, Sendable, Codable {
         case milliseconds = "ms"
@@ -31,7 +36,7 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
 
     public var unit: Unit {
         switch self {
-        case .inputTokens, .outputTokens, .reasoningTokens, .answerTokens: return .tokens
+        case .inputTokens, .outputTokens, .reasoningTokens, .answerTokens, .usageDiff: return .tokens
         default: return .milliseconds
         }
     }
@@ -87,6 +92,9 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
         case .outputTokens: return Double(trace.outputTokens)
         case .reasoningTokens: return trace.reasoningTokens.map(Double.init)
         case .answerTokens: return trace.answerTokens.map(Double.init)
+        case .usageDiff:
+            guard let reported = trace.usage?.completionTokens else { return nil }
+            return Double(reported - trace.chunkAtNanos.count - trace.hiddenReasoningTokens)
         }
     }
 

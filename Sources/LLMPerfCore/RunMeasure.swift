@@ -51,6 +51,7 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
             case .outputTokens: return "output tokens"
             case .reasoningTokens: return "reasoning tokens"
             case .answerTokens: return "answer tokens"
+            case .usageDiff: return "usage diff"
             case .reasoningTime: return "reasoning time"
             case .total, .queue: return metric.rawValue
             default: return metric.rawValue.uppercased()

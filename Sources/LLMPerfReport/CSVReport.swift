@@ -10,7 +10,7 @@ public enum CSVReport {
         "tls_ms", "ttfb_ms", "ttft_ms", "ttft_scheduled_ms", "queue_ms", "tpot_ms", "e2e_ms", "total_ms", "chunks",
         "input_tokens", "output_tokens", "output_token_source", "cached_tokens", "outcome", "http_status",
         "error_detail", "connection_reused", "http_version", "remote_address", "ttfa_ms", "reasoning_time_ms",
-        "reasoning_tokens", "answer_tokens",
+        "reasoning_tokens", "answer_tokens", "usage_diff",
     ]
 
     public static let summaryColumns = [
@@ -76,6 +76,7 @@ public enum CSVReport {
         csv.number(Metric.reasoningTime.value(of: trace))
         csv.integer(trace.reasoningTokens)
         csv.integer(trace.answerTokens)
+        csv.integer(Metric.usageDiff.value(of: trace).map { Int($0) })
         csv.endRecord()
     }
 }

@@ -15,7 +15,7 @@ import LLMPerfCore
 /// 1.5 GB for two runs of 100,000 requests); the tests check that both give the same bytes.
 public enum JSONReport {
     static let derivedMetrics: [Metric] = [
-        .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total,
+        .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total, .usageDiff,
     ]
     .sorted { $0.rawValue < $1.rawValue }
 

@@ -6,7 +6,7 @@ public enum RunSummaryRenderer {
     /// Metrics in the order a reader wants them: what the user feels first, then phases.
     public static let metricOrder: [Metric] = [
         .ttft, .ttftScheduled, .ttfa, .reasoningTime, .tpot, .itl, .e2e, .total, .queue, .dns, .tcp, .tls, .ttfb,
-        .inputTokens, .outputTokens, .reasoningTokens, .answerTokens,
+        .inputTokens, .outputTokens, .reasoningTokens, .answerTokens, .usageDiff,
     ]
 
     public static func render(run: RunInfo, summary: RunSummary, style: TerminalStyle) -> String {

@@ -37,6 +37,14 @@ public struct RunWiring: Sendable {
 public struct MeasuredRun: Sendable {
     public var info: RunInfo
     public var summary: RunSummary
+    /// Requests short of a fixed length, usage below what arrived (see `TokenAccounting`).
+    public var tokenAccounting: TokenAccounting
+
+    public init(info: RunInfo, summary: RunSummary, tokenAccounting: TokenAccounting? = nil) {
+        self.info = info
+        self.summary = summary
+        self.tokenAccounting = tokenAccounting ?? TokenAccounting(workload: WorkloadSpec(prompts: []))
+    }
 }
 
 /// Runs scenarios (or variants) from start to stored run: backend, driver, sink, progress, and
@@ -112,9 +120,11 @@ public struct RunPipeline: Sendable {
         // it could be kept.
         let sink = store.traceSink(runID: info.id) { driver.stop() }
         progress.start()
+        let accounting = TokenAccountingBox(TokenAccounting(workload: scenario.workload))
         await driver.stream { trace in
             sink.append(trace)
             progress.counter.record(trace)
+            accounting.add(trace)
         }
         progress.finish()
         interrupts.onInterrupt {}
@@ -141,7 +151,7 @@ public struct RunPipeline: Sendable {
         } catch {
             throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
         }
-        return MeasuredRun(info: info, summary: summary)
+        return MeasuredRun(info: info, summary: summary, tokenAccounting: accounting.value)
     }
 }
 
@@ -161,4 +171,15 @@ public enum GitCommit {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }
+}
+
+/// The run's `TokenAccounting`, added to from the driver's trace callback.
+private final class TokenAccountingBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var accounting: TokenAccounting
+
+    init(_ accounting: TokenAccounting) { self.accounting = accounting }
+
+    func add(_ trace: RequestTrace) { lock.withLock { accounting.add(trace) } }
+    var value: TokenAccounting { lock.withLock { accounting } }
 }

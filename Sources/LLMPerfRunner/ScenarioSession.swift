@@ -34,6 +34,11 @@ public struct ScenarioSession: Sendable {
                 let run = try await pipeline.execute(plan, scenarioPath: document.path, labels: labels)
                 finished.append(run)
                 if !json { print(RunSummaryRenderer.render(run: run.info, summary: run.summary, style: style)) }
+                for warning in run.tokenAccounting.warnings {
+                    // With --json, stdout holds the JSON alone.
+                    let line = style.apply(.yellow, "warning: \(warning)")
+                    if json { printError("llmperf: warning: \(warning)") } else { print(line) }
+                }
             } catch let error as CLIError {
                 runtimeFailure = error.message
                 printError("llmperf: \(error.message)")

@@ -41,6 +41,27 @@ import Testing
         #expect(run.info.targetURL == "http://127.0.0.1:9/v1/chat/completions")
     }
 
+    /// A fixed length asked (ignore_eos) and answers of 4 tokens for max_tokens 8: every measured
+    /// request is counted short and the run says so; without ignore_eos nothing is said.
+    @Test func answersShortOfAFixedLengthAreCountedAndWarned() async throws {
+        let fixed = """
+            version: 1
+            name: fixed
+            target: { url: "http://127.0.0.1:9/v1", model: m }
+            workload: { prompts: ["hi"], max_tokens: 8, extra_body: { ignore_eos: true } }
+            load: { concurrency: 2, requests: 10, warmup: 2 }
+            """
+        let h = Harness()
+        let run = try await h.pipeline().execute(
+            try Harness.scenario(fixed).runs[0], scenarioPath: "s.yml", labels: [])
+        #expect(run.tokenAccounting.requests == 10 && run.tokenAccounting.shortOfFixedLength == 10)
+        #expect(
+            run.tokenAccounting.warnings.first?.hasPrefix("10 of 10 requests stopped short of the 8 tokens") == true)
+        let free = try await Harness().pipeline().execute(
+            try Harness.scenario(Self.urlScenario).runs[0], scenarioPath: "s.yml", labels: [])
+        #expect(free.tokenAccounting.warnings.isEmpty && free.tokenAccounting.requests == 10)
+    }
+
     @Test func aSinkThatGivesUpStopsTheRunAndMarksItFailed() async throws {
         let h = Harness()
         h.repository.sinkFailsAt = 5

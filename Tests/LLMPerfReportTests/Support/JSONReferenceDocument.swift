@@ -50,6 +50,7 @@ struct JSONReferenceDocument: Encodable {
 
         static let derived: [Metric] = [
             .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total,
+            .usageDiff,
         ]
 
         init(_ t: RequestTrace) {
