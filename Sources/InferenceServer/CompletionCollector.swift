@@ -14,6 +14,8 @@ struct CompletionCollector: Sendable {
         var reasoningTokens = 0
         /// The function call the answer made, with its whole arguments.
         var toolCall: ToolCall?
+        /// The stop sequence that ended the answer, when one did.
+        var stopSequence: String?
     }
 
     struct ToolCall: Sendable, Equatable {
@@ -35,7 +37,8 @@ struct CompletionCollector: Sendable {
         func result(_ finish: GenerationFinish) -> Result {
             Result(
                 text: text, completionTokens: tokens, finish: finish, firstTokenNanos: firstTokenNanos,
-                reasoning: reasoning, reasoningTokens: reasoningTokens, toolCall: toolCall)
+                reasoning: reasoning, reasoningTokens: reasoningTokens, toolCall: toolCall,
+                stopSequence: matcher?.matchedSequence)
         }
         for try await batch in stream {
             if firstTokenNanos == nil, !batch.pieces.isEmpty { firstTokenNanos = MonotonicClock.nowNanos() }

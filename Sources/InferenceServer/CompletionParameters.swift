@@ -65,6 +65,24 @@ struct CompletionParameters: Sendable {
         try self.init(endpoint: .completion, model: body.model, input: .completion(prompt), sampling: body.sampling)
     }
 
+    /// A Messages API request (`/v1/messages`) on the chat prompt path; `MessagesParameters` validated it.
+    init(
+        messagesModel model: String, conversation: [ChatMessage], maxTokens: Int, stream: Bool, temperature: Double?,
+        topP: Double?, stop: [String]
+    ) {
+        endpoint = .chat
+        self.model = model
+        input = .chat(conversation)
+        self.maxTokens = maxTokens
+        self.stream = stream
+        includeUsage = false
+        self.temperature = temperature
+        self.topP = topP
+        seed = nil
+        self.stop = stop
+        ignoreEOS = false
+    }
+
     private init(endpoint: Endpoint, model: String, input: PromptInput, sampling: SamplingFields) throws(APIError) {
         self.endpoint = endpoint
         self.model = model

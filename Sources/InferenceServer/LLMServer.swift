@@ -17,7 +17,7 @@ public struct BoundServer: Sendable, Equatable {
     public var url: String { "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 }
 
-/// The OpenAI-compatible server behind `llmperf serve`.
+/// The OpenAI-compatible server behind `llmperf serve` (which also speaks Anthropic's Messages API).
 public enum LLMServer {
     /// Binds, calls `onReady` with the bound address (the engine may still be loading: `/health`
     /// answers 503 until it is ready), and serves until SIGINT/SIGTERM (when `handleSignals`) or until
@@ -35,7 +35,8 @@ public enum LLMServer {
         let engineHost = EngineHost()
         let responder = OpenAIResponder(
             engineHost: engineHost, metrics: ServerMetrics(), trace: trace, maxBodyBytes: configuration.maxBodyBytes,
-            faults: FaultInjector(configuration: configuration.faults ?? FaultConfiguration()))
+            faults: FaultInjector(configuration: configuration.faults ?? FaultConfiguration()),
+            apiKey: configuration.apiKey.map(APIKeyCheck.init(key:)))
 
         // The idle timeout doubles as the header timeout: Hummingbird counts it from the connection's start or
         // the last response until a request head is parsed, so a client that trickles a head is closed.

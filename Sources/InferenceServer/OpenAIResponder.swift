@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Routes and answers every request: the OpenAI endpoints, `/v1/models`, `/health`, `/ready`, `/metrics`.
-/// Every failure becomes an OpenAI-style error body; nothing a client sends can crash the server.
+/// Routes and answers every request: the OpenAI endpoints, Anthropic's `/v1/messages`, `/v1/models`, `/health`,
+/// `/ready`, `/metrics`. Every failure becomes an error body in the endpoint's dialect (OpenAI's, or
+/// Anthropic's on `/v1/messages`); nothing a client sends can crash the server.
 struct OpenAIResponder: HTTPResponder {
     typealias Context = ServerRequestContext
 
@@ -13,13 +14,18 @@ struct OpenAIResponder: HTTPResponder {
     let trace: TraceRecorder?
     let maxBodyBytes: Int
     let faults: FaultInjector
+    /// `--api-key`: required on the completion endpoints when set.
+    let apiKey: APIKeyCheck?
 
     static let requestIDHeader = HTTPField.Name("x-request-id")!
     static let faultHeader = HTTPField.Name(ServerFault.headerName)!
+    /// Anthropic's name for the request id header, sent next to `x-request-id` on `/v1/messages`.
+    static let anthropicRequestIDHeader = HTTPField.Name("request-id")!
 
-    private enum Route: String {
+    enum Route: String {
         case chat = "/v1/chat/completions"
         case completions = "/v1/completions"
+        case messages = "/v1/messages"
         case models = "/v1/models"
         case health = "/health"
         case ready = "/ready"
@@ -27,10 +33,15 @@ struct OpenAIResponder: HTTPResponder {
 
         var method: HTTPRequest.Method {
             switch self {
-            case .chat, .completions: return .post
+            case .chat, .completions, .messages: return .post
             default: return .get
             }
         }
+
+        var dialect: ResponseDialect { self == .messages ? .anthropic : .openAI }
+
+        /// The endpoints that generate, which `--api-key` guards.
+        var needsKey: Bool { self == .chat || self == .completions || self == .messages }
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -48,19 +59,19 @@ struct OpenAIResponder: HTTPResponder {
             var error = Self.errorResponse(
                 APIError(
                     status: .methodNotAllowed, message: "Method \(request.method) is not allowed on \(path).",
-                    code: "method_not_allowed"))
+                    code: "method_not_allowed"), route.dialect)
             error.headers[.allow] = route.method.rawValue
             response = error
         } else {
             do {
                 response = try await answer(route, request: request, context: context, arrivalNanos: arrivalNanos)
             } catch let error as APIError {
-                response = Self.errorResponse(error)
+                response = Self.errorResponse(error, route.dialect)
             } catch {
                 response = Self.errorResponse(
                     APIError(
-                        status: .internalServerError, message: "\(error)", type: "server_error", code: "internal_error")
-                )
+                        status: .internalServerError, message: "\(error)", type: "server_error", code: "internal_error"),
+                    route.dialect)
             }
         }
         metrics.countRequest(endpoint: route.rawValue, status: Int(response.status.code))
@@ -70,7 +81,12 @@ struct OpenAIResponder: HTTPResponder {
     private func answer(_ route: Route, request: Request, context: Context, arrivalNanos: UInt64) async throws
         -> Response
     {
+        if route.needsKey, let apiKey { try apiKey.check(request.headers, dialect: route.dialect) }
         switch route {
+        case .messages:
+            let body = try await collectBody(request)
+            let parameters = try RequestBodyDecoder.messages(body)
+            return try await messages(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
         case .chat, .completions:
             let body = try await collectBody(request)
             let parameters =
@@ -107,7 +123,7 @@ struct OpenAIResponder: HTTPResponder {
         }
     }
 
-    private func readyEngine() throws(APIError) -> any ServingEngine {
+    func readyEngine() throws(APIError) -> any ServingEngine {
         switch engineHost.state {
         case .ready(let engine):
             return engine
@@ -123,7 +139,7 @@ struct OpenAIResponder: HTTPResponder {
         }
     }
 
-    private func collectBody(_ request: Request) async throws -> ByteBuffer {
+    func collectBody(_ request: Request) async throws -> ByteBuffer {
         let tooLarge = APIError(
             status: .contentTooLarge, message: "The request body exceeds \(maxBodyBytes) bytes.", code: "body_too_large"
         )
@@ -138,9 +154,25 @@ struct OpenAIResponder: HTTPResponder {
         return collected
     }
 
-    private func completion(
-        _ parameters: CompletionParameters, request: Request, context requestContext: Context, arrivalNanos: UInt64
-    ) async throws -> Response {
+    /// A request that passed every check and may be generated: its engine, prompt, ids and fault.
+    struct Admitted {
+        var engine: any ServingEngine
+        var prompt: PreparedPrompt
+        /// The response's id (`chatcmpl-…`, `cmpl-…`, `msg_…`).
+        var id: String
+        var requestID: String
+        var traceID: [UInt8]
+        var fault: ServerFault
+    }
+
+    /// What every generating endpoint checks before it generates, in this order: the fault header, the
+    /// engine, the model, the prompt and its length; then picks the fault (refused with 400 when it does
+    /// not apply to `dialect`), traces the arrival, and answers the faults that need no generation. Returns
+    /// the response when the request ends here.
+    func admit(
+        _ parameters: CompletionParameters, dialect: ResponseDialect, idPrefix: String, request: Request,
+        context requestContext: Context, arrivalNanos: UInt64
+    ) async throws -> (admitted: Admitted?, response: Response?) {
         var requestedFault: ServerFault?
         if let name = request.headers[Self.faultHeader] {
             requestedFault = ServerFault(rawValue: name)
@@ -179,11 +211,18 @@ struct OpenAIResponder: HTTPResponder {
                     + "\(maxTokens) completion tokens with a prompt of \(prompt.tokenCount) tokens.",
                 param: "max_tokens", code: "context_length_exceeded")
         }
-        let id = (parameters.endpoint == .chat ? "chatcmpl-" : "cmpl-") + Self.randomHex(24)
+        let id = idPrefix + Self.randomHex(24)
         let requestID = request.headers[Self.requestIDHeader].flatMap { $0.isEmpty ? nil : $0 } ?? id
         let traceID = TraceRecorder.sanitize(requestID)
         var fault = requestedFault ?? faults.next()
-        if !parameters.stream && fault.needsStream { fault = .none }
+        guard fault.applies(to: dialect) else {
+            throw APIError.invalidRequest(
+                "The fault '\(fault.rawValue)' does not apply to \(request.uri.path); faults for this endpoint: "
+                    + "\(ServerFault.validNames(for: dialect)).",
+                param: ServerFault.headerName, code: "invalid_fault")
+        }
+        // A non-streamed Messages request drawn the overloaded fault gets the 529 it stands for.
+        if !parameters.stream && fault.needsStream && fault != .overloadedMidStream { fault = .none }
         if let trace {
             var entries: [TraceRecorder.Entry] = [
                 .init(index: -1, kind: .arrival), .init(index: -1, kind: .fault, detail: fault.rawValue),
@@ -193,10 +232,27 @@ struct OpenAIResponder: HTTPResponder {
             }
             trace.record(requestID: traceID, entries: entries, nanos: arrivalNanos)
         }
-        if fault != .none, let response = try await immediateFault(fault, requestID: requestID, context: requestContext)
+        let admitted = Admitted(
+            engine: engine, prompt: prompt, id: id, requestID: requestID, traceID: traceID, fault: fault)
+        if fault != .none,
+            let response = try await immediateFault(
+                fault, dialect: dialect, stream: parameters.stream, requestID: requestID, context: requestContext)
         {
-            return response
+            return (nil, response)
         }
+        return (admitted, nil)
+    }
+
+    private func completion(
+        _ parameters: CompletionParameters, request: Request, context requestContext: Context, arrivalNanos: UInt64
+    ) async throws -> Response {
+        let (admission, answered) = try await admit(
+            parameters, dialect: .openAI, idPrefix: parameters.endpoint == .chat ? "chatcmpl-" : "cmpl-",
+            request: request, context: requestContext, arrivalNanos: arrivalNanos)
+        guard let admission else { return answered! }
+        let (engine, prompt, id, requestID, traceID, fault) = (
+            admission.engine, admission.prompt, admission.id, admission.requestID, admission.traceID, admission.fault
+        )
         let created = Int(Date().timeIntervalSince1970)
         let generation = GenerationRequest(
             requestID: requestID, prompt: prompt,
@@ -274,22 +330,28 @@ struct OpenAIResponder: HTTPResponder {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// The faults answered before any generation: HTTP errors and the reset after the request was read.
-    private func immediateFault(_ fault: ServerFault, requestID: String, context: Context) async throws -> Response? {
+    /// The faults answered before any generation: HTTP errors (in `dialect`'s shape) and the reset after the
+    /// request was read; and on `/v1/messages`, the overloaded fault of a non-streamed request (529).
+    private func immediateFault(
+        _ fault: ServerFault, dialect: ResponseDialect, stream: Bool, requestID: String, context: Context
+    ) async throws -> Response? {
         var response: Response
         switch fault {
         case .http429:
             response = Self.errorResponse(
                 APIError(
                     status: .tooManyRequests, message: "Rate limit reached for requests (injected fault).",
-                    type: "requests", code: "rate_limit_exceeded"))
+                    type: "requests", code: "rate_limit_exceeded"), dialect)
             response.headers[.retryAfter] = "1"
         case .http500:
             response = Self.errorResponse(
                 APIError(
                     status: .internalServerError,
                     message: "The server had an error while processing your request (injected fault).",
-                    type: "server_error"))
+                    type: "server_error"), dialect)
+        case .overloadedMidStream where !stream:
+            response = Self.errorResponse(
+                APIError(status: APIError.overloadedStatus, message: "Overloaded", type: "server_error"), dialect)
         case .http503HTML:
             response = Response(
                 status: .serviceUnavailable, headers: [.contentType: "text/html; charset=utf-8"],
@@ -302,6 +364,7 @@ struct OpenAIResponder: HTTPResponder {
             return nil
         }
         response.headers[Self.requestIDHeader] = requestID
+        if dialect == .anthropic { response.headers[Self.anthropicRequestIDHeader] = requestID }
         return response
     }
 
@@ -313,8 +376,8 @@ struct OpenAIResponder: HTTPResponder {
 
         """
 
-    static func errorResponse(_ error: APIError) -> Response {
-        jsonResponse(error.status, error.body)
+    static func errorResponse(_ error: APIError, _ dialect: ResponseDialect = .openAI) -> Response {
+        jsonResponse(error.status, error.body(in: dialect))
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: String) -> Response {

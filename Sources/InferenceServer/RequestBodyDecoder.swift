@@ -11,6 +11,10 @@ enum RequestBodyDecoder {
         try CompletionParameters(completion: decode(CompletionRequestBody.self, from: body))
     }
 
+    static func messages(_ body: ByteBuffer) throws(APIError) -> MessagesParameters {
+        try MessagesParameters(decode(MessagesRequestBody.self, from: body))
+    }
+
     private static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(APIError) -> T {
         guard body.readableBytes > 0 else {
             throw .invalidRequest("The request body is empty: expected a JSON object.", code: "invalid_json")

@@ -77,6 +77,8 @@ public struct ServeSettings: Sendable {
     public var faultStall = "30s"
     public var faultDrip = "1ms"
     public var faultTokensPerEvent = 4
+    /// `--api-key`: the key the completion endpoints require (none by default).
+    public var apiKey: String?
 
     public init(durations: DurationReader) { self.durations = durations }
 
@@ -93,6 +95,9 @@ public struct ServeSettings: Sendable {
         guard ttftMs >= 0, itlMs >= 0 else { throw Invalid("--ttft-ms and --itl-ms must be ≥ 0") }
         guard tokens > 0 else { throw Invalid("--tokens must be > 0, got \(tokens)") }
         guard reasoningTokens >= 0 else { throw Invalid("--reasoning-tokens must be ≥ 0, got \(reasoningTokens)") }
+        if let apiKey, apiKey.isEmpty || apiKey.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            throw Invalid("--api-key must be non-empty and without spaces")
+        }
         guard (tlsCert == nil) == (tlsKey == nil) else { throw Invalid("--tls-cert and --tls-key go together") }
         guard (1...256).contains(maxBatch) else { throw Invalid("--max-batch must be 1…256, got \(maxBatch)") }
         guard prefillChunk >= 1 else { throw Invalid("--prefill-chunk must be ≥ 1, got \(prefillChunk)") }
@@ -251,7 +256,7 @@ public struct ServeSettings: Sendable {
             host: host, port: port, engine: servedEngine, tlsCertificatePath: tlsCert, tlsKeyPath: tlsKey,
             tracePath: traceFile, maxBodyBytes: parsedMaxBody ?? 8 << 20,
             headerTimeout: durations.parse(headerTimeout) ?? .seconds(60),
-            faults: try faultConfiguration())
+            faults: try faultConfiguration(), apiKey: apiKey)
     }
 
     /// Serves until SIGINT/SIGTERM, printing `listening on URL` once bound (a parent process

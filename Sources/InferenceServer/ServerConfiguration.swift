@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     /// Faults to inject into completion responses (see `ServerFault`); nil = healthy, though a request can
     /// still ask for one with the `x-llmperf-fault` header.
     public var faults: FaultConfiguration?
+    /// `--api-key`: when set, the completion endpoints require it (`Authorization: Bearer KEY` on OpenAI's,
+    /// `x-api-key: KEY` on `/v1/messages`); `/health`, `/ready`, `/metrics` and `/v1/models` stay open.
+    public var apiKey: String?
     /// How long SIGINT/SIGTERM waits for in-flight responses before cancelling them.
     public var shutdownGracePeriod: Duration
     public var logLevel: Logger.Level
@@ -37,7 +40,7 @@ public struct ServerConfiguration: Sendable {
         host: String = "127.0.0.1", port: Int = 8080, engine: Engine = .synthetic(.init()),
         tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil, tracePath: String? = nil,
         maxBodyBytes: Int = 8 << 20, headerTimeout: Duration = .seconds(60), faults: FaultConfiguration? = nil,
-        shutdownGracePeriod: Duration = .seconds(5), logLevel: Logger.Level = .warning
+        shutdownGracePeriod: Duration = .seconds(5), logLevel: Logger.Level = .warning, apiKey: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -50,6 +53,7 @@ public struct ServerConfiguration: Sendable {
         self.faults = faults
         self.shutdownGracePeriod = shutdownGracePeriod
         self.logLevel = logLevel
+        self.apiKey = apiKey
     }
 
     /// The synthetic engine with the given timing (milliseconds), default completion length and chat answer

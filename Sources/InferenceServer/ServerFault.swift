@@ -41,6 +41,10 @@ public enum ServerFault: String, CaseIterable, Sendable {
     case crlf
     /// `tokensPerEvent` tokens per content event; usage reports the true count.
     case multiTokenEvents = "multi_token_events"
+    /// `/v1/messages` only: after `after` content deltas an SSE `error` event of type `overloaded_error`, and
+    /// the stream ends (Anthropic's streams carry errors this way); a non-streamed request gets 529
+    /// `overloaded_error`, the status Anthropic gives that error outside a stream.
+    case overloadedMidStream = "overloaded_mid_stream"
 
     /// The request header that picks a fault for one request, overriding `--fault` and `--fault-mix`.
     public static let headerName = "x-llmperf-fault"
@@ -52,6 +56,25 @@ public enum ServerFault: String, CaseIterable, Sendable {
     public init(name: String) throws(FaultConfigurationError) {
         guard let fault = ServerFault(rawValue: name) else { throw .unknownFault(name) }
         self = fault
+    }
+
+    /// Whether the fault can be put into an answer of `dialect`'s endpoints; a request drawn (or asking for)
+    /// one that cannot is refused with 400 rather than answered as if healthy. Anthropic's streams have no
+    /// `choices` and their events are whole SSE blocks with a name, so the faults that alter OpenAI's
+    /// content events do not apply to them; the Anthropic-style error event does not apply to OpenAI's.
+    func applies(to dialect: ResponseDialect) -> Bool {
+        switch (self, dialect) {
+        case (.overloadedMidStream, .openAI): return false
+        case (.malformedJSON, .anthropic), (.invalidUTF8, .anthropic), (.hugeEvent, .anthropic),
+            (.emptyChoices, .anthropic), (.multiTokenEvents, .anthropic):
+            return false
+        default: return true
+        }
+    }
+
+    /// The names of the faults that apply to `dialect` (for error messages).
+    static func validNames(for dialect: ResponseDialect) -> String {
+        allCases.filter { $0.applies(to: dialect) }.map(\.rawValue).joined(separator: ", ")
     }
 
     /// Faults that only a streamed response can show; a non-streamed request gets a healthy answer instead.

@@ -4,6 +4,8 @@ struct StopSequenceMatcher: Sendable {
     private let sequences: [String]
     private let longest: Int
     private var pending = ""
+    /// The sequence that matched (the earliest in the text), once one did.
+    private(set) var matchedSequence: String?
 
     init(sequences: [String]) {
         self.sequences = sequences
@@ -17,6 +19,7 @@ struct StopSequenceMatcher: Sendable {
         for sequence in sequences {
             if let range = pending.firstRange(of: sequence), earliest.map({ range.lowerBound < $0 }) ?? true {
                 earliest = range.lowerBound
+                matchedSequence = sequence
             }
         }
         if let earliest {

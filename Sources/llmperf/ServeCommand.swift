@@ -10,7 +10,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the bundled OpenAI-compatible streaming backend.",
         discussion: """
-            Serves /v1/chat/completions, /v1/completions, /v1/models, /health, /ready and /metrics. \
+            Serves /v1/chat/completions, /v1/completions, Anthropic's /v1/messages, /v1/models, /health, \
+            /ready and /metrics. \
             The synthetic engine streams deterministic tokens at a configured TTFT and ITL (for tests, \
             calibration and CI smoke runs); the transformer engine runs a real GGUF model (`--model \
             default` is SmolLM2-135M-Instruct, fetched by scripts/fetch-model). /health answers 503 \
@@ -114,6 +115,12 @@ struct ServeCommand: AsyncParsableCommand {
     var faultDrip: String = "1ms"
     @Option(name: .customLong("fault-tokens-per-event"), help: "Tokens per content event under multi_token_events.")
     var faultTokensPerEvent: Int = 4
+    @Option(
+        name: .customLong("api-key"),
+        help: ArgumentHelp(
+            "Require this key on the completion endpoints: 'Authorization: Bearer KEY' on the OpenAI ones, "
+                + "'x-api-key: KEY' on /v1/messages (401 otherwise); /health, /ready and /metrics stay open."))
+    var apiKey: String?
 
     var settings: ServeSettings {
         var s = ServeSettings(durations: .init(parse: DurationParser.parse, expectation: DurationParser.expectation))
@@ -131,6 +138,7 @@ struct ServeCommand: AsyncParsableCommand {
         (s.maxBody, s.headerTimeout, s.maxQueue) = (maxBody, headerTimeout, maxQueue)
         (s.fault, s.faultMix, s.faultSeed, s.faultAfter) = (fault, faultMix, faultSeed, faultAfter)
         (s.faultStall, s.faultDrip, s.faultTokensPerEvent) = (faultStall, faultDrip, faultTokensPerEvent)
+        s.apiKey = apiKey
         return s
     }
 

@@ -1,0 +1,52 @@
+import HTTPTypes
+
+/// Which API's shapes an endpoint answers in: OpenAI's (`/v1/chat/completions`, `/v1/completions`, and
+/// everything else) or Anthropic's Messages API (`/v1/messages`). The same `APIError` renders in either.
+enum ResponseDialect: Sendable, Equatable {
+    case openAI
+    case anthropic
+}
+
+extension APIError {
+    /// HTTP 529, which Anthropic answers with `overloaded_error` when its API is overloaded.
+    static let overloadedStatus = HTTPResponse.Status(code: 529, reasonPhrase: "Overloaded")
+
+    /// Anthropic's error type for this error's status, as its errors reference lists them
+    /// (https://docs.anthropic.com/en/api/errors): 400 `invalid_request_error` (also used for other 4xx),
+    /// 401 `authentication_error`, 403 `permission_error`, 404 `not_found_error`, 413 `request_too_large`,
+    /// 429 `rate_limit_error`, 500 `api_error` (other 5xx too), 529 `overloaded_error`. A 503 (the model is
+    /// loading, or the server is shutting down) is `overloaded_error` as well: the server cannot take the
+    /// request now and a retry later may succeed.
+    var anthropicType: String {
+        switch status.code {
+        case 401: return "authentication_error"
+        case 403: return "permission_error"
+        case 404: return "not_found_error"
+        case 413: return "request_too_large"
+        case 429: return "rate_limit_error"
+        case 503, 529: return "overloaded_error"
+        case 400..<500: return "invalid_request_error"
+        default: return "api_error"
+        }
+    }
+
+    /// `{"type":"error","error":{"type":…,"message":…}}`: Anthropic's error body, also the data of a
+    /// stream's `error` event.
+    var anthropicBody: String {
+        Self.anthropicBody(type: anthropicType, message: message)
+    }
+
+    static func anthropicBody(type: String, message: String) -> String {
+        var out = "{\"type\":\"error\",\"error\":{\"type\":"
+        JSONText.appendQuoted(type, to: &out)
+        out += ",\"message\":"
+        JSONText.appendQuoted(message, to: &out)
+        out += "}}"
+        return out
+    }
+
+    /// The body in `dialect`'s shape.
+    func body(in dialect: ResponseDialect) -> String {
+        dialect == .anthropic ? anthropicBody : body
+    }
+}
