@@ -525,6 +525,8 @@ struct AnthropicMessagesTests {
         // token k is due at arrival + ttft + k·itl (absolute deadlines, as the chat endpoint paces them)
         #expect(content.count == 4)
         for (k, sent) in content.enumerated() { #expect(sent >= arrival + 40_000_000 + UInt64(k) * 15_000_000) }
+        // and they leave as they come, not together at the end
+        #expect(content[0] < content[3])
         #expect(rows.last!.nanos >= content.last!)
 
         // a tool_use start is the call's first content, as the client counts it: 1 + 4 fragments
