@@ -1,0 +1,123 @@
+import Foundation
+import LLMPerfCore
+import LLMPerfStore
+import Testing
+
+/// `api: anthropic` through the built executable against the bundled server's `/v1/messages`:
+/// the same numbers as the OpenAI dialect on the same synthetic server, a wrong key recorded as
+/// http_401, and an `overloaded_error` event mid-stream recorded as http_529 with the tokens
+/// that arrived. Every run exits 0: failures are data.
+@Suite(.serialized) struct AnthropicRunTests {
+    struct Run {
+        var id: String
+        var traces: [RequestTrace]
+    }
+
+    /// Runs `yaml` (`TRACE-x` replaced by the path of a server trace file per variant, as each
+    /// variant starts its own server); the runs by variant and each server's trace.
+    static func run(_ yaml: String) throws -> (runs: [String: Run], server: [String: ServerTrace]) {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let tracePath = ws.root.appendingPathComponent("server-trace").path
+        let path = try ws.write("s.yml", yaml.replacingOccurrences(of: "TRACE", with: tracePath))
+        let result = try LLMPerfProcess.run(["run", path, "--db", ws.database, "--quiet"], timeout: 240)
+        #expect(result.status == 0, "exit \(result.status)\n\(result.stderr)")
+        let store = try RunStore(path: ws.database)
+        var byVariant: [String: Run] = [:]
+        for run in try store.listRuns() {
+            byVariant[run.variant ?? run.name] = Run(
+                id: run.id, traces: try store.traces(runID: run.id).sorted { $0.index < $1.index })
+        }
+        var server: [String: ServerTrace] = [:]
+        for variant in byVariant.keys {
+            guard let text = try? String(contentsOfFile: tracePath + "-" + variant, encoding: .utf8) else { continue }
+            server[variant] = try ServerTrace(parsing: text)
+        }
+        return (byVariant, server)
+    }
+
+    @Test func theSameServerMeasuresTheSameThroughEitherDialect() throws {
+        let (runs, server) = try Self.run(
+            """
+            version: 1
+            name: dialects
+            target:
+              backend: local
+              engine: synthetic
+              options: { ttft-ms: 20, itl-ms: 5, reasoning-tokens: 8 }
+            workload:
+              prompts: ["Think, then answer."]
+              max_tokens: 24
+            load: { concurrency: 1, requests: 3, warmup: 0 }
+            variants:
+              openai: { target: { api: openai-chat, options: { trace-file: "TRACE-openai" } } }
+              anthropic: { target: { api: anthropic, options: { trace-file: "TRACE-anthropic" } } }
+            """)
+        let openAIRun = try #require(runs["openai"])
+        let anthropicRun = try #require(runs["anthropic"])
+        let openAI = openAIRun.traces
+        let anthropic = anthropicRun.traces
+        let openAITrace = try #require(server["openai"])
+        let anthropicTrace = try #require(server["anthropic"])
+        #expect(openAI.count == 3 && anthropic.count == 3)
+        for (o, a) in zip(openAI, anthropic) {
+            #expect(o.succeeded && a.succeeded, "\(o.outcome) \(a.outcome)")
+            #expect(o.chunkAtNanos.count == 24 && a.chunkAtNanos.count == 24)
+            #expect(o.chunkReasoning == a.chunkReasoning)
+            #expect(a.chunkReasoning == Array(repeating: true, count: 8) + Array(repeating: false, count: 16))
+            #expect(o.outputTokens == 24 && a.outputTokens == 24)
+            #expect(o.reasoningTokens == 8 && a.reasoningTokens == 8)
+            // Anthropic reports no reasoning count: the thinking deltas were counted.
+            #expect(o.usage?.reasoningTokens == 8 && a.usage?.reasoningTokens == nil)
+            // The gap from the first token to the first answer token is the server's own (eight
+            // token intervals), give or take the delivery of two events, through either dialect.
+            for (trace, runID, serverTrace) in [(o, openAIRun.id, openAITrace), (a, anthropicRun.id, anthropicTrace)] {
+                let gap = try #require(Metric.ttfa.value(of: trace)) - (try #require(Metric.ttft.value(of: trace)))
+                let sent = try #require(serverTrace.requests["llmperf-\(runID)-\(trace.index)"]?.tokenNanos)
+                #expect(sent.count == 24)
+                let serverGap = Double(sent[8] - sent[0]) / 1e6
+                #expect(serverGap >= 8 * 5 - 1, "server gap \(serverGap) ms")
+                #expect(abs(gap - serverGap) < 5, "client \(gap) ms, server \(serverGap) ms")
+            }
+            #expect(Metric.usageDiff.value(of: a) == 0 && Metric.usageDiff.value(of: o) == 0)
+        }
+    }
+
+    @Test func aWrongKeyIsHTTP401AndAnOverloadedStreamIsHTTP529KeepingTokens() throws {
+        let (runs, _) = try Self.run(
+            """
+            version: 1
+            name: failures
+            target:
+              backend: local
+              engine: synthetic
+              api: anthropic
+              headers: { x-api-key: "wrong" }
+              options: { ttft-ms: 5, itl-ms: 2, api-key: "right-key" }
+            workload:
+              prompts: ["hi"]
+              max_tokens: 8
+            load: { concurrency: 1, requests: 2, warmup: 0 }
+            variants:
+              bad-key: {}
+              overloaded:
+                target:
+                  headers: { x-api-key: "right-key" }
+                  options: { fault: overloaded_mid_stream, fault-after: 3 }
+            """)
+        let badKey = try #require(runs["bad-key"]).traces
+        #expect(badKey.count == 2)
+        for trace in badKey {
+            #expect(trace.outcome.failureKind == .http(status: 401), "\(trace.outcome)")
+            #expect(trace.outcome.detail.contains("authentication_error"), "\(trace.outcome.detail)")
+            #expect(trace.chunkAtNanos.isEmpty)
+        }
+        let overloaded = try #require(runs["overloaded"]).traces
+        #expect(overloaded.count == 2)
+        for trace in overloaded {
+            #expect(trace.outcome.failureKind == .http(status: 529), "\(trace.outcome)")
+            #expect(trace.chunkAtNanos.count == 3)
+            #expect(Metric.ttft.value(of: trace) != nil)
+        }
+    }
+}
