@@ -52,7 +52,7 @@ struct CompletionCollector: Sendable {
                     reasoningTokens += piece.tokenCount
                     continue
                 case .toolCall(let id, let name):
-                    toolCall = ToolCall(id: id, name: name, arguments: "")
+                    toolCall = ToolCall(id: id, name: name, arguments: piece.text)
                     continue
                 case .toolArguments:
                     toolCall?.arguments += piece.text

@@ -77,7 +77,9 @@ struct FaultStreamWriter: Sendable {
                     pendingTokens = 0
                 }
                 if case .toolCall(let id, let name) = piece.kind {
-                    if let event = templates.toolCallEvent(id: id, name: name, carriesRole: !state.roleSent) {
+                    state.completionTokens += piece.tokenCount
+                    if let event = templates.toolCallEvent(
+                        id: id, name: name, arguments: piece.text, carriesRole: !state.roleSent) {
                         state.roleSent = true
                         try await sendOpening(event, &state, &writer)
                     }
@@ -134,7 +136,8 @@ struct FaultStreamWriter: Sendable {
         try await writer.finish(nil)
     }
 
-    /// A tool call's opening event: a content event for the faults' count and the trace, with no token.
+    /// A tool call's opening event: a content event for the faults' count and the trace (its token is
+    /// counted by the caller).
     private func sendOpening(
         _ event: ByteBuffer, _ state: inout State, _ writer: inout any ResponseBodyWriter
     ) async throws {

@@ -70,8 +70,9 @@ public struct GeneratedPiece: Sendable, Equatable {
         case content
         /// Reasoning before the answer (`delta.reasoning_content`).
         case reasoning
-        /// Opens a function call (`tool_calls[0]` with its id and name, empty arguments); its text is empty
-        /// and it takes no token. The `.toolArguments` pieces that follow are the call's arguments.
+        /// Opens a function call (`tool_calls[0]` with its id and name); its text is the arguments' first
+        /// text (usually empty) and it takes the tokens of the name. The `.toolArguments` pieces that follow
+        /// are the rest of the call's arguments.
         case toolCall(id: String, name: String)
         /// A fragment of the open call's JSON arguments (`tool_calls[0].function.arguments`).
         case toolArguments

@@ -60,9 +60,9 @@ struct SSEChunkTemplates: Sendable {
                 + "\"finish_reason\":null}]}\n\n")
     }
 
-    /// The event opening a tool call (chat only: nil on the completions API). `carriesRole` when it is the
-    /// answer's first event.
-    func toolCallEvent(id: String, name: String, carriesRole: Bool) -> ByteBuffer? {
+    /// The event opening a tool call (chat only: nil on the completions API), with the arguments' first text
+    /// (usually empty). `carriesRole` when it is the answer's first event.
+    func toolCallEvent(id: String, name: String, arguments: String, carriesRole: Bool) -> ByteBuffer? {
         guard endpoint == .chat else { return nil }
         var out = head + "[{\"index\":0,\"delta\":{"
         if carriesRole { out += "\"role\":\"assistant\",\"content\":null," }
@@ -70,7 +70,9 @@ struct SSEChunkTemplates: Sendable {
         JSONText.appendQuoted(id, to: &out)
         out += ",\"type\":\"function\",\"function\":{\"name\":"
         JSONText.appendQuoted(name, to: &out)
-        out += ",\"arguments\":\"\"}}]},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+        out += ",\"arguments\":"
+        JSONText.appendQuoted(arguments, to: &out)
+        out += "}}]},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
         return ByteBuffer(string: out)
     }
 

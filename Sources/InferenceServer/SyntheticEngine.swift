@@ -16,10 +16,10 @@
 ///     the rest answer; the length counts both, as vLLM counts `max_tokens`. Each part starts its words afresh
 ///     (no leading space on its first word).
 ///   - `toolCalls`: the answer after the reasoning is one call of `get_weather` instead of text: an opening
-///     piece (no token) with the id `call_` + 16 hex digits hashed from the prompt and seed, then one
-///     arguments fragment per token that together are a JSON object: `{"city": "` + words + `"}` (3 tokens
-///     or more), `{"city": "` + `"}` (2) or `{}` (1). Finish reason `tool_calls`; none when no token is
-///     left for the call after the reasoning.
+///     piece (the first token) with the id `call_` + 16 hex digits hashed from the prompt and seed, then one
+///     arguments fragment per further token that together are a JSON object: `{"city": "` + words + `"}`
+///     (4 tokens or more), `{"city": ""}` (2 or 3), or `{}` in the opening itself (1). Finish reason
+///     `tool_calls`; none when no token is left for the call after the reasoning.
 public struct SyntheticEngine: ServingEngine {
     public struct Configuration: Sendable, Equatable {
         public var modelName: String
@@ -175,21 +175,27 @@ private struct AnswerShape: Sendable {
             pieces.append(GeneratedPiece(text: position == 0 ? String(word.dropFirst()) : word))
             return
         }
+        // The call's opening (its id and name) is the answer's first token, as a model spends tokens on
+        // the name: a client sees one event per token, and usage agrees with what arrived. The other
+        // tokens are argument fragments that join into a JSON object; a call of one token has no room
+        // for fragments, so its opening carries the whole (empty) object.
         let length = total - reasoning
         if position == 0 {
-            pieces.append(
-                GeneratedPiece(text: "", tokenCount: 0, kind: .toolCall(id: toolCallID, name: SyntheticEngine.toolName))
-            )
+            let call = GeneratedPiece.Kind.toolCall(id: toolCallID, name: SyntheticEngine.toolName)
+            pieces.append(GeneratedPiece(text: length == 1 ? "{}" : "", tokenCount: 1, kind: call))
+            return
         }
+        let fragments = length - 1
+        let fragmentIndex = position - 1
         let fragment: String
-        if length == 1 {
-            fragment = "{}"
-        } else if position == 0 {
+        if fragments == 1 {
+            fragment = SyntheticEngine.argumentsOpening + SyntheticEngine.argumentsClosing
+        } else if fragmentIndex == 0 {
             fragment = SyntheticEngine.argumentsOpening
-        } else if position == length - 1 {
+        } else if fragmentIndex == fragments - 1 {
             fragment = SyntheticEngine.argumentsClosing
         } else {
-            fragment = position == 1 ? String(word.dropFirst()) : word
+            fragment = fragmentIndex == 1 ? String(word.dropFirst()) : word
         }
         pieces.append(GeneratedPiece(text: fragment, kind: .toolArguments))
     }

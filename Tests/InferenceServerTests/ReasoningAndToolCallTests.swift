@@ -171,8 +171,8 @@ struct ReasoningAndToolCallTests {
     @Test func aStreamedToolCallOpensThenStreamsOneArgumentsFragmentPerToken() async throws {
         try await withServer(Self.configuration(toolCalls: true)) { server in
             let events = try await Self.chat(server, maxTokens: 6, stream: true, includeUsage: true).events
-            // opening, 6 fragments, finish, usage, [DONE]
-            #expect(events.count == 10)
+            // opening (the first token), 5 fragments, finish, usage, [DONE]: one event per token
+            #expect(events.count == 9)
             let deltas = try Self.deltas(events)
             let opening = deltas[0]
             #expect(Set(opening.keys) == ["role", "content", "tool_calls"])
@@ -185,7 +185,7 @@ struct ReasoningAndToolCallTests {
             #expect(call["type"] as? String == "function")
             #expect(call["function"] as? [String: String] == ["name": "get_weather", "arguments": ""])
             var arguments = ""
-            for delta in deltas[1...6] {
+            for delta in deltas[1...5] {
                 #expect(Set(delta.keys) == ["tool_calls"])
                 let fragment = try Self.toolCall(delta)
                 #expect(Set(fragment.keys) == ["index", "function"])
@@ -195,8 +195,8 @@ struct ReasoningAndToolCallTests {
                 arguments += try #require(function["arguments"] as? String)
             }
             let parsed = try JSONSerialization.jsonObject(with: Data(arguments.utf8)) as? [String: String]
-            #expect(parsed == ["city": "ipsum dolor sit amet"])
-            #expect(deltas[7].isEmpty)
+            #expect(parsed == ["city": "dolor sit amet"])
+            #expect(deltas[6].isEmpty)
             #expect(try Self.finishReasons(events) == ["tool_calls"])
             #expect(try Self.usage(events)["completion_tokens"] as? Int == 6)
             #expect(Self.reasoningTokens(try Self.usage(events)) == nil)
@@ -206,12 +206,13 @@ struct ReasoningAndToolCallTests {
         }
     }
 
-    @Test func everyLengthGivesValidJSONArgumentsWithOneFragmentPerToken() async throws {
+    @Test func everyLengthGivesValidJSONArgumentsWithOneEventPerToken() async throws {
         try await withServer(Self.configuration(toolCalls: true)) { server in
             for maxTokens in [1, 2, 3, 4, 17] as [Int?] + [nil] {
                 let events = try await Self.chat(server, maxTokens: maxTokens, stream: true, includeUsage: true).events
                 let deltas = try Self.deltas(events)
-                let fragments = try deltas.dropFirst().dropLast().map {
+                // the opening's arguments (empty, or the whole `{}` of a one-token call), then the fragments
+                let fragments = try deltas.dropLast().map {
                     try #require((try Self.toolCall($0)["function"] as? [String: Any])?["arguments"] as? String)
                 }
                 let tokens = try #require(try Self.usage(events)["completion_tokens"] as? Int)
@@ -240,7 +241,7 @@ struct ReasoningAndToolCallTests {
             let arguments = try #require(function["arguments"] as? String)
             #expect(
                 try JSONSerialization.jsonObject(with: Data(arguments.utf8)) as? [String: String] == [
-                    "city": "ipsum dolor sit"
+                    "city": "dolor sit"
                 ])
             #expect((body["usage"] as? [String: Any])?["completion_tokens"] as? Int == 5)
         }
@@ -250,17 +251,17 @@ struct ReasoningAndToolCallTests {
         try await withServer(Self.configuration(reasoningTokens: 2, toolCalls: true)) { server in
             let events = try await Self.chat(server, maxTokens: 5, stream: true, includeUsage: true).events
             let deltas = try Self.deltas(events)
-            // role, 2 reasoning, opening, 3 fragments, finish
-            #expect(deltas.count == 8)
+            // role, 2 reasoning, opening, 2 fragments, finish
+            #expect(deltas.count == 7)
             #expect(deltas[0]["role"] as? String == "assistant" && deltas[0]["content"] as? String == "")
             #expect(deltas[1...2].map { $0["reasoning_content"] as? String } == ["lorem", " ipsum"])
             // the role came already: the opening carries only the call
             #expect(Set(deltas[3].keys) == ["tool_calls"])
             #expect(try Self.toolCall(deltas[3])["id"] != nil)
-            let arguments = try deltas[4...6].map {
+            let arguments = try deltas[4...5].map {
                 try #require((try Self.toolCall($0)["function"] as? [String: Any])?["arguments"] as? String)
             }
-            #expect(arguments == [#"{"city": ""#, "sit", #""}"#])
+            #expect(arguments == [#"{"city": ""#, #""}"#])
             #expect(try Self.finishReasons(events) == ["tool_calls"])
             let usage = try Self.usage(events)
             #expect(usage["completion_tokens"] as? Int == 5)
@@ -271,7 +272,7 @@ struct ReasoningAndToolCallTests {
             #expect(message["reasoning_content"] as? String == "lorem ipsum")
             #expect(message["content"] is NSNull)
             let function = try #require(try Self.toolCall(message)["function"] as? [String: Any])
-            #expect(function["arguments"] as? String == #"{"city": "sit"}"#)
+            #expect(function["arguments"] as? String == #"{"city": ""}"#)
             #expect(Self.reasoningTokens(try #require(body["usage"] as? [String: Any])) == 2)
 
             // no token left for the call after the reasoning: no call, finish reason length
@@ -319,7 +320,7 @@ struct ReasoningAndToolCallTests {
                 server, maxTokens: 3, stream: true, headers: ["x-llmperf-fault": "ping_comments"]
             ).events.filter { !$0.hasPrefix("<not data: : ping") }
             let deltas = try Self.deltas(events)
-            #expect(deltas.count == 5)  // opening, 3 fragments, finish
+            #expect(deltas.count == 4)  // opening, 2 fragments, finish
             #expect(deltas[0]["role"] as? String == "assistant" && deltas[0]["tool_calls"] != nil)
             #expect(try Self.finishReasons(events) == ["tool_calls"])
         }
@@ -348,16 +349,16 @@ struct ReasoningAndToolCallTests {
                 .filter { $0[0] == id && !$0[3].contains(":") }
         }
         let mixed = try rows(path, "mixed")
-        // role, 2 reasoning, opening, 2 fragments
+        // role, 2 reasoning, opening, 1 fragment
         #expect(
             mixed.map { $0[3] } == [
-                "arrival", "role", "first_token", "token", "token", "token", "token", "finish", "usage", "done",
+                "arrival", "role", "first_token", "token", "token", "token", "finish", "usage", "done",
             ])
-        #expect(mixed.map { $0[1] } == ["-1", "0", "1", "2", "3", "4", "5", "6", "7", "8"])
+        #expect(mixed.map { $0[1] } == ["-1", "0", "1", "2", "3", "4", "5", "6", "7"])
         #expect(try rows(path, "whole").map { $0[3] } == ["arrival", "response"])
         let call = try rows(path + ".2", "call")
         // no role event: the opening carries the role and is the first content chunk
-        #expect(call.map { $0[3] } == ["arrival", "first_token", "token", "token", "token", "finish", "done"])
+        #expect(call.map { $0[3] } == ["arrival", "first_token", "token", "token", "finish", "done"])
         for trace in [mixed, call] {
             let arrival = try #require(UInt64(trace[0][2]))
             let first = try #require(trace.first { $0[3] == "first_token" }.flatMap { UInt64($0[2]) })
