@@ -146,8 +146,10 @@ private struct WriteState {
     mutating func appendPiece(_ piece: GeneratedPiece) {
         switch piece.kind {
         case .toolCall(let id, let name):
-            guard let event = templates.toolCallEvent(
-                id: id, name: name, arguments: piece.text, carriesRole: !roleSent) else { return }
+            guard
+                let event = templates.toolCallEvent(
+                    id: id, name: name, arguments: piece.text, carriesRole: !roleSent)
+            else { return }
             roleSent = true
             buffer.writeImmutableBuffer(event)
         case .reasoning:

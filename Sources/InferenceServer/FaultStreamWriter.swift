@@ -79,7 +79,8 @@ struct FaultStreamWriter: Sendable {
                 if case .toolCall(let id, let name) = piece.kind {
                     state.completionTokens += piece.tokenCount
                     if let event = templates.toolCallEvent(
-                        id: id, name: name, arguments: piece.text, carriesRole: !state.roleSent) {
+                        id: id, name: name, arguments: piece.text, carriesRole: !state.roleSent)
+                    {
                         state.roleSent = true
                         try await sendOpening(event, &state, &writer)
                     }
