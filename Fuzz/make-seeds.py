@@ -38,6 +38,51 @@ seeds = {
     "invalid-utf8": b"\x17" + b'data: {"choices":[{"delta":{"content":"\xff\xfe ok"}}]}\n\n' + b"data: [DONE]\n\n",
     "multi-token": b"\x19" + sse([chunk("a b c d"), chunk("e f g h"), chunk(finish="stop"), chunk(choices=False, usage={"prompt_tokens": 1, "completion_tokens": 8})]).encode(),
 }
+
+
+# Anthropic's Messages stream (event names and shapes from its streaming reference); the first
+# byte's top bit picks the Anthropic dialect in the harness.
+def anthropic(events, nl="\n"):
+    return "".join(f"event: {name}{nl}data: {json.dumps(obj, separators=(',', ':'))}{nl}{nl}" for name, obj in events)
+
+
+def block_delta(index, kind, field, text):
+    return ("content_block_delta", {"type": "content_block_delta", "index": index, "delta": {"type": kind, field: text}})
+
+
+message_start = ("message_start", {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+                 "content": [], "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 1}}})
+ping = ("ping", {"type": "ping"})
+message_stop = ("message_stop", {"type": "message_stop"})
+
+
+def message_delta(reason, tokens):
+    return ("message_delta", {"type": "message_delta", "delta": {"stop_reason": reason, "stop_sequence": None}, "usage": {"output_tokens": tokens}})
+
+
+def block(index, content_block):
+    return ("content_block_start", {"type": "content_block_start", "index": index, "content_block": content_block})
+
+
+def stop(index):
+    return ("content_block_stop", {"type": "content_block_stop", "index": index})
+
+
+seeds.update({
+    "anthropic-text": b"\x81" + anthropic([message_start, ping, block(0, {"type": "text", "text": ""}),
+                                           block_delta(0, "text_delta", "text", "Hello"), block_delta(0, "text_delta", "text", " world"),
+                                           stop(0), message_delta("end_turn", 2), message_stop]).encode(),
+    "anthropic-thinking": b"\x83" + anthropic([message_start, block(0, {"type": "thinking", "thinking": ""}),
+                                               block_delta(0, "thinking_delta", "thinking", "hmm"), block_delta(0, "signature_delta", "signature", "c2ln"),
+                                               stop(0), block(1, {"type": "text", "text": ""}), block_delta(1, "text_delta", "text", "yes"),
+                                               stop(1), message_delta("end_turn", 2), message_stop], "\r\n").encode(),
+    "anthropic-tool-use": b"\x85" + anthropic([message_start, block(0, {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {}}),
+                                               block_delta(0, "input_json_delta", "partial_json", "{\"city\": \""),
+                                               block_delta(0, "input_json_delta", "partial_json", "Paris\"}"),
+                                               stop(0), message_delta("tool_use", 3), message_stop]).encode(),
+    "anthropic-error": b"\x87" + anthropic([message_start, block(0, {"type": "text", "text": ""}), block_delta(0, "text_delta", "text", "a"),
+                                            ("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})]).encode(),
+})
 for name, data in seeds.items():
     open(f"Corpus/FuzzSSEStream/{name}", "wb").write(data)
 
@@ -51,6 +96,15 @@ bodies = {
     "token-ids": {"model": "m", "prompt": [1, 2, 3]},
     "bad-types": {"model": 3, "messages": "hi", "max_tokens": 1.5, "temperature": "hot"},
     "limits": {"model": "m", "messages": [{"role": "tool", "content": "x"}], "max_tokens": 0, "top_p": 2, "stop": ["a", "b", "c", "d", "e"]},
+    # Anthropic's Messages API (POST /v1/messages)
+    "messages": {"model": "m", "max_tokens": 16, "system": "be brief", "messages": [{"role": "user", "content": "hi"}], "stream": True},
+    "messages-full": {"model": "m", "max_tokens": 2048, "system": [{"type": "text", "text": "s"}],
+                      "messages": [{"role": "user", "content": [{"type": "text", "text": "a"}]}, {"role": "assistant", "content": "b"}],
+                      "temperature": 1, "top_p": 0.5, "stop_sequences": ["x", "y", "z", "w", "v"],
+                      "thinking": {"type": "enabled", "budget_tokens": 1024},
+                      "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}], "tool_choice": {"type": "tool", "name": "get_weather"}},
+    "messages-limits": {"model": "m", "max_tokens": 1024, "messages": [{"role": "system", "content": "x"}], "temperature": 1.5,
+                        "thinking": {"type": "enabled", "budget_tokens": 1024}, "tool_choice": {"type": "tool", "name": "nope"}},
 }
 for name, body in bodies.items():
     open(f"Corpus/FuzzRequestDecoder/{name}.json", "w").write(json.dumps(body))

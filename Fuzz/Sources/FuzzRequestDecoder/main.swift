@@ -1,26 +1,36 @@
 import FuzzDriver
 import NIOCore
 
-/// libFuzzer entry: the input is a request body, decoded as both endpoints' bodies by the
-/// server's own decoder (its sources are compiled into this target). Every input must either
-/// decode into parameters that passed validation or be refused with a 400 `APIError` whose JSON
-/// body is well formed; never a crash.
+/// libFuzzer entry: the input is a request body, decoded as each endpoint's body (chat,
+/// completions, Anthropic's messages) by the server's own decoder (its sources are compiled into
+/// this target). Every input must either decode into parameters that passed validation or be
+/// refused with a 400 `APIError` whose JSON body is well formed; never a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRequestDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body = ByteBuffer(bytes: UnsafeBufferPointer(start: data, count: size))
     check { () throws(APIError) in try RequestBodyDecoder.chat(body) }
     check { () throws(APIError) in try RequestBodyDecoder.completion(body) }
+    // Anthropic's API sets no limit on stop_sequences
+    check(stopLimit: .max) { () throws(APIError) in
+        let messages = try RequestBodyDecoder.messages(body)
+        precondition(messages.completion.maxTokens.map { $0 >= 1 } ?? false, "messages without max_tokens accepted")
+        precondition(messages.completion.temperature.map { (0...1).contains($0) } ?? true, "temperature above 1")
+        if let budget = messages.thinkingBudget {
+            precondition(budget >= 1024 && budget < messages.completion.maxTokens!, "thinking budget \(budget)")
+        }
+        return messages.completion
+    }
     return 0
 }
 
 /// One decoding: accepted parameters passed validation; a refusal is a 400 with a JSON body.
-func check(_ decode: () throws(APIError) -> CompletionParameters) {
+func check(stopLimit: Int = 4, _ decode: () throws(APIError) -> CompletionParameters) {
     do {
         let parameters = try decode()
         precondition(parameters.maxTokens.map { $0 >= 1 } ?? true, "max_tokens below 1 accepted")
         precondition(parameters.temperature.map { (0...2).contains($0) } ?? true, "temperature out of range")
         precondition(parameters.topP.map { (0...1).contains($0) } ?? true, "top_p out of range")
-        precondition(parameters.stop.count <= 4, "more than 4 stop sequences accepted")
+        precondition(parameters.stop.count <= stopLimit, "more than \(stopLimit) stop sequences accepted")
     } catch {
         precondition(error.status == .badRequest, "a refused body must be a 400, got \(error.status)")
         precondition(error.body.hasPrefix("{\"error\":{\"message\":"), "error body \(error.body)")

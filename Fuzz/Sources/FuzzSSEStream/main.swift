@@ -3,18 +3,20 @@ import LLMPerfClient
 import LLMPerfCore
 
 /// libFuzzer entry: the input is a response body, cut into pieces at points chosen by its first
-/// bytes (as the network cuts it), framed by `SSEParser` and decoded by the OpenAI chat dialect.
-/// It must never crash; the decoded response must stay consistent (one token count per content
-/// chunk, output text within its cap) and must not depend on where the bytes were cut.
+/// byte (as the network cuts it), framed by `SSEParser` and decoded by the OpenAI chat dialect, or
+/// by the Anthropic dialect when that byte's top bit is set. It must never crash; the decoded
+/// response must stay consistent (one token count per content chunk, a reasoning flag per chunk
+/// once any is flagged, output text within its cap) and must not depend on where the bytes were cut.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSSEStream(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     let cutSeed = bytes[0]
     let body = UnsafeRawBufferPointer(rebasing: bytes[1...])
-    let whole = decode(body, pieceLength: { _ in body.count })
+    let dialect: any APIDialect = cutSeed & 0x80 == 0 ? OpenAIChatDialect() : AnthropicDialect()
+    let whole = decode(body, with: dialect, pieceLength: { _ in body.count })
     var state = UInt32(cutSeed) &* 2_654_435_761 | 1
-    let cut = decode(body) { _ in
+    let cut = decode(body, with: dialect) { _ in
         state ^= state << 13
         state ^= state >> 17
         state ^= state << 5
@@ -22,18 +24,23 @@ public func fuzzSSEStream(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     for response in [whole, cut] {
         precondition(response.chunkAtNanos.count == response.chunkTokens.count, "a token count per chunk")
+        precondition(
+            response.chunkReasoning.isEmpty || response.chunkReasoning.count == response.chunkAtNanos.count,
+            "a reasoning flag per chunk")
         precondition(response.text.count <= ResponseAccumulator.textCapBytes, "output text within its cap")
     }
     precondition(whole.chunkTokens == cut.chunkTokens, "chunks depend on where the bytes were cut")
+    precondition(whole.chunkReasoning == cut.chunkReasoning, "reasoning flags depend on where the bytes were cut")
     precondition(whole.text == cut.text, "text depends on where the bytes were cut")
     precondition(whole.sawDone == cut.sawDone && whole.usage == cut.usage, "ending depends on the cuts")
     precondition(whole.failureKind == cut.failureKind, "failure depends on the cuts")
     return 0
 }
 
-/// Feeds `body` to a parser in pieces of `pieceLength(offset)` bytes; returns what the dialect decoded.
-func decode(_ body: UnsafeRawBufferPointer, pieceLength: (Int) -> Int) -> ResponseAccumulator {
-    let dialect = OpenAIChatDialect()
+/// Feeds `body` to a parser in pieces of `pieceLength(offset)` bytes; returns what `dialect` decoded.
+func decode(
+    _ body: UnsafeRawBufferPointer, with dialect: any APIDialect, pieceLength: (Int) -> Int
+) -> ResponseAccumulator {
     var parser = SSEParser(maxEventBytes: 1 << 16)
     var response = ResponseAccumulator()
     var offset = 0
