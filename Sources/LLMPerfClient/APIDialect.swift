@@ -6,7 +6,7 @@ public enum StreamFraming: Sendable {
     case serverSentEvents
 }
 
-/// One API's request and response format: OpenAI chat and completions, Anthropic Messages;
+/// One API's request and response format: OpenAI chat, completions and Responses, Anthropic Messages;
 /// Ollama, TGI and llama.cpp native follow behind the same protocol.
 public protocol APIDialect: Sendable {
     var kind: APIKind { get }
@@ -38,6 +38,7 @@ extension APIKind {
         case .openAIChat: return OpenAIChatDialect()
         case .openAICompletions: return OpenAICompletionsDialect()
         case .anthropic: return AnthropicDialect()
+        case .openAIResponses: return OpenAIResponsesDialect()
         }
     }
 }

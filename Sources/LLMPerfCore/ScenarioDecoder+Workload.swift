@@ -13,7 +13,8 @@ extension ScenarioDecoder {
         ("stream", "workload.stream"), ("stream_options", "workload.include_usage"),
         ("reasoning_effort", "workload.reasoning.effort"), ("tools", "workload.tools"),
         ("tool_choice", "workload.tool_choice"), ("system", "workload.system or the prompts"),
-        ("thinking", "workload.reasoning.budget_tokens"),
+        ("thinking", "workload.reasoning.budget_tokens"), ("input", "the prompts"),
+        ("instructions", "workload.system or the prompts"), ("max_output_tokens", "workload.max_tokens"),
     ]
 
     func workload(_ node: ScenarioNode, api: APIKind = .openAIChat) throws(ScenarioError) -> WorkloadSpec {
@@ -30,6 +31,14 @@ extension ScenarioDecoder {
         if let usageNode = node["include_usage"] { spec.includeUsage = try bool(usageNode, path + ["include_usage"]) }
         if let extraNode = node["extra_body"] { spec.extraBody = try extraBody(extraNode, path + ["extra_body"]) }
         try toolsAndReasoning(node, path, api: api, into: &spec)
+        if api == .openAIResponses, spec.reasoningEffort != nil,
+            let entry = node["extra_body"]?.entry("reasoning"), !entry.value.isNull
+        {
+            throw error(
+                .conflict, line: entry.keyLine, column: entry.keyColumn, origin: entry.value.variant,
+                path + ["extra_body", "reasoning"],
+                "the openai-responses API's reasoning object is set from workload.reasoning.effort; set one of them")
+        }
 
         var prompts: [Prompt] = []
         if let promptsNode = node["prompts"] {
@@ -74,16 +83,18 @@ extension ScenarioDecoder {
     private func toolsAndReasoning(
         _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
     ) throws(ScenarioError) {
-        let chatOnly = "applies to target.api openai-chat or anthropic; the \(api.rawValue) API has no such field"
+        let chatOnly =
+            "applies to target.api openai-chat, openai-responses or anthropic; the \(api.rawValue) API has no such field"
         if let reasoningNode = node["reasoning"] {
             let reasoningPath = path + ["reasoning"]
             try mapping(reasoningNode, reasoningPath, allowed: ["effort", "budget_tokens"])
             guard api != .openAICompletions else { throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly) }
-            if api == .openAIChat, let budgetNode = reasoningNode["budget_tokens"] {
+            if api != .anthropic, let budgetNode = reasoningNode["budget_tokens"] {
+                let field = api == .openAIResponses ? "reasoning.effort" : "reasoning_effort"
                 throw error(
                     .conflict, at: budgetNode, reasoningPath + ["budget_tokens"],
-                    "a thinking budget in tokens is Anthropic's setting; the openai-chat API takes effort "
-                        + "(low, medium or high), sent as reasoning_effort")
+                    "a thinking budget in tokens is Anthropic's setting; the \(api.rawValue) API takes effort "
+                        + "(low, medium or high), sent as \(field)")
             }
             if api == .anthropic, let effortNode = reasoningNode["effort"] {
                 throw error(

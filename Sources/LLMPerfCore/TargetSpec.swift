@@ -5,6 +5,8 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     case openAICompletions = "openai-completions"
     /// Anthropic's Messages API (`POST /v1/messages`).
     case anthropic
+    /// OpenAI's Responses API (`POST /v1/responses`).
+    case openAIResponses = "openai-responses"
 
     /// The path requests go to, under the target's base URL.
     public var endpointPath: String {
@@ -12,6 +14,7 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
         case .openAIChat: return "/chat/completions"
         case .openAICompletions: return "/completions"
         case .anthropic: return "/messages"
+        case .openAIResponses: return "/responses"
         }
     }
 }

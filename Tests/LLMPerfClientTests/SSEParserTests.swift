@@ -45,13 +45,16 @@ import Testing
     @Test(arguments: [
         "openai_chat_stream.sse", "openai_chat_stream_crlf.sse", "openai_completions_stream_cr.sse",
         "openai_chat_short.sse", "openai_chat_reasoning.sse", "openai_chat_tool_call.sse",
-        "anthropic_stream_thinking.sse", "anthropic_stream_tool_use.sse",
+        "anthropic_stream_thinking.sse", "anthropic_stream_tool_use.sse", "responses_stream_reasoning.sse",
+        "responses_stream_tool_call.sse",
     ])
     func everyTwoWaySplitGivesTheSameResult(_ name: String) throws {
         let bytes = try Fixture.bytes(name)
         let dialect: any APIDialect
         if name.hasPrefix("anthropic") {
             dialect = AnthropicDialect()
+        } else if name.hasPrefix("responses") {
+            dialect = OpenAIResponsesDialect()
         } else if name.contains("completions") {
             dialect = OpenAICompletionsDialect()
         } else {

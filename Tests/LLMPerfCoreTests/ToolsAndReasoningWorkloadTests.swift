@@ -75,8 +75,23 @@ import Testing
         ),
         (
             "  reasoning: {effort: low}", "openai-completions",
-            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat or anthropic; the openai-completions "
-                + "API has no such field"
+            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat, openai-responses or anthropic; the "
+                + "openai-completions API has no such field"
+        ),
+        (
+            "  reasoning: {budget_tokens: 1024}", "openai-responses",
+            "x.yml:9:30: workload.reasoning.budget_tokens: a thinking budget in tokens is Anthropic's setting; the "
+                + "openai-responses API takes effort (low, medium or high), sent as reasoning.effort"
+        ),
+        (
+            "  reasoning: {effort: low}\n  extra_body: {reasoning: {summary: auto}}", "openai-responses",
+            "x.yml:10:16: workload.extra_body.reasoning: the openai-responses API's reasoning object is set from "
+                + "workload.reasoning.effort; set one of them"
+        ),
+        (
+            "  extra_body: {max_output_tokens: 5}", "openai-responses",
+            "x.yml:9:16: workload.extra_body.max_output_tokens: llmperf sets this field itself; use "
+                + "workload.max_tokens instead"
         ),
         (
             "  tool_choice: auto", "openai-chat",
@@ -117,6 +132,16 @@ import Testing
             #expect(
                 error.description.hasSuffix("llmperf sets this field itself; use workload.reasoning.effort instead"))
         }
+    }
+
+    @Test func responsesTakesEffortToolsAndAChoice() throws {
+        let run = try Self.load(
+            "  reasoning: {effort: medium}\n" + Self.tools + "\n  tool_choice: required", api: "openai-responses")
+        #expect(run.workload.reasoningEffort == .medium && run.workload.toolChoice == .string("required"))
+        #expect(run.target.endpointURL(base: "https://api.openai.com/v1") == "https://api.openai.com/v1/responses")
+        // Its reasoning summary may be asked for through extra_body when no effort is set.
+        let summary = try Self.load("  extra_body: {reasoning: {summary: auto}}", api: "openai-responses")
+        #expect(summary.workload.extraBody.map(\.key) == ["reasoning"])
     }
 
     @Test func anthropicTakesABudgetAndNeedsMaxTokens() throws {
