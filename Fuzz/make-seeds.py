@@ -105,6 +105,12 @@ bodies = {
                       "tools": [{"name": "get_weather", "input_schema": {"type": "object"}}], "tool_choice": {"type": "tool", "name": "get_weather"}},
     "messages-limits": {"model": "m", "max_tokens": 1024, "messages": [{"role": "system", "content": "x"}], "temperature": 1.5,
                         "thinking": {"type": "enabled", "budget_tokens": 1024}, "tool_choice": {"type": "tool", "name": "nope"}},
+    # OpenAI's Responses API (POST /v1/responses)
+    "responses": {"model": "m", "input": "hi", "max_output_tokens": 16, "stream": True},
+    "responses-full": {"model": "m", "instructions": "be brief", "input": [{"role": "user", "content": [{"type": "input_text", "text": "a"}]},
+                       {"type": "message", "role": "assistant", "content": "b"}, {"type": "function_call_output", "call_id": "c", "output": "x"}],
+                       "temperature": 0.2, "top_p": 1, "reasoning": {"effort": "low", "summary": "auto"}, "store": False,
+                       "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}], "tool_choice": {"type": "function", "name": "f"}},
 }
 for name, body in bodies.items():
     open(f"Corpus/FuzzRequestDecoder/{name}.json", "w").write(json.dumps(body))

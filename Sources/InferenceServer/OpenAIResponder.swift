@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Routes and answers every request: the OpenAI endpoints, Anthropic's `/v1/messages`, `/v1/models`, `/health`,
+/// Routes and answers every request: the OpenAI endpoints (`/v1/responses` too), Anthropic's `/v1/messages`, `/v1/models`, `/health`,
 /// `/ready`, `/metrics`. Every failure becomes an error body in the endpoint's dialect (OpenAI's, or
 /// Anthropic's on `/v1/messages`); nothing a client sends can crash the server.
 struct OpenAIResponder: HTTPResponder {
@@ -26,6 +26,7 @@ struct OpenAIResponder: HTTPResponder {
         case chat = "/v1/chat/completions"
         case completions = "/v1/completions"
         case messages = "/v1/messages"
+        case responses = "/v1/responses"
         case models = "/v1/models"
         case health = "/health"
         case ready = "/ready"
@@ -33,15 +34,21 @@ struct OpenAIResponder: HTTPResponder {
 
         var method: HTTPRequest.Method {
             switch self {
-            case .chat, .completions, .messages: return .post
+            case .chat, .completions, .messages, .responses: return .post
             default: return .get
             }
         }
 
-        var dialect: ResponseDialect { self == .messages ? .anthropic : .openAI }
+        var dialect: ResponseDialect {
+            switch self {
+            case .messages: return .anthropic
+            case .responses: return .openAIResponses
+            default: return .openAI
+            }
+        }
 
         /// The endpoints that generate, which `--api-key` guards.
-        var needsKey: Bool { self == .chat || self == .completions || self == .messages }
+        var needsKey: Bool { self == .chat || self == .completions || self == .messages || self == .responses }
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -87,6 +94,10 @@ struct OpenAIResponder: HTTPResponder {
             let body = try await collectBody(request)
             let parameters = try RequestBodyDecoder.messages(body)
             return try await messages(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
+        case .responses:
+            let body = try await collectBody(request)
+            let parameters = try RequestBodyDecoder.responses(body)
+            return try await responses(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
         case .chat, .completions:
             let body = try await collectBody(request)
             let parameters =

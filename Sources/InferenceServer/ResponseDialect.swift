@@ -1,10 +1,13 @@
 import HTTPTypes
 
 /// Which API's shapes an endpoint answers in: OpenAI's (`/v1/chat/completions`, `/v1/completions`, and
-/// everything else) or Anthropic's Messages API (`/v1/messages`). The same `APIError` renders in either.
+/// everything else), OpenAI's Responses API (`/v1/responses`), or Anthropic's Messages API (`/v1/messages`).
+/// The same `APIError` renders in each.
 enum ResponseDialect: Sendable, Equatable {
     case openAI
     case anthropic
+    /// OpenAI's Responses API (`/v1/responses`): OpenAI's error shape and Bearer keys, its own stream events.
+    case openAIResponses
 }
 
 extension APIError {

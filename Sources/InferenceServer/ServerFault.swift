@@ -62,9 +62,14 @@ public enum ServerFault: String, CaseIterable, Sendable {
     /// one that cannot is refused with 400 rather than answered as if healthy. Anthropic's streams have no
     /// `choices` and their events are whole SSE blocks with a name, so the faults that alter OpenAI's
     /// content events do not apply to them; the Anthropic-style error event does not apply to OpenAI's.
+    /// The Responses API's streams are typed events too, and end with `response.completed` rather than
+    /// `[DONE]`, so `no_done` does not apply to them either.
     func applies(to dialect: ResponseDialect) -> Bool {
         switch (self, dialect) {
-        case (.overloadedMidStream, .openAI): return false
+        case (.overloadedMidStream, .openAI), (.overloadedMidStream, .openAIResponses): return false
+        case (.malformedJSON, .openAIResponses), (.invalidUTF8, .openAIResponses), (.hugeEvent, .openAIResponses),
+            (.emptyChoices, .openAIResponses), (.multiTokenEvents, .openAIResponses), (.noDone, .openAIResponses):
+            return false
         case (.malformedJSON, .anthropic), (.invalidUTF8, .anthropic), (.hugeEvent, .anthropic),
             (.emptyChoices, .anthropic), (.multiTokenEvents, .anthropic):
             return false

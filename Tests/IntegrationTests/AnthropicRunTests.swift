@@ -3,8 +3,9 @@ import LLMPerfCore
 import LLMPerfStore
 import Testing
 
-/// `api: anthropic` through the built executable against the bundled server's `/v1/messages`:
-/// the same numbers as the OpenAI dialect on the same synthetic server, a wrong key recorded as
+/// `api: anthropic` through the built executable against the bundled server's `/v1/messages`
+/// (and `api: openai-responses` against its `/v1/responses`): the same numbers as the OpenAI chat
+/// dialect on the same synthetic server, a wrong key recorded as
 /// http_401, and an `overloaded_error` event mid-stream recorded as http_529 with the tokens
 /// that arrived. Every run exits 0: failures are data.
 @Suite(.serialized) struct AnthropicRunTests {
@@ -36,7 +37,7 @@ import Testing
         return (byVariant, server)
     }
 
-    @Test func theSameServerMeasuresTheSameThroughEitherDialect() throws {
+    @Test func theSameServerMeasuresTheSameThroughEveryDialect() throws {
         let (runs, server) = try Self.run(
             """
             version: 1
@@ -52,37 +53,34 @@ import Testing
             variants:
               openai: { target: { api: openai-chat, options: { trace-file: "TRACE-openai" } } }
               anthropic: { target: { api: anthropic, options: { trace-file: "TRACE-anthropic" } } }
+              responses: { target: { api: openai-responses, options: { trace-file: "TRACE-responses" } } }
             """)
-        let openAIRun = try #require(runs["openai"])
-        let anthropicRun = try #require(runs["anthropic"])
-        let openAI = openAIRun.traces
-        let anthropic = anthropicRun.traces
-        let openAITrace = try #require(server["openai"])
-        let anthropicTrace = try #require(server["anthropic"])
-        #expect(openAI.count == 3 && anthropic.count == 3)
-        for (o, a) in zip(openAI, anthropic) {
-            #expect(o.succeeded && a.succeeded, "\(o.outcome) \(a.outcome)")
-            #expect(o.chunkAtNanos.count == 24 && a.chunkAtNanos.count == 24)
-            #expect(o.chunkReasoning == a.chunkReasoning)
-            #expect(a.chunkReasoning == Array(repeating: true, count: 8) + Array(repeating: false, count: 16))
-            #expect(o.outputTokens == 24 && a.outputTokens == 24)
-            #expect(o.reasoningTokens == 8 && a.reasoningTokens == 8)
-            // Anthropic reports no reasoning count: the thinking deltas were counted.
-            #expect(o.usage?.reasoningTokens == 8 && a.usage?.reasoningTokens == nil)
-            // The gap from the first token to the first answer token is the server's own, give or
-            // take the delivery of two events, through either dialect; the server sent the first
-            // answer token no earlier than its deadline, eight token intervals after the first's (a
-            // late start on a loaded machine shortens the gap between the sends, never the deadline).
-            for (trace, runID, serverTrace) in [(o, openAIRun.id, openAITrace), (a, anthropicRun.id, anthropicTrace)] {
+        for variant in ["openai", "anthropic", "responses"] {
+            let run = try #require(runs[variant])
+            let serverTrace = try #require(server[variant])
+            #expect(run.traces.count == 3, "\(variant)")
+            for trace in run.traces {
+                #expect(trace.succeeded, "\(variant): \(trace.outcome)")
+                #expect(trace.chunkAtNanos.count == 24, "\(variant)")
+                #expect(
+                    trace.chunkReasoning == Array(repeating: true, count: 8) + Array(repeating: false, count: 16),
+                    "\(variant)")
+                #expect(trace.outputTokens == 24 && trace.reasoningTokens == 8, "\(variant)")
+                // Anthropic reports no reasoning count: the thinking deltas were counted.
+                #expect(trace.usage?.reasoningTokens == (variant == "anthropic" ? nil : 8), "\(variant)")
+                #expect(Metric.usageDiff.value(of: trace) == 0, "\(variant)")
+                // The gap from the first token to the first answer token is the server's own, give or
+                // take the delivery of two events, through every dialect; the server sent the first
+                // answer token no earlier than its deadline, eight token intervals after the first's (a
+                // late start on a loaded machine shortens the gap between the sends, never the deadline).
                 let gap = try #require(Metric.ttfa.value(of: trace)) - (try #require(Metric.ttft.value(of: trace)))
-                let request = try #require(serverTrace.requests["llmperf-\(runID)-\(trace.index)"])
+                let request = try #require(serverTrace.requests["llmperf-\(run.id)-\(trace.index)"])
                 let sent = request.tokenNanos
-                #expect(sent.count == 24)
+                #expect(sent.count == 24, "\(variant)")
                 #expect(sent[8] >= (try #require(request.arrivalNanos)) + (20 + 8 * 5) * 1_000_000)
                 let serverGap = Double(sent[8] - sent[0]) / 1e6
-                #expect(abs(gap - serverGap) < 5, "client \(gap) ms, server \(serverGap) ms")
+                #expect(abs(gap - serverGap) < 5, "\(variant): client \(gap) ms, server \(serverGap) ms")
             }
-            #expect(Metric.usageDiff.value(of: a) == 0 && Metric.usageDiff.value(of: o) == 0)
         }
     }
 

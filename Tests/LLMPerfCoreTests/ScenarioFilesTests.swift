@@ -37,6 +37,7 @@ struct ScenarioFilesTests {
         let files = Set(Self.files())
         for name in [
             "quickstart", "synthetic", "openai", "open-loop-poisson", "cold-connections", "reasoning", "anthropic",
+            "openai-responses",
         ] {
             #expect(files.contains("scenarios/\(name).yml"), "scenarios/\(name).yml")
         }
@@ -79,6 +80,14 @@ struct ScenarioFilesTests {
         #expect(run.target.model == "synthetic")
         #expect(run.load.shape == .closed(concurrency: 8))
         #expect(run.load.stop == .requests(200))
+    }
+
+    @Test func responsesExampleAsksForLowEffortOnTheResponsesEndpoint() throws {
+        let run = try #require(try Self.load("scenarios/openai-responses.yml").runs.first)
+        #expect(run.target.api == .openAIResponses)
+        #expect(run.target.endpointURL(base: run.target.url!) == "https://api.openai.com/v1/responses")
+        #expect(run.workload.reasoningEffort == .low && run.workload.maxTokens == 2048)
+        #expect(run.target.headers.first?.isSecret == true)
     }
 
     @Test func openAIWorksWithAndWithoutABaseURL() throws {

@@ -2,7 +2,7 @@ import FuzzDriver
 import NIOCore
 
 /// libFuzzer entry: the input is a request body, decoded as each endpoint's body (chat,
-/// completions, Anthropic's messages) by the server's own decoder (its sources are compiled into
+/// completions, Anthropic's messages, OpenAI's responses) by the server's own decoder (its sources are compiled into
 /// this target). Every input must either decode into parameters that passed validation or be
 /// refused with a 400 `APIError` whose JSON body is well formed; never a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -19,6 +19,14 @@ public func fuzzRequestDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
             precondition(budget >= 1024 && budget < messages.completion.maxTokens!, "thinking budget \(budget)")
         }
         return messages.completion
+    }
+    check { () throws(APIError) in
+        let responses = try RequestBodyDecoder.responses(body)
+        guard case .chat(let conversation) = responses.completion.input else {
+            preconditionFailure("a responses request became a text completion")
+        }
+        precondition(conversation.contains { $0.role == "user" || $0.role == "assistant" }, "no message accepted")
+        return responses.completion
     }
     return 0
 }
