@@ -42,6 +42,8 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
         }
     }
 
+    /// The API the client spoke (`--api`): its dialect's parsing is part of what was measured.
+    public var api: String
     /// The last `--bias-concurrency` and its bias (every one is in `biasRuns`).
     public var biasConcurrency: Int
     public var bias: CalibrationBias
@@ -51,8 +53,10 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
     public var concurrentStreams: ThroughputStep
 
     public init(
-        biasRuns: [BiasRun], coldBursts: [BiasRun], throughput: [ThroughputStep], concurrentStreams: ThroughputStep
+        api: String = APIKind.openAIChat.rawValue, biasRuns: [BiasRun], coldBursts: [BiasRun],
+        throughput: [ThroughputStep], concurrentStreams: ThroughputStep
     ) {
+        self.api = api
         let last = biasRuns[biasRuns.count - 1]
         biasConcurrency = last.concurrency
         bias = last.bias
@@ -73,7 +77,8 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
     public func text(tokens: Int, style: TerminalStyle) -> String {
         var out =
             style.apply(
-                .bold, "client bias against the server trace (server at ttft 5 ms, itl 2 ms, 64 tokens)") + "\n"
+                .bold, "client bias against the server trace (api \(api); server at ttft 5 ms, itl 2 ms, 64 tokens)")
+            + "\n"
         var bias = TextTable(headers: ["run", "what", "median ms", "p99 ms", "n"])
         for (index, run) in (biasRuns + coldBursts).enumerated() {
             let burst = index >= biasRuns.count

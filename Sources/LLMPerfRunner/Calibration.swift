@@ -17,11 +17,14 @@ public struct Calibration: Sendable {
     /// is asked for `--trace-file`, which it must have written once stopped.
     public var launcher: any BackendLauncher
     public var clock: any RunClock
+    /// The API the client speaks to the synthetic server (each dialect's parsing is measured with it).
+    public var api: APIKind
 
     public init(
         tokens: Int, scale: Double, biasConcurrency: [Int], coldBurst: [Int], makeTransport: @escaping TransportFactory,
-        launcher: any BackendLauncher, clock: any RunClock = MonotonicRunClock()
+        launcher: any BackendLauncher, clock: any RunClock = MonotonicRunClock(), api: APIKind = .openAIChat
     ) {
+        self.api = api
         self.tokens = tokens
         self.scale = scale
         self.biasConcurrency = biasConcurrency
@@ -109,7 +112,7 @@ public struct Calibration: Sendable {
         let streams = await step(url: slow.apiBaseURL, concurrency: 1_000, requests: 1_000, maxTokens: 50)
         slow.stop()
         return CalibrationResult(
-            biasRuns: biasRuns, coldBursts: burstRuns, throughput: steps, concurrentStreams: streams)
+            api: api.rawValue, biasRuns: biasRuns, coldBursts: burstRuns, throughput: steps, concurrentStreams: streams)
     }
 
     /// The bias of one measurement: its measured requests matched to the server's trace by
@@ -147,7 +150,8 @@ public struct Calibration: Sendable {
         let scenario = Scenario(
             name: "calibrate",
             target: TargetSpec(
-                url: url, model: "synthetic", timeouts: Timeouts(connect: .seconds(10), total: .seconds(120))),
+                url: url, api: api, model: "synthetic",
+                timeouts: Timeouts(connect: .seconds(10), total: .seconds(120))),
             workload: WorkloadSpec(prompts: [Prompt(user: "calibrate")], maxTokens: maxTokens, temperature: 0),
             load: LoadSpec(shape: .closed(concurrency: concurrency), stop: .requests(requests), warmup: warmup))
         let transport = makeTransport(scenario, scenario.target.endpointURL(base: url), origin, requestIDPrefix)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLMPerfCore
 import LLMPerfReport
 import LLMPerfRunner
 
@@ -15,7 +16,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             requests started at once on fresh connections, without warmup (their TTFT includes the \
             connects; the bias after the connects is shown apart); (2) the highest streamed tokens/s and requests/s the client \
             sustains at concurrency 1, 64 and 256 with the server at ttft=0 itl=0, with the client's \
-            CPU use and peak RSS; (3) the peak RSS holding 1,000 concurrent streams.
+            CPU use and peak RSS; (3) the peak RSS holding 1,000 concurrent streams. `--api` picks the \
+            API the client speaks (the server answers each), so each dialect's parsing is measured too.
             """)
 
     @Option(help: "Output tokens per request in the throughput steps.") var tokens: Int = 512
@@ -28,6 +30,11 @@ struct CalibrateCommand: AsyncParsableCommand {
         name: .customLong("cold-burst"), parsing: .singleValue,
         help: "Requests of a cold burst: all started at once on fresh connections (repeat for several; 0: none).")
     var coldBurst: [Int] = [64, 256]
+    @Option(
+        help: ArgumentHelp(
+            "The API the client speaks to the synthetic server: \(APIKind.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "name"))
+    var api: String = APIKind.openAIChat.rawValue
     @Flag(help: "Print the results as JSON.") var json = false
 
     func validate() throws {
@@ -39,12 +46,17 @@ struct CalibrateCommand: AsyncParsableCommand {
         guard coldBurst.allSatisfy({ (0...1_000).contains($0) }) else {
             throw ValidationError("--cold-burst must be 0…1000")
         }
+        guard APIKind(rawValue: api) != nil else {
+            throw ValidationError(
+                "--api: unknown API '\(api)'; expected one of \(APIKind.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
     }
 
     func run() async throws {
         let calibration = Calibration(
             tokens: tokens, scale: scale, biasConcurrency: biasConcurrency, coldBurst: coldBurst,
-            makeTransport: curlTransport, launcher: LocalBackendLauncher.live)
+            makeTransport: curlTransport, launcher: LocalBackendLauncher.live, api: APIKind(rawValue: api)!)
         let result = try await calibration.run()
         print(json ? try result.json() : result.text(tokens: tokens, style: .stdout))
     }

@@ -36,6 +36,29 @@ import Testing
         #expect(streams["concurrency"] as? Int == 1000 && streams["errors"] as? Int == 0, "\(streams)")
     }
 
+    /// Every dialect is calibrated against the server's own trace: each token matched, none lost.
+    @Test(arguments: ["anthropic", "openai-responses"])
+    func calibrateSpeaksTheAPIItIsGiven(_ api: String) throws {
+        let result = try LLMPerfProcess.run(
+            [
+                "calibrate", "--api", api, "--scale", "0.1", "--tokens", "16", "--bias-concurrency", "4",
+                "--cold-burst", "0", "--json",
+            ], timeout: 300)
+        #expect(result.status == 0, "stderr:\n\(result.stderr)")
+        let json = try Self.object(result.stdout)
+        #expect(json["api"] as? String == api)
+        let bias = try #require(json["bias"] as? [String: Any])
+        #expect(bias["matchedRequests"] as? Int == 4, "\(bias)")
+        let delivery = try #require(bias["deliveryDelay"] as? [String: Any])
+        #expect(try #require(delivery["min"] as? Double) >= 0, "\(delivery)")
+        #expect(delivery["count"] as? Int == 4 * 64)
+        for step in try #require(json["throughput"] as? [[String: Any]]) {
+            #expect(step["errors"] as? Int == 0, "\(step)")
+        }
+        let unknown = try LLMPerfProcess.run(["calibrate", "--api", "grpc"], timeout: 60)
+        #expect(unknown.status != 0 && unknown.stderr.contains("unknown API 'grpc'"))
+    }
+
     @Test func benchEngineMeasuresTheDefaultModel() throws {
         let binary = try LLMPerfProcess.releaseBinary()
         let result = try LLMPerfProcess.run(
