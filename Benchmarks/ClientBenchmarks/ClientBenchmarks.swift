@@ -3,12 +3,13 @@ import BenchmarkSupport
 import LLMPerfClient
 
 /// The client's hot path: an OpenAI chat stream of 10,000 content events (about 2.1 MB)
-/// framed by `SSEParser` and decoded by the chat dialect, an Anthropic Messages stream of
-/// 10,000 content deltas decoded by its dialect, and `JSONCursor` on the OpenAI chunks as one
+/// framed by `SSEParser` and decoded by the chat dialect, an Anthropic Messages stream and an
+/// OpenAI Responses stream of 10,000 content deltas each decoded by its dialect, and `JSONCursor` on the OpenAI chunks as one
 /// JSON document.
 let benchmarks: @Sendable () -> Void = {
     let recording = StreamRecording(contentEvents: 10_000, seed: 42)
     let anthropic = AnthropicStreamRecording(contentEvents: 10_000, seed: 42)
+    let responses = ResponsesStreamRecording(contentEvents: 10_000, seed: 42)
 
     Benchmark(
         "sse-framer-10k-events", configuration: BenchmarkSupport.configuration(maxIterations: 200, mallocSlack: 2)
@@ -58,6 +59,27 @@ let benchmarks: @Sendable () -> Void = {
         }
         precondition(response.contentChunkCount == anthropic.contentEvents && response.sawDone)
         precondition(response.chunkReasoning.filter { $0 }.count == anthropic.contentEvents / 4)
+        blackHole(response)
+    }
+
+    Benchmark(
+        "sse-responses-decode-10k-events",
+        configuration: BenchmarkSupport.configuration(maxIterations: 200, mallocSlack: 2)
+    ) { benchmark in
+        let dialect = OpenAIResponsesDialect()
+        var parser = SSEParser(maxEventBytes: 1 << 24)
+        var response = ResponseAccumulator()
+        var offset: UInt64 = 0
+        responses.forEachPiece { piece in
+            offset &+= UInt64(piece.count)
+            parser.feed(piece) { event in
+                response.eventAtNanos = offset
+                dialect.decodeStreamEvent(name: event.name, data: event.data, into: &response)
+            }
+        }
+        precondition(response.contentChunkCount == responses.contentEvents && response.sawDone)
+        precondition(response.chunkReasoning.filter { $0 }.count == responses.contentEvents / 4)
+        precondition(response.usage?.reasoningTokens == responses.contentEvents / 4)
         blackHole(response)
     }
 
