@@ -58,10 +58,10 @@ struct ScenarioErrorTests {
 
     @Test func wordNotInTheAllowedSet() {
         let yaml = Self.document(target: "  url: https://example.com/v1\n  api: openai\n  model: m")
-        #expect(
-            Self.message(yaml)
-                == "scenarios/x.yml:5:8: target.api: expected one of openai-chat, openai-completions, anthropic, got 'openai'"
-        )
+        // every API, in declaration order
+        let apis = APIKind.allCases.map(\.rawValue).joined(separator: ", ")
+        #expect(apis.hasPrefix("openai-chat, openai-completions, anthropic, openai-responses"))
+        #expect(Self.message(yaml) == "scenarios/x.yml:5:8: target.api: expected one of \(apis), got 'openai'")
     }
 
     @Test func wordWithCloseMatchSuggestsIt() {
