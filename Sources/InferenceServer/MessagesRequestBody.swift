@@ -19,34 +19,8 @@ struct MessagesRequestBody: Decodable, Sendable {
         var content: Content
     }
 
-    /// A string, or content blocks of which the `text` ones carry the prompt (`image`, `tool_use`,
-    /// `tool_result`, … blocks are accepted and add no text).
-    enum Content: Decodable, Sendable {
-        case text(String)
-        case blocks([Block])
-
-        struct Block: Decodable, Sendable {
-            var type: String
-            var text: String?
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let text = try? container.decode(String.self) {
-                self = .text(text)
-            } else {
-                self = .blocks(try container.decode([Block].self))
-            }
-        }
-
-        var flattened: String {
-            switch self {
-            case .text(let text): return text
-            case .blocks(let blocks):
-                return blocks.compactMap { $0.type == "text" ? $0.text : nil }.joined(separator: "\n")
-            }
-        }
-    }
+    /// A string, or content blocks of which the `text` ones carry the prompt.
+    typealias Content = TextContent
 
     /// `{"type":"enabled","budget_tokens":N}` or `{"type":"disabled"}`.
     struct Thinking: Decodable, Sendable {
@@ -103,7 +77,9 @@ struct MessagesParameters: Sendable {
         }
         var conversation: [ChatMessage] = []
         conversation.reserveCapacity(body.messages.count + 1)
-        if let system = body.system { conversation.append(ChatMessage(role: "system", content: system.flattened)) }
+        if let system = body.system {
+            conversation.append(ChatMessage(role: "system", content: system.flattened(textTypes: ["text"])))
+        }
         for (index, message) in body.messages.enumerated() {
             guard Self.roles.contains(message.role) else {
                 throw .invalidRequest(
@@ -111,7 +87,8 @@ struct MessagesParameters: Sendable {
                         + "(a system prompt goes in the top-level 'system' field).",
                     param: "messages[\(index)].role")
             }
-            conversation.append(ChatMessage(role: message.role, content: message.content.flattened))
+            conversation.append(
+                ChatMessage(role: message.role, content: message.content.flattened(textTypes: ["text"])))
         }
         if let temperature = body.temperature, !(0...1).contains(temperature) {
             throw .invalidRequest(

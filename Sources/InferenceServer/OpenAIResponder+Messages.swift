@@ -53,16 +53,29 @@ extension OpenAIResponder {
                 })
         }
         // Not streamed: generate before answering, so a failure still gets an error status.
+        return try await wholeAnswer(
+            stream, stop: completion.stop, promptTokens: prompt.tokenCount, arrivalNanos: arrivalNanos,
+            traceID: admission.traceID, fault: fault, headers: headers, render: events.body)
+    }
+
+    /// A non-streamed answer of a typed-event API (`/v1/messages`, `/v1/responses`): generated whole before
+    /// the response starts, rendered as JSON by `render`, counted in `/metrics` and the trace (one `response`
+    /// event), and written byte by byte under `drip`.
+    func wholeAnswer(
+        _ stream: GenerationStream, stop: [String], promptTokens: Int, arrivalNanos: UInt64, traceID: [UInt8],
+        fault: ServerFault, headers: HTTPFields, render: (CompletionCollector.Result) -> String
+    ) async throws -> Response {
+        var headers = headers
         headers[.contentType] = "application/json"
-        metrics.generationStarted(promptTokens: prompt.tokenCount)
+        metrics.generationStarted(promptTokens: promptTokens)
         var endNanos = arrivalNanos
         defer { metrics.generationEnded(arrivalNanos: arrivalNanos, endNanos: endNanos) }
-        let result = try await CompletionCollector(stream: stream, stop: completion.stop).collect()
-        let body = events.body(result)
+        let result = try await CompletionCollector(stream: stream, stop: stop).collect()
+        let body = render(result)
         endNanos = MonotonicClock.nowNanos()
         metrics.tokensWritten(
             result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)
-        trace?.record(requestID: admission.traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
+        trace?.record(requestID: traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
         if fault == .drip {
             let interval = faults.configuration.drip
             return Response(

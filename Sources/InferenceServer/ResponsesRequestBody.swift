@@ -37,33 +37,8 @@ struct ResponsesRequestBody: Decodable, Sendable {
         var content: Content?
     }
 
-    enum Content: Decodable, Sendable {
-        case text(String)
-        case parts([Part])
-
-        struct Part: Decodable, Sendable {
-            var type: String
-            var text: String?
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let text = try? container.decode(String.self) {
-                self = .text(text)
-            } else {
-                self = .parts(try container.decode([Part].self))
-            }
-        }
-
-        var flattened: String {
-            switch self {
-            case .text(let text): return text
-            case .parts(let parts):
-                return parts.compactMap { $0.type == "input_text" || $0.type == "output_text" ? $0.text : nil }
-                    .joined(separator: "\n")
-            }
-        }
-    }
+    /// A string, or parts of which the `input_text` and `output_text` ones carry the prompt.
+    typealias Content = TextContent
 
     struct Reasoning: Decodable, Sendable {
         var effort: String?
@@ -133,7 +108,9 @@ struct ResponsesParameters: Sendable {
                             + "assistant, got \(item.role.map { "'\($0)'" } ?? "none").", param: "input[\(index)].role",
                         code: "invalid_value")
                 }
-                conversation.append(ChatMessage(role: role, content: item.content?.flattened ?? ""))
+                conversation.append(
+                    ChatMessage(
+                        role: role, content: item.content?.flattened(textTypes: ["input_text", "output_text"]) ?? ""))
             }
         }
         guard conversation.contains(where: { $0.role != "system" && $0.role != "developer" }) else {

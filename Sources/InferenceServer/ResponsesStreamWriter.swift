@@ -195,55 +195,18 @@ struct ResponsesStreamWriter: Sendable {
         _ type: String, _ fields: String, trace kind: TraceRecorder.Kind?, _ state: inout State,
         _ writer: inout any ResponseBodyWriter
     ) async throws {
-        state.buffer.writeImmutableBuffer(ResponsesEvents.event(type, sequence: state.eventIndex, fields))
-        if state.tracing, let kind { state.traceEntries.append(.init(index: state.eventIndex, kind: kind)) }
-        state.eventIndex += 1
+        state.append(ResponsesEvents.event(type, sequence: state.eventIndex, fields), trace: kind)
         if fault != .none { try await flush(&state, &writer) }
     }
 
     private func flush(_ state: inout State, _ writer: inout any ResponseBodyWriter) async throws {
-        guard state.buffer.readableBytes > 0 else { return }
-        let now = MonotonicClock.nowNanos()
-        if state.pendingTokens > 0 && state.contentEvents > 0 {
-            if let last = state.lastContentWriteNanos {
-                metrics.tokensWritten(state.pendingTokens, gapNanos: now &- last, ttftNanos: nil)
-            } else {
-                metrics.tokensWritten(state.pendingTokens, gapNanos: nil, ttftNanos: now &- arrivalNanos)
-            }
-            state.lastContentWriteNanos = now
-            state.pendingTokens = 0
-        }
-        var out = state.buffer
-        state.buffer = ByteBufferAllocator().buffer(capacity: fault == .none ? Self.flushBytes + 1024 : 256)
-        switch fault {
-        case .pingComments:
-            var framed = ByteBuffer(string: ": ping\n\n")
-            framed.writeImmutableBuffer(out)
-            out = framed
-        case .crlf:
-            var framed = ByteBuffer()
-            framed.reserveCapacity(out.readableBytes + 16)
-            for byte in out.readableBytesView {
-                if byte == 0x0A { framed.writeInteger(UInt8(0x0D)) }
-                framed.writeInteger(byte)
-            }
-            out = framed
-        default:
-            break
-        }
-        if fault == .drip {
-            try await FaultStreamWriter.drip(out, every: faultConfiguration.drip, to: &writer)
-        } else {
-            try await writer.write(out)
-        }
-        if let trace {
-            trace.record(requestID: traceID, entries: state.traceEntries, nanos: now)
-            state.traceEntries.removeAll(keepingCapacity: true)
-        }
+        try await state.flush(
+            to: &writer, fault: fault, faultConfiguration: faultConfiguration, metrics: metrics,
+            arrivalNanos: arrivalNanos, trace: trace, traceID: traceID)
     }
 
     /// What has been rendered but not yet written, and where the answer stands.
-    private struct State {
+    private struct State: EventStreamState {
         let tracing: Bool
         var buffer = ByteBufferAllocator().buffer(capacity: ResponsesStreamWriter.flushBytes + 1024)
         var eventIndex = 0
@@ -263,14 +226,5 @@ struct ResponsesStreamWriter: Sendable {
         var finished = false
 
         init(tracing: Bool) { self.tracing = tracing }
-
-        /// A content event was rendered: trace it as the client counts it.
-        mutating func traceContent() {
-            if tracing {
-                traceEntries.append(.init(index: eventIndex, kind: contentEvents == 0 ? .firstToken : .token))
-            }
-            contentEvents += 1
-            eventIndex += 1
-        }
     }
 }
