@@ -232,7 +232,7 @@ struct OpenAIResponder: HTTPResponder {
                     + "\(ServerFault.validNames(for: dialect)).",
                 param: ServerFault.headerName, code: "invalid_fault")
         }
-        // A non-streamed Messages request drawn the overloaded fault gets the 529 it stands for.
+        // A non-streamed request drawn the overloaded fault gets the status it stands for.
         if !parameters.stream && fault.needsStream && fault != .overloadedMidStream { fault = .none }
         if let trace {
             var entries: [TraceRecorder.Entry] = [
@@ -342,7 +342,8 @@ struct OpenAIResponder: HTTPResponder {
     }
 
     /// The faults answered before any generation: HTTP errors (in `dialect`'s shape) and the reset after the
-    /// request was read; and on `/v1/messages`, the overloaded fault of a non-streamed request (529).
+    /// request was read; and the overloaded fault of a non-streamed request (529 on `/v1/messages`, 503
+    /// `server_is_overloaded` on `/v1/responses`).
     private func immediateFault(
         _ fault: ServerFault, dialect: ResponseDialect, stream: Bool, requestID: String, context: Context
     ) async throws -> Response? {
@@ -360,6 +361,11 @@ struct OpenAIResponder: HTTPResponder {
                     status: .internalServerError,
                     message: "The server had an error while processing your request (injected fault).",
                     type: "server_error"), dialect)
+        case .overloadedMidStream where !stream && dialect == .openAIResponses:
+            response = Self.errorResponse(
+                APIError(
+                    status: .serviceUnavailable, message: "Overloaded", type: "server_error",
+                    code: ResponsesEvents.overloadedCode), dialect)
         case .overloadedMidStream where !stream:
             response = Self.errorResponse(
                 APIError(status: APIError.overloadedStatus, message: "Overloaded", type: "server_error"), dialect)

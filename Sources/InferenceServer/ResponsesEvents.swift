@@ -34,6 +34,9 @@ struct ResponsesEvents: Sendable {
     let inputTokens: Int
     let createdAt: Int
 
+    /// The error code of the `overloaded_mid_stream` fault's `error` event.
+    static let overloadedCode = "server_is_overloaded"
+
     /// The id of output item `index`: `rs_`, `msg_` or `fc_`, then the response's own hex digits and the index.
     func itemID(_ item: Item, index: Int) -> String {
         let suffix = String(id.dropFirst(5)) + String(index)

@@ -9,8 +9,9 @@ import NIOCore
 ///
 /// Healthy answers are written as `CompletionStreamWriter` writes them, what is ready in one write; with a
 /// fault every event is written on its own, framed by the fault (`crlf`, `ping_comments`, `drip`). The
-/// mid-stream faults (`reset_mid_stream`, `stall_mid_stream`) happen once `after` content events were
-/// sent, or before the final event when the answer has fewer.
+/// mid-stream faults (`reset_mid_stream`, `stall_mid_stream`, `overloaded_mid_stream`: an `error` event
+/// with code `server_is_overloaded`, then the end) happen once `after` content events were sent, or before
+/// the final event when the answer has fewer.
 ///
 /// Trace: `response.created` is `role`; every delta, and a `function_call` item's addition (its `name` is
 /// the call's first content, as the client's Responses dialect counts it), is `first_token`/`token`; the
@@ -31,6 +32,9 @@ struct ResponsesStreamWriter: Sendable {
     /// The connection, for `reset_mid_stream`.
     let connection: (any Channel)?
 
+    /// The stream ended early on purpose (`overloaded_mid_stream`): the body is finished, nothing more follows.
+    private struct EndedEarly: Error {}
+
     func write(to writer: inout any ResponseBodyWriter) async throws {
         metrics.generationStarted(promptTokens: promptTokens)
         var state = State(tracing: trace != nil)
@@ -38,7 +42,11 @@ struct ResponsesStreamWriter: Sendable {
             if !state.finished { stream.cancel() }
             metrics.generationEnded(arrivalNanos: arrivalNanos, endNanos: MonotonicClock.nowNanos())
         }
-        try await run(&state, &writer)
+        do {
+            try await run(&state, &writer)
+        } catch is EndedEarly {
+            try await writer.finish(nil)
+        }
     }
 
     private func run(_ state: inout State, _ writer: inout any ResponseBodyWriter) async throws {
@@ -185,6 +193,12 @@ struct ResponsesStreamWriter: Sendable {
         case .stallMidStream:
             try await flush(&state, &writer)
             try await MonotonicClock.sleep(for: faultConfiguration.stall)
+        case .overloadedMidStream:
+            try await send(
+                "error", "\"code\":\"\(ResponsesEvents.overloadedCode)\",\"message\":\"Overloaded\",\"param\":null",
+                trace: nil, &state, &writer)
+            try await flush(&state, &writer)
+            throw EndedEarly()
         default:
             break
         }

@@ -41,9 +41,10 @@ public enum ServerFault: String, CaseIterable, Sendable {
     case crlf
     /// `tokensPerEvent` tokens per content event; usage reports the true count.
     case multiTokenEvents = "multi_token_events"
-    /// `/v1/messages` only: after `after` content deltas an SSE `error` event of type `overloaded_error`, and
-    /// the stream ends (Anthropic's streams carry errors this way); a non-streamed request gets 529
-    /// `overloaded_error`, the status Anthropic gives that error outside a stream.
+    /// `/v1/messages` and `/v1/responses`: after `after` content deltas an SSE `error` event, and the stream
+    /// ends, as those APIs carry errors in a stream: Anthropic's `overloaded_error` (a non-streamed request
+    /// gets 529 `overloaded_error`, the status Anthropic gives it outside a stream), the Responses API's
+    /// `server_is_overloaded` (503 when not streamed).
     case overloadedMidStream = "overloaded_mid_stream"
 
     /// The request header that picks a fault for one request, overriding `--fault` and `--fault-mix`.
@@ -66,7 +67,7 @@ public enum ServerFault: String, CaseIterable, Sendable {
     /// `[DONE]`, so `no_done` does not apply to them either.
     func applies(to dialect: ResponseDialect) -> Bool {
         switch (self, dialect) {
-        case (.overloadedMidStream, .openAI), (.overloadedMidStream, .openAIResponses): return false
+        case (.overloadedMidStream, .openAI): return false
         case (.malformedJSON, .openAIResponses), (.invalidUTF8, .openAIResponses), (.hugeEvent, .openAIResponses),
             (.emptyChoices, .openAIResponses), (.multiTokenEvents, .openAIResponses), (.noDone, .openAIResponses):
             return false

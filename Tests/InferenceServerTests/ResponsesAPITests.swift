@@ -163,7 +163,7 @@ struct ResponsesAPITests {
             let unknownModel = try await Self.post(server, "{\"model\":\"other\",\"input\":\"hi\"}")
             #expect(unknownModel.status == 404)
             // faults that alter chat chunks or [DONE] do not apply to these streams
-            for fault in ["no_done", "empty_choices", "multi_token_events", "malformed_json", "overloaded_mid_stream"] {
+            for fault in ["no_done", "empty_choices", "multi_token_events", "malformed_json"] {
                 let refused = try await Self.post(server, Self.body(stream: true), headers: ["x-llmperf-fault": fault])
                 #expect(refused.status == 400, "\(fault)")
                 #expect(refused.text.contains("does not apply to /v1/responses"))
@@ -173,6 +173,26 @@ struct ResponsesAPITests {
             let crlf = try await Self.post(
                 server, Self.body(maxTokens: nil, stream: true), headers: ["x-llmperf-fault": "crlf"])
             #expect(crlf.status == 200 && crlf.text.contains("\r\n\r\n") && crlf.text.contains("response.completed"))
+        }
+    }
+
+    @Test func overloadedMidStreamIsAnErrorEventThenTheEnd() async throws {
+        let faults = FaultConfiguration(selection: .every(.overloadedMidStream), after: 2)
+        let configuration = ServerConfiguration(
+            port: 0,
+            engine: ServerConfiguration.synthetic(ttftMs: 0, itlMs: 0, tokens: 16, contextLength: 4096),
+            faults: faults)
+        try await withServer(configuration) { server in
+            let events = try Self.stream(try await Self.post(server, Self.body(maxTokens: 6, stream: true)))
+            // two deltas, then the error event closes the stream: no closing events, no response.completed
+            #expect(Self.deltas(events, "response.output_text.delta").count == 2)
+            let last = try #require(events.last)
+            #expect(last.name == "error")
+            #expect(last.json["code"] as? String == "server_is_overloaded" && last.json["message"] as? String != nil)
+            #expect(!events.contains { $0.name.hasPrefix("response.completed") || $0.name.hasSuffix(".done") })
+            let whole = try await Self.post(server, Self.body(stream: false))
+            #expect(whole.status == 503)
+            #expect((try whole.json()["error"] as? [String: Any])?["code"] as? String == "server_is_overloaded")
         }
     }
 

@@ -121,4 +121,44 @@ import Testing
             #expect(Metric.ttft.value(of: trace) != nil)
         }
     }
+
+    @Test func theResponsesAPIsFailuresAreTheirStatusesKeepingTokens() throws {
+        let (runs, _) = try Self.run(
+            """
+            version: 1
+            name: failures
+            target:
+              backend: local
+              engine: synthetic
+              api: openai-responses
+              headers: { Authorization: "Bearer wrong" }
+              options: { ttft-ms: 5, itl-ms: 2, api-key: "right-key" }
+            workload:
+              prompts: ["hi"]
+              max_tokens: 8
+            load: { concurrency: 1, requests: 2, warmup: 0 }
+            variants:
+              bad-key: {}
+              overloaded:
+                target:
+                  headers: { Authorization: "Bearer right-key" }
+                  options: { fault: overloaded_mid_stream, fault-after: 3 }
+            """)
+        let badKey = try #require(runs["bad-key"]).traces
+        #expect(badKey.count == 2)
+        for trace in badKey {
+            #expect(trace.outcome.failureKind == .http(status: 401), "\(trace.outcome)")
+            #expect(trace.outcome.detail.contains("invalid_api_key"), "\(trace.outcome.detail)")
+            #expect(trace.chunkAtNanos.isEmpty)
+        }
+        let overloaded = try #require(runs["overloaded"]).traces
+        #expect(overloaded.count == 2)
+        for trace in overloaded {
+            // the error event's code decides (server_is_overloaded: 503), never decode; the 3 tokens are kept
+            #expect(trace.outcome.failureKind == .http(status: 503), "\(trace.outcome)")
+            #expect(trace.outcome.detail.contains("server_is_overloaded"), "\(trace.outcome.detail)")
+            #expect(trace.chunkAtNanos.count == 3)
+            #expect(Metric.ttft.value(of: trace) != nil)
+        }
+    }
 }
