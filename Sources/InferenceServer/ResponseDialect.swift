@@ -1,10 +1,12 @@
 import HTTPTypes
 
 /// Which API's shapes an endpoint answers in: OpenAI's (`/v1/chat/completions`, `/v1/completions`, and
-/// everything else) or Anthropic's Messages API (`/v1/messages`). The same `APIError` renders in either.
+/// everything else), Anthropic's Messages API (`/v1/messages`) or Ollama's native API (`/api/chat`,
+/// `/api/generate`). The same `APIError` renders in each.
 enum ResponseDialect: Sendable, Equatable {
     case openAI
     case anthropic
+    case ollama
 }
 
 extension APIError {
@@ -45,8 +47,20 @@ extension APIError {
         return out
     }
 
+    /// `{"error":"…"}`: Ollama's error body, also a line of its stream.
+    var ollamaBody: String {
+        var out = "{\"error\":"
+        JSONText.appendQuoted(message, to: &out)
+        out += "}"
+        return out
+    }
+
     /// The body in `dialect`'s shape.
     func body(in dialect: ResponseDialect) -> String {
-        dialect == .anthropic ? anthropicBody : body
+        switch dialect {
+        case .openAI: return body
+        case .anthropic: return anthropicBody
+        case .ollama: return ollamaBody
+        }
     }
 }

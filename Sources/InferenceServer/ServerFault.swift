@@ -62,8 +62,15 @@ public enum ServerFault: String, CaseIterable, Sendable {
     /// one that cannot is refused with 400 rather than answered as if healthy. Anthropic's streams have no
     /// `choices` and their events are whole SSE blocks with a name, so the faults that alter OpenAI's
     /// content events do not apply to them; the Anthropic-style error event does not apply to OpenAI's.
+    /// Ollama's NDJSON lines take the HTTP-level faults, the resets and stalls, `no_done` (the last
+    /// line, `done: true`, is left out) and `drip`; the SSE-framing and OpenAI-shape faults do not apply.
     func applies(to dialect: ResponseDialect) -> Bool {
         switch (self, dialect) {
+        case (.none, .ollama), (.http429, .ollama), (.http500, .ollama), (.http503HTML, .ollama),
+            (.resetBeforeResponse, .ollama), (.resetMidStream, .ollama), (.stallFirstToken, .ollama),
+            (.stallMidStream, .ollama), (.noDone, .ollama), (.drip, .ollama):
+            return true
+        case (_, .ollama): return false
         case (.overloadedMidStream, .openAI): return false
         case (.malformedJSON, .anthropic), (.invalidUTF8, .anthropic), (.hugeEvent, .anthropic),
             (.emptyChoices, .anthropic), (.multiTokenEvents, .anthropic):
