@@ -146,6 +146,77 @@ import Testing
         #expect(decode("<html>").failureKind == .decode)
     }
 
+    // MARK: through libcurl
+
+    static func ollamaConfig(_ server: ScriptedServer, streaming: Bool = true) -> TransportConfig {
+        TestTransport.config(server.baseURL + "/api/chat", streaming: streaming, dialect: OllamaDialect())
+    }
+
+    @Test func theTransferFramesLinesAcrossWritesAndTakesALastLineWithoutNewline() async throws {
+        let line = { @Sendable (key: String, text: String) in
+            #"{"model":"m","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":"","#
+                + #""\#(key)":"\#(text)"},"done":false}"#
+        }
+        let done =
+            #"{"model":"m","message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","#
+            + #""prompt_eval_count":5,"eval_count":4}"#
+        let first = line("thinking", "Hm")
+        let server = try ScriptedServer { _ in
+            [
+                .head(status: 200, contentType: "application/x-ndjson"),
+                // a line cut in two writes, then two lines (CRLF) in one write, then the last line with no "\n"
+                .send(String(first.prefix(30))), .sleep(milliseconds: 20), .send(String(first.dropFirst(30)) + "\n"),
+                .sleep(milliseconds: 20), .send(line("thinking", "m.") + "\r\n" + line("content", "Yes") + "\r\n"),
+                .sleep(milliseconds: 20), .send(line("content", ".") + "\n" + done), .finish,
+            ]
+        }
+        defer { server.stop() }
+        let trace = await CurlMultiLoop().perform(TestTransport.request(Self.ollamaConfig(server)))
+        #expect(trace.outcome == .ok, "\(trace.outcome)")
+        #expect(trace.chunkAtNanos.count == 4 && trace.chunkReasoning == [true, true, false, false])
+        #expect(trace.outputText == "Hmm.Yes.")
+        #expect(trace.usage?.completionTokens == 4 && trace.usage?.promptTokens == 5)
+        // the first chunk was stamped when its line was complete, after the 20 ms pause inside it
+        #expect(trace.chunkAtNanos[1] >= trace.chunkAtNanos[0] + 15_000_000)
+    }
+
+    @Test func transferFailuresKeepTheirKinds() async throws {
+        let content = #"{"message":{"role":"assistant","content":"a"},"done":false}"# + "\n"
+        let cut = try ScriptedServer { _ in
+            [.head(status: 200, contentType: "application/x-ndjson"), .send(content + content), .finish]
+        }
+        defer { cut.stop() }
+        let loop = CurlMultiLoop()
+        let cutTrace = await loop.perform(TestTransport.request(Self.ollamaConfig(cut)))
+        #expect(cutTrace.outcome.failureKind == .streamCut && cutTrace.chunkAtNanos.count == 2)
+        #expect(cutTrace.outcome.detail == "stream ended before an object with done: true")
+        let missing = try ScriptedServer { _ in
+            [
+                .head(status: 404, contentType: "application/json; charset=utf-8"),
+                .send(#"{"error":"model 'qwen3' not found"}"#), .finish,
+            ]
+        }
+        defer { missing.stop() }
+        let missingTrace = await loop.perform(TestTransport.request(Self.ollamaConfig(missing)))
+        #expect(missingTrace.outcome.failureKind == .http(status: 404), "\(missingTrace.outcome)")
+        #expect(missingTrace.outcome.detail.contains("model 'qwen3' not found"))
+        let html = try ScriptedServer { _ in
+            [.head(status: 200, contentType: "text/html"), .send("<html>oops</html>"), .finish]
+        }
+        defer { html.stop() }
+        let htmlTrace = await loop.perform(TestTransport.request(Self.ollamaConfig(html)))
+        #expect(htmlTrace.outcome.failureKind == .decode, "\(htmlTrace.outcome)")
+        let whole = try ScriptedServer { _ in
+            [
+                .head(status: 200, contentType: "application/json"),
+                .send(#"{"message":{"role":"assistant","content":"All of it."},"done":true,"eval_count":3}"#), .finish,
+            ]
+        }
+        defer { whole.stop() }
+        let wholeTrace = await loop.perform(TestTransport.request(Self.ollamaConfig(whole, streaming: false)))
+        #expect(wholeTrace.outcome == .ok && wholeTrace.chunkTokens == [3] && wholeTrace.outputText == "All of it.")
+    }
+
     static let tool = RequestBodyValue.object([
         RequestBodyField(key: "type", value: .string("function")),
         RequestBodyField(
