@@ -187,7 +187,7 @@ struct OllamaPayload {
     }
 
     private static func integer(_ value: Any?) -> Int? {
-        guard let n = value as? NSNumber, !(value is Bool) else { return nil }
+        guard let n = value as? NSNumber else { return nil }
         let d = n.doubleValue
         guard d.isFinite, d == d.rounded(), abs(d) < 1e15 else { return nil }
         return Int(d)
