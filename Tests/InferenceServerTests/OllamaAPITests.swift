@@ -183,9 +183,10 @@ struct OllamaAPITests {
             let promptEval = try #require(body["prompt_eval_duration"] as? Int)
             let eval = try #require(body["eval_duration"] as? Int)
             #expect(promptEval >= 30_000_000, "\(promptEval)")
-            // the first token's stamp is taken when it is handed over, which may be a little late
-            #expect(eval >= 3 * 20_000_000 - 5_000_000, "\(eval)")
-            #expect(total == promptEval + eval)
+            // The last token is due 3 itl after the first, and the answer ends after it; how the time splits
+            // at the first token depends on when it was handed over (on a loaded machine, all at once).
+            #expect(total >= 30_000_000 + 3 * 20_000_000, "\(total)")
+            #expect(total == promptEval + eval && eval >= 0)
         }
     }
 
