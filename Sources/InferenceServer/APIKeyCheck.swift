@@ -1,7 +1,7 @@
 import HTTPTypes
 
 /// `llmperf serve --api-key`: the key every completion endpoint requires when one is set. OpenAI's
-/// endpoints take it as `Authorization: Bearer KEY`, Anthropic's `/v1/messages` as `x-api-key: KEY`; a
+/// endpoints (and Ollama's, as a proxy in front of Ollama would) take it as `Authorization: Bearer KEY`, Anthropic's `/v1/messages` as `x-api-key: KEY`; a
 /// missing or wrong key is a 401 in the endpoint's own shape. Keys are compared in constant time (the
 /// time depends on the configured key's length only), so a client cannot find the key byte by byte.
 struct APIKeyCheck: Sendable {
@@ -16,7 +16,7 @@ struct APIKeyCheck: Sendable {
     /// Throws the 401 for `dialect` unless `headers` carry the key the way that dialect sends it.
     func check(_ headers: HTTPFields, dialect: ResponseDialect) throws(APIError) {
         switch dialect {
-        case .openAI, .openAIResponses:
+        case .openAI, .openAIResponses, .ollama:
             guard let value = headers[.authorization], let presented = Self.bearerToken(value) else {
                 throw APIError(
                     status: .unauthorized,

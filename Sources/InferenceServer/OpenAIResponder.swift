@@ -3,7 +3,8 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Routes and answers every request: the OpenAI endpoints (`/v1/responses` too), Anthropic's `/v1/messages`, `/v1/models`, `/health`,
+/// Routes and answers every request: the OpenAI endpoints (`/v1/responses` too), Anthropic's `/v1/messages`,
+/// Ollama's `/api/chat` and `/api/generate`, `/v1/models`, `/health`,
 /// `/ready`, `/metrics`. Every failure becomes an error body in the endpoint's dialect (OpenAI's, or
 /// Anthropic's on `/v1/messages`); nothing a client sends can crash the server.
 struct OpenAIResponder: HTTPResponder {
@@ -27,6 +28,8 @@ struct OpenAIResponder: HTTPResponder {
         case completions = "/v1/completions"
         case messages = "/v1/messages"
         case responses = "/v1/responses"
+        case ollamaChat = "/api/chat"
+        case ollamaGenerate = "/api/generate"
         case models = "/v1/models"
         case health = "/health"
         case ready = "/ready"
@@ -34,7 +37,7 @@ struct OpenAIResponder: HTTPResponder {
 
         var method: HTTPRequest.Method {
             switch self {
-            case .chat, .completions, .messages, .responses: return .post
+            case .chat, .completions, .messages, .responses, .ollamaChat, .ollamaGenerate: return .post
             default: return .get
             }
         }
@@ -43,12 +46,16 @@ struct OpenAIResponder: HTTPResponder {
             switch self {
             case .messages: return .anthropic
             case .responses: return .openAIResponses
+            case .ollamaChat, .ollamaGenerate: return .ollama
             default: return .openAI
             }
         }
 
         /// The endpoints that generate, which `--api-key` guards.
-        var needsKey: Bool { self == .chat || self == .completions || self == .messages || self == .responses }
+        var needsKey: Bool {
+            self == .chat || self == .completions || self == .messages || self == .responses || self == .ollamaChat
+                || self == .ollamaGenerate
+        }
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -98,6 +105,10 @@ struct OpenAIResponder: HTTPResponder {
             let body = try await collectBody(request)
             let parameters = try RequestBodyDecoder.responses(body)
             return try await responses(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
+        case .ollamaChat, .ollamaGenerate:
+            let body = try await collectBody(request)
+            let parameters = try RequestBodyDecoder.ollama(body, chat: route == .ollamaChat)
+            return try await ollama(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
         case .chat, .completions:
             let body = try await collectBody(request)
             let parameters =

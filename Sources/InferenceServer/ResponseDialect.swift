@@ -1,13 +1,14 @@
 import HTTPTypes
 
 /// Which API's shapes an endpoint answers in: OpenAI's (`/v1/chat/completions`, `/v1/completions`, and
-/// everything else), OpenAI's Responses API (`/v1/responses`), or Anthropic's Messages API (`/v1/messages`).
-/// The same `APIError` renders in each.
+/// everything else), OpenAI's Responses API (`/v1/responses`), Anthropic's Messages API (`/v1/messages`)
+/// or Ollama's native API (`/api/chat`, `/api/generate`). The same `APIError` renders in each.
 enum ResponseDialect: Sendable, Equatable {
     case openAI
     case anthropic
     /// OpenAI's Responses API (`/v1/responses`): OpenAI's error shape and Bearer keys, its own stream events.
     case openAIResponses
+    case ollama
 }
 
 extension APIError {
@@ -48,8 +49,20 @@ extension APIError {
         return out
     }
 
+    /// `{"error":"…"}`: Ollama's error body, also a line of its stream.
+    var ollamaBody: String {
+        var out = "{\"error\":"
+        JSONText.appendQuoted(message, to: &out)
+        out += "}"
+        return out
+    }
+
     /// The body in `dialect`'s shape.
     func body(in dialect: ResponseDialect) -> String {
-        dialect == .anthropic ? anthropicBody : body
+        switch dialect {
+        case .openAI, .openAIResponses: return body
+        case .anthropic: return anthropicBody
+        case .ollama: return ollamaBody
+        }
     }
 }

@@ -65,8 +65,15 @@ public enum ServerFault: String, CaseIterable, Sendable {
     /// content events do not apply to them; the Anthropic-style error event does not apply to OpenAI's.
     /// The Responses API's streams are typed events too, and end with `response.completed` rather than
     /// `[DONE]`, so `no_done` does not apply to them either.
+    /// Ollama's NDJSON lines take the HTTP-level faults, the resets and stalls, `no_done` (the last
+    /// line, `done: true`, is left out) and `drip`; the SSE-framing and OpenAI-shape faults do not apply.
     func applies(to dialect: ResponseDialect) -> Bool {
         switch (self, dialect) {
+        case (.none, .ollama), (.http429, .ollama), (.http500, .ollama), (.http503HTML, .ollama),
+            (.resetBeforeResponse, .ollama), (.resetMidStream, .ollama), (.stallFirstToken, .ollama),
+            (.stallMidStream, .ollama), (.noDone, .ollama), (.drip, .ollama):
+            return true
+        case (_, .ollama): return false
         case (.overloadedMidStream, .openAI): return false
         case (.malformedJSON, .openAIResponses), (.invalidUTF8, .openAIResponses), (.hugeEvent, .openAIResponses),
             (.emptyChoices, .openAIResponses), (.multiTokenEvents, .openAIResponses), (.noDone, .openAIResponses):

@@ -4,10 +4,13 @@ import LLMPerfCore
 public enum StreamFraming: Sendable {
     /// `text/event-stream` (OpenAI, Anthropic, TGI, llama.cpp).
     case serverSentEvents
+    /// `application/x-ndjson`: one JSON object per line (Ollama); each line is handed to
+    /// `decodeStreamEvent` as its data, with an empty name.
+    case newlineDelimitedJSON
 }
 
-/// One API's request and response format: OpenAI chat, completions and Responses, Anthropic Messages;
-/// Ollama, TGI and llama.cpp native follow behind the same protocol.
+/// One API's request and response format: OpenAI chat, completions and Responses, Anthropic Messages,
+/// Ollama's chat and generate; TGI and llama.cpp native follow behind the same protocol.
 public protocol APIDialect: Sendable {
     var kind: APIKind { get }
     var streamFraming: StreamFraming { get }
@@ -39,6 +42,7 @@ extension APIKind {
         case .openAICompletions: return OpenAICompletionsDialect()
         case .anthropic: return AnthropicDialect()
         case .openAIResponses: return OpenAIResponsesDialect()
+        case .ollama, .ollamaGenerate: return OllamaDialect(kind: self)
         }
     }
 }

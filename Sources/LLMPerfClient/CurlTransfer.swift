@@ -28,12 +28,14 @@ final class CurlTransfer {
     private let errorBuffer: UnsafeMutablePointer<CChar>
 
     var parser = SSEParser()
+    /// The line framer of an NDJSON stream (`StreamFraming.newlineDelimitedJSON`).
+    var lines = NDJSONLineFramer()
     var response = ResponseAccumulator()
     var mode = BodyMode.undecided
     /// The whole body (`whole`), the error body's first KiB (`errorBody`), or the first bytes
     /// of an event stream until its first event (`events`, for the failure detail).
     var body: [UInt8] = []
-    /// Server-sent events dispatched so far.
+    /// Server-sent events (or NDJSON lines) dispatched so far.
     var eventsSeen = 0
     var status = 0
     let startedAt: UInt64
@@ -203,12 +205,17 @@ final class CurlTransfer {
             response.eventAtNanos = now &- min(origin, now)
             let dialect = self.dialect
             if eventsSeen == 0 && body.count < 200 { body.append(contentsOf: bytes.prefix(200 - body.count)) }
-            parser.feed(bytes) { event in
-                eventsSeen &+= 1
-                dialect.decodeStreamEvent(name: event.name, data: event.data, into: &response)
-            }
-            if parser.overflowed {
-                response.fail(.decode, "stream event or line larger than \(parser.maxEventBytes) bytes")
+            switch dialect.streamFraming {
+            case .serverSentEvents:
+                parser.feed(bytes) { event in
+                    eventsSeen &+= 1
+                    dialect.decodeStreamEvent(name: event.name, data: event.data, into: &response)
+                }
+                if parser.overflowed {
+                    response.fail(.decode, "stream event or line larger than \(parser.maxEventBytes) bytes")
+                }
+            case .newlineDelimitedJSON:
+                feedLines(bytes)
             }
             if response.failureKind != nil {
                 willAbandon()
@@ -230,6 +237,33 @@ final class CurlTransfer {
         }
     }
 
+    /// Hands NDJSON lines to the dialect (an empty name, the line as data).
+    private func feedLines(_ bytes: UnsafeRawBufferPointer) {
+        let dialect = self.dialect
+        let noName = UnsafeRawBufferPointer(start: nil, count: 0)
+        lines.feed(bytes) { line in
+            eventsSeen &+= 1
+            dialect.decodeStreamEvent(name: noName, data: line, into: &response)
+        }
+        if lines.overflowed {
+            response.fail(.decode, "NDJSON line larger than \(lines.maxLineBytes) bytes")
+        }
+    }
+
+    /// The last NDJSON line, when the body ended without a newline after it.
+    private func finishLines(at now: UInt64) {
+        guard mode == .events, dialect.streamFraming == .newlineDelimitedJSON, lines.hasPartialLine,
+            response.failureKind == nil
+        else { return }
+        response.eventAtNanos = lastByteAt &- min(origin, lastByteAt)
+        let dialect = self.dialect
+        let noName = UnsafeRawBufferPointer(start: nil, count: 0)
+        lines.finish { line in
+            eventsSeen &+= 1
+            dialect.decodeStreamEvent(name: noName, data: line, into: &response)
+        }
+    }
+
     private func readStatus() {
         var code = 0
         if ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK { status = code }
@@ -239,7 +273,8 @@ final class CurlTransfer {
     /// `content-type` says (an SSE stream labelled `application/json` is still a stream, and a
     /// server that ignored `stream: true` answers with one JSON body): a body whose first
     /// non-whitespace byte is `{` or `[` is one JSON document, anything else is read as
-    /// server-sent events. Leading whitespace is dropped from `bytes` (it means nothing to
+    /// server-sent events. An NDJSON dialect's stream (`{` first, streaming asked for) is read as
+    /// lines. Leading whitespace is dropped from `bytes` (it means nothing to
     /// either format); nil while only whitespace has arrived.
     private func sniff(_ bytes: inout UnsafeRawBufferPointer) -> BodyMode? {
         var i = 0
@@ -249,6 +284,11 @@ final class CurlTransfer {
         guard i < bytes.count else { return nil }
         bytes = UnsafeRawBufferPointer(rebasing: bytes[i...])
         let first = bytes[0]
+        if dialect.streamFraming == .newlineDelimitedJSON {
+            // One JSON object per line when streamed; one object when not. Anything else is left
+            // to the body decoder, which reports it as `decode`.
+            return request.config.streaming && first == 0x7B ? .events : .whole
+        }
         if first == 0x7B || first == 0x5B { return .whole }
         // An SSE line starts with a field name or ':'; anything else (an HTML page) is left to
         // the body decoder, which reports it as `decode` with its first bytes.
@@ -282,6 +322,7 @@ final class CurlTransfer {
             let host = String(cString: ip)
             address = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
+        if result == CURLE_OK && override == nil && (200..<300).contains(status) { finishLines(at: now) }
         let outcome = classify(result: result, override: override, sentNanos: timing.sent, now: now)
         // A server that packs several tokens into one event says so only through `usage`.
         if mode == .events { response.apportionUsageOverChunks() }
@@ -373,6 +414,9 @@ final class CurlTransfer {
         case .events:
             if let kind = response.failureKind { return .failed(kind, detail: response.failureDetail) }
             if !dialect.streamIsComplete(response) {
+                if dialect.streamFraming == .newlineDelimitedJSON {
+                    return .failed(.streamCut, detail: "stream ended before an object with done: true")
+                }
                 if eventsSeen == 0 {
                     // Bytes arrived, but not one event: this was no event stream.
                     return .failed(

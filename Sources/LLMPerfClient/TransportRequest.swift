@@ -23,9 +23,10 @@ public final class TransportConfig: Sendable {
     ) {
         self.url = url
         self.dialect = dialect
-        var lines = [
-            "Content-Type: application/json", streaming ? "Accept: text/event-stream" : "Accept: application/json",
-        ]
+        let streamType =
+            dialect.streamFraming == .newlineDelimitedJSON
+            ? "Accept: application/x-ndjson" : "Accept: text/event-stream"
+        var lines = ["Content-Type: application/json", streaming ? streamType : "Accept: application/json"]
         // No "Expect: 100-continue" round trip for long prompts.
         lines.append("Expect:")
         lines.append("User-Agent: llmperf/\(LLMPerfVersion.current)")

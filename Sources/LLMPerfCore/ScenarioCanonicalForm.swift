@@ -52,6 +52,10 @@ enum ScenarioCanonicalForm {
         if !workload.extraBody.isEmpty { add("workload.extra_body", RequestBodyField.objectText(workload.extraBody)) }
         if let effort = workload.reasoningEffort { add("workload.reasoning.effort", effort.rawValue) }
         if let budget = workload.reasoningBudgetTokens { add("workload.reasoning.budget_tokens", "\(budget)") }
+        // `reasoning: {}` (Ollama's think: true) sets neither: it still changes what is sent.
+        if workload.reasoningRequested && workload.reasoningEffort == nil && workload.reasoningBudgetTokens == nil {
+            add("workload.reasoning", "{}")
+        }
         if !workload.tools.isEmpty { add("workload.tools", RequestBodyValue.array(workload.tools).jsonText) }
         if let choice = workload.toolChoice { add("workload.tool_choice", choice.jsonText) }
 

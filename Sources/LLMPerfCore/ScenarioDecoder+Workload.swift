@@ -28,8 +28,25 @@ extension ScenarioDecoder {
                 temperatureNode, path + ["temperature"], in: 0...2, expected: "a number from 0 to 2")
         }
         if let streamNode = node["stream"] { spec.stream = try bool(streamNode, path + ["stream"]) }
-        if let usageNode = node["include_usage"] { spec.includeUsage = try bool(usageNode, path + ["include_usage"]) }
-        if let extraNode = node["extra_body"] { spec.extraBody = try extraBody(extraNode, path + ["extra_body"]) }
+        if let usageNode = node["include_usage"] {
+            if api.isOllama {
+                throw error(
+                    .conflict, at: usageNode, path + ["include_usage"],
+                    "the \(api.rawValue) API has no such setting: Ollama always reports its counts "
+                        + "(prompt_eval_count, eval_count) in the last line of the answer")
+            }
+            spec.includeUsage = try bool(usageNode, path + ["include_usage"])
+        }
+        if let extraNode = node["extra_body"] {
+            spec.extraBody = try extraBody(extraNode, path + ["extra_body"])
+            if api.isOllama, let entry = extraNode.entries?.first(where: { ["options", "think"].contains($0.key) }) {
+                throw error(
+                    .conflict, line: entry.keyLine, column: entry.keyColumn, origin: entry.value.variant,
+                    path + ["extra_body", entry.key],
+                    "llmperf sets this field itself on the \(api.rawValue) API; use workload.max_tokens, "
+                        + "temperature and seed (sent in options) or workload.reasoning (sent as think) instead")
+            }
+        }
         try toolsAndReasoning(node, path, api: api, into: &spec)
         if api == .openAIResponses, spec.reasoningEffort != nil,
             let entry = node["extra_body"]?.entry("reasoning"), !entry.value.isNull
@@ -84,11 +101,27 @@ extension ScenarioDecoder {
         _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
     ) throws(ScenarioError) {
         let chatOnly =
-            "applies to target.api openai-chat, openai-responses or anthropic; the \(api.rawValue) API has no such field"
+            "applies to target.api openai-chat, openai-responses, anthropic or ollama; the \(api.rawValue) API has no "
+            + "such field"
         if let reasoningNode = node["reasoning"] {
             let reasoningPath = path + ["reasoning"]
             try mapping(reasoningNode, reasoningPath, allowed: ["effort", "budget_tokens"])
             guard api != .openAICompletions else { throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly) }
+            spec.reasoningRequested = true
+            if api.isOllama {
+                // Ollama's `think`: true, or a level (low, medium, high) for the models that take one.
+                if let budgetNode = reasoningNode["budget_tokens"] {
+                    throw error(
+                        .conflict, at: budgetNode, reasoningPath + ["budget_tokens"],
+                        "the \(api.rawValue) API has no thinking budget: leave reasoning empty ({}) to send "
+                            + "think: true, or set effort (low, medium or high) to send it as think's level")
+                }
+                if let effortNode = reasoningNode["effort"] {
+                    spec.reasoningEffort = try choice(
+                        effortNode, reasoningPath + ["effort"], ReasoningEffort.allCases.map { ($0.rawValue, $0) })
+                }
+                return try ollamaTools(node, path, api: api, into: &spec)
+            }
             if api != .anthropic, let budgetNode = reasoningNode["budget_tokens"] {
                 let field = api == .openAIResponses ? "reasoning.effort" : "reasoning_effort"
                 throw error(
@@ -122,6 +155,33 @@ extension ScenarioDecoder {
                     effortNode, reasoningPath + ["effort"], ReasoningEffort.allCases.map { ($0.rawValue, $0) })
             }
         }
+        if api.isOllama { return try ollamaTools(node, path, api: api, into: &spec) }
+        try tools(node, path, api: api, into: &spec)
+    }
+
+    /// Ollama: tools on `/api/chat` only, and no `tool_choice` (Ollama has none).
+    private func ollamaTools(
+        _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
+    ) throws(ScenarioError) {
+        if let choiceNode = node["tool_choice"] {
+            throw error(
+                .conflict, at: choiceNode, path + ["tool_choice"],
+                "the \(api.rawValue) API has no tool_choice: the model decides whether to call a tool")
+        }
+        if api == .ollamaGenerate, let toolsNode = node["tools"] {
+            throw error(
+                .conflict, at: toolsNode, path + ["tools"],
+                "the ollama-generate API (/api/generate) takes no tools; use target.api ollama (/api/chat)")
+        }
+        try tools(node, path, api: api, into: &spec)
+    }
+
+    /// `tools:` and `tool_choice:`.
+    private func tools(
+        _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
+    ) throws(ScenarioError) {
+        let chatOnly =
+            "applies to target.api openai-chat, anthropic or ollama; the \(api.rawValue) API has no such field"
         if let toolsNode = node["tools"] {
             let toolsPath = path + ["tools"]
             guard api != .openAICompletions else { throw error(.conflict, at: toolsNode, toolsPath, chatOnly) }

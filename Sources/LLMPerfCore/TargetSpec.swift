@@ -7,6 +7,10 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     case anthropic
     /// OpenAI's Responses API (`POST /v1/responses`).
     case openAIResponses = "openai-responses"
+    /// Ollama's native chat API (`POST /api/chat`), NDJSON streams.
+    case ollama
+    /// Ollama's native generate API (`POST /api/generate`), NDJSON streams.
+    case ollamaGenerate = "ollama-generate"
 
     /// The path requests go to, under the target's base URL.
     public var endpointPath: String {
@@ -15,8 +19,18 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
         case .openAICompletions: return "/completions"
         case .anthropic: return "/messages"
         case .openAIResponses: return "/responses"
+        case .ollama: return "/api/chat"
+        case .ollamaGenerate: return "/api/generate"
         }
     }
+
+    /// True for Ollama's native APIs, whose base URL is the server root (`http://127.0.0.1:11434`)
+    /// rather than an OpenAI-style `…/v1`.
+    public var isOllama: Bool { self == .ollama || self == .ollamaGenerate }
+
+    /// Where this API lives on the bundled server (`llmperf serve`), under its root URL: `/v1` for the
+    /// OpenAI and Anthropic APIs, the root itself for Ollama's.
+    public var localBasePath: String { isOllama ? "" : "/v1" }
 }
 
 public enum ConnectionPolicy: String, Sendable, Equatable, CaseIterable, Codable {
@@ -66,7 +80,8 @@ public struct TargetSpec: Sendable, Equatable {
     }
 
     /// The full URL requests go to: the base URL plus the API's path (`/chat/completions`,
-    /// `/completions` or `/messages`), unless the base URL already ends with it.
+    /// `/completions`, `/messages`, `/api/chat` or `/api/generate`), unless the base URL already ends
+    /// with it.
     public func endpointURL(base: String) -> String {
         let path = api.endpointPath
         var trimmed = base

@@ -18,6 +18,8 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var reasoningEffort: ReasoningEffort?
     /// `reasoning.budget_tokens`: the thinking budget (Anthropic's `thinking.budget_tokens`).
     public var reasoningBudgetTokens: Int?
+    /// `reasoning:` was given at all (Ollama's `think: true`, or its effort level when `effort` is set).
+    public var reasoningRequested: Bool
     /// `tools`: OpenAI-style function definitions (`{type: function, function: {name, ...}}`)
     /// sent with every request, so tool-calling traffic can be measured.
     public var tools: [RequestBodyValue]
@@ -38,6 +40,7 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.extraBody = extraBody
         self.reasoningEffort = reasoningEffort
         self.reasoningBudgetTokens = nil
+        self.reasoningRequested = reasoningEffort != nil
         self.tools = tools
         self.toolChoice = toolChoice
     }

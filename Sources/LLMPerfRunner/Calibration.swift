@@ -147,6 +147,8 @@ public struct Calibration: Sendable {
         url: String, concurrency: Int, requests: Int, maxTokens: Int, origin: UInt64, requestIDPrefix: String? = nil,
         warmup: Int = 0
     ) async -> [RequestTrace] {
+        // The server's base for this API (Ollama's lives at the root, not under /v1).
+        let url = RunPipeline.localBaseURL(openAIBase: url, api: api)
         let scenario = Scenario(
             name: "calibrate",
             target: TargetSpec(

@@ -93,7 +93,7 @@ public struct RunPipeline: Sendable {
             do {
                 let started = try wiring.launcher.start(spec)
                 backend = started
-                baseURL = started.apiBaseURL
+                baseURL = Self.localBaseURL(openAIBase: started.apiBaseURL, api: scenario.target.api)
                 if let caFile = started.caFile { scenario.target.tls.caFile = caFile }
             } catch {
                 info.status = .failed
@@ -152,6 +152,13 @@ public struct RunPipeline: Sendable {
             throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
         }
         return MeasuredRun(info: info, summary: summary, tokenAccounting: accounting.value)
+    }
+
+    /// The base URL of a local backend for `api`: its OpenAI base (`…/v1`) for the OpenAI and Anthropic
+    /// APIs, the server root for Ollama's (`/api/chat`, `/api/generate` are not under `/v1`).
+    static func localBaseURL(openAIBase: String, api: APIKind) -> String {
+        guard api.localBasePath.isEmpty, openAIBase.hasSuffix("/v1") else { return openAIBase }
+        return String(openAIBase.dropLast(3))
     }
 }
 

@@ -10,8 +10,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the bundled OpenAI-compatible streaming backend.",
         discussion: """
-            Serves /v1/chat/completions, /v1/completions, Anthropic's /v1/messages, /v1/models, /health, \
-            /ready and /metrics. \
+            Serves /v1/chat/completions, /v1/completions, Anthropic's /v1/messages, Ollama's /api/chat and \
+            /api/generate, /v1/models, /health, /ready and /metrics. \
             The synthetic engine streams deterministic tokens at a configured TTFT and ITL (for tests, \
             calibration and CI smoke runs); the transformer engine runs a real GGUF model (`--model \
             default` is SmolLM2-135M-Instruct, fetched by scripts/fetch-model). /health answers 503 \
@@ -118,7 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("api-key"),
         help: ArgumentHelp(
-            "Require this key on the completion endpoints: 'Authorization: Bearer KEY' on the OpenAI ones, "
+            "Require this key on the completion endpoints: 'Authorization: Bearer KEY' on the OpenAI and Ollama ones, "
                 + "'x-api-key: KEY' on /v1/messages (401 otherwise); /health, /ready and /metrics stay open."))
     var apiKey: String?
 

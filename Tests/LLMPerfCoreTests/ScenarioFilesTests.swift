@@ -37,7 +37,7 @@ struct ScenarioFilesTests {
         let files = Set(Self.files())
         for name in [
             "quickstart", "synthetic", "openai", "open-loop-poisson", "cold-connections", "reasoning", "anthropic",
-            "openai-responses",
+            "openai-responses", "ollama",
         ] {
             #expect(files.contains("scenarios/\(name).yml"), "scenarios/\(name).yml")
         }
@@ -59,6 +59,16 @@ struct ScenarioFilesTests {
             #expect(!run.redactedYAML.contains("sk-test-not-a-real-key"))
             #expect(!run.workload.prompts.isEmpty)
         }
+    }
+
+    @Test func ollama() throws {
+        let runs = try Self.load("scenarios/ollama.yml").runs
+        #expect(runs.map(\.target.api) == [.ollama, .ollamaGenerate])
+        #expect(
+            runs.map { $0.target.endpointURL(base: $0.target.url ?? "") } == [
+                "http://127.0.0.1:11434/api/chat", "http://127.0.0.1:11434/api/generate",
+            ])
+        #expect(runs.allSatisfy { $0.workload.reasoningRequested && $0.workload.maxTokens == 512 })
     }
 
     @Test func quickstart() throws {

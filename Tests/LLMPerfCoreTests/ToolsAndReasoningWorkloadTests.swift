@@ -75,8 +75,8 @@ import Testing
         ),
         (
             "  reasoning: {effort: low}", "openai-completions",
-            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat, openai-responses or anthropic; the "
-                + "openai-completions API has no such field"
+            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat, openai-responses, anthropic or "
+                + "ollama; the openai-completions API has no such field"
         ),
         (
             "  reasoning: {budget_tokens: 1024}", "openai-responses",
@@ -131,6 +131,53 @@ import Testing
         } catch {
             #expect(
                 error.description.hasSuffix("llmperf sets this field itself; use workload.reasoning.effort instead"))
+        }
+    }
+
+    @Test func ollamaTakesThinkAndChatTools() throws {
+        let run = try Self.load("  reasoning: {}\n" + Self.tools, api: "ollama")
+        #expect(run.workload.reasoningRequested && run.workload.reasoningEffort == nil)
+        #expect(run.workload.tools.count == 1 && run.target.api == .ollama)
+        #expect(run.target.endpointURL(base: "http://127.0.0.1:11434") == "http://127.0.0.1:11434/api/chat")
+        #expect(ScenarioCanonicalForm.render(run).contains("workload.reasoning={}\n"))
+        #expect(try Self.load("", api: "ollama").hash != run.hash)
+        let level = try Self.load("  reasoning: {effort: high}", api: "ollama-generate")
+        #expect(level.workload.reasoningRequested && level.workload.reasoningEffort == .high)
+        for (workload, api, message) in [
+            (
+                "  reasoning: {budget_tokens: 2048}", "ollama",
+                "x.yml:9:30: workload.reasoning.budget_tokens: the ollama API has no thinking budget: leave "
+                    + "reasoning empty ({}) to send think: true, or set effort (low, medium or high) to send it as "
+                    + "think's level"
+            ),
+            (
+                Self.tools + "\n  tool_choice: auto", "ollama",
+                "x.yml:15:16: workload.tool_choice: the ollama API has no tool_choice: the model decides whether "
+                    + "to call a tool"
+            ),
+            (
+                Self.tools, "ollama-generate",
+                "x.yml:10:5: workload.tools: the ollama-generate API (/api/generate) takes no tools; use target.api "
+                    + "ollama (/api/chat)"
+            ),
+            (
+                "  include_usage: true", "ollama",
+                "x.yml:9:18: workload.include_usage: the ollama API has no such setting: Ollama always reports its "
+                    + "counts (prompt_eval_count, eval_count) in the last line of the answer"
+            ),
+            (
+                "  extra_body: {options: {num_ctx: 4096}}", "ollama",
+                "x.yml:9:16: workload.extra_body.options: llmperf sets this field itself on the ollama API; use "
+                    + "workload.max_tokens, temperature and seed (sent in options) or workload.reasoning (sent as "
+                    + "think) instead"
+            ),
+        ] {
+            do {
+                _ = try Self.load(workload, api: api)
+                Issue.record("accepted: \(workload)")
+            } catch {
+                #expect(error.description == message)
+            }
         }
     }
 
