@@ -6,8 +6,8 @@ public enum StreamFraming: Sendable {
     case serverSentEvents
 }
 
-/// One API's request and response format: OpenAI chat and completions, Anthropic Messages;
-/// Ollama, TGI and llama.cpp native follow behind the same protocol.
+/// One API's request and response format: OpenAI chat and completions, Anthropic Messages,
+/// llama.cpp's `/completion` and TGI's `/generate_stream`; Ollama follows behind the same protocol.
 public protocol APIDialect: Sendable {
     var kind: APIKind { get }
     var streamFraming: StreamFraming { get }
@@ -38,6 +38,8 @@ extension APIKind {
         case .openAIChat: return OpenAIChatDialect()
         case .openAICompletions: return OpenAICompletionsDialect()
         case .anthropic: return AnthropicDialect()
+        case .llamaCpp: return LlamaCppDialect()
+        case .tgi: return TGIDialect()
         }
     }
 }

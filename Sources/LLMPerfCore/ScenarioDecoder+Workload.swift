@@ -13,7 +13,9 @@ extension ScenarioDecoder {
         ("stream", "workload.stream"), ("stream_options", "workload.include_usage"),
         ("reasoning_effort", "workload.reasoning.effort"), ("tools", "workload.tools"),
         ("tool_choice", "workload.tool_choice"), ("system", "workload.system or the prompts"),
-        ("thinking", "workload.reasoning.budget_tokens"),
+        ("thinking", "workload.reasoning.budget_tokens"), ("n_predict", "workload.max_tokens"),
+        ("inputs", "the prompts"), ("parameters", "workload.max_tokens, temperature, seed or extra_body's other keys"),
+        ("max_new_tokens", "workload.max_tokens"), ("details", "nothing: llmperf always asks TGI for details"),
     ]
 
     func workload(_ node: ScenarioNode, api: APIKind = .openAIChat) throws(ScenarioError) -> WorkloadSpec {
@@ -75,10 +77,11 @@ extension ScenarioDecoder {
         _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
     ) throws(ScenarioError) {
         let chatOnly = "applies to target.api openai-chat or anthropic; the \(api.rawValue) API has no such field"
+        let takesTools = api == .openAIChat || api == .anthropic
         if let reasoningNode = node["reasoning"] {
             let reasoningPath = path + ["reasoning"]
             try mapping(reasoningNode, reasoningPath, allowed: ["effort", "budget_tokens"])
-            guard api != .openAICompletions else { throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly) }
+            guard takesTools else { throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly) }
             if api == .openAIChat, let budgetNode = reasoningNode["budget_tokens"] {
                 throw error(
                     .conflict, at: budgetNode, reasoningPath + ["budget_tokens"],
@@ -113,7 +116,7 @@ extension ScenarioDecoder {
         }
         if let toolsNode = node["tools"] {
             let toolsPath = path + ["tools"]
-            guard api != .openAICompletions else { throw error(.conflict, at: toolsNode, toolsPath, chatOnly) }
+            guard takesTools else { throw error(.conflict, at: toolsNode, toolsPath, chatOnly) }
             let expected = "a list of function tools, each {type: function, function: {name: ..., parameters: ...}}"
             guard let items = toolsNode.items, !items.isEmpty else {
                 throw invalid(toolsNode, toolsPath, expected: expected)
@@ -140,7 +143,7 @@ extension ScenarioDecoder {
         }
         if let choiceNode = node["tool_choice"] {
             let choicePath = path + ["tool_choice"]
-            guard api != .openAICompletions else { throw error(.conflict, at: choiceNode, choicePath, chatOnly) }
+            guard takesTools else { throw error(.conflict, at: choiceNode, choicePath, chatOnly) }
             guard !spec.tools.isEmpty else {
                 throw error(.conflict, at: choiceNode, choicePath, "needs workload.tools to choose from")
             }

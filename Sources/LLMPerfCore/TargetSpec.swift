@@ -5,14 +5,45 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     case openAICompletions = "openai-completions"
     /// Anthropic's Messages API (`POST /v1/messages`).
     case anthropic
+    /// llama.cpp's native completion endpoint (`POST /completion` on llama-server).
+    case llamaCpp = "llamacpp"
+    /// Hugging Face Text Generation Inference's native endpoints (`POST /generate_stream`, or
+    /// `POST /generate` for a workload with `stream: false`).
+    case tgi
 
-    /// The path requests go to, under the target's base URL.
-    public var endpointPath: String {
+    /// The path requests go to, under the target's base URL (for TGI, a streamed workload's; see
+    /// `endpointPath(stream:)`).
+    public var endpointPath: String { endpointPath(stream: true) }
+
+    /// The path a request goes to: TGI streams from `/generate_stream` and answers whole from
+    /// `/generate`; the other APIs use one path either way.
+    public func endpointPath(stream: Bool) -> String {
         switch self {
         case .openAIChat: return "/chat/completions"
         case .openAICompletions: return "/completions"
         case .anthropic: return "/messages"
+        case .llamaCpp: return "/completion"
+        case .tgi: return stream ? "/generate_stream" : "/generate"
         }
+    }
+
+    /// Whether the API's paths sit under the OpenAI-style `/v1` prefix (OpenAI, Anthropic) or at
+    /// the server's root (llama.cpp's and TGI's native endpoints). The local backend serves both.
+    public var servedUnderV1: Bool {
+        switch self {
+        case .openAIChat, .openAICompletions, .anthropic: return true
+        case .llamaCpp, .tgi: return false
+        }
+    }
+
+    /// Whether requests carry `model` (llama.cpp's and TGI's native ones do not: a scenario need not
+    /// name one).
+    public var sendsModel: Bool { servedUnderV1 }
+
+    /// The base URL of a local backend for this API, from its `…/v1` base.
+    public func localBaseURL(fromV1Base base: String) -> String {
+        guard !servedUnderV1, base.hasSuffix("/v1") else { return base }
+        return String(base.dropLast(3))
     }
 }
 
@@ -63,12 +94,18 @@ public struct TargetSpec: Sendable, Equatable {
     }
 
     /// The full URL requests go to: the base URL plus the API's path (`/chat/completions`,
-    /// `/completions` or `/messages`), unless the base URL already ends with it.
-    public func endpointURL(base: String) -> String {
-        let path = api.endpointPath
+    /// `/completions`, `/messages`, `/completion`, `/generate_stream` or `/generate`), unless the
+    /// base URL already ends with it. `stream` picks TGI's path; the other APIs have one.
+    public func endpointURL(base: String, stream: Bool = true) -> String {
+        let path = api.endpointPath(stream: stream)
         var trimmed = base
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         if trimmed.hasSuffix(path) { return trimmed }
+        if api == .tgi {
+            // A base URL written with TGI's other path still reaches this workload's path.
+            let other = api.endpointPath(stream: !stream)
+            if trimmed.hasSuffix(other) { trimmed.removeLast(other.count) }
+        }
         return trimmed + path
     }
 }

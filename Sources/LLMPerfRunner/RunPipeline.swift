@@ -93,7 +93,8 @@ public struct RunPipeline: Sendable {
             do {
                 let started = try wiring.launcher.start(spec)
                 backend = started
-                baseURL = started.apiBaseURL
+                // llama.cpp's and TGI's native paths sit at the server's root, not under /v1.
+                baseURL = scenario.target.api.localBaseURL(fromV1Base: started.apiBaseURL)
                 if let caFile = started.caFile { scenario.target.tls.caFile = caFile }
             } catch {
                 info.status = .failed
@@ -104,9 +105,10 @@ public struct RunPipeline: Sendable {
         } else {
             baseURL = scenario.target.url ?? ""
         }
-        let url = scenario.target.endpointURL(base: baseURL)
+        let stream = scenario.workload.stream
+        let url = scenario.target.endpointURL(base: baseURL, stream: stream)
         // Stored and shown with `${VAR}` unexpanded: a variable's value may be a secret.
-        info.targetURL = scenario.target.shownURL.map { scenario.target.endpointURL(base: $0) } ?? url
+        info.targetURL = scenario.target.shownURL.map { scenario.target.endpointURL(base: $0, stream: stream) } ?? url
         try store.createRun(info)
 
         let total: Int?

@@ -60,7 +60,7 @@ struct ScenarioErrorTests {
         let yaml = Self.document(target: "  url: https://example.com/v1\n  api: openai\n  model: m")
         #expect(
             Self.message(yaml)
-                == "scenarios/x.yml:5:8: target.api: expected one of openai-chat, openai-completions, anthropic, got 'openai'"
+                == "scenarios/x.yml:5:8: target.api: expected one of openai-chat, openai-completions, anthropic, llamacpp, tgi, got 'openai'"
         )
     }
 

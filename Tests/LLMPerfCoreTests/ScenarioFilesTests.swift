@@ -37,6 +37,8 @@ struct ScenarioFilesTests {
         let files = Set(Self.files())
         for name in [
             "quickstart", "synthetic", "openai", "open-loop-poisson", "cold-connections", "reasoning", "anthropic",
+            "llamacpp",
+            "tgi",
         ] {
             #expect(files.contains("scenarios/\(name).yml"), "scenarios/\(name).yml")
         }

@@ -79,6 +79,19 @@ import Testing
                 + "API has no such field"
         ),
         (
+            "  reasoning: {effort: low}", "llamacpp",
+            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat or anthropic; the llamacpp "
+                + "API has no such field"
+        ),
+        (
+            "  tools: [{type: function, function: {name: f}}]", "tgi",
+            "x.yml:9:10: workload.tools: applies to target.api openai-chat or anthropic; the tgi API has no such field"
+        ),
+        (
+            "  extra_body: {n_predict: 5}", "llamacpp",
+            "x.yml:9:16: workload.extra_body.n_predict: llmperf sets this field itself; use workload.max_tokens instead"
+        ),
+        (
             "  tool_choice: auto", "openai-chat",
             "x.yml:9:16: workload.tool_choice: needs workload.tools to choose from"
         ),
