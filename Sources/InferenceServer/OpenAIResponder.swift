@@ -3,9 +3,10 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Routes and answers every request: the OpenAI endpoints, Anthropic's `/v1/messages`, `/v1/models`, `/health`,
-/// `/ready`, `/metrics`. Every failure becomes an error body in the endpoint's dialect (OpenAI's, or
-/// Anthropic's on `/v1/messages`); nothing a client sends can crash the server.
+/// Routes and answers every request: the OpenAI endpoints, Anthropic's `/v1/messages`, llama.cpp's `/completion`,
+/// TGI's `/generate` and `/generate_stream`, `/v1/models`, `/health`, `/ready`, `/metrics`. Every failure becomes
+/// an error body in the endpoint's dialect (OpenAI's, Anthropic's, llama.cpp's or TGI's); nothing a client sends
+/// can crash the server.
 struct OpenAIResponder: HTTPResponder {
     typealias Context = ServerRequestContext
 
@@ -26,6 +27,11 @@ struct OpenAIResponder: HTTPResponder {
         case chat = "/v1/chat/completions"
         case completions = "/v1/completions"
         case messages = "/v1/messages"
+        /// llama.cpp's native completion endpoint.
+        case llamaCompletion = "/completion"
+        /// TGI's native endpoints.
+        case tgiGenerate = "/generate"
+        case tgiGenerateStream = "/generate_stream"
         case models = "/v1/models"
         case health = "/health"
         case ready = "/ready"
@@ -33,15 +39,22 @@ struct OpenAIResponder: HTTPResponder {
 
         var method: HTTPRequest.Method {
             switch self {
-            case .chat, .completions, .messages: return .post
+            case .chat, .completions, .messages, .llamaCompletion, .tgiGenerate, .tgiGenerateStream: return .post
             default: return .get
             }
         }
 
-        var dialect: ResponseDialect { self == .messages ? .anthropic : .openAI }
+        var dialect: ResponseDialect {
+            switch self {
+            case .messages: return .anthropic
+            case .llamaCompletion: return .llamaCpp
+            case .tgiGenerate, .tgiGenerateStream: return .tgi
+            default: return .openAI
+            }
+        }
 
         /// The endpoints that generate, which `--api-key` guards.
-        var needsKey: Bool { self == .chat || self == .completions || self == .messages }
+        var needsKey: Bool { method == .post }
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -87,6 +100,14 @@ struct OpenAIResponder: HTTPResponder {
             let body = try await collectBody(request)
             let parameters = try RequestBodyDecoder.messages(body)
             return try await messages(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
+        case .llamaCompletion, .tgiGenerate, .tgiGenerateStream:
+            let body = try await collectBody(request)
+            let parameters =
+                route == .llamaCompletion
+                ? try RequestBodyDecoder.llamaCompletion(body)
+                : try RequestBodyDecoder.tgiGenerate(body, stream: route == .tgiGenerateStream)
+            return try await native(
+                parameters, dialect: route.dialect, request: request, context: context, arrivalNanos: arrivalNanos)
         case .chat, .completions:
             let body = try await collectBody(request)
             let parameters =
@@ -377,7 +398,7 @@ struct OpenAIResponder: HTTPResponder {
         """
 
     static func errorResponse(_ error: APIError, _ dialect: ResponseDialect = .openAI) -> Response {
-        jsonResponse(error.status, error.body(in: dialect))
+        jsonResponse(error.status(in: dialect), error.body(in: dialect))
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: String) -> Response {

@@ -15,7 +15,7 @@ enum RequestBodyDecoder {
         try MessagesParameters(decode(MessagesRequestBody.self, from: body))
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(APIError) -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(APIError) -> T {
         guard body.readableBytes > 0 else {
             throw .invalidRequest("The request body is empty: expected a JSON object.", code: "invalid_json")
         }

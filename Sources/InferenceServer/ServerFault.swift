@@ -62,7 +62,15 @@ public enum ServerFault: String, CaseIterable, Sendable {
     /// one that cannot is refused with 400 rather than answered as if healthy. Anthropic's streams have no
     /// `choices` and their events are whole SSE blocks with a name, so the faults that alter OpenAI's
     /// content events do not apply to them; the Anthropic-style error event does not apply to OpenAI's.
+    /// llama.cpp's and TGI's native endpoints take the HTTP-level faults only (429, 500, the HTML 503, the
+    /// reset before the response); the stream faults are OpenAI- or Anthropic-shaped.
     func applies(to dialect: ResponseDialect) -> Bool {
+        if dialect == .llamaCpp || dialect == .tgi {
+            switch self {
+            case .none, .http429, .http500, .http503HTML, .resetBeforeResponse: return true
+            default: return false
+            }
+        }
         switch (self, dialect) {
         case (.overloadedMidStream, .openAI): return false
         case (.malformedJSON, .anthropic), (.invalidUTF8, .anthropic), (.hugeEvent, .anthropic),
