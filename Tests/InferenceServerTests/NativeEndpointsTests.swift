@@ -67,11 +67,12 @@ struct NativeEndpointsTests {
             let promptMs = try #require(timings["prompt_ms"] as? Double)
             let predictedMs = try #require(timings["predicted_ms"] as? Double)
             #expect(promptMs >= 19.5 && promptMs < 1000)
-            #expect(predictedMs > 5 && promptMs + predictedMs >= 39.5 && predictedMs < 1000, "\(timings)")
+            // (On a loaded machine a late handler gets all three at once: predicted_ms 0, its rate 0.)
+            #expect(promptMs + predictedMs >= 39.5 && predictedMs < 1000, "\(timings)")
             let perToken = try #require(timings["predicted_per_token_ms"] as? Double)
             #expect(abs(perToken - predictedMs / 3) < 0.01)
             let perSecond = try #require(timings["predicted_per_second"] as? Double)
-            #expect(abs(perSecond - 3_000 / predictedMs) < 0.5)
+            #expect(abs(perSecond - (predictedMs > 0 ? 3_000 / predictedMs : 0)) < 0.5)
             #expect(timings["prompt_per_token_ms"] as? Double != nil && timings["prompt_per_second"] as? Double != nil)
         }
     }
