@@ -16,7 +16,7 @@ struct APIKeyCheck: Sendable {
     /// Throws the 401 for `dialect` unless `headers` carry the key the way that dialect sends it.
     func check(_ headers: HTTPFields, dialect: ResponseDialect) throws(APIError) {
         switch dialect {
-        case .openAI, .openAIResponses, .ollama:
+        case .openAI, .openAIResponses, .ollama, .llamaCpp, .tgi:
             guard let value = headers[.authorization], let presented = Self.bearerToken(value) else {
                 throw APIError(
                     status: .unauthorized,

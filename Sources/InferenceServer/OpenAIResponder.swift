@@ -4,9 +4,10 @@ import Hummingbird
 import NIOCore
 
 /// Routes and answers every request: the OpenAI endpoints (`/v1/responses` too), Anthropic's `/v1/messages`,
-/// Ollama's `/api/chat` and `/api/generate`, `/v1/models`, `/health`,
-/// `/ready`, `/metrics`. Every failure becomes an error body in the endpoint's dialect (OpenAI's, or
-/// Anthropic's on `/v1/messages`); nothing a client sends can crash the server.
+/// Ollama's `/api/chat` and `/api/generate`, llama.cpp's `/completion`, TGI's `/generate` and
+/// `/generate_stream`, `/v1/models`, `/health`, `/ready`, `/metrics`. Every failure becomes an error body in the
+/// endpoint's dialect (OpenAI's, Anthropic's, Ollama's, llama.cpp's or TGI's); nothing a client sends can crash
+/// the server.
 struct OpenAIResponder: HTTPResponder {
     typealias Context = ServerRequestContext
 
@@ -30,6 +31,11 @@ struct OpenAIResponder: HTTPResponder {
         case responses = "/v1/responses"
         case ollamaChat = "/api/chat"
         case ollamaGenerate = "/api/generate"
+        /// llama.cpp's native completion endpoint.
+        case llamaCompletion = "/completion"
+        /// TGI's native endpoints.
+        case tgiGenerate = "/generate"
+        case tgiGenerateStream = "/generate_stream"
         case models = "/v1/models"
         case health = "/health"
         case ready = "/ready"
@@ -37,7 +43,9 @@ struct OpenAIResponder: HTTPResponder {
 
         var method: HTTPRequest.Method {
             switch self {
-            case .chat, .completions, .messages, .responses, .ollamaChat, .ollamaGenerate: return .post
+            case .chat, .completions, .messages, .responses, .ollamaChat, .ollamaGenerate, .llamaCompletion,
+                .tgiGenerate, .tgiGenerateStream:
+                return .post
             default: return .get
             }
         }
@@ -47,15 +55,14 @@ struct OpenAIResponder: HTTPResponder {
             case .messages: return .anthropic
             case .responses: return .openAIResponses
             case .ollamaChat, .ollamaGenerate: return .ollama
+            case .llamaCompletion: return .llamaCpp
+            case .tgiGenerate, .tgiGenerateStream: return .tgi
             default: return .openAI
             }
         }
 
         /// The endpoints that generate, which `--api-key` guards.
-        var needsKey: Bool {
-            self == .chat || self == .completions || self == .messages || self == .responses || self == .ollamaChat
-                || self == .ollamaGenerate
-        }
+        var needsKey: Bool { method == .post }
     }
 
     func respond(to request: Request, context: Context) async throws -> Response {
@@ -109,6 +116,14 @@ struct OpenAIResponder: HTTPResponder {
             let body = try await collectBody(request)
             let parameters = try RequestBodyDecoder.ollama(body, chat: route == .ollamaChat)
             return try await ollama(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
+        case .llamaCompletion, .tgiGenerate, .tgiGenerateStream:
+            let body = try await collectBody(request)
+            let parameters =
+                route == .llamaCompletion
+                ? try RequestBodyDecoder.llamaCompletion(body)
+                : try RequestBodyDecoder.tgiGenerate(body, stream: route == .tgiGenerateStream)
+            return try await native(
+                parameters, dialect: route.dialect, request: request, context: context, arrivalNanos: arrivalNanos)
         case .chat, .completions:
             let body = try await collectBody(request)
             let parameters =
@@ -405,7 +420,7 @@ struct OpenAIResponder: HTTPResponder {
         """
 
     static func errorResponse(_ error: APIError, _ dialect: ResponseDialect = .openAI) -> Response {
-        jsonResponse(error.status, error.body(in: dialect))
+        jsonResponse(error.status(in: dialect), error.body(in: dialect))
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: String) -> Response {

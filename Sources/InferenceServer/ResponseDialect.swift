@@ -1,14 +1,17 @@
 import HTTPTypes
 
 /// Which API's shapes an endpoint answers in: OpenAI's (`/v1/chat/completions`, `/v1/completions`, and
-/// everything else), OpenAI's Responses API (`/v1/responses`), Anthropic's Messages API (`/v1/messages`)
-/// or Ollama's native API (`/api/chat`, `/api/generate`). The same `APIError` renders in each.
+/// everything else), OpenAI's Responses API (`/v1/responses`), Anthropic's Messages API (`/v1/messages`),
+/// Ollama's native API (`/api/chat`, `/api/generate`), llama.cpp's native `/completion`, or TGI's `/generate`
+/// and `/generate_stream`. The same `APIError` renders in each.
 enum ResponseDialect: Sendable, Equatable {
     case openAI
     case anthropic
     /// OpenAI's Responses API (`/v1/responses`): OpenAI's error shape and Bearer keys, its own stream events.
     case openAIResponses
     case ollama
+    case llamaCpp
+    case tgi
 }
 
 extension APIError {
@@ -63,6 +66,58 @@ extension APIError {
         case .openAI, .openAIResponses: return body
         case .anthropic: return anthropicBody
         case .ollama: return ollamaBody
+        case .llamaCpp: return llamaCppBody
+        case .tgi: return tgiBody
         }
+    }
+
+    /// The status in `dialect`'s terms: TGI answers a request it cannot validate with 422, not 400.
+    func status(in dialect: ResponseDialect) -> HTTPResponse.Status {
+        dialect == .tgi && status == .badRequest ? .unprocessableContent : status
+    }
+
+    /// llama.cpp's error type for this error's status (llama-server's error types: invalid_request_error,
+    /// authentication_error, not_found_error, permission_error, server_error, unavailable_error).
+    var llamaCppType: String {
+        switch status.code {
+        case 401: return "authentication_error"
+        case 403: return "permission_error"
+        case 404: return "not_found_error"
+        case 503: return "unavailable_error"
+        case 400..<500: return "invalid_request_error"
+        default: return "server_error"
+        }
+    }
+
+    /// `{"error":{"code":…,"message":…,"type":…}}`: llama.cpp's error body, also the data of a stream's
+    /// error event.
+    var llamaCppBody: String {
+        var out = "{\"error\":{\"code\":\(status.code),\"message\":"
+        JSONText.appendQuoted(message, to: &out)
+        out += ",\"type\":"
+        JSONText.appendQuoted(llamaCppType, to: &out)
+        out += "}}"
+        return out
+    }
+
+    /// TGI's error type for this error's status: 422 `validation`, 424 `generation`, 429 and 503
+    /// `overloaded`, 500 `incomplete_generation`; `validation` for other 4xx, `generation` for other 5xx.
+    var tgiType: String {
+        switch status(in: .tgi).code {
+        case 429, 503: return "overloaded"
+        case 500: return "incomplete_generation"
+        case 400..<500: return "validation"
+        default: return "generation"
+        }
+    }
+
+    /// `{"error":…,"error_type":…}`: TGI's error body, also the data of a stream's error event.
+    var tgiBody: String {
+        var out = "{\"error\":"
+        JSONText.appendQuoted(message, to: &out)
+        out += ",\"error_type\":"
+        JSONText.appendQuoted(tgiType, to: &out)
+        out += "}"
+        return out
     }
 }

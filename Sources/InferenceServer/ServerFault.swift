@@ -67,7 +67,15 @@ public enum ServerFault: String, CaseIterable, Sendable {
     /// `[DONE]`, so `no_done` does not apply to them either.
     /// Ollama's NDJSON lines take the HTTP-level faults, the resets and stalls, `no_done` (the last
     /// line, `done: true`, is left out) and `drip`; the SSE-framing and OpenAI-shape faults do not apply.
+    /// llama.cpp's and TGI's native endpoints take the HTTP-level faults only (429, 500, the HTML 503, the
+    /// reset before the response); the stream faults are OpenAI- or Anthropic-shaped.
     func applies(to dialect: ResponseDialect) -> Bool {
+        if dialect == .llamaCpp || dialect == .tgi {
+            switch self {
+            case .none, .http429, .http500, .http503HTML, .resetBeforeResponse: return true
+            default: return false
+            }
+        }
         switch (self, dialect) {
         case (.none, .ollama), (.http429, .ollama), (.http500, .ollama), (.http503HTML, .ollama),
             (.resetBeforeResponse, .ollama), (.resetMidStream, .ollama), (.stallFirstToken, .ollama),

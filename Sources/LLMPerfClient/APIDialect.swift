@@ -10,7 +10,7 @@ public enum StreamFraming: Sendable {
 }
 
 /// One API's request and response format: OpenAI chat, completions and Responses, Anthropic Messages,
-/// Ollama's chat and generate; TGI and llama.cpp native follow behind the same protocol.
+/// Ollama's chat and generate, llama.cpp's `/completion` and TGI's `/generate_stream`.
 public protocol APIDialect: Sendable {
     var kind: APIKind { get }
     var streamFraming: StreamFraming { get }
@@ -43,6 +43,8 @@ extension APIKind {
         case .anthropic: return AnthropicDialect()
         case .openAIResponses: return OpenAIResponsesDialect()
         case .ollama, .ollamaGenerate: return OllamaDialect(kind: self)
+        case .llamaCpp: return LlamaCppDialect()
+        case .tgi: return TGIDialect()
         }
     }
 }

@@ -30,11 +30,14 @@ extension ScenarioDecoder {
                         path + [key], "only applies to backend: local")
                 }
             }
-            guard let modelNode = node["model"] else {
+            // llama.cpp's and TGI's native requests name no model: the server answers with the one it serves.
+            let namesModel = node["api"]?.scalarText.flatMap(APIKind.init(rawValue:))?.sendsModel ?? true
+            if let modelNode = node["model"] {
+                spec.model = try nonEmptyModel(expanded(modelNode, path + ["model"]).value, modelNode, path + ["model"])
+            } else if namesModel {
                 throw missing(
                     "model", in: node, path, "required for a url target (the model name sent in each request)")
             }
-            spec.model = try nonEmptyModel(expanded(modelNode, path + ["model"]).value, modelNode, path + ["model"])
         } else {
             throw error(.missingKey, at: node, path, "expected either url (a remote endpoint) or backend: local")
         }

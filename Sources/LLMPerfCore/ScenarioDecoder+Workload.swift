@@ -15,6 +15,9 @@ extension ScenarioDecoder {
         ("tool_choice", "workload.tool_choice"), ("system", "workload.system or the prompts"),
         ("thinking", "workload.reasoning.budget_tokens"), ("input", "the prompts"),
         ("instructions", "workload.system or the prompts"), ("max_output_tokens", "workload.max_tokens"),
+        ("n_predict", "workload.max_tokens"), ("inputs", "the prompts"),
+        ("parameters", "workload.max_tokens, temperature, seed or extra_body's other keys"),
+        ("max_new_tokens", "workload.max_tokens"), ("details", "nothing: llmperf always asks TGI for details"),
     ]
 
     func workload(_ node: ScenarioNode, api: APIKind = .openAIChat) throws(ScenarioError) -> WorkloadSpec {
@@ -100,13 +103,13 @@ extension ScenarioDecoder {
     private func toolsAndReasoning(
         _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
     ) throws(ScenarioError) {
-        let chatOnly =
-            "applies to target.api openai-chat, openai-responses, anthropic or ollama; the \(api.rawValue) API has no "
-            + "such field"
+        let chatOnly = Self.chatOnly(api)
         if let reasoningNode = node["reasoning"] {
             let reasoningPath = path + ["reasoning"]
             try mapping(reasoningNode, reasoningPath, allowed: ["effort", "budget_tokens"])
-            guard api != .openAICompletions else { throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly) }
+            guard api.takesToolsAndReasoning else {
+                throw error(.conflict, at: reasoningNode, reasoningPath, chatOnly)
+            }
             spec.reasoningRequested = true
             if api.isOllama {
                 // Ollama's `think`: true, or a level (low, medium, high) for the models that take one.
@@ -176,15 +179,20 @@ extension ScenarioDecoder {
         try tools(node, path, api: api, into: &spec)
     }
 
+    /// Why `reasoning`, `tools` or `tool_choice` is refused on `api`.
+    static func chatOnly(_ api: APIKind) -> String {
+        "applies to target.api openai-chat, openai-responses, anthropic, ollama or ollama-generate; the "
+            + "\(api.rawValue) API has no such field"
+    }
+
     /// `tools:` and `tool_choice:`.
     private func tools(
         _ node: ScenarioNode, _ path: [String], api: APIKind, into spec: inout WorkloadSpec
     ) throws(ScenarioError) {
-        let chatOnly =
-            "applies to target.api openai-chat, anthropic or ollama; the \(api.rawValue) API has no such field"
+        let chatOnly = Self.chatOnly(api)
         if let toolsNode = node["tools"] {
             let toolsPath = path + ["tools"]
-            guard api != .openAICompletions else { throw error(.conflict, at: toolsNode, toolsPath, chatOnly) }
+            guard api.takesToolsAndReasoning else { throw error(.conflict, at: toolsNode, toolsPath, chatOnly) }
             let expected = "a list of function tools, each {type: function, function: {name: ..., parameters: ...}}"
             guard let items = toolsNode.items, !items.isEmpty else {
                 throw invalid(toolsNode, toolsPath, expected: expected)
@@ -211,7 +219,7 @@ extension ScenarioDecoder {
         }
         if let choiceNode = node["tool_choice"] {
             let choicePath = path + ["tool_choice"]
-            guard api != .openAICompletions else { throw error(.conflict, at: choiceNode, choicePath, chatOnly) }
+            guard api.takesToolsAndReasoning else { throw error(.conflict, at: choiceNode, choicePath, chatOnly) }
             guard !spec.tools.isEmpty else {
                 throw error(.conflict, at: choiceNode, choicePath, "needs workload.tools to choose from")
             }

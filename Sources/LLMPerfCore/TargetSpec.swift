@@ -11,9 +11,19 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     case ollama
     /// Ollama's native generate API (`POST /api/generate`), NDJSON streams.
     case ollamaGenerate = "ollama-generate"
+    /// llama.cpp's native completion endpoint (`POST /completion` on llama-server).
+    case llamaCpp = "llamacpp"
+    /// Hugging Face Text Generation Inference's native endpoints (`POST /generate_stream`, or
+    /// `POST /generate` for a workload with `stream: false`).
+    case tgi
 
-    /// The path requests go to, under the target's base URL.
-    public var endpointPath: String {
+    /// The path requests go to, under the target's base URL (for TGI, a streamed workload's; see
+    /// `endpointPath(stream:)`).
+    public var endpointPath: String { endpointPath(stream: true) }
+
+    /// The path a request goes to: TGI streams from `/generate_stream` and answers whole from
+    /// `/generate`; the other APIs use one path either way.
+    public func endpointPath(stream: Bool) -> String {
         switch self {
         case .openAIChat: return "/chat/completions"
         case .openAICompletions: return "/completions"
@@ -21,6 +31,8 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
         case .openAIResponses: return "/responses"
         case .ollama: return "/api/chat"
         case .ollamaGenerate: return "/api/generate"
+        case .llamaCpp: return "/completion"
+        case .tgi: return stream ? "/generate_stream" : "/generate"
         }
     }
 
@@ -28,9 +40,32 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     /// rather than an OpenAI-style `…/v1`.
     public var isOllama: Bool { self == .ollama || self == .ollamaGenerate }
 
-    /// Where this API lives on the bundled server (`llmperf serve`), under its root URL: `/v1` for the
-    /// OpenAI and Anthropic APIs, the root itself for Ollama's.
-    public var localBasePath: String { isOllama ? "" : "/v1" }
+    /// Whether the API's paths sit under the OpenAI-style `/v1` prefix (OpenAI, Anthropic) or at
+    /// the server's root (Ollama's, llama.cpp's and TGI's native endpoints). The local backend serves both.
+    public var servedUnderV1: Bool {
+        switch self {
+        case .openAIChat, .openAICompletions, .anthropic, .openAIResponses: return true
+        case .ollama, .ollamaGenerate, .llamaCpp, .tgi: return false
+        }
+    }
+
+    /// Whether requests carry `model` (llama.cpp's and TGI's native ones do not: a scenario need not
+    /// name one).
+    public var sendsModel: Bool { self != .llamaCpp && self != .tgi }
+
+    /// Whether the API takes `workload.reasoning`, `tools` and `tool_choice` (each in its own fields).
+    public var takesToolsAndReasoning: Bool {
+        switch self {
+        case .openAIChat, .openAIResponses, .anthropic, .ollama, .ollamaGenerate: return true
+        case .openAICompletions, .llamaCpp, .tgi: return false
+        }
+    }
+
+    /// The base URL of a local backend for this API, from its `…/v1` base.
+    public func localBaseURL(fromV1Base base: String) -> String {
+        guard !servedUnderV1, base.hasSuffix("/v1") else { return base }
+        return String(base.dropLast(3))
+    }
 }
 
 public enum ConnectionPolicy: String, Sendable, Equatable, CaseIterable, Codable {
@@ -80,13 +115,19 @@ public struct TargetSpec: Sendable, Equatable {
     }
 
     /// The full URL requests go to: the base URL plus the API's path (`/chat/completions`,
-    /// `/completions`, `/messages`, `/api/chat` or `/api/generate`), unless the base URL already ends
-    /// with it.
-    public func endpointURL(base: String) -> String {
-        let path = api.endpointPath
+    /// `/completions`, `/messages`, `/responses`, `/api/chat`, `/api/generate`, `/completion`,
+    /// `/generate_stream` or `/generate`), unless the
+    /// base URL already ends with it. `stream` picks TGI's path; the other APIs have one.
+    public func endpointURL(base: String, stream: Bool = true) -> String {
+        let path = api.endpointPath(stream: stream)
         var trimmed = base
         while trimmed.hasSuffix("/") { trimmed.removeLast() }
         if trimmed.hasSuffix(path) { return trimmed }
+        if api == .tgi {
+            // A base URL written with TGI's other path still reaches this workload's path.
+            let other = api.endpointPath(stream: !stream)
+            if trimmed.hasSuffix(other) { trimmed.removeLast(other.count) }
+        }
         return trimmed + path
     }
 }

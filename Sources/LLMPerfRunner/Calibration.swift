@@ -148,7 +148,7 @@ public struct Calibration: Sendable {
         warmup: Int = 0
     ) async -> [RequestTrace] {
         // The server's base for this API (Ollama's lives at the root, not under /v1).
-        let url = RunPipeline.localBaseURL(openAIBase: url, api: api)
+        let url = api.localBaseURL(fromV1Base: url)
         let scenario = Scenario(
             name: "calibrate",
             target: TargetSpec(

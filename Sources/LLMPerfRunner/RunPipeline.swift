@@ -93,7 +93,8 @@ public struct RunPipeline: Sendable {
             do {
                 let started = try wiring.launcher.start(spec)
                 backend = started
-                baseURL = Self.localBaseURL(openAIBase: started.apiBaseURL, api: scenario.target.api)
+                // llama.cpp's and TGI's native paths sit at the server's root, not under /v1.
+                baseURL = scenario.target.api.localBaseURL(fromV1Base: started.apiBaseURL)
                 if let caFile = started.caFile { scenario.target.tls.caFile = caFile }
             } catch {
                 info.status = .failed
@@ -104,9 +105,10 @@ public struct RunPipeline: Sendable {
         } else {
             baseURL = scenario.target.url ?? ""
         }
-        let url = scenario.target.endpointURL(base: baseURL)
+        let stream = scenario.workload.stream
+        let url = scenario.target.endpointURL(base: baseURL, stream: stream)
         // Stored and shown with `${VAR}` unexpanded: a variable's value may be a secret.
-        info.targetURL = scenario.target.shownURL.map { scenario.target.endpointURL(base: $0) } ?? url
+        info.targetURL = scenario.target.shownURL.map { scenario.target.endpointURL(base: $0, stream: stream) } ?? url
         try store.createRun(info)
 
         let total: Int?
@@ -152,13 +154,6 @@ public struct RunPipeline: Sendable {
             throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
         }
         return MeasuredRun(info: info, summary: summary, tokenAccounting: accounting.value)
-    }
-
-    /// The base URL of a local backend for `api`: its OpenAI base (`…/v1`) for the OpenAI and Anthropic
-    /// APIs, the server root for Ollama's (`/api/chat`, `/api/generate` are not under `/v1`).
-    static func localBaseURL(openAIBase: String, api: APIKind) -> String {
-        guard api.localBasePath.isEmpty, openAIBase.hasSuffix("/v1") else { return openAIBase }
-        return String(openAIBase.dropLast(3))
     }
 }
 

@@ -37,7 +37,7 @@ import Testing
     }
 
     /// Every dialect is calibrated against the server's own trace: each token matched, none lost.
-    @Test(arguments: ["anthropic", "openai-responses", "ollama"])
+    @Test(arguments: ["anthropic", "openai-responses", "ollama", "llamacpp", "tgi"])
     func calibrateSpeaksTheAPIItIsGiven(_ api: String) throws {
         let result = try LLMPerfProcess.run(
             [

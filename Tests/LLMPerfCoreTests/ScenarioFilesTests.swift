@@ -37,7 +37,7 @@ struct ScenarioFilesTests {
         let files = Set(Self.files())
         for name in [
             "quickstart", "synthetic", "openai", "open-loop-poisson", "cold-connections", "reasoning", "anthropic",
-            "openai-responses", "ollama",
+            "openai-responses", "ollama", "llamacpp", "tgi",
         ] {
             #expect(files.contains("scenarios/\(name).yml"), "scenarios/\(name).yml")
         }

@@ -75,8 +75,8 @@ import Testing
         ),
         (
             "  reasoning: {effort: low}", "openai-completions",
-            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat, openai-responses, anthropic or "
-                + "ollama; the openai-completions API has no such field"
+            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat, openai-responses, anthropic, ollama "
+                + "or ollama-generate; the openai-completions API has no such field"
         ),
         (
             "  reasoning: {budget_tokens: 1024}", "openai-responses",
@@ -92,6 +92,20 @@ import Testing
             "  extra_body: {max_output_tokens: 5}", "openai-responses",
             "x.yml:9:16: workload.extra_body.max_output_tokens: llmperf sets this field itself; use "
                 + "workload.max_tokens instead"
+        ),
+        (
+            "  reasoning: {effort: low}", "llamacpp",
+            "x.yml:9:14: workload.reasoning: applies to target.api openai-chat, openai-responses, anthropic, ollama "
+                + "or ollama-generate; the llamacpp API has no such field"
+        ),
+        (
+            "  tools: [{type: function, function: {name: f}}]", "tgi",
+            "x.yml:9:10: workload.tools: applies to target.api openai-chat, openai-responses, anthropic, ollama or "
+                + "ollama-generate; the tgi API has no such field"
+        ),
+        (
+            "  extra_body: {n_predict: 5}", "llamacpp",
+            "x.yml:9:16: workload.extra_body.n_predict: llmperf sets this field itself; use workload.max_tokens instead"
         ),
         (
             "  tool_choice: auto", "openai-chat",
