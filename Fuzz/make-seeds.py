@@ -83,6 +83,15 @@ seeds.update({
     "anthropic-error": b"\x87" + anthropic([message_start, block(0, {"type": "text", "text": ""}), block_delta(0, "text_delta", "text", "a"),
                                             ("error", {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})]).encode(),
 })
+# The other dialects' recorded streams, from the client's test fixtures (each written from its API's
+# reference); the first byte picks the dialect (see dialect(for:) in the harness).
+for fixture, first in [("responses_stream_reasoning.sse", 0x21), ("responses_stream_tool_call.sse", 0x23),
+                       ("responses_stream_failed.sse", 0x25), ("llamacpp_stream.sse", 0x41),
+                       ("llamacpp_stream_error.sse", 0x43), ("tgi_stream.sse", 0x61), ("tgi_stream_error.sse", 0x63),
+                       ("ollama_chat_thinking.ndjson", 0xa1), ("ollama_chat_tool_call.ndjson", 0xa3),
+                       ("ollama_generate_stream.ndjson", 0xa5), ("ollama_chat_error.ndjson", 0xa7)]:
+    body = open(f"../Tests/LLMPerfClientTests/Fixtures/{fixture}", "rb").read()
+    seeds[fixture.rsplit(".", 1)[0].replace("_", "-")] = bytes([first]) + body
 for name, data in seeds.items():
     open(f"Corpus/FuzzSSEStream/{name}", "wb").write(data)
 

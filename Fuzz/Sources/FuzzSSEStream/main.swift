@@ -3,17 +3,18 @@ import LLMPerfClient
 import LLMPerfCore
 
 /// libFuzzer entry: the input is a response body, cut into pieces at points chosen by its first
-/// byte (as the network cuts it), framed by `SSEParser` and decoded by the OpenAI chat dialect, or
-/// by the Anthropic dialect when that byte's top bit is set. It must never crash; the decoded
-/// response must stay consistent (one token count per content chunk, a reasoning flag per chunk
-/// once any is flagged, output text within its cap) and must not depend on where the bytes were cut.
+/// byte (as the network cuts it), framed as its dialect frames it (`SSEParser`, or
+/// `NDJSONLineFramer` for Ollama) and decoded by the dialect that byte's top three bits pick (see
+/// `dialect(for:)`). It must never crash; the decoded response must stay consistent (one token
+/// count per content chunk, a reasoning flag per chunk once any is flagged, output text within its
+/// cap) and must not depend on where the bytes were cut.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSSEStream(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     let cutSeed = bytes[0]
     let body = UnsafeRawBufferPointer(rebasing: bytes[1...])
-    let dialect: any APIDialect = cutSeed & 0x80 == 0 ? OpenAIChatDialect() : AnthropicDialect()
+    let dialect = dialect(for: cutSeed)
     let whole = decode(body, with: dialect, pieceLength: { _ in body.count })
     var state = UInt32(cutSeed) &* 2_654_435_761 | 1
     let cut = decode(body, with: dialect) { _ in
@@ -37,10 +38,27 @@ public func fuzzSSEStream(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     return 0
 }
 
-/// Feeds `body` to a parser in pieces of `pieceLength(offset)` bytes; returns what `dialect` decoded.
+/// The dialect a seed's first byte picks by its top three bits: 0x00–0x1f and 0xc0–0xff OpenAI chat,
+/// 0x20 the Responses API, 0x40 llama.cpp, 0x60 TGI, 0x80 Anthropic, 0xa0 Ollama (NDJSON).
+func dialect(for seed: UInt8) -> any APIDialect {
+    switch seed >> 5 {
+    case 1: return OpenAIResponsesDialect()
+    case 2: return LlamaCppDialect()
+    case 3: return TGIDialect()
+    case 4: return AnthropicDialect()
+    case 5: return OllamaDialect()
+    default: return OpenAIChatDialect()
+    }
+}
+
+/// Feeds `body` to `dialect`'s framer in pieces of `pieceLength(offset)` bytes; returns what
+/// `dialect` decoded.
 func decode(
     _ body: UnsafeRawBufferPointer, with dialect: any APIDialect, pieceLength: (Int) -> Int
 ) -> ResponseAccumulator {
+    if dialect.streamFraming == .newlineDelimitedJSON {
+        return decodeLines(body, with: dialect, pieceLength: pieceLength)
+    }
     var parser = SSEParser(maxEventBytes: 1 << 16)
     var response = ResponseAccumulator()
     var offset = 0
@@ -52,6 +70,27 @@ func decode(
         }
         offset = end
     }
+    return response
+}
+
+/// As `decode`, with NDJSON lines (a last line without a newline handed over at the end, as the
+/// transfer does).
+func decodeLines(
+    _ body: UnsafeRawBufferPointer, with dialect: any APIDialect, pieceLength: (Int) -> Int
+) -> ResponseAccumulator {
+    var framer = NDJSONLineFramer(maxLineBytes: 1 << 16)
+    var response = ResponseAccumulator()
+    let noName = UnsafeRawBufferPointer(start: nil, count: 0)
+    var offset = 0
+    while offset < body.count {
+        let end = min(body.count, offset + max(1, pieceLength(offset)))
+        framer.feed(UnsafeRawBufferPointer(rebasing: body[offset..<end])) { line in
+            response.eventAtNanos = UInt64(offset)
+            dialect.decodeStreamEvent(name: noName, data: line, into: &response)
+        }
+        offset = end
+    }
+    framer.finish { line in dialect.decodeStreamEvent(name: noName, data: line, into: &response) }
     return response
 }
 
