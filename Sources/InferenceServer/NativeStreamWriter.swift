@@ -104,27 +104,13 @@ struct NativeStreamWriter: Sendable {
     }
 
     private func flush(_ state: inout State, _ writer: inout any ResponseBodyWriter) async throws {
-        guard state.buffer.readableBytes > 0 else { return }
-        let now = MonotonicClock.nowNanos()
-        if state.pendingTokens > 0 {
-            if let last = state.lastContentWriteNanos {
-                metrics.tokensWritten(state.pendingTokens, gapNanos: now &- last, ttftNanos: nil)
-            } else {
-                metrics.tokensWritten(state.pendingTokens, gapNanos: nil, ttftNanos: now &- arrivalNanos)
-            }
-            state.lastContentWriteNanos = now
-            state.pendingTokens = 0
-        }
-        if let trace {
-            trace.record(requestID: traceID, entries: state.traceEntries, nanos: now)
-            state.traceEntries.removeAll(keepingCapacity: true)
-        }
-        let out = state.buffer
-        state.buffer = ByteBufferAllocator().buffer(capacity: CompletionStreamWriter.flushBytes + 1024)
-        try await writer.write(out)
+        // Only the HTTP-level faults apply to these endpoints, and they are answered before any stream.
+        try await state.flush(
+            to: &writer, fault: .none, faultConfiguration: FaultConfiguration(), metrics: metrics,
+            arrivalNanos: arrivalNanos, trace: trace, traceID: traceID)
     }
 
-    private struct State {
+    private struct State: EventStreamState {
         let tracing: Bool
         var buffer = ByteBufferAllocator().buffer(capacity: CompletionStreamWriter.flushBytes + 1024)
         var eventIndex = 0

@@ -111,10 +111,10 @@ struct OllamaStreamWriter: Sendable {
                     evalCount: state.evalCount, arrivalNanos: arrivalNanos,
                     firstTokenNanos: state.firstTokenNanos ?? end, endNanos: end), to: &state.buffer)
             if state.tracing {
-                state.traceEntries.append(.init(index: state.lineIndex, kind: .finish))
-                state.traceEntries.append(.init(index: state.lineIndex, kind: .done))
+                state.traceEntries.append(.init(index: state.eventIndex, kind: .finish))
+                state.traceEntries.append(.init(index: state.eventIndex, kind: .done))
             }
-            state.lineIndex += 1
+            state.eventIndex += 1
         }
         try await flush(&state, &writer)
         try await writer.finish(nil)
@@ -130,14 +130,9 @@ struct OllamaStreamWriter: Sendable {
     private func content(
         _ state: inout State, _ writer: inout any ResponseBodyWriter, _ render: (inout ByteBuffer) -> Void
     ) async throws {
-        if state.contentLines >= faultConfiguration.after { try await midStreamFault(&state, &writer) }
+        if state.contentEvents >= faultConfiguration.after { try await midStreamFault(&state, &writer) }
         render(&state.buffer)
-        if state.tracing {
-            state.traceEntries.append(
-                .init(index: state.lineIndex, kind: state.contentLines == 0 ? .firstToken : .token))
-        }
-        state.contentLines += 1
-        state.lineIndex += 1
+        state.traceContent()
         if fault != .none { try await flush(&state, &writer) }
     }
 
@@ -159,36 +154,17 @@ struct OllamaStreamWriter: Sendable {
     }
 
     private func flush(_ state: inout State, _ writer: inout any ResponseBodyWriter) async throws {
-        guard state.buffer.readableBytes > 0 else { return }
-        let now = MonotonicClock.nowNanos()
-        if state.pendingTokens > 0 && state.contentLines > 0 {
-            if let last = state.lastContentWriteNanos {
-                metrics.tokensWritten(state.pendingTokens, gapNanos: now &- last, ttftNanos: nil)
-            } else {
-                metrics.tokensWritten(state.pendingTokens, gapNanos: nil, ttftNanos: now &- arrivalNanos)
-            }
-            state.lastContentWriteNanos = now
-            state.pendingTokens = 0
-        }
-        let out = state.buffer
-        state.buffer = ByteBufferAllocator().buffer(capacity: fault == .none ? Self.flushBytes + 1024 : 256)
-        if fault == .drip {
-            try await FaultStreamWriter.drip(out, every: faultConfiguration.drip, to: &writer)
-        } else {
-            try await writer.write(out)
-        }
-        if let trace {
-            trace.record(requestID: traceID, entries: state.traceEntries, nanos: now)
-            state.traceEntries.removeAll(keepingCapacity: true)
-        }
+        try await state.flush(
+            to: &writer, fault: fault, faultConfiguration: faultConfiguration, metrics: metrics,
+            arrivalNanos: arrivalNanos, trace: trace, traceID: traceID)
     }
 
     /// What has been rendered but not yet written, and where the answer stands.
-    private struct State {
+    private struct State: EventStreamState {
         let tracing: Bool
         var buffer = ByteBufferAllocator().buffer(capacity: OllamaStreamWriter.flushBytes + 1024)
-        var lineIndex = 0
-        var contentLines = 0
+        var eventIndex = 0
+        var contentEvents = 0
         /// `eval_count`: the tokens of every reasoning and text piece, and one for a tool call's line.
         var evalCount = 0
         var pendingTokens = 0

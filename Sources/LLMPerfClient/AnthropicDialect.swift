@@ -112,10 +112,7 @@ public struct AnthropicDialect: APIDialect {
         r.scratch.removeAll(keepingCapacity: true)
         defer { r.releaseLargeScratch() }
         guard let payload = AnthropicPayload.scan(data, content: &r.scratch) else {
-            r.fail(
-                .decode,
-                "malformed stream event after \(r.contentChunkCount) content events: "
-                    + String(decoding: data.prefix(200), as: UTF8.self))
+            r.failMalformedEvent(data)
             return
         }
         if payload.kind == .error || (name.count == 5 && name.elementsEqual("error".utf8)) {

@@ -53,10 +53,7 @@ public struct LlamaCppDialect: APIDialect {
         r.scratch.removeAll(keepingCapacity: true)
         defer { r.releaseLargeScratch() }
         guard let payload = NativePayload.scan(data, api: .llamaCpp, content: &r.scratch) else {
-            r.fail(
-                .decode,
-                "malformed stream event after \(r.contentChunkCount) content events: "
-                    + String(decoding: data.prefix(200), as: UTF8.self))
+            r.failMalformedEvent(data)
             return
         }
         if let status = payload.errorStatus {

@@ -100,10 +100,7 @@ public struct OpenAIResponsesDialect: APIDialect {
         r.scratch.removeAll(keepingCapacity: true)
         defer { r.releaseLargeScratch() }
         guard let payload = ResponsesPayload.scan(data, content: &r.scratch) else {
-            r.fail(
-                .decode,
-                "malformed stream event after \(r.contentChunkCount) content events: "
-                    + String(decoding: data.prefix(200), as: UTF8.self))
+            r.failMalformedEvent(data)
             return
         }
         switch payload.kind {

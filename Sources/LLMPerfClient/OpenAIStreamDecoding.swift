@@ -20,12 +20,7 @@ enum OpenAIStreamDecoding {
         r.scratch.removeAll(keepingCapacity: true)
         defer { r.releaseLargeScratch() }
         guard let payload = OpenAIPayload.scan(data, content: &r.scratch) else {
-            // Never skipped silently and never counted as a token: the request fails as
-            // `decode`, keeping the chunks that arrived before the bad event.
-            r.fail(
-                .decode,
-                "malformed stream event after \(r.contentChunkCount) content events: "
-                    + String(decoding: data.prefix(200), as: UTF8.self))
+            r.failMalformedEvent(data)
             return
         }
         // Tokens per event are 1 here; when `usage` reports more, they are apportioned at the

@@ -134,6 +134,15 @@ public struct ResponseAccumulator: Sendable {
         }
     }
 
+    /// A stream event that is not what its API sends: never skipped silently and never counted as a token,
+    /// the request fails as `decode` (with the event's first bytes), keeping the chunks that arrived before it.
+    mutating func failMalformedEvent(_ data: UnsafeRawBufferPointer) {
+        fail(
+            .decode,
+            "malformed stream event after \(contentChunkCount) content events: "
+                + String(decoding: data.prefix(200), as: UTF8.self))
+    }
+
     mutating func markDone() { sawDone = true }
     mutating func markFinished() { sawFinish = true }
 }
