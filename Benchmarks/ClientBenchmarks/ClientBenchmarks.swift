@@ -3,13 +3,16 @@ import BenchmarkSupport
 import LLMPerfClient
 
 /// The client's hot path: an OpenAI chat stream of 10,000 content events (about 2.1 MB)
-/// framed by `SSEParser` and decoded by the chat dialect, an Anthropic Messages stream and an
-/// OpenAI Responses stream of 10,000 content deltas each decoded by its dialect, and `JSONCursor` on the OpenAI chunks as one
+/// framed by `SSEParser` and decoded by the chat dialect; Anthropic Messages, OpenAI Responses,
+/// llama.cpp, TGI and Ollama (NDJSON) streams of 10,000 content events each decoded by its dialect; and `JSONCursor` on the OpenAI chunks as one
 /// JSON document.
 let benchmarks: @Sendable () -> Void = {
     let recording = StreamRecording(contentEvents: 10_000, seed: 42)
     let anthropic = AnthropicStreamRecording(contentEvents: 10_000, seed: 42)
     let responses = ResponsesStreamRecording(contentEvents: 10_000, seed: 42)
+    let llamaCpp = NativeStreamRecording(.llamaCpp, contentEvents: 10_000, seed: 42)
+    let tgi = NativeStreamRecording(.tgi, contentEvents: 10_000, seed: 42)
+    let ollama = NativeStreamRecording(.ollama, contentEvents: 10_000, seed: 42)
 
     Benchmark(
         "sse-framer-10k-events", configuration: BenchmarkSupport.configuration(maxIterations: 200, mallocSlack: 2)
@@ -80,6 +83,49 @@ let benchmarks: @Sendable () -> Void = {
         precondition(response.contentChunkCount == responses.contentEvents && response.sawDone)
         precondition(response.chunkReasoning.filter { $0 }.count == responses.contentEvents / 4)
         precondition(response.usage?.reasoningTokens == responses.contentEvents / 4)
+        blackHole(response)
+    }
+
+    for (name, recording, dialect) in [
+        ("sse-llamacpp-decode-10k-events", llamaCpp, LlamaCppDialect() as any APIDialect),
+        ("sse-tgi-decode-10k-events", tgi, TGIDialect()),
+    ] {
+        Benchmark(name, configuration: BenchmarkSupport.configuration(maxIterations: 200, mallocSlack: 2)) {
+            benchmark in
+            var parser = SSEParser(maxEventBytes: 1 << 24)
+            var response = ResponseAccumulator()
+            var offset: UInt64 = 0
+            recording.forEachPiece { piece in
+                offset &+= UInt64(piece.count)
+                parser.feed(piece) { event in
+                    response.eventAtNanos = offset
+                    dialect.decodeStreamEvent(name: event.name, data: event.data, into: &response)
+                }
+            }
+            precondition(response.contentChunkCount == recording.contentEvents && dialect.streamIsComplete(response))
+            precondition(response.usage?.completionTokens == recording.contentEvents)
+            blackHole(response)
+        }
+    }
+
+    Benchmark(
+        "ndjson-ollama-decode-10k-lines",
+        configuration: BenchmarkSupport.configuration(maxIterations: 200, mallocSlack: 2)
+    ) { benchmark in
+        let dialect = OllamaDialect()
+        var framer = NDJSONLineFramer(maxLineBytes: 1 << 24)
+        var response = ResponseAccumulator()
+        var offset: UInt64 = 0
+        let noName = UnsafeRawBufferPointer(start: nil, count: 0)
+        ollama.forEachPiece { piece in
+            offset &+= UInt64(piece.count)
+            framer.feed(piece) { line in
+                response.eventAtNanos = offset
+                dialect.decodeStreamEvent(name: noName, data: line, into: &response)
+            }
+        }
+        precondition(response.contentChunkCount == ollama.contentEvents && dialect.streamIsComplete(response))
+        precondition(response.chunkReasoning.filter { $0 }.count == ollama.contentEvents / 4)
         blackHole(response)
     }
 

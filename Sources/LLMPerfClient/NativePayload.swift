@@ -209,13 +209,15 @@ extension NativePayload {
         guard c.consume(0x7B) else { return false }
         out.hasToken = true
         if c.consume(0x7D) { return true }
-        var text: [UInt8] = []
+        // The text goes straight into `content` (the reused scratch: no allocation per token) and is taken
+        // back out when the token turns out to be special.
+        let mark = content.count
         var special = false
         repeat {
             guard let key = c.rawString(), c.consume(0x3A) else { return false }
             if c.consumeNull() { continue }
             if c.keyEquals(key, "text") {
-                guard c.peek() == 0x22, c.appendString(to: &text) else { return false }
+                guard c.peek() == 0x22, c.appendString(to: &content) else { return false }
             } else if c.keyEquals(key, "special") {
                 guard let flag = c.bool() else { return false }
                 special = flag
@@ -225,8 +227,9 @@ extension NativePayload {
         } while c.consume(0x2C)
         guard c.consume(0x7D) else { return false }
         // A special token (`</s>`, `<|eot_id|>`) is generated and counted, but is no text.
-        if !special {
-            content.append(contentsOf: text)
+        if special {
+            content.removeSubrange(mark...)
+        } else {
             out.hasContent = true
         }
         return true
