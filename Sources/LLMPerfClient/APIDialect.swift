@@ -10,12 +10,16 @@ public enum StreamFraming: Sendable {
 }
 
 /// One API's request and response format: OpenAI chat, completions and Responses, Anthropic Messages,
-/// Ollama's chat and generate, llama.cpp's `/completion` and TGI's `/generate_stream`.
+/// Ollama's chat and generate, llama.cpp's `/completion`, TGI's `/generate_stream` and OpenAI's
+/// embeddings.
 public protocol APIDialect: Sendable {
     var kind: APIKind { get }
     var streamFraming: StreamFraming { get }
     /// The JSON body of one request.
     func requestBody(prompt: Prompt, workload: WorkloadSpec, model: String) -> [UInt8]
+    /// The JSON body of one request carrying several inputs (`workload.batch`, the embeddings
+    /// API); an API that takes one input per request sends the first.
+    func requestBody(prompts: [Prompt], workload: WorkloadSpec, model: String) -> [UInt8]
     /// One streamed event (its `event:` name, possibly empty, and its data), recorded into
     /// `response` at `response.eventAtNanos`.
     func decodeStreamEvent(
@@ -32,6 +36,10 @@ public protocol APIDialect: Sendable {
 
 extension APIDialect {
     public var defaultHeaderLines: [String] { [] }
+
+    public func requestBody(prompts: [Prompt], workload: WorkloadSpec, model: String) -> [UInt8] {
+        requestBody(prompt: prompts[0], workload: workload, model: model)
+    }
 }
 
 extension APIKind {
@@ -45,6 +53,7 @@ extension APIKind {
         case .ollama, .ollamaGenerate: return OllamaDialect(kind: self)
         case .llamaCpp: return LlamaCppDialect()
         case .tgi: return TGIDialect()
+        case .openAIEmbeddings: return OpenAIEmbeddingsDialect()
         }
     }
 }

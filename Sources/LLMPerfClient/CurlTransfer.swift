@@ -64,6 +64,7 @@ final class CurlTransfer {
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         self.startedAt = now
+        response.expectedInputs = request.inputCount
         let t = request.config.timeouts
         firstTokenDeadline = t.firstToken.map { now &+ $0.wholeNanoseconds } ?? 0
         idleLimit = t.idle.map { max($0.wholeNanoseconds, 1) } ?? 0
@@ -338,7 +339,8 @@ final class CurlTransfer {
             outcome: outcome,
             connection: ConnectionInfo(
                 reused: timing.reused, httpVersion: Self.versionName(version), remoteAddress: address),
-            httpStatus: status, outputText: response.outputText, timingKnown: timing.known)
+            httpStatus: status, outputText: response.outputText, timingKnown: timing.known,
+            serverTimings: response.serverTimings)
     }
 
     struct ConnectionTiming: Equatable {

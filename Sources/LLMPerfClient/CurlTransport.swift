@@ -9,6 +9,8 @@ public final class CurlTransport: Transport {
     public let requestIDPrefix: String?
     public let loop: CurlMultiLoop
     private let bodies: [[UInt8]]
+    /// `workload.batch`: inputs in each body (the answer must hold as many embeddings).
+    private let inputsPerRequest: Int
 
     /// `loop`: the loop to submit to; by default a new one whose connection cache fits `load`'s
     /// concurrency (twice it, at least 64; 256 in flight for an open loop without a limit).
@@ -18,8 +20,12 @@ public final class CurlTransport: Transport {
     ) {
         self.config = config
         self.requestIDPrefix = requestIDPrefix
-        self.bodies = workload.prompts.map {
-            config.dialect.requestBody(prompt: $0, workload: workload, model: model)
+        self.inputsPerRequest = max(1, workload.batch)
+        self.bodies = workload.prompts.indices.map { index in
+            workload.batch > 1
+                ? config.dialect.requestBody(
+                    prompts: workload.batchPrompts(startingAt: index), workload: workload, model: model)
+                : config.dialect.requestBody(prompt: workload.prompts[index], workload: workload, model: model)
         }
         let concurrency: Int
         switch load.shape {
@@ -38,7 +44,7 @@ public final class CurlTransport: Transport {
         let origin = config.originNanos
         let request = TransportRequest(
             config: config, body: bodies[order.promptIndex], index: order.index, isWarmup: order.isWarmup,
-            promptIndex: order.promptIndex,
+            promptIndex: order.promptIndex, inputCount: inputsPerRequest,
             scheduledAtNanos: order.scheduledAtNanos.map { $0 &- min(origin, $0) },
             extraHeaderLines: requestIDPrefix.map { ["x-request-id: \($0)-\(order.index)"] } ?? [])
         return CurlInFlightRequest(loop: loop, handle: loop.submit(request, completion: completion))

@@ -10,8 +10,8 @@ import LLMPerfCore
 /// `stop: true` with `tokens_predicted`, `tokens_evaluated`, the stop reason and `timings`. Each
 /// event with content is one chunk of one token; the stream is complete at `stop: true`. Usage:
 /// output `tokens_predicted` (else `timings.predicted_n`), input `tokens_evaluated` (else
-/// `timings.prompt_n`), cached `timings.cache_n`. The server-side timings are not stored (a
-/// trace has no place for them). An `error` object in a stream fails the request as
+/// `timings.prompt_n`), cached `timings.cache_n`. The server's own timings (`prompt_ms`,
+/// `predicted_ms`, `draft_n`, `draft_n_accepted`) are stored as the trace's `serverTimings`. An `error` object in a stream fails the request as
 /// `http_<error.code>` (500 without one), keeping the tokens that arrived.
 public struct LlamaCppDialect: APIDialect {
     public init() {}
@@ -89,6 +89,7 @@ public struct LlamaCppDialect: APIDialect {
             promptTokens: payload.inputTokens ?? payload.timingsPrompt,
             completionTokens: payload.outputTokens ?? payload.timingsPredicted, cachedTokens: payload.cachedTokens)
         if usage != TokenUsage() { r.merge(usage: usage) }
+        r.merge(serverTimings: payload.serverTimings)
         if payload.finished { r.markFinished() }
         if payload.final {
             r.markFinished()

@@ -8,7 +8,8 @@ import LLMPerfCore
 /// llama.cpp (llama-server's README, tools/server/README.md, "POST /completion"): `content`
 /// (text), `stop` (true on the last event), `tokens_predicted`, `tokens_evaluated`, `stop_type`
 /// or the older `stopped_eos`/`stopped_limit`/`stopped_word`, `timings` (`prompt_n`,
-/// `predicted_n`, `cache_n`, …) and `error` (`{code, message, type}`).
+/// `predicted_n`, `cache_n`, `prompt_ms`, `predicted_ms`, `draft_n`, `draft_n_accepted`, …) and
+/// `error` (`{code, message, type}`).
 ///
 /// TGI (text-generation-inference's OpenAPI, StreamResponse and GenerateResponse): `token`
 /// (`{id, text, logprob, special}`), `generated_text` (null until the last event), `details`
@@ -30,6 +31,8 @@ struct NativePayload {
     /// llama.cpp `timings.predicted_n` / `prompt_n`, used when the top-level counts are absent.
     var timingsPredicted: Int?
     var timingsPrompt: Int?
+    /// llama.cpp `timings.prompt_ms`, `predicted_ms`, `draft_n`, `draft_n_accepted`.
+    var serverTimings = ServerTimings()
     /// An error arrived: its HTTP-like status (llama.cpp's `error.code`; TGI's by `error_type`)
     /// and its text.
     var errorStatus: Int?
@@ -130,6 +133,15 @@ extension NativePayload {
             } else if c.keyEquals(key, "cache_n") {
                 guard let v = c.integer() else { return false }
                 out.cachedTokens = v
+            } else if c.keyEquals(key, "prompt_ms") || c.keyEquals(key, "predicted_ms") {
+                let isPrompt = c.keyEquals(key, "prompt_ms")
+                guard let v = c.double() else { return false }
+                let nanos = ServerTimings.nanos(milliseconds: v)
+                if isPrompt { out.serverTimings.promptNanos = nanos } else { out.serverTimings.generationNanos = nanos }
+            } else if c.keyEquals(key, "draft_n") || c.keyEquals(key, "draft_n_accepted") {
+                let isDrafted = c.keyEquals(key, "draft_n")
+                guard let v = c.integer() else { return false }
+                if isDrafted { out.serverTimings.draftTokens = v } else { out.serverTimings.draftAcceptedTokens = v }
             } else {
                 guard c.skipValue() else { return false }
             }

@@ -141,6 +141,7 @@ public struct OllamaDialect: APIDialect {
         if payload.promptEvalCount != nil || payload.evalCount != nil {
             r.merge(usage: TokenUsage(promptTokens: payload.promptEvalCount, completionTokens: payload.evalCount))
         }
+        r.merge(serverTimings: payload.serverTimings)
         if payload.doneReason != nil { r.markFinished() }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import LLMPerfCore
 
 /// The facts llmperf needs from one object of Ollama's native API: a line of an NDJSON stream or
 /// a whole non-streamed body, from `/api/chat` or `/api/generate` (Ollama's API reference,
@@ -7,8 +8,9 @@ import Foundation
 /// Text is classified by the key it arrives under: `message.content` and `response` are answer,
 /// `message.thinking` and `thinking` are reasoning, a non-empty `message.tool_calls` is a tool
 /// call (answer; each call's function name is kept as its text). The last object has `done:
-/// true`, `done_reason`, the counts `prompt_eval_count` and `eval_count`, and durations in
-/// nanoseconds, which llmperf does not keep (a trace has no place for server-side timings).
+/// true`, `done_reason`, the counts `prompt_eval_count` and `eval_count`, and the durations in
+/// nanoseconds (`total_duration`, `load_duration`, `prompt_eval_duration`, `eval_duration`),
+/// kept as the trace's `serverTimings`.
 /// `{"error": "…"}` is an error, in a stream or as a whole body.
 struct OllamaPayload {
     var hasAnswer = false
@@ -18,6 +20,8 @@ struct OllamaPayload {
     var doneReason: String?
     var promptEvalCount: Int?
     var evalCount: Int?
+    /// The durations of the last object.
+    var serverTimings = ServerTimings()
     /// `error`, as text (a string's value, anything else as its JSON).
     var error: String?
 
@@ -61,6 +65,10 @@ struct OllamaPayload {
                 if c.consumeNull() { continue }
                 guard let v = c.integer() else { return nil }
                 if isPrompt { out.promptEvalCount = v } else { out.evalCount = v }
+            } else if let field = DurationField(key: key, cursor: c) {
+                if c.consumeNull() { continue }
+                guard let v = c.integer() else { return nil }
+                field.set(ServerTimings.nanos(reported: v), in: &out.serverTimings)
             } else if c.rawEquals(key, "error") {
                 if c.consumeNull() { continue }
                 if c.peek() == 0x22 {
@@ -175,6 +183,11 @@ struct OllamaPayload {
         out.doneReason = root["done_reason"] as? String
         out.promptEvalCount = integer(root["prompt_eval_count"])
         out.evalCount = integer(root["eval_count"])
+        for field in DurationField.allCases {
+            if let v = integer(root[field.rawValue]) {
+                field.set(ServerTimings.nanos(reported: v), in: &out.serverTimings)
+            }
+        }
         if let error = root["error"], !(error is NSNull) {
             if let text = error as? String {
                 out.error = String(text.prefix(1024))
@@ -184,6 +197,37 @@ struct OllamaPayload {
             }
         }
         return out
+    }
+
+    /// Ollama's four durations, by key.
+    enum DurationField: String, CaseIterable {
+        case total = "total_duration"
+        case load = "load_duration"
+        case prompt = "prompt_eval_duration"
+        case eval = "eval_duration"
+
+        init?(key: (start: Int, end: Int, escaped: Bool), cursor c: JSONCursor) {
+            if c.rawEquals(key, "total_duration") {
+                self = .total
+            } else if c.rawEquals(key, "load_duration") {
+                self = .load
+            } else if c.rawEquals(key, "prompt_eval_duration") {
+                self = .prompt
+            } else if c.rawEquals(key, "eval_duration") {
+                self = .eval
+            } else {
+                return nil
+            }
+        }
+
+        func set(_ nanos: UInt64?, in timings: inout ServerTimings) {
+            switch self {
+            case .total: timings.totalNanos = nanos
+            case .load: timings.loadNanos = nanos
+            case .prompt: timings.promptNanos = nanos
+            case .eval: timings.generationNanos = nanos
+            }
+        }
     }
 
     private static func integer(_ value: Any?) -> Int? {

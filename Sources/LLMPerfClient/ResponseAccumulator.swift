@@ -17,6 +17,8 @@ public struct ResponseAccumulator: Sendable {
     public internal(set) var text: [UInt8] = []
     public internal(set) var textTruncated = false
     public internal(set) var usage: TokenUsage?
+    /// The server's own timings, when the response reported them (Ollama, llama.cpp).
+    public internal(set) var serverTimings: ServerTimings?
     /// `data: [DONE]` arrived.
     public internal(set) var sawDone = false
     /// A choice carried a non-null `finish_reason`.
@@ -24,6 +26,10 @@ public struct ResponseAccumulator: Sendable {
     /// The first failure the response itself revealed (malformed event, error object).
     public internal(set) var failureKind: FailureKind?
     public internal(set) var failureDetail = ""
+
+    /// Inputs the request sent (`workload.batch` for the embeddings API; 1 otherwise): the answer
+    /// must hold as many embeddings.
+    public var expectedInputs = 1
 
     /// Time stamped on content recorded next (set by the transport before each decode).
     public var eventAtNanos: UInt64 = 0
@@ -124,6 +130,13 @@ public struct ResponseAccumulator: Sendable {
         if let v = new.cachedTokens { u.cachedTokens = v }
         if let v = new.reasoningTokens { u.reasoningTokens = v }
         usage = u
+    }
+
+    mutating func merge(serverTimings new: ServerTimings) {
+        guard !new.isEmpty else { return }
+        var t = serverTimings ?? ServerTimings()
+        t.merge(new)
+        serverTimings = t
     }
 
     /// Keeps the first failure only.

@@ -62,6 +62,8 @@ public struct TransportRequest: Sendable {
     public var index: Int
     public var isWarmup: Bool
     public var promptIndex: Int
+    /// Inputs the body carries (`workload.batch`; 1 but for a batched embeddings request).
+    public var inputCount: Int
     /// Open loop: when the schedule wanted it sent (run-origin nanoseconds).
     public var scheduledAtNanos: UInt64?
     /// Header lines for this request only ("Name: value"), after the config's.
@@ -69,13 +71,14 @@ public struct TransportRequest: Sendable {
 
     public init(
         config: TransportConfig, body: [UInt8], index: Int = 0, isWarmup: Bool = false, promptIndex: Int = 0,
-        scheduledAtNanos: UInt64? = nil, extraHeaderLines: [String] = []
+        inputCount: Int = 1, scheduledAtNanos: UInt64? = nil, extraHeaderLines: [String] = []
     ) {
         self.config = config
         self.body = body
         self.index = index
         self.isWarmup = isWarmup
         self.promptIndex = promptIndex
+        self.inputCount = inputCount
         self.scheduledAtNanos = scheduledAtNanos
         self.extraHeaderLines = extraHeaderLines
     }

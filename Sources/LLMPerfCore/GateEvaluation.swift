@@ -108,6 +108,7 @@ private struct Context {
             let counts = GateRule.goodRequests(in: traces, rules: goodputRules)
             return counts.measured > 0 ? Double(counts.good) / Double(counts.measured) : nil
         case .outputTokensPerSecond: return summary.windowSeconds > 0 ? summary.outputTokensPerSecond : nil
+        case .inputTokensPerSecond: return summary.windowSeconds > 0 ? summary.inputTokensPerSecond : nil
         case .requestsPerSecond: return summary.windowSeconds > 0 ? summary.requestsPerSecond : nil
         }
     }
@@ -158,7 +159,7 @@ private struct Context {
         switch subject.measure {
         case .metric(let metric): return "no successful request has a \(metric.rawValue)"
         case .errorRate, .goodput: return "no measured request"
-        case .outputTokensPerSecond, .requestsPerSecond: return "the run has no measured window"
+        case .outputTokensPerSecond, .inputTokensPerSecond, .requestsPerSecond: return "the run has no measured window"
         }
     }
 }

@@ -28,6 +28,14 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
     /// the server packs several tokens into an event, below 0 when it reports fewer tokens than
     /// it sent. No value without `usage`.
     case usageDiff = "usage_diff"
+    /// The server's own time for the prompt (prefill), as its response reported it (Ollama
+    /// `prompt_eval_duration`, llama.cpp `timings.prompt_ms`); no value when it reported none.
+    case serverPrompt = "server_prompt"
+    /// The server's own time generating the output (Ollama `eval_duration`, llama.cpp
+    /// `timings.predicted_ms`).
+    case serverGeneration = "server_generation"
+    /// The server's own time for the whole request (Ollama `total_duration`).
+    case serverTotal = "server_total"
 
     public enum Unit: String, Sendable, Codable {
         case milliseconds = "ms"
@@ -95,6 +103,9 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
         case .usageDiff:
             guard let reported = trace.usage?.completionTokens else { return nil }
             return Double(reported - trace.chunkAtNanos.count - trace.hiddenReasoningTokens)
+        case .serverPrompt: return trace.serverTimings?.promptNanos.map(ms)
+        case .serverGeneration: return trace.serverTimings?.generationNanos.map(ms)
+        case .serverTotal: return trace.serverTimings?.totalNanos.map(ms)
         }
     }
 

@@ -49,6 +49,9 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     /// `sentNanos` and `firstByteNanos` are then unknown (not 0 ms, not a reused connection),
     /// and the dns, tcp, tls and ttfb metrics have no value for this request.
     public var timingKnown: Bool
+    /// The server's own timings of the request, when its response reported them (Ollama's
+    /// durations, llama.cpp's `timings`); nil when it reported none.
+    public var serverTimings: ServerTimings?
 
     public init(
         index: Int, isWarmup: Bool = false, promptIndex: Int = 0, scheduledAtNanos: UInt64? = nil,
@@ -56,7 +59,8 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         sentNanos: UInt64 = 0, firstByteNanos: UInt64? = nil, chunkAtNanos: [UInt64] = [],
         chunkTokens: [UInt32] = [], chunkReasoning: [Bool] = [], endedAtNanos: UInt64, usage: TokenUsage? = nil,
         outcome: RequestOutcome = .ok, connection: ConnectionInfo = ConnectionInfo(),
-        httpStatus: Int = 0, outputText: String = "", timingKnown: Bool = true
+        httpStatus: Int = 0, outputText: String = "", timingKnown: Bool = true,
+        serverTimings: ServerTimings? = nil
     ) {
         self.index = index
         self.isWarmup = isWarmup
@@ -78,6 +82,7 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         self.httpStatus = httpStatus
         self.outputText = outputText
         self.timingKnown = timingKnown
+        self.serverTimings = serverTimings
     }
 
     /// Output tokens: the server's `usage` when it sent one, else the sum of chunk tokens.

@@ -105,7 +105,12 @@ public struct RunComparison: Sendable, Equatable, Codable {
             default: return true
             }
         }.map(RunMeasure.metric)
-        measures += [.outputTokensPerSecond, .requestsPerSecond, .errorRate]
+        measures.append(.outputTokensPerSecond)
+        // Input tokens/s where nothing is generated (embeddings): the throughput that matters there.
+        if sides.contains(where: { $0.summary.totalOutputTokens == 0 && $0.summary.totalInputTokens > 0 }) {
+            measures.append(.inputTokensPerSecond)
+        }
+        measures += [.requestsPerSecond, .errorRate]
         if !slo.isEmpty { measures.append(.goodput) }
         var comparisons: [CandidateComparison] = []
         for index in 1..<sides.count {
@@ -239,7 +244,7 @@ private struct RunSide {
             let tested = RunMeasure.metric(metric).testSamples(in: input.traces).sorted()
             samples[.metric(metric)] = Samples(summary: summary.metrics[metric], tested: tested)
         }
-        for measure in [RunMeasure.outputTokensPerSecond, .requestsPerSecond] {
+        for measure in [RunMeasure.outputTokensPerSecond, .inputTokensPerSecond, .requestsPerSecond] {
             let buckets = measure.testSamples(in: input.traces, bucketSeconds: options.throughputBucketSeconds).sorted()
             samples[measure] = Samples(
                 summary: buckets.isEmpty ? nil : DistributionSummary(sorted: buckets), tested: buckets)
@@ -259,6 +264,7 @@ private struct RunSide {
         guard summary.windowSeconds > 0 else { return nil }
         switch measure {
         case .outputTokensPerSecond: return summary.outputTokensPerSecond
+        case .inputTokensPerSecond: return summary.inputTokensPerSecond
         case .requestsPerSecond: return summary.requestsPerSecond
         default: return nil
         }

@@ -6,6 +6,8 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
     case metric(Metric)
     /// Output tokens per second over the measured window.
     case outputTokensPerSecond
+    /// Input tokens per second over the measured window (an embeddings endpoint's throughput).
+    case inputTokensPerSecond
     /// Successful requests per second over the measured window.
     case requestsPerSecond
     /// Failed share of the measured requests.
@@ -17,7 +19,9 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
     public static let comparedMetrics: [Metric] = [
         .ttft, .ttftScheduled, .ttfa, .reasoningTime, .tpot, .itl, .e2e, .dns, .tcp, .tls, .ttfb,
     ]
-    static let runLevel: [RunMeasure] = [.outputTokensPerSecond, .requestsPerSecond, .errorRate, .goodput]
+    static let runLevel: [RunMeasure] = [
+        .outputTokensPerSecond, .inputTokensPerSecond, .requestsPerSecond, .errorRate, .goodput,
+    ]
     /// Every name a rule may start with.
     static let ruleKeys: [String] = Metric.allCases.map(\.rawValue) + runLevel.map(\.key)
 
@@ -35,6 +39,7 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
         switch self {
         case .metric(let metric): return metric.rawValue
         case .outputTokensPerSecond: return "output_tokens_per_s"
+        case .inputTokensPerSecond: return "input_tokens_per_s"
         case .requestsPerSecond: return "requests_per_s"
         case .errorRate: return "error_rate"
         case .goodput: return "goodput"
@@ -53,10 +58,14 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
             case .answerTokens: return "answer tokens"
             case .usageDiff: return "usage diff"
             case .reasoningTime: return "reasoning time"
+            case .serverPrompt: return "server prompt time"
+            case .serverGeneration: return "server generation time"
+            case .serverTotal: return "server total time"
             case .total, .queue: return metric.rawValue
             default: return metric.rawValue.uppercased()
             }
         case .outputTokensPerSecond: return "output tokens/s"
+        case .inputTokensPerSecond: return "input tokens/s"
         case .requestsPerSecond: return "requests/s"
         case .errorRate: return "error rate"
         case .goodput: return "goodput"
@@ -66,7 +75,7 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
     public var unit: MeasureUnit {
         switch self {
         case .metric(let metric): return metric.unit == .tokens ? .tokens : .milliseconds
-        case .outputTokensPerSecond: return .tokensPerSecond
+        case .outputTokensPerSecond, .inputTokensPerSecond: return .tokensPerSecond
         case .requestsPerSecond: return .requestsPerSecond
         case .errorRate, .goodput: return .fraction
         }
@@ -76,7 +85,7 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
     public var higherIsBetter: Bool {
         switch self {
         case .metric: return false
-        case .outputTokensPerSecond, .requestsPerSecond, .goodput: return true
+        case .outputTokensPerSecond, .inputTokensPerSecond, .requestsPerSecond, .goodput: return true
         case .errorRate: return false
         }
     }
@@ -105,7 +114,7 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
                 }
             }
             return values
-        case .outputTokensPerSecond, .requestsPerSecond:
+        case .outputTokensPerSecond, .inputTokensPerSecond, .requestsPerSecond:
             return RunMeasure.buckets(of: self, in: traces, bucketSeconds: bucketSeconds)
         case .errorRate:
             return traces.filter { !$0.isWarmup }.map { $0.succeeded ? 0 : 1 }
@@ -119,7 +128,7 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
         switch self {
         case .metric(.itl): return "per-request mean gap"
         case .metric: return "per request"
-        case .outputTokensPerSecond, .requestsPerSecond:
+        case .outputTokensPerSecond, .inputTokensPerSecond, .requestsPerSecond:
             return "per \(DecimalText.trimmed(bucketSeconds, fractionDigits: 3)) s bucket"
         case .errorRate, .goodput: return "per request (0/1), two-proportion z-test"
         }
@@ -144,6 +153,11 @@ public enum RunMeasure: Sendable, Equatable, Hashable {
         for trace in traces where !trace.isWarmup && trace.succeeded {
             if measure == .requestsPerSecond {
                 if let i = bucket(trace.endedAtNanos) { totals[i] += 1 }
+                continue
+            }
+            if measure == .inputTokensPerSecond {
+                // A prompt's tokens are done when its answer ends.
+                if let i = bucket(trace.endedAtNanos) { totals[i] += Double(trace.inputTokens ?? 0) }
                 continue
             }
             let chunks = trace.chunkAtNanos

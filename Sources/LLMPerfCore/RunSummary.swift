@@ -14,6 +14,9 @@ public struct RunSummary: Sendable, Equatable, Codable {
     /// From the first measured request's start to the last one's end, in seconds.
     public var windowSeconds: Double
     public var outputTokensPerSecond: Double
+    /// Input (prompt) tokens of successful requests, as the server's usage counted them, per
+    /// second of the window: the throughput of an embeddings endpoint.
+    public var inputTokensPerSecond: Double
     public var requestsPerSecond: Double
     public var totalOutputTokens: Int
     public var totalInputTokens: Int
@@ -87,6 +90,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
         totalInputTokens = tally.inputTokens
         outputTokensFromUsage = tally.outputTokensFromUsage
         outputTokensPerSecond = windowSeconds > 0 ? Double(totalOutputTokens) / windowSeconds : 0
+        inputTokensPerSecond = windowSeconds > 0 ? Double(totalInputTokens) / windowSeconds : 0
         requestsPerSecond = windowSeconds > 0 ? Double(succeeded) / windowSeconds : 0
         self.metrics = metrics
     }

@@ -58,6 +58,7 @@ enum ScenarioCanonicalForm {
         }
         if !workload.tools.isEmpty { add("workload.tools", RequestBodyValue.array(workload.tools).jsonText) }
         if let choice = workload.toolChoice { add("workload.tool_choice", choice.jsonText) }
+        if workload.batch != 1 { add("workload.batch", "\(workload.batch)") }
 
         let load = scenario.load
         switch load.shape {

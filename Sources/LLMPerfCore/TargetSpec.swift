@@ -16,6 +16,9 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     /// Hugging Face Text Generation Inference's native endpoints (`POST /generate_stream`, or
     /// `POST /generate` for a workload with `stream: false`).
     case tgi
+    /// OpenAI's Embeddings API (`POST /v1/embeddings`): not streamed, `workload.batch` inputs per
+    /// request; measured by latency (`total`) and input tokens per second.
+    case openAIEmbeddings = "openai-embeddings"
 
     /// The path requests go to, under the target's base URL (for TGI, a streamed workload's; see
     /// `endpointPath(stream:)`).
@@ -33,6 +36,7 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
         case .ollamaGenerate: return "/api/generate"
         case .llamaCpp: return "/completion"
         case .tgi: return stream ? "/generate_stream" : "/generate"
+        case .openAIEmbeddings: return "/embeddings"
         }
     }
 
@@ -44,7 +48,7 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     /// the server's root (Ollama's, llama.cpp's and TGI's native endpoints). The local backend serves both.
     public var servedUnderV1: Bool {
         switch self {
-        case .openAIChat, .openAICompletions, .anthropic, .openAIResponses: return true
+        case .openAIChat, .openAICompletions, .anthropic, .openAIResponses, .openAIEmbeddings: return true
         case .ollama, .ollamaGenerate, .llamaCpp, .tgi: return false
         }
     }
@@ -53,11 +57,15 @@ public enum APIKind: String, Sendable, Equatable, CaseIterable, Codable {
     /// name one).
     public var sendsModel: Bool { self != .llamaCpp && self != .tgi }
 
+    /// Whether the API generates text (every one but embeddings): it streams, and takes
+    /// `max_tokens` and `temperature`.
+    public var generates: Bool { self != .openAIEmbeddings }
+
     /// Whether the API takes `workload.reasoning`, `tools` and `tool_choice` (each in its own fields).
     public var takesToolsAndReasoning: Bool {
         switch self {
         case .openAIChat, .openAIResponses, .anthropic, .ollama, .ollamaGenerate: return true
-        case .openAICompletions, .llamaCpp, .tgi: return false
+        case .openAICompletions, .llamaCpp, .tgi, .openAIEmbeddings: return false
         }
     }
 
@@ -116,7 +124,7 @@ public struct TargetSpec: Sendable, Equatable {
 
     /// The full URL requests go to: the base URL plus the API's path (`/chat/completions`,
     /// `/completions`, `/messages`, `/responses`, `/api/chat`, `/api/generate`, `/completion`,
-    /// `/generate_stream` or `/generate`), unless the
+    /// `/generate_stream`, `/generate` or `/embeddings`), unless the
     /// base URL already ends with it. `stream` picks TGI's path; the other APIs have one.
     public func endpointURL(base: String, stream: Bool = true) -> String {
         let path = api.endpointPath(stream: stream)

@@ -25,6 +25,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var tools: [RequestBodyValue]
     /// `tool_choice`: `auto`, `none`, `required`, or `{type: function, function: {name}}`.
     public var toolChoice: RequestBodyValue?
+    /// `batch`: inputs per request (the embeddings API). The request for prompt `i` sends prompts
+    /// `i, i+1, …, i+batch−1`, wrapping around the list (see `batchPrompts(startingAt:)`).
+    public var batch: Int
 
     public init(
         prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,
@@ -43,6 +46,15 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.reasoningRequested = reasoningEffort != nil
         self.tools = tools
         self.toolChoice = toolChoice
+        self.batch = 1
+    }
+
+    /// The inputs of the request for prompt `index`: `batch` prompts from it on, wrapping around
+    /// the list (so every prompt leads a request once per cycle, and a batch larger than the list
+    /// repeats prompts).
+    public func batchPrompts(startingAt index: Int) -> [Prompt] {
+        guard !prompts.isEmpty else { return [] }
+        return (0..<max(1, batch)).map { prompts[(index + $0) % prompts.count] }
     }
 }
 

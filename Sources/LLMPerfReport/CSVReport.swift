@@ -10,7 +10,8 @@ public enum CSVReport {
         "tls_ms", "ttfb_ms", "ttft_ms", "ttft_scheduled_ms", "queue_ms", "tpot_ms", "e2e_ms", "total_ms", "chunks",
         "input_tokens", "output_tokens", "output_token_source", "cached_tokens", "outcome", "http_status",
         "error_detail", "connection_reused", "http_version", "remote_address", "ttfa_ms", "reasoning_time_ms",
-        "reasoning_tokens", "answer_tokens", "usage_diff",
+        "reasoning_tokens", "answer_tokens", "usage_diff", "server_prompt_ms", "server_generation_ms",
+        "server_total_ms", "server_load_ms", "draft_tokens", "draft_accepted_tokens",
     ]
 
     public static let summaryColumns = [
@@ -77,6 +78,12 @@ public enum CSVReport {
         csv.integer(trace.reasoningTokens)
         csv.integer(trace.answerTokens)
         csv.integer(Metric.usageDiff.value(of: trace).map { Int($0) })
+        let timings = trace.serverTimings
+        for nanos in [timings?.promptNanos, timings?.generationNanos, timings?.totalNanos, timings?.loadNanos] {
+            csv.number(nanos.map { Double($0) / 1_000_000 })
+        }
+        csv.integer(timings?.draftTokens)
+        csv.integer(timings?.draftAcceptedTokens)
         csv.endRecord()
     }
 }

@@ -7,7 +7,8 @@ import LLMPerfCore
 ///
 /// Shape: `{comparison?, format: "llmperf-report", formatVersion: 1, gate?, runs: [{requests:
 /// [...], run: RunInfo, summary: {...}}], title}`. A request: its recorded fields
-/// (`startedAtNanos`, `chunkAtNanos`, `usage`, `connection`, …), `outcome` (`ok` or a failure
+/// (`startedAtNanos`, `chunkAtNanos`, `usage`, `connection`, `serverTimings` when the server
+/// reported its own, …), `outcome` (`ok` or a failure
 /// code) and `errorDetail`, the output token count and its source, and `metrics`: the
 /// derived per-request values in ms by metric name.
 ///
@@ -16,6 +17,7 @@ import LLMPerfCore
 public enum JSONReport {
     static let derivedMetrics: [Metric] = [
         .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total, .usageDiff,
+        .serverPrompt, .serverGeneration, .serverTotal,
     ]
     .sorted { $0.rawValue < $1.rawValue }
 
@@ -146,6 +148,17 @@ public enum JSONReport {
         json.field("scheduledAtNanos", t.scheduledAtNanos)
         json.key("sentNanos")
         json.uint64(t.sentNanos)
+        if let timings = t.serverTimings {
+            json.key("serverTimings")
+            json.beginObject()
+            json.field("draftAcceptedTokens", timings.draftAcceptedTokens)
+            json.field("draftTokens", timings.draftTokens)
+            json.field("generationNanos", timings.generationNanos)
+            json.field("loadNanos", timings.loadNanos)
+            json.field("promptNanos", timings.promptNanos)
+            json.field("totalNanos", timings.totalNanos)
+            json.endObject()
+        }
         json.key("startedAtNanos")
         json.uint64(t.startedAtNanos)
         json.key("tlsNanos")

@@ -10,6 +10,7 @@ struct JSONReportSummary: Encodable {
     var errorsByKind: [String: Int]
     var windowSeconds: Double
     var outputTokensPerSecond: Double
+    var inputTokensPerSecond: Double
     var requestsPerSecond: Double
     var totalOutputTokens: Int
     var totalInputTokens: Int
@@ -25,6 +26,7 @@ struct JSONReportSummary: Encodable {
         errorsByKind = s.errorsByKind
         windowSeconds = s.windowSeconds
         outputTokensPerSecond = s.outputTokensPerSecond
+        inputTokensPerSecond = s.inputTokensPerSecond
         requestsPerSecond = s.requestsPerSecond
         totalOutputTokens = s.totalOutputTokens
         totalInputTokens = s.totalInputTokens

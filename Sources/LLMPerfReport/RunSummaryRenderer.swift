@@ -6,7 +6,8 @@ public enum RunSummaryRenderer {
     /// Metrics in the order a reader wants them: what the user feels first, then phases.
     public static let metricOrder: [Metric] = [
         .ttft, .ttftScheduled, .ttfa, .reasoningTime, .tpot, .itl, .e2e, .total, .queue, .dns, .tcp, .tls, .ttfb,
-        .inputTokens, .outputTokens, .reasoningTokens, .answerTokens, .usageDiff,
+        .serverPrompt, .serverGeneration, .serverTotal, .inputTokens, .outputTokens, .reasoningTokens, .answerTokens,
+        .usageDiff,
     ]
 
     public static func render(run: RunInfo, summary: RunSummary, style: TerminalStyle) -> String {
@@ -32,9 +33,16 @@ public enum RunSummaryRenderer {
         out += String(
             format: "requests %d ok, %d failed (%@), %d warmup  ·  window %.2f s\n", summary.succeeded,
             summary.failed, Formatting.percent(summary.errorRate), summary.warmup, summary.windowSeconds)
-        out += String(
-            format: "throughput %.1f output tokens/s, %.2f requests/s  ·  %d output tokens%@\n",
-            summary.outputTokensPerSecond, summary.requestsPerSecond, summary.totalOutputTokens, tokenNote)
+        if summary.totalOutputTokens == 0 && summary.totalInputTokens > 0 {
+            // Nothing generated (an embeddings endpoint): its throughput is the input it took.
+            out += String(
+                format: "throughput %.1f input tokens/s, %.2f requests/s  ·  %d input tokens\n",
+                summary.inputTokensPerSecond, summary.requestsPerSecond, summary.totalInputTokens)
+        } else {
+            out += String(
+                format: "throughput %.1f output tokens/s, %.2f requests/s  ·  %d output tokens%@\n",
+                summary.outputTokensPerSecond, summary.requestsPerSecond, summary.totalOutputTokens, tokenNote)
+        }
         if !summary.errorsByKind.isEmpty {
             let errors = summary.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
             out += style.apply(.red, "errors " + errors.joined(separator: ", ")) + "\n"

@@ -204,8 +204,11 @@ public final class RunStore: Sendable {
                         started_at_ns, dns_ns, connect_ns, tls_ns, sent_ns, first_byte_ns, ended_at_ns,
                         chunk_count, chunk_times, chunk_tokens, prompt_tokens, completion_tokens, cached_tokens,
                         output_tokens, token_source, outcome, error_detail, http_status, connection_reused,
-                        http_version, remote_address, output_text, timing_known, chunk_reasoning, reasoning_tokens)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        http_version, remote_address, output_text, timing_known, chunk_reasoning, reasoning_tokens,
+                        server_prompt_ns, server_generation_ns, server_total_ns, server_load_ns, server_draft_tokens,
+                        server_draft_accepted_tokens)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                        ?, ?, ?, ?, ?, ?)
                     """)
             for t in traces {
                 let times = ChunkTimeCodec.encode(t.chunkAtNanos, from: t.startedAtNanos)
@@ -219,7 +222,10 @@ public final class RunStore: Sendable {
                     t.outputTokenSource.rawValue, t.outcome.failureKind?.code ?? "ok", t.outcome.detail,
                     t.httpStatus, t.connection.reused, t.connection.httpVersion, t.connection.remoteAddress,
                     t.outputText, t.timingKnown, ChunkTimeCodec.encodeReasoning(t.chunkReasoning).map { Data($0) },
-                    t.usage?.reasoningTokens,
+                    t.usage?.reasoningTokens, Self.storedNanos(t.serverTimings?.promptNanos),
+                    Self.storedNanos(t.serverTimings?.generationNanos), Self.storedNanos(t.serverTimings?.totalNanos),
+                    Self.storedNanos(t.serverTimings?.loadNanos), t.serverTimings?.draftTokens,
+                    t.serverTimings?.draftAcceptedTokens,
                 ]
                 try statement.execute(arguments: StatementArguments(values))
             }
@@ -249,7 +255,8 @@ public final class RunStore: Sendable {
                         tls_ns, sent_ns, first_byte_ns, ended_at_ns, chunk_count, chunk_times, chunk_tokens,
                         prompt_tokens, completion_tokens, cached_tokens, outcome, error_detail, http_status,
                         connection_reused, http_version, remote_address, timing_known, chunk_reasoning,
-                        reasoning_tokens, \(text)
+                        reasoning_tokens, server_prompt_ns, server_generation_ns, server_total_ns, server_load_ns,
+                        server_draft_tokens, server_draft_accepted_tokens, \(text)
                     FROM requests WHERE run_id = ? ORDER BY idx
                     """, arguments: [runID])
             // Most chunks carry one token: traces with the same chunk count share one array of
@@ -357,6 +364,11 @@ public final class RunStore: Sendable {
         let reasoningBlob: Data? = row["chunk_reasoning"]
         let scheduled: Int64? = row["scheduled_at_ns"]
         let firstByte: Int64? = row["first_byte_ns"]
+        func nanos(_ column: String) -> UInt64? { (row[column] as Int64?).map { UInt64(max(0, $0)) } }
+        let timings = ServerTimings(
+            promptNanos: nanos("server_prompt_ns"), generationNanos: nanos("server_generation_ns"),
+            totalNanos: nanos("server_total_ns"), loadNanos: nanos("server_load_ns"),
+            draftTokens: row["server_draft_tokens"], draftAcceptedTokens: row["server_draft_accepted_tokens"])
         return RequestTrace(
             index: row["idx"], isWarmup: row["is_warmup"], promptIndex: row["prompt_index"],
             scheduledAtNanos: scheduled.map(UInt64.init), startedAtNanos: start,
@@ -377,8 +389,12 @@ public final class RunStore: Sendable {
             connection: ConnectionInfo(
                 reused: row["connection_reused"], httpVersion: row["http_version"],
                 remoteAddress: row["remote_address"]),
-            httpStatus: row["http_status"], outputText: row["output_text"], timingKnown: row["timing_known"])
+            httpStatus: row["http_status"], outputText: row["output_text"], timingKnown: row["timing_known"],
+            serverTimings: timings.isEmpty ? nil : timings)
     }
+
+    /// A duration as SQLite's signed 64-bit integer (a reported duration over 292 years is capped).
+    static func storedNanos(_ nanos: UInt64?) -> Int64? { nanos.map { Int64(clamping: $0) } }
 }
 
 /// Filters for `RunStore.listRuns`.

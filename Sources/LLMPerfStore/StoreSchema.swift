@@ -94,6 +94,19 @@ enum StoreSchema {
                     ALTER TABLE requests ADD COLUMN reasoning_tokens INTEGER;
                     """)
         }
+        migrator.registerMigration("v5: server timings") { db in
+            // The server's own timings of a request, as its response reported them (Ollama's
+            // durations, llama.cpp's `timings`); NULL when it reported none. See ServerTimings.
+            try db.execute(
+                sql: """
+                    ALTER TABLE requests ADD COLUMN server_prompt_ns INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_generation_ns INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_total_ns INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_load_ns INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_draft_tokens INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_draft_accepted_tokens INTEGER;
+                    """)
+        }
         return migrator
     }
 }

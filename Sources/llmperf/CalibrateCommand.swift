@@ -46,9 +46,15 @@ struct CalibrateCommand: AsyncParsableCommand {
         guard coldBurst.allSatisfy({ (0...1_000).contains($0) }) else {
             throw ValidationError("--cold-burst must be 0…1000")
         }
-        guard APIKind(rawValue: api) != nil else {
+        let streaming = APIKind.allCases.filter(\.generates)
+        guard let kind = APIKind(rawValue: api) else {
             throw ValidationError(
-                "--api: unknown API '\(api)'; expected one of \(APIKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                "--api: unknown API '\(api)'; expected one of \(streaming.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard kind.generates else {
+            throw ValidationError(
+                "--api: calibrate measures the client's token timing on streams; the \(api) API streams no tokens "
+                    + "(time it with llmperf run); expected one of \(streaming.map(\.rawValue).joined(separator: ", "))"
             )
         }
     }

@@ -57,6 +57,8 @@ import Testing
         }
         let unknown = try LLMPerfProcess.run(["calibrate", "--api", "grpc"], timeout: 60)
         #expect(unknown.status != 0 && unknown.stderr.contains("unknown API 'grpc'"))
+        let embeddings = try LLMPerfProcess.run(["calibrate", "--api", "openai-embeddings"], timeout: 60)
+        #expect(embeddings.status != 0 && embeddings.stderr.contains("the openai-embeddings API streams no tokens"))
     }
 
     @Test func benchEngineMeasuresTheDefaultModel() throws {

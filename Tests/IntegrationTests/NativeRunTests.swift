@@ -52,6 +52,19 @@ import Testing
                 let serverTTFT = Double(sent[0] - arrival) / 1e6
                 let ttft = try #require(Metric.ttft.value(of: n))
                 #expect(abs(ttft - serverTTFT) < 5, "\(variant): client \(ttft) ms, server \(serverTTFT) ms")
+                // llama.cpp's timings, stored with the request: inside what the client measured (TGI's stream
+                // reports none).
+                if variant == "llamacpp" {
+                    let prompt = try #require(Metric.serverPrompt.value(of: n), "no server timings stored")
+                    let generation = try #require(Metric.serverGeneration.value(of: n))
+                    let total = try #require(Metric.total.value(of: n))
+                    #expect(prompt >= 20 && prompt <= ttft, "server prompt \(prompt) ms, client ttft \(ttft) ms")
+                    // The last token's deadline: 20 ms, then 23 gaps of 5 ms, after the arrival.
+                    #expect(prompt + generation >= 20 + 23 * 5 && prompt + generation <= total)
+                    #expect(n.serverTimings?.totalNanos == nil)
+                } else {
+                    #expect(n.serverTimings == nil)
+                }
             }
         }
     }

@@ -56,6 +56,21 @@ import Testing
                 #expect(abs(gap - serverGap) < 5, "client \(gap) ms, server \(serverGap) ms")
             }
             #expect(Metric.usageDiff.value(of: l) == 0 && Metric.usageDiff.value(of: o) == 0)
+            // The server's own durations, stored with the request (the OpenAI dialect has none): they lie
+            // inside what the client measured, and ttft-ms 20 paces the prompt.
+            #expect(o.serverTimings == nil && Metric.serverPrompt.value(of: o) == nil)
+            let timings = try #require(l.serverTimings, "no server timings stored")
+            #expect(timings.loadNanos == 0)
+            let prompt = try #require(Metric.serverPrompt.value(of: l))
+            let generation = try #require(Metric.serverGeneration.value(of: l))
+            let serverTotal = try #require(Metric.serverTotal.value(of: l))
+            let ttft = try #require(Metric.ttft.value(of: l))
+            let total = try #require(Metric.total.value(of: l))
+            #expect(prompt >= 20 && prompt <= ttft, "server prompt \(prompt) ms, client ttft \(ttft) ms")
+            // The last token's deadline: 20 ms, then 23 gaps of 5 ms, after the arrival.
+            #expect(prompt + generation >= 20 + 23 * 5, "server prompt + generation \(prompt + generation) ms")
+            #expect(
+                prompt + generation <= serverTotal && serverTotal <= total, "server \(serverTotal), client \(total)")
         }
     }
 

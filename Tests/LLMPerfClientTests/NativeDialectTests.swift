@@ -34,6 +34,11 @@ import Testing
         #expect(r.text == "The sky is bl\u{fc}\n")
         // tokens_predicted and tokens_evaluated; cache_n as the cached prompt tokens.
         #expect(r.usage == TokenUsage(promptTokens: 11, completionTokens: 4, cachedTokens: 3))
+        // The server's own timings: prompt_ms 12.5, predicted_ms 40.25, 6 drafted, 2 accepted.
+        #expect(
+            r.serverTimings
+                == ServerTimings(
+                    promptNanos: 12_500_000, generationNanos: 40_250_000, draftTokens: 6, draftAcceptedTokens: 2))
         #expect(LlamaCppDialect().streamIsComplete(try accumulator("llamacpp_stream.sse", LlamaCppDialect())))
     }
 

@@ -31,6 +31,12 @@ import Testing
         #expect(r.reasoning == [true, true, true, false, false, false])
         #expect(r.text == "Compare the decimals: 9.8 > 9.11.9.8 is \"larger\".\u{e9}")
         #expect(r.usage == TokenUsage(promptTokens: 26, completionTokens: 6))
+        // The last object's durations, as the server's own timings.
+        #expect(
+            r.serverTimings
+                == ServerTimings(
+                    promptNanos: 42_546_000, generationNanos: 120_018_000, totalNanos: 648_326_000,
+                    loadNanos: 12_345_000))
     }
 
     @Test func generateSkipsEmptyResponsesAndKeepsTheCounts() throws {
@@ -40,6 +46,11 @@ import Testing
         #expect(r.chunks == 3 && r.reasoning.isEmpty)
         #expect(r.text == "The sky is blue.")
         #expect(r.usage == TokenUsage(promptTokens: 26, completionTokens: 4))
+        #expect(
+            r.serverTimings
+                == ServerTimings(
+                    promptNanos: 130_079_000, generationNanos: 4_232_710_000, totalNanos: 10_706_818_083,
+                    loadNanos: 6_338_219_291))
     }
 
     @Test func aToolCallLineIsOneAnswerChunk() throws {
@@ -136,6 +147,15 @@ import Testing
         // The text in the order of the keys (Ollama writes content before thinking).
         #expect(chat.outputText == "Yes.Hmm.")
         #expect(chat.usage == TokenUsage(promptTokens: 12, completionTokens: 30))
+        #expect(chat.serverTimings == ServerTimings(promptNanos: 2, generationNanos: 2, totalNanos: 5, loadNanos: 1))
+        // The slow path (an escaped key sends the object there) reads the durations too.
+        let escaped = decode(
+            #"{"message":{"content":"a"},"done":true,"\u0074otal_duration":7,"prompt_eval_duration":3,"eval_duration":4}"#
+        )
+        #expect(escaped.failureKind == nil)
+        #expect(escaped.serverTimings == ServerTimings(promptNanos: 3, generationNanos: 4, totalNanos: 7))
+        // A negative duration is no duration.
+        #expect(decode(#"{"message":{"content":"a"},"done":true,"eval_duration":-4}"#).serverTimings == nil)
         let generate = decode(
             #"{"model":"m","response":"","thinking":"Only thought.","done":true,"done_reason":"length","eval_count":8}"#,
             OllamaDialect(kind: .ollamaGenerate))

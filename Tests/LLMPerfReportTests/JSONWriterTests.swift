@@ -14,7 +14,8 @@ import Testing
                 index: 99, startedAtNanos: 5, endedAtNanos: 6,
                 usage: TokenUsage(promptTokens: nil, completionTokens: 0, cachedTokens: 3),
                 outcome: .failed(.decode, detail: "ctl \u{01}\u{08}\u{0C}\t\\ \"q\" / é \u{2028} 😀"),
-                outputText: "line\r\nnext"))
+                outputText: "line\r\nnext",
+                serverTimings: ServerTimings(promptNanos: 1_250_000, generationNanos: 2, loadNanos: 0, draftTokens: 3)))
         var candidate = ReportFixtures.candidate
         candidate.traces = traces
         let input = ReportInput(

@@ -22,7 +22,11 @@ import Testing
                 promptTokens: 12, completionTokens: 6, cachedTokens: nil, reasoningTokens: index == 3 ? 2 : nil),
             outcome: index == 2 ? .failed(.http(status: 500), detail: "{\"error\":\"boom\"}") : .ok,
             connection: ConnectionInfo(reused: index > 0, httpVersion: "1.1", remoteAddress: "127.0.0.1:8080"),
-            httpStatus: index == 2 ? 500 : 200, outputText: "héllo <b>\(index)</b>")
+            httpStatus: index == 2 ? 500 : 200, outputText: "héllo <b>\(index)</b>",
+            serverTimings: index == 1
+                ? ServerTimings(
+                    promptNanos: 12_500_000, generationNanos: 40_250_123, loadNanos: 0, draftTokens: 6,
+                    draftAcceptedTokens: 2) : nil)
     }
 
     @Test func chunkTimesRoundTripCompactly() throws {
@@ -82,9 +86,11 @@ import Testing
         let store = try RunStore(path: path)
         let old = try store.traces(runID: "r000001")
         #expect(old.count == 1 && old[0].chunkReasoning.isEmpty && old[0].usage?.reasoningTokens == nil)
+        #expect(old[0].serverTimings == nil)
         #expect(old[0].chunkAtNanos == [5] && Metric.ttfa.value(of: old[0]) == 5e-6)
-        try store.insertRequests([Self.sampleTrace(index: 3)], runID: "r000001")
-        #expect(try store.traces(runID: "r000001")[1] == Self.sampleTrace(index: 3))
+        try store.insertRequests([Self.sampleTrace(index: 3), Self.sampleTrace(index: 1)], runID: "r000001")
+        #expect(try store.traces(runID: "r000001")[1] == Self.sampleTrace(index: 1))
+        #expect(try store.traces(runID: "r000001")[2] == Self.sampleTrace(index: 3))
     }
 
     @Test func runsAndRequestsRoundTripThroughARealFile() throws {

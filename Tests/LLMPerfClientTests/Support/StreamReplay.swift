@@ -11,6 +11,7 @@ struct StreamReplay: Equatable {
     var tokens: [UInt32] = []
     var reasoning: [Bool] = []
     var usage: TokenUsage?
+    var serverTimings: ServerTimings?
     var done = false
     var finished = false
     var failure: FailureKind?
@@ -58,6 +59,7 @@ struct StreamReplay: Equatable {
         out.tokens = response.chunkTokens
         out.reasoning = response.chunkReasoning
         out.usage = response.usage
+        out.serverTimings = response.serverTimings
         out.done = response.sawDone
         out.finished = response.sawFinish
         out.failure = response.failureKind

@@ -37,6 +37,7 @@ struct JSONReferenceDocument: Encodable {
         var chunkReasoning: [Bool]?
         var reasoningTokens: Int?
         var usage: TokenUsage?
+        var serverTimings: ServerTimings?
         var inputTokens: Int?
         var outputTokens: Int
         var outputTokenSource: TokenCountSource
@@ -50,7 +51,7 @@ struct JSONReferenceDocument: Encodable {
 
         static let derived: [Metric] = [
             .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total,
-            .usageDiff,
+            .usageDiff, .serverPrompt, .serverGeneration, .serverTotal,
         ]
 
         init(_ t: RequestTrace) {
@@ -70,6 +71,7 @@ struct JSONReferenceDocument: Encodable {
             chunkReasoning = t.hasReasoningChunks ? t.chunkReasoning : nil
             reasoningTokens = t.reasoningTokens
             usage = t.usage
+            serverTimings = t.serverTimings
             inputTokens = t.inputTokens
             outputTokens = t.outputTokens
             outputTokenSource = t.outputTokenSource
