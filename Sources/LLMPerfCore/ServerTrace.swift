@@ -9,10 +9,13 @@ public struct ServerTrace: Sendable, Equatable {
         public var arrivalNanos: UInt64?
         /// Send times of the content tokens (`first_token`, then every `token`), in order.
         public var tokenNanos: [UInt64]
+        /// When a non-streamed answer (`response`) was sent.
+        public var responseNanos: UInt64?
 
-        public init(arrivalNanos: UInt64? = nil, tokenNanos: [UInt64] = []) {
+        public init(arrivalNanos: UInt64? = nil, tokenNanos: [UInt64] = [], responseNanos: UInt64? = nil) {
             self.arrivalNanos = arrivalNanos
             self.tokenNanos = tokenNanos
+            self.responseNanos = responseNanos
         }
     }
 
@@ -46,6 +49,7 @@ public struct ServerTrace: Sendable, Equatable {
                 switch event.kind {
                 case "arrival": request.arrivalNanos = event.nanos
                 case "first_token", "token": request.tokenNanos.append(event.nanos)
+                case "response": request.responseNanos = event.nanos
                 default: break
                 }
             }

@@ -17,6 +17,10 @@ import Testing
             """
         let server = try ServerTrace(parsing: text)
         #expect(server.requests["llmperf-r1-0"]?.tokenNanos == [3_000_000, 4_000_000, 6_000_000])
+        #expect(server.requests["llmperf-r1-0"]?.responseNanos == nil)
+        // A non-streamed answer's send time.
+        let whole = try ServerTrace(parsing: "llmperf-r1-1\t-1\t10\tarrival\nllmperf-r1-1\t0\t75\tresponse\n")
+        #expect(whole.requests["llmperf-r1-1"] == ServerTrace.Request(arrivalNanos: 10, responseNanos: 75))
         // Client origin 500,000: started at absolute 900,000; received at 3.1, 4.3, 6.2 ms absolute.
         let client = RequestTrace(
             index: 0, startedAtNanos: 400_000, chunkAtNanos: [2_600_000, 3_800_000, 5_700_000],
