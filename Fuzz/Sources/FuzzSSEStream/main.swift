@@ -14,6 +14,7 @@ public func fuzzSSEStream(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     let cutSeed = bytes[0]
     let body = UnsafeRawBufferPointer(rebasing: bytes[1...])
+    if cutSeed >> 5 == 6 { return fuzzEmbeddingsBody(body, expectedInputs: Int(cutSeed & 0x07) + 1) }
     let dialect = dialect(for: cutSeed)
     let whole = decode(body, with: dialect, pieceLength: { _ in body.count })
     var state = UInt32(cutSeed) &* 2_654_435_761 | 1
@@ -35,11 +36,28 @@ public func fuzzSSEStream(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     precondition(whole.text == cut.text, "text depends on where the bytes were cut")
     precondition(whole.sawDone == cut.sawDone && whole.usage == cut.usage, "ending depends on the cuts")
     precondition(whole.failureKind == cut.failureKind, "failure depends on the cuts")
+    precondition(whole.serverTimings == cut.serverTimings, "server timings depend on the cuts")
     return 0
 }
 
-/// The dialect a seed's first byte picks by its top three bits: 0x00–0x1f and 0xc0–0xff OpenAI chat,
-/// 0x20 the Responses API, 0x40 llama.cpp, 0x60 TGI, 0x80 Anthropic, 0xa0 Ollama (NDJSON).
+/// An embeddings answer (seeds 0xc0–0xdf; the low three bits + 1 are the inputs sent): decoded whole,
+/// as the transfer does. It never records a content chunk; an answer it accepts holds no output tokens
+/// and says what came.
+func fuzzEmbeddingsBody(_ body: UnsafeRawBufferPointer, expectedInputs: Int) -> CInt {
+    var response = ResponseAccumulator()
+    response.expectedInputs = expectedInputs
+    OpenAIEmbeddingsDialect().decodeBody(body, into: &response)
+    precondition(response.chunkAtNanos.isEmpty, "an embeddings answer records no content chunk")
+    if response.failureKind == nil {
+        precondition(response.sawDone && response.usage?.completionTokens == 0, "an accepted answer is complete")
+        precondition(response.outputText.hasPrefix("\(expectedInputs) embedding"), "as many embeddings as inputs")
+    }
+    return 0
+}
+
+/// The dialect a seed's first byte picks by its top three bits: 0x00–0x1f and 0xe0–0xff OpenAI chat,
+/// 0x20 the Responses API, 0x40 llama.cpp, 0x60 TGI, 0x80 Anthropic, 0xa0 Ollama (NDJSON); 0xc0 is
+/// an embeddings answer (`fuzzEmbeddingsBody`).
 func dialect(for seed: UInt8) -> any APIDialect {
     switch seed >> 5 {
     case 1: return OpenAIResponsesDialect()
