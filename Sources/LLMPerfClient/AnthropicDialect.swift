@@ -63,10 +63,7 @@ public struct AnthropicDialect: APIDialect {
             w.key("tool_choice")
             writeToolChoice(choice, to: &w)
         }
-        for field in workload.extraBody {
-            w.key(field.key)
-            OpenAIRequestOptions.write(field.value, to: &w)
-        }
+        OpenAIRequestOptions.write(fields: workload.extraBody, to: &w)
         w.endObject()
         return w.bytes
     }

@@ -38,10 +38,7 @@ public struct LlamaCppDialect: APIDialect {
             w.key("seed")
             w.integer(seed)
         }
-        for field in workload.extraBody {
-            w.key(field.key)
-            OpenAIRequestOptions.write(field.value, to: &w)
-        }
+        OpenAIRequestOptions.write(fields: workload.extraBody, to: &w)
         w.endObject()
         return w.bytes
     }

@@ -68,10 +68,7 @@ public struct OllamaDialect: APIDialect {
             }
             w.endObject()
         }
-        for field in workload.extraBody {
-            w.key(field.key)
-            OpenAIRequestOptions.write(field.value, to: &w)
-        }
+        OpenAIRequestOptions.write(fields: workload.extraBody, to: &w)
         w.endObject()
         return w.bytes
     }

@@ -35,10 +35,7 @@ public struct OpenAIEmbeddingsDialect: APIDialect {
             for prompt in prompts { w.string(prompt.completionText) }
             w.endArray()
         }
-        for field in workload.extraBody {
-            w.key(field.key)
-            OpenAIRequestOptions.write(field.value, to: &w)
-        }
+        OpenAIRequestOptions.write(fields: workload.extraBody, to: &w)
         w.endObject()
         return w.bytes
     }

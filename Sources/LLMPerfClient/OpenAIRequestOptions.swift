@@ -38,7 +38,12 @@ enum OpenAIRequestOptions {
             w.key("tool_choice")
             write(choice, to: &w)
         }
-        for field in workload.extraBody {
+        write(fields: workload.extraBody, to: &w)
+    }
+
+    /// `extra_body`'s fields, each a key and its value, in order.
+    static func write(fields: [RequestBodyField], to w: inout JSONBodyWriter) {
+        for field in fields {
             w.key(field.key)
             write(field.value, to: &w)
         }

@@ -46,10 +46,7 @@ public struct TGIDialect: APIDialect {
         w.bool(true)
         w.key("decoder_input_details")
         w.bool(false)
-        for field in workload.extraBody {
-            w.key(field.key)
-            OpenAIRequestOptions.write(field.value, to: &w)
-        }
+        OpenAIRequestOptions.write(fields: workload.extraBody, to: &w)
         w.endObject()
         w.endObject()
         return w.bytes

@@ -6,8 +6,8 @@ import Testing
 /// `api: openai-embeddings` through the built executable against the bundled server's `/v1/embeddings`
 /// (synthetic engine): one input and batches of four, each answer checked and stored with no content chunk,
 /// its input tokens the server's count (a batch's the sum of its inputs'), its latency the server's own
-/// (arrival to the answer's send, from its trace) give or take the loopback; then a fault recorded as its
-/// status. Every run exits 0: failures are data.
+/// (arrival to the answer's send, from its trace) give or take the loopback; then a fault and a wrong key
+/// recorded as their statuses. Every run exits 0: failures are data.
 @Suite(.serialized) struct EmbeddingsRunTests {
     @Test func batchesAreMeasuredByLatencyAndInputTokens() throws {
         let (runs, server) = try AnthropicRunTests.run(
@@ -25,6 +25,7 @@ import Testing
               single: { target: { options: { trace-file: "TRACE-single" } } }
               batch: { workload: { batch: 4 }, target: { options: { trace-file: "TRACE-batch" } } }
               fault: { target: { options: { fault: http_500 } } }
+              wrong-key: { target: { headers: { Authorization: "Bearer wrong" }, options: { api-key: "right-key" } } }
             """)
         let single = try #require(runs["single"]).traces
         let batch = try #require(runs["batch"])
@@ -57,5 +58,7 @@ import Testing
         #expect(summary.outputTokensPerSecond == 0 && summary.inputTokensPerSecond > 0)
         let fault = try #require(runs["fault"]).traces
         #expect(fault.count == 8 && fault.allSatisfy { $0.outcome.failureKind == .http(status: 500) })
+        let wrongKey = try #require(runs["wrong-key"]).traces
+        #expect(wrongKey.count == 8 && wrongKey.allSatisfy { $0.outcome.failureKind == .http(status: 401) })
     }
 }
