@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Routes and answers every request: the OpenAI endpoints (`/v1/responses` too), Anthropic's `/v1/messages`,
+/// Routes and answers every request: the OpenAI endpoints (`/v1/responses` and `/v1/embeddings` too), Anthropic's `/v1/messages`,
 /// Ollama's `/api/chat` and `/api/generate`, llama.cpp's `/completion`, TGI's `/generate` and
 /// `/generate_stream`, `/v1/models`, `/health`, `/ready`, `/metrics`. Every failure becomes an error body in the
 /// endpoint's dialect (OpenAI's, Anthropic's, Ollama's, llama.cpp's or TGI's); nothing a client sends can crash
@@ -29,6 +29,7 @@ struct OpenAIResponder: HTTPResponder {
         case completions = "/v1/completions"
         case messages = "/v1/messages"
         case responses = "/v1/responses"
+        case embeddings = "/v1/embeddings"
         case ollamaChat = "/api/chat"
         case ollamaGenerate = "/api/generate"
         /// llama.cpp's native completion endpoint.
@@ -43,8 +44,8 @@ struct OpenAIResponder: HTTPResponder {
 
         var method: HTTPRequest.Method {
             switch self {
-            case .chat, .completions, .messages, .responses, .ollamaChat, .ollamaGenerate, .llamaCompletion,
-                .tgiGenerate, .tgiGenerateStream:
+            case .chat, .completions, .messages, .responses, .embeddings, .ollamaChat, .ollamaGenerate,
+                .llamaCompletion, .tgiGenerate, .tgiGenerateStream:
                 return .post
             default: return .get
             }
@@ -112,6 +113,10 @@ struct OpenAIResponder: HTTPResponder {
             let body = try await collectBody(request)
             let parameters = try RequestBodyDecoder.responses(body)
             return try await responses(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
+        case .embeddings:
+            let body = try await collectBody(request)
+            let parameters = try RequestBodyDecoder.embeddings(body)
+            return try await embeddings(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
         case .ollamaChat, .ollamaGenerate:
             let body = try await collectBody(request)
             let parameters = try RequestBodyDecoder.ollama(body, chat: route == .ollamaChat)
