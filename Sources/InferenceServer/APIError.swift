@@ -24,6 +24,12 @@ public struct APIError: Error, Sendable, Equatable {
         APIError(status: .badRequest, message: message, param: param, code: code)
     }
 
+    /// The answer of an engine that serves no embeddings.
+    static func embeddingsUnsupported(_ model: String) -> APIError {
+        .invalidRequest(
+            "The model '\(model)' does not serve embeddings.", param: "model", code: "model_not_supported")
+    }
+
     /// The JSON body.
     public var body: String {
         var out = "{\"error\":{\"message\":"

@@ -8,6 +8,9 @@ import Synchronization
 /// or the next token, with its speculative drafts. With batching off it serves one sequence at a time, first come
 /// first served, its prompt in one pass.
 ///
+/// Embedding requests (`embed`) queue beside them and run between two iterations, one request per iteration,
+/// each input in a forward pass of its own (`TransformerModel.pooledEmbedding`).
+///
 /// The decisions (admission, the prefill budget, retirement, shutdown) are `SchedulingPolicy`'s; this class holds
 /// the lock, runs the model and writes to the channels. `shutDown` drains: running sequences finish as usual,
 /// waiting requests and later submissions are answered 503 (`server_shutting_down`), and the thread ends.
@@ -34,6 +37,12 @@ final class BatchScheduler: @unchecked Sendable {
         var channel: GenerationChannel
     }
 
+    /// An embedding request: the token ids of each input, answered with one vector each.
+    private struct EmbeddingJob {
+        var inputs: [[Int32]]
+        var continuation: CheckedContinuation<[[Float]], any Error>
+    }
+
     /// A request holding a batch slot.
     private final class Active {
         let job: Job
@@ -57,6 +66,7 @@ final class BatchScheduler: @unchecked Sendable {
     // Guarded by `condition`:
     private var policy: SchedulingPolicy
     private var waitingJobs: [SchedulingPolicy.Ticket: Job] = [:]
+    private var embeddingJobs: [EmbeddingJob] = []
     /// Iterations the loop may still run before it holds (nil: no hold). Tests use it to line requests up.
     private var iterationsAllowed: Int?
     private var exited = false
@@ -89,7 +99,9 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     var load: SchedulerLoad {
-        locked { SchedulerLoad(waiting: policy.waiting.count, running: policy.running.count) }
+        locked {
+            SchedulerLoad(waiting: policy.waiting.count + embeddingJobs.count, running: policy.running.count)
+        }
     }
 
     /// Holds (true) or releases the loop between iterations.
@@ -120,14 +132,31 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
+    /// The pooled embedding of each input (in order), computed on the inference thread between two iterations;
+    /// refused with 503 once shutdown began. Every input must be non-empty and within the vocabulary.
+    func embed(_ inputs: [[Int32]]) async throws -> [[Float]] {
+        try await withCheckedThrowingContinuation { continuation in
+            let queued = locked {
+                guard !policy.isShuttingDown else { return false }
+                embeddingJobs.append(EmbeddingJob(inputs: inputs, continuation: continuation))
+                condition.signal()
+                return true
+            }
+            if !queued { continuation.resume(throwing: Self.shuttingDown) }
+        }
+    }
+
     /// Starts the shutdown (see the type's comment); returns at once. A hold is lifted so the drain runs.
     func shutDown() {
-        let answered = locked {
+        let (answered, embeddings) = locked {
             let tickets = policy.shutDown()
             condition.broadcast()
-            return tickets.compactMap { waitingJobs.removeValue(forKey: $0) }
+            let embeddings = embeddingJobs
+            embeddingJobs = []
+            return (tickets.compactMap { waitingJobs.removeValue(forKey: $0) }, embeddings)
         }
         for job in answered { job.channel.fail(Self.shuttingDown) }
+        for job in embeddings { job.continuation.resume(throwing: Self.shuttingDown) }
     }
 
     /// True once the thread has ended (after `shutDown` and the drain).
@@ -139,7 +168,9 @@ final class BatchScheduler: @unchecked Sendable {
         var active: [SchedulingPolicy.Ticket: Active] = [:]
         while true {
             condition.lock()
-            while !policy.isShuttingDown && (policy.isIdle || iterationsAllowed == 0) { condition.wait() }
+            while !policy.isShuttingDown && ((policy.isIdle && embeddingJobs.isEmpty) || iterationsAllowed == 0) {
+                condition.wait()
+            }
             if policy.isDone {
                 exited = true
                 condition.unlock()
@@ -148,7 +179,13 @@ final class BatchScheduler: @unchecked Sendable {
             if let allowed = iterationsAllowed, allowed > 0 { iterationsAllowed = allowed - 1 }
             let admitted = policy.admit().map { ($0, waitingJobs.removeValue(forKey: $0)!) }
             let order = policy.running
+            let embedding = embeddingJobs.isEmpty ? nil : embeddingJobs.removeFirst()
             condition.unlock()
+
+            if let embedding {
+                let vectors = embedding.inputs.map { model.pooledEmbedding(tokens: $0, buffers: buffers) }
+                embedding.continuation.resume(returning: vectors)
+            }
 
             for (ticket, job) in admitted {
                 active[ticket] = start(job, cache: freeCaches.popLast() ?? model.makeCache())

@@ -76,15 +76,6 @@ extension OpenAIResponder {
         metrics.tokensWritten(
             result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)
         trace?.record(requestID: traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
-        if fault == .drip {
-            let interval = faults.configuration.drip
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody(contentLength: body.utf8.count) { bodyWriter in
-                    try await FaultStreamWriter.drip(ByteBuffer(string: body), every: interval, to: &bodyWriter)
-                    try await bodyWriter.finish(nil)
-                })
-        }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return jsonAnswer(body, headers: headers, fault: fault)
     }
 }

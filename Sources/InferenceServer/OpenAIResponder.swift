@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Routes and answers every request: the OpenAI endpoints (`/v1/responses` too), Anthropic's `/v1/messages`,
+/// Routes and answers every request: the OpenAI endpoints (`/v1/responses` and `/v1/embeddings` too), Anthropic's `/v1/messages`,
 /// Ollama's `/api/chat` and `/api/generate`, llama.cpp's `/completion`, TGI's `/generate` and
 /// `/generate_stream`, `/v1/models`, `/health`, `/ready`, `/metrics`. Every failure becomes an error body in the
 /// endpoint's dialect (OpenAI's, Anthropic's, Ollama's, llama.cpp's or TGI's); nothing a client sends can crash
@@ -29,6 +29,7 @@ struct OpenAIResponder: HTTPResponder {
         case completions = "/v1/completions"
         case messages = "/v1/messages"
         case responses = "/v1/responses"
+        case embeddings = "/v1/embeddings"
         case ollamaChat = "/api/chat"
         case ollamaGenerate = "/api/generate"
         /// llama.cpp's native completion endpoint.
@@ -43,8 +44,8 @@ struct OpenAIResponder: HTTPResponder {
 
         var method: HTTPRequest.Method {
             switch self {
-            case .chat, .completions, .messages, .responses, .ollamaChat, .ollamaGenerate, .llamaCompletion,
-                .tgiGenerate, .tgiGenerateStream:
+            case .chat, .completions, .messages, .responses, .embeddings, .ollamaChat, .ollamaGenerate,
+                .llamaCompletion, .tgiGenerate, .tgiGenerateStream:
                 return .post
             default: return .get
             }
@@ -112,6 +113,10 @@ struct OpenAIResponder: HTTPResponder {
             let body = try await collectBody(request)
             let parameters = try RequestBodyDecoder.responses(body)
             return try await responses(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
+        case .embeddings:
+            let body = try await collectBody(request)
+            let parameters = try RequestBodyDecoder.embeddings(body)
+            return try await embeddings(parameters, request: request, context: context, arrivalNanos: arrivalNanos)
         case .ollamaChat, .ollamaGenerate:
             let body = try await collectBody(request)
             let parameters = try RequestBodyDecoder.ollama(body, chat: route == .ollamaChat)
@@ -191,95 +196,6 @@ struct OpenAIResponder: HTTPResponder {
         return collected
     }
 
-    /// A request that passed every check and may be generated: its engine, prompt, ids and fault.
-    struct Admitted {
-        var engine: any ServingEngine
-        var prompt: PreparedPrompt
-        /// The response's id (`chatcmpl-…`, `cmpl-…`, `msg_…`).
-        var id: String
-        var requestID: String
-        var traceID: [UInt8]
-        var fault: ServerFault
-    }
-
-    /// What every generating endpoint checks before it generates, in this order: the fault header, the
-    /// engine, the model, the prompt and its length; then picks the fault (refused with 400 when it does
-    /// not apply to `dialect`), traces the arrival, and answers the faults that need no generation. Returns
-    /// the response when the request ends here.
-    func admit(
-        _ parameters: CompletionParameters, dialect: ResponseDialect, idPrefix: String, request: Request,
-        context requestContext: Context, arrivalNanos: UInt64
-    ) async throws -> (admitted: Admitted?, response: Response?) {
-        var requestedFault: ServerFault?
-        if let name = request.headers[Self.faultHeader] {
-            requestedFault = ServerFault(rawValue: name)
-            guard requestedFault != nil else {
-                throw APIError.invalidRequest(
-                    "Unknown fault '\(name)' in \(ServerFault.headerName); valid faults: \(ServerFault.validNames).",
-                    param: ServerFault.headerName, code: "invalid_fault")
-            }
-        }
-        let engine = try readyEngine()
-        guard parameters.model == engine.modelName else {
-            throw APIError(
-                status: .notFound,
-                message: "The model '\(parameters.model)' does not exist; this server serves '\(engine.modelName)'.",
-                param: "model", code: "model_not_found")
-        }
-        let prompt: PreparedPrompt
-        do {
-            prompt = try engine.prepare(parameters.input)
-        } catch let error as APIError {
-            throw error
-        } catch {
-            throw APIError.invalidRequest(
-                "The prompt could not be prepared: \(error)",
-                param: parameters.endpoint == .chat ? "messages" : "prompt")
-        }
-        let context = engine.contextLength
-        if prompt.tokenCount >= context {
-            throw APIError.invalidRequest(
-                "This model's maximum context length is \(context) tokens. However, your prompt has \(prompt.tokenCount) tokens.",
-                param: parameters.endpoint == .chat ? "messages" : "prompt", code: "context_length_exceeded")
-        }
-        if let maxTokens = parameters.maxTokens, maxTokens > context - prompt.tokenCount {
-            throw APIError.invalidRequest(
-                "This model's maximum context length is \(context) tokens. However, you requested "
-                    + "\(maxTokens) completion tokens with a prompt of \(prompt.tokenCount) tokens.",
-                param: "max_tokens", code: "context_length_exceeded")
-        }
-        let id = idPrefix + Self.randomHex(24)
-        let requestID = request.headers[Self.requestIDHeader].flatMap { $0.isEmpty ? nil : $0 } ?? id
-        let traceID = TraceRecorder.sanitize(requestID)
-        var fault = requestedFault ?? faults.next()
-        guard fault.applies(to: dialect) else {
-            throw APIError.invalidRequest(
-                "The fault '\(fault.rawValue)' does not apply to \(request.uri.path); faults for this endpoint: "
-                    + "\(ServerFault.validNames(for: dialect)).",
-                param: ServerFault.headerName, code: "invalid_fault")
-        }
-        // A non-streamed request drawn the overloaded fault gets the status it stands for.
-        if !parameters.stream && fault.needsStream && fault != .overloadedMidStream { fault = .none }
-        if let trace {
-            var entries: [TraceRecorder.Entry] = [
-                .init(index: -1, kind: .arrival), .init(index: -1, kind: .fault, detail: fault.rawValue),
-            ]
-            if let port = requestContext.remotePort {
-                entries.append(.init(index: -1, kind: .remotePort, detail: String(port)))
-            }
-            trace.record(requestID: traceID, entries: entries, nanos: arrivalNanos)
-        }
-        let admitted = Admitted(
-            engine: engine, prompt: prompt, id: id, requestID: requestID, traceID: traceID, fault: fault)
-        if fault != .none,
-            let response = try await immediateFault(
-                fault, dialect: dialect, stream: parameters.stream, requestID: requestID, context: requestContext)
-        {
-            return (nil, response)
-        }
-        return (admitted, nil)
-    }
-
     private func completion(
         _ parameters: CompletionParameters, request: Request, context requestContext: Context, arrivalNanos: UInt64
     ) async throws -> Response {
@@ -355,69 +271,8 @@ struct OpenAIResponder: HTTPResponder {
         metrics.tokensWritten(
             result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)
         trace?.record(requestID: traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
-        if fault == .drip {
-            let interval = faults.configuration.drip
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody(contentLength: body.utf8.count) { bodyWriter in
-                    try await FaultStreamWriter.drip(ByteBuffer(string: body), every: interval, to: &bodyWriter)
-                    try await bodyWriter.finish(nil)
-                })
-        }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return jsonAnswer(body, headers: headers, fault: fault)
     }
-
-    /// The faults answered before any generation: HTTP errors (in `dialect`'s shape) and the reset after the
-    /// request was read; and the overloaded fault of a non-streamed request (529 on `/v1/messages`, 503
-    /// `server_is_overloaded` on `/v1/responses`).
-    private func immediateFault(
-        _ fault: ServerFault, dialect: ResponseDialect, stream: Bool, requestID: String, context: Context
-    ) async throws -> Response? {
-        var response: Response
-        switch fault {
-        case .http429:
-            response = Self.errorResponse(
-                APIError(
-                    status: .tooManyRequests, message: "Rate limit reached for requests (injected fault).",
-                    type: "requests", code: "rate_limit_exceeded"), dialect)
-            response.headers[.retryAfter] = "1"
-        case .http500:
-            response = Self.errorResponse(
-                APIError(
-                    status: .internalServerError,
-                    message: "The server had an error while processing your request (injected fault).",
-                    type: "server_error"), dialect)
-        case .overloadedMidStream where !stream && dialect == .openAIResponses:
-            response = Self.errorResponse(
-                APIError(
-                    status: .serviceUnavailable, message: "Overloaded", type: "server_error",
-                    code: ResponsesEvents.overloadedCode), dialect)
-        case .overloadedMidStream where !stream:
-            response = Self.errorResponse(
-                APIError(status: APIError.overloadedStatus, message: "Overloaded", type: "server_error"), dialect)
-        case .http503HTML:
-            response = Response(
-                status: .serviceUnavailable, headers: [.contentType: "text/html; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: Self.unavailablePage)))
-        case .resetBeforeResponse:
-            // Nothing reaches the client: Hummingbird's write of this response fails on the closed connection.
-            await FaultStreamWriter.reset(context.connection)
-            return Response(status: .internalServerError)
-        default:
-            return nil
-        }
-        response.headers[Self.requestIDHeader] = requestID
-        if dialect == .anthropic { response.headers[Self.anthropicRequestIDHeader] = requestID }
-        return response
-    }
-
-    static let unavailablePage = """
-        <!DOCTYPE html>
-        <html><head><title>503 Service Temporarily Unavailable</title></head>
-        <body><h1>503 Service Temporarily Unavailable</h1><p>The upstream is overloaded (injected fault).</p></body>
-        </html>
-
-        """
 
     static func errorResponse(_ error: APIError, _ dialect: ResponseDialect = .openAI) -> Response {
         jsonResponse(error.status(in: dialect), error.body(in: dialect))

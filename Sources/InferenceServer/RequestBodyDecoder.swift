@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 
-/// Turns a request body into `CompletionParameters`, mapping every decoding failure to a 400 that names the field.
+/// Turns a request body into its endpoint's parameters (`CompletionParameters`, `EmbeddingParameters`, …), mapping every decoding failure to a 400 that names the field.
 enum RequestBodyDecoder {
     static func chat(_ body: ByteBuffer) throws(APIError) -> CompletionParameters {
         try CompletionParameters(chat: decode(ChatCompletionRequestBody.self, from: body))
@@ -17,6 +17,10 @@ enum RequestBodyDecoder {
 
     static func responses(_ body: ByteBuffer) throws(APIError) -> ResponsesParameters {
         try ResponsesParameters(decode(ResponsesRequestBody.self, from: body))
+    }
+
+    static func embeddings(_ body: ByteBuffer) throws(APIError) -> EmbeddingParameters {
+        try EmbeddingParameters(decode(EmbeddingRequestBody.self, from: body))
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from body: ByteBuffer) throws(APIError) -> T {

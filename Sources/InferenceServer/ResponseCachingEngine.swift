@@ -52,6 +52,13 @@ public final class ResponseCachingEngine: ServingEngine {
 
     public func prepare(_ input: PromptInput) throws -> PreparedPrompt { try wrapped.prepare(input) }
 
+    /// Embeddings pass straight through (they are not cached).
+    public var embeddingWidth: Int { wrapped.embeddingWidth }
+    public func prepareEmbedding(_ input: EmbeddingInput) throws -> PreparedPrompt {
+        try wrapped.prepareEmbedding(input)
+    }
+    public func embed(_ request: EmbeddingRequest) async throws -> [[Float]] { try await wrapped.embed(request) }
+
     /// Requests bypassed (sampled, no seed) since the engine was made.
     public var bypassCount: UInt64 { bypasses.withLockedValue { $0 } }
 

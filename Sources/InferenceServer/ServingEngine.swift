@@ -18,6 +18,13 @@ public protocol ServingEngine: Sendable {
     func prepare(_ input: PromptInput) throws -> PreparedPrompt
     /// Starts generating. Called once per request; the stream is iterated at most once.
     func generate(_ request: GenerationRequest) -> GenerationStream
+    /// The width of the vectors `embed` returns; 0 when the engine serves no embeddings.
+    var embeddingWidth: Int { get }
+    /// Tokenizes one `/v1/embeddings` input (raw text, no chat template) or checks its token ids. Throws
+    /// `APIError` (naming `input.param`) for input the model cannot take.
+    func prepareEmbedding(_ input: EmbeddingInput) throws -> PreparedPrompt
+    /// One unit-length vector of `embeddingWidth` values per prompt, in the request's order.
+    func embed(_ request: EmbeddingRequest) async throws -> [[Float]]
     /// Prometheus text-format lines (with their `# HELP`/`# TYPE` lines, each line ending in a newline)
     /// that `/metrics` appends after the server's own; "" when the engine exports nothing.
     var metricsText: String { get }
@@ -42,6 +49,13 @@ extension ServingEngine {
     /// Whatever room the context leaves.
     public func defaultMaxTokens(promptTokens: Int) -> Int { max(0, contextLength - promptTokens) }
     public var metricsText: String { "" }
+    public var embeddingWidth: Int { 0 }
+    public func prepareEmbedding(_ input: EmbeddingInput) throws -> PreparedPrompt {
+        throw APIError.embeddingsUnsupported(modelName)
+    }
+    public func embed(_ request: EmbeddingRequest) async throws -> [[Float]] {
+        throw APIError.embeddingsUnsupported(modelName)
+    }
     /// Nothing to stop by default.
     public func shutdown() {}
 }

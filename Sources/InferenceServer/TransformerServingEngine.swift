@@ -166,6 +166,35 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
         }
     }
 
+    /// The model's embedding length: embeddings are its mean-pooled, normalised last hidden state.
+    public var embeddingWidth: Int { model.embeddingWidth }
+
+    /// Raw text is tokenized as a text completion's prompt is (no chat template; BOS as the tokenizer adds it);
+    /// token ids must be within the vocabulary.
+    public func prepareEmbedding(_ input: EmbeddingInput) throws -> PreparedPrompt {
+        switch input.content {
+        case .text(let text):
+            let tokens = model.tokenizer.encode(text, addSpecial: true)
+            guard !tokens.isEmpty else {
+                throw APIError.invalidRequest("'\(input.param)' has no tokens.", param: input.param)
+            }
+            return PreparedPrompt(text: text, tokenIDs: tokens, tokenCount: tokens.count)
+        case .tokens(let ids):
+            let vocabulary = model.vocabularySize
+            if let bad = ids.first(where: { Int($0) >= vocabulary }) {
+                throw APIError.invalidRequest(
+                    "Invalid token id \(bad) in '\(input.param)': this model's vocabulary has \(vocabulary) tokens.",
+                    param: input.param, code: "invalid_value")
+            }
+            return PreparedPrompt(text: "", tokenIDs: ids, tokenCount: ids.count)
+        }
+    }
+
+    /// Queued to the inference thread, which runs each input between two scheduler iterations.
+    public func embed(_ request: EmbeddingRequest) async throws -> [[Float]] {
+        try await scheduler.embed(request.prompts.map(\.tokenIDs))
+    }
+
     /// Drains: running requests finish as usual, waiting ones and later ones are answered 503
     /// (`server_shutting_down`), then the inference thread ends.
     public func shutdown() { scheduler.shutDown() }

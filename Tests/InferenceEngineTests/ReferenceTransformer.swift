@@ -58,6 +58,14 @@ final class ReferenceTransformer {
 
     /// Processes one token at the next position and returns its logits.
     func step(_ token: Int32) -> [Double] {
+        let out = finalHidden(token)
+        let embedding = tensor("token_embd.weight")
+        let outputWeights = file.tensors["output.weight"] != nil ? tensor("output.weight") : embedding
+        return matvec(outputWeights, out)
+    }
+
+    /// Processes one token at the next position and returns its last hidden state after the final RMS norm.
+    func finalHidden(_ token: Int32) -> [Double] {
         let c = config
         let e = c.embeddingLength
         let hd = c.headDimension
@@ -99,9 +107,7 @@ final class ReferenceTransformer {
             let d = matvec(tensor(p + "ffn_down.weight"), act)
             for i in 0..<e { x[i] += d[i] }
         }
-        let out = rmsNorm(x, tensor("output_norm.weight"))
-        let outputWeights = file.tensors["output.weight"] != nil ? tensor("output.weight") : embedding
-        return matvec(outputWeights, out)
+        return rmsNorm(x, tensor("output_norm.weight"))
     }
 
     static func argmax(_ v: [Double]) -> Int32 {
