@@ -106,8 +106,9 @@ public struct RunComparison: Sendable, Equatable, Codable {
             }
         }.map(RunMeasure.metric)
         measures.append(.outputTokensPerSecond)
-        // Input tokens/s where nothing is generated (embeddings): the throughput that matters there.
-        if sides.contains(where: { $0.summary.totalOutputTokens == 0 && $0.summary.totalInputTokens > 0 }) {
+        // Where nothing is generated (embeddings), the latency is `total` and the throughput input tokens/s.
+        if sides.contains(where: \.summary.generatedNothing) {
+            measures.insert(.metric(.total), at: 0)
             measures.append(.inputTokensPerSecond)
         }
         measures += [.requestsPerSecond, .errorRate]
@@ -240,7 +241,7 @@ private struct RunSide {
         overview = RunComparison.RunOverview(
             label: input.label, requests: summary.requests, succeeded: summary.succeeded, failed: summary.failed,
             windowSeconds: window, workload: input.workload)
-        for metric in RunMeasure.comparedMetrics {
+        for metric in RunMeasure.comparedMetrics + [.total] {
             let tested = RunMeasure.metric(metric).testSamples(in: input.traces).sorted()
             samples[.metric(metric)] = Samples(summary: summary.metrics[metric], tested: tested)
         }

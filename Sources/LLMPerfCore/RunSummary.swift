@@ -26,6 +26,10 @@ public struct RunSummary: Sendable, Equatable, Codable {
 
     public var errorRate: Double { requests == 0 ? 0 : Double(failed) / Double(requests) }
 
+    /// The successful requests took input and generated no output (an embeddings endpoint): the
+    /// run's throughput is its input tokens per second, its latency `total`.
+    public var generatedNothing: Bool { totalOutputTokens == 0 && totalInputTokens > 0 }
+
     /// From an array of traces: the counts in one sweep, each metric's sample sorted.
     public init(traces: [RequestTrace]) {
         var tally = RunTally()

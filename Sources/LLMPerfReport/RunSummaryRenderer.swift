@@ -33,7 +33,7 @@ public enum RunSummaryRenderer {
         out += String(
             format: "requests %d ok, %d failed (%@), %d warmup  ·  window %.2f s\n", summary.succeeded,
             summary.failed, Formatting.percent(summary.errorRate), summary.warmup, summary.windowSeconds)
-        if summary.totalOutputTokens == 0 && summary.totalInputTokens > 0 {
+        if summary.generatedNothing {
             // Nothing generated (an embeddings endpoint): its throughput is the input it took.
             out += String(
                 format: "throughput %.1f input tokens/s, %.2f requests/s  ·  %d input tokens\n",
@@ -65,6 +65,11 @@ public enum RunSummaryRenderer {
         table.add(
             [TextTable.Cell("output tokens/s")]
                 + runs.map { TextTable.Cell(String(format: "%.1f", $0.1.outputTokensPerSecond)) })
+        if runs.contains(where: { $0.1.generatedNothing }) {
+            table.add(
+                [TextTable.Cell("input tokens/s")]
+                    + runs.map { TextTable.Cell(String(format: "%.1f", $0.1.inputTokensPerSecond)) })
+        }
         table.add(
             [TextTable.Cell("requests/s")] + runs.map { TextTable.Cell(String(format: "%.2f", $0.1.requestsPerSecond)) }
         )

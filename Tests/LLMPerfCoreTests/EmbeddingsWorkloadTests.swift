@@ -48,3 +48,39 @@ import Testing
         #expect(workload.batchPrompts(startingAt: 1).map(\.user) == ["b", "c", "a", "b", "c"])
     }
 }
+
+/// Runs that generated nothing (embeddings) are compared by `total` and input tokens/s; generating runs
+/// keep their rows.
+@Suite struct EmbeddingsComparisonTests {
+    static func traces(latencyMs: UInt64, count: Int = 30) -> [RequestTrace] {
+        (0..<count).map { i in
+            let start = UInt64(i) * 100_000_000
+            return RequestTrace(
+                index: i, startedAtNanos: start, endedAtNanos: start + latencyMs * 1_000_000,
+                usage: TokenUsage(promptTokens: 64, completionTokens: 0))
+        }
+    }
+
+    @Test func totalAndInputTokensPerSecondAreCompared() throws {
+        let comparison = try RunComparison(runs: [
+            .init(label: "batch-1", traces: Self.traces(latencyMs: 5)),
+            .init(label: "batch-8", traces: Self.traces(latencyMs: 9)),
+        ])
+        let rows = try #require(comparison.comparisons.first).rows
+        #expect(rows.first?.measure == .metric(.total))
+        let total = try #require(rows.first)
+        #expect(total.baseline.p50 == 5 && total.candidate.p50 == 9)
+        #expect(rows.contains { $0.measure == .inputTokensPerSecond })
+        #expect(!rows.contains { $0.measure == .metric(.ttft) && $0.baseline.p50 != nil })
+        // A generating run gets neither extra row.
+        var chat = Self.traces(latencyMs: 5)
+        for i in chat.indices {
+            chat[i].chunkAtNanos = [chat[i].startedAtNanos + 1_000_000]
+            chat[i].chunkTokens = [1]
+            chat[i].usage = TokenUsage(promptTokens: 64, completionTokens: 1)
+        }
+        let plain = try RunComparison(runs: [.init(label: "a", traces: chat), .init(label: "b", traces: chat)])
+        let plainRows = try #require(plain.comparisons.first).rows
+        #expect(!plainRows.contains { $0.measure == .metric(.total) || $0.measure == .inputTokensPerSecond })
+    }
+}
