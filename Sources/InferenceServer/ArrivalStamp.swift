@@ -9,6 +9,20 @@ import NIOCore
 /// account of TTFT, so `llmperf calibrate` compares like with like.
 final class ArrivalStamp: Sendable {
     private let nanos = NIOLockedValueBox<UInt64?>(nil)
+    /// When the connection was accepted (its channel set up), handed out once: to its first request.
+    private let accepted: NIOLockedValueBox<UInt64?>
+
+    init(acceptedNanos: UInt64? = nil) {
+        accepted = NIOLockedValueBox(acceptedNanos)
+    }
+
+    /// The connection's accept time for its first request; nil for every later one.
+    func takeAccepted() -> UInt64? {
+        accepted.withLockedValue { value in
+            defer { value = nil }
+            return value
+        }
+    }
 
     /// Called on the event loop for every read: only the first after a `take` counts.
     func stampIfArmed(_ now: UInt64) {
@@ -61,7 +75,7 @@ enum ArrivalStampRegistry {
     private static let stamps = NIOLockedValueBox<[ObjectIdentifier: ArrivalStamp]>([:])
 
     static func register(_ channel: any Channel) -> ArrivalStamp {
-        let stamp = ArrivalStamp()
+        let stamp = ArrivalStamp(acceptedNanos: MonotonicClock.nowNanos())
         let key = ObjectIdentifier(channel)
         stamps.withLockedValue { $0[key] = stamp }
         channel.closeFuture.whenComplete { _ in _ = stamps.withLockedValue { $0.removeValue(forKey: key) } }

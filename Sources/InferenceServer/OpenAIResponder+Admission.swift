@@ -111,7 +111,8 @@ extension OpenAIResponder {
         return fault
     }
 
-    /// Traces the request's arrival, its fault and the client's port (`--trace-file`).
+    /// Traces the request's arrival, its fault and the client's port (`--trace-file`), after its
+    /// connection's accept when it is the first request on that connection.
     func traceArrival(traceID: [UInt8], fault: ServerFault, context: Context, arrivalNanos: UInt64) {
         guard let trace else { return }
         var entries: [TraceRecorder.Entry] = [
@@ -119,6 +120,10 @@ extension OpenAIResponder {
         ]
         if let port = context.remotePort {
             entries.append(.init(index: -1, kind: .remotePort, detail: String(port)))
+        }
+        // The connection's accept comes first: the file stays in time order.
+        if let accepted = context.arrival?.takeAccepted() {
+            trace.record(requestID: traceID, entries: [.init(index: -2, kind: .accept)], nanos: accepted)
         }
         trace.record(requestID: traceID, entries: entries, nanos: arrivalNanos)
     }

@@ -24,6 +24,8 @@ import NIOConcurrencyHelpers
 public final class TraceRecorder: Sendable {
     public enum Kind: String, Sendable {
         case arrival, role, response, token, usage, done, finish
+        /// The connection's accept (its channel set up), index -2, on its first request only.
+        case accept
         case firstToken = "first_token"
         /// `fault:NAME`: the fault the server applied (`fault:none` when healthy), index -1.
         case fault

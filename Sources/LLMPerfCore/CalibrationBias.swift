@@ -6,6 +6,13 @@ public struct CalibrationBias: Sendable, Equatable, Codable {
     /// Client TTFT − server TTFT (arrival → first token sent), ms. On a new connection the
     /// client's TTFT includes the connection setup, so this does too.
     public var ttftBias: DistributionSummary?
+    /// For requests on a new connection: the server accepting it − the client's connect
+    /// completing (start + libcurl's connect time), ms: how long the connection waited in the
+    /// server's accept queue (the kernel completes the handshake before the server accepts).
+    public var acceptDelay: DistributionSummary?
+    /// For requests on a new connection: the server reading the request − accepting its
+    /// connection, ms.
+    public var readAfterAccept: DistributionSummary?
     /// Client TTFT counted from the moment the request was written (start + libcurl's
     /// pretransfer time) − server TTFT, ms: the bias without the connection setup (within a
     /// few µs of `ttftBias` on a reused connection).
@@ -40,6 +47,8 @@ public struct CalibrationBias: Sendable, Equatable, Codable {
         var firstDelay: [Double] = []
         var itl: [Double] = []
         var delivery: [Double] = []
+        var accept: [Double] = []
+        var afterAccept: [Double] = []
         var matched = 0
         var newConnections = 0
         for trace in client where trace.succeeded && !trace.isWarmup {
@@ -57,6 +66,12 @@ public struct CalibrationBias: Sendable, Equatable, Codable {
             if !trace.connection.reused {
                 newConnections += 1
                 setup.append(Double(trace.sentNanos) / 1e6)
+                if let accepted = serverSide.acceptNanos {
+                    let connected =
+                        Double(clientOriginNanos) + Double(trace.startedAtNanos) + Double(trace.connectNanos)
+                    accept.append((Double(accepted) - connected) / 1e6)
+                    afterAccept.append((Double(arrival) - Double(accepted)) / 1e6)
+                }
             }
             let count = min(serverSide.tokenNanos.count, trace.chunkAtNanos.count)
             for i in 0..<count {
@@ -76,6 +91,8 @@ public struct CalibrationBias: Sendable, Equatable, Codable {
         firstTokenDelay = DistributionSummary(firstDelay)
         itlBias = DistributionSummary(itl)
         deliveryDelay = DistributionSummary(delivery)
+        acceptDelay = DistributionSummary(accept)
+        readAfterAccept = DistributionSummary(afterAccept)
         matchedRequests = matched
         self.newConnections = newConnections
     }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The bundled server's trace file (`llmperf serve --trace-file`): one tab-separated line per
-/// event, `request_id  chunk_index  monotonic_ns  kind`, where kind is `arrival` (index −1),
+/// event, `request_id  chunk_index  monotonic_ns  kind`, where kind is `accept` (index −2, the
+/// connection's accept, on its first request only), `arrival` (index −1),
 /// `role`, `first_token`, `token`, `finish`, `usage`, `done` or `response`. Times are
 /// CLOCK_MONOTONIC nanoseconds, the clock the client reads on the same host.
 public struct ServerTrace: Sendable, Equatable {
@@ -11,11 +12,18 @@ public struct ServerTrace: Sendable, Equatable {
         public var tokenNanos: [UInt64]
         /// When a non-streamed answer (`response`) was sent.
         public var responseNanos: UInt64?
+        /// When the server accepted the request's connection (set up its channel), for the first
+        /// request on a connection.
+        public var acceptNanos: UInt64?
 
-        public init(arrivalNanos: UInt64? = nil, tokenNanos: [UInt64] = [], responseNanos: UInt64? = nil) {
+        public init(
+            arrivalNanos: UInt64? = nil, tokenNanos: [UInt64] = [], responseNanos: UInt64? = nil,
+            acceptNanos: UInt64? = nil
+        ) {
             self.arrivalNanos = arrivalNanos
             self.tokenNanos = tokenNanos
             self.responseNanos = responseNanos
+            self.acceptNanos = acceptNanos
         }
     }
 
@@ -50,6 +58,7 @@ public struct ServerTrace: Sendable, Equatable {
                 case "arrival": request.arrivalNanos = event.nanos
                 case "first_token", "token": request.tokenNanos.append(event.nanos)
                 case "response": request.responseNanos = event.nanos
+                case "accept": request.acceptNanos = event.nanos
                 default: break
                 }
             }

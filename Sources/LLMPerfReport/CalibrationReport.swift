@@ -95,8 +95,14 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
                 ("ITL: client gap − server gap", run.bias.itlBias),
                 ("delivery: received − sent", run.bias.deliveryDelay),
                 ("request: server read − client write", run.bias.requestDelay),
-                ("first token: received − sent", run.bias.firstTokenDelay),
             ]
+            if burst {
+                rows += [
+                    ("  in the accept queue: server accept − client connect", run.bias.acceptDelay),
+                    ("  after the accept: server read − server accept", run.bias.readAfterAccept),
+                ]
+            }
+            rows += [("first token: received − sent", run.bias.firstTokenDelay)]
             for (row, (name, summary)) in rows.enumerated() {
                 guard let summary else { continue }
                 bias.add([

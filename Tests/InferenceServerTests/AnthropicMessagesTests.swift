@@ -517,18 +517,19 @@ struct AnthropicMessagesTests {
         let rows = try FaultModeTests.traceRows(path, requestID: "m1")
         #expect(
             rows.map(\.kind) == [
-                "arrival", "fault:none", rows[2].kind, "role", "first_token", "token", "token", "token", "finish",
-                "done",
+                "accept", "arrival", "fault:none", rows[3].kind, "role", "first_token", "token", "token", "token",
+                "finish", "done",
             ])
-        #expect(rows[2].kind.hasPrefix("remote_port:"))
-        let arrival = rows[0].nanos
+        #expect(rows[3].kind.hasPrefix("remote_port:"))
+        #expect(rows[0].nanos <= rows[1].nanos)
+        let arrival = rows[1].nanos
         let content = rows.filter { $0.kind == "first_token" || $0.kind == "token" }.map(\.nanos)
         // token k is due at arrival + ttft + k·itl (absolute deadlines, as the chat endpoint paces them)
         #expect(content.count == 4)
         for (k, sent) in content.enumerated() { #expect(sent >= arrival + 40_000_000 + UInt64(k) * 100_000_000) }
         // and they leave as they come, not together at the end (when the stream started before its first token
         // was due: on a loaded machine the handler may start late, and then every token is due at once)
-        if rows[3].nanos < arrival + 40_000_000 { #expect(content[0] < content[3]) }
+        if rows[4].nanos < arrival + 40_000_000 { #expect(content[0] < content[3]) }
         #expect(rows.last!.nanos >= content.last!)
 
         // a tool_use start is the call's first content and token, as the client counts it: 1 + 3 fragments

@@ -81,7 +81,7 @@ struct EmbeddingsFaultsAndTraceTests {
             _ = try await Self.ask(server.port, fault: "http_429", requestID: "emb-2")
         }
         let rows = try FaultModeTests.traceRows(path, requestID: "emb-1")
-        #expect(rows.map(\.kind).filter { !$0.contains(":") } == ["arrival", "response"])
+        #expect(rows.map(\.kind).filter { !$0.contains(":") } == ["accept", "arrival", "response"])
         #expect(rows.contains { $0.kind == "fault:none" })
         let arrival = try #require(rows.first { $0.kind == "arrival" })
         let answered = try #require(rows.first { $0.kind == "response" })

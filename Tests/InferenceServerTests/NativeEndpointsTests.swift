@@ -196,10 +196,12 @@ struct NativeEndpointsTests {
             _ = try await Self.post(server, "/generate_stream", Self.tgi(), headers: ["x-request-id": "t1"])
         }
         let llama = try FaultModeTests.traceRows(path, requestID: "l1").filter { !$0.kind.hasPrefix("remote_port") }
-        #expect(llama.map(\.kind) == ["arrival", "fault:none", "first_token", "token", "token", "finish", "done"])
+        #expect(
+            llama.map(\.kind) == ["accept", "arrival", "fault:none", "first_token", "token", "token", "finish", "done"])
         #expect(llama.suffix(5).map(\.index) == [0, 1, 2, 3, 3])
         let tgi = try FaultModeTests.traceRows(path, requestID: "t1").filter { !$0.kind.hasPrefix("remote_port") }
-        #expect(tgi.map(\.kind) == ["arrival", "fault:none", "first_token", "token", "token", "finish", "done"])
+        #expect(
+            tgi.map(\.kind) == ["accept", "arrival", "fault:none", "first_token", "token", "token", "finish", "done"])
         #expect(tgi.suffix(5).map(\.index) == [0, 1, 2, 2, 2])
     }
 }

@@ -281,11 +281,12 @@ struct OllamaAPITests {
         let rows = try FaultModeTests.traceRows(path, requestID: "o1")
         #expect(
             rows.map(\.kind) == [
-                "arrival", "fault:none", rows[2].kind, "first_token", "token", "token", "token", "finish", "done",
+                "accept", "arrival", "fault:none", rows[3].kind, "first_token", "token", "token", "token", "finish",
+                "done",
             ])
         #expect(rows.filter { $0.kind == "first_token" || $0.kind == "token" }.map(\.index) == [0, 1, 2, 3])
         #expect(rows.suffix(2).map(\.index) == [4, 4])
-        let arrival = rows[0].nanos
+        let arrival = rows[1].nanos
         let content = rows.filter { $0.kind == "first_token" || $0.kind == "token" }.map(\.nanos)
         for (k, sent) in content.enumerated() { #expect(sent >= arrival + 40_000_000 + UInt64(k) * 100_000_000) }
         #expect(rows.last!.nanos >= content.last!)

@@ -352,15 +352,15 @@ struct ReasoningAndToolCallTests {
         // role, 2 reasoning, opening, 1 fragment
         #expect(
             mixed.map { $0[3] } == [
-                "arrival", "role", "first_token", "token", "token", "token", "finish", "usage", "done",
+                "accept", "arrival", "role", "first_token", "token", "token", "token", "finish", "usage", "done",
             ])
-        #expect(mixed.map { $0[1] } == ["-1", "0", "1", "2", "3", "4", "5", "6", "7"])
-        #expect(try rows(path, "whole").map { $0[3] } == ["arrival", "response"])
+        #expect(mixed.map { $0[1] } == ["-2", "-1", "0", "1", "2", "3", "4", "5", "6", "7"])
+        #expect(try rows(path, "whole").map { $0[3] } == ["accept", "arrival", "response"])
         let call = try rows(path + ".2", "call")
         // no role event: the opening carries the role and is the first content chunk
-        #expect(call.map { $0[3] } == ["arrival", "first_token", "token", "token", "finish", "done"])
+        #expect(call.map { $0[3] } == ["accept", "arrival", "first_token", "token", "token", "finish", "done"])
         for trace in [mixed, call] {
-            let arrival = try #require(UInt64(trace[0][2]))
+            let arrival = try #require(UInt64(trace[1][2]))
             let first = try #require(trace.first { $0[3] == "first_token" }.flatMap { UInt64($0[2]) })
             #expect(first - arrival >= 50_000_000)
         }

@@ -220,6 +220,6 @@ struct ResponsesAPITests {
         let rows = try FaultModeTests.traceRows(path, requestID: "r1")
         let kinds = rows.map(\.kind).filter { !$0.contains(":") }
         // role (created), 2 reasoning deltas, the call's addition, 2 fragments, done (incomplete)
-        #expect(kinds == ["arrival", "role", "first_token", "token", "token", "token", "token", "done"])
+        #expect(kinds == ["accept", "arrival", "role", "first_token", "token", "token", "token", "token", "done"])
     }
 }

@@ -27,15 +27,17 @@ struct TraceFileTests {
         let rows = all.filter { !($0[3].hasPrefix("fault:") || $0[3].hasPrefix("remote_port:")) }
         #expect(
             rows.map { $0[3] } == [
-                "arrival", "role", "first_token", "token", "token", "token", "finish", "usage", "done",
+                "accept", "arrival", "role", "first_token", "token", "token", "token", "finish", "usage", "done",
             ])
-        #expect(rows.map { $0[1] } == ["-1", "0", "1", "2", "3", "4", "5", "6", "7"])
+        // The connection's accept (index -2) comes first, on its first request.
+        #expect(rows.map { $0[1] } == ["-2", "-1", "0", "1", "2", "3", "4", "5", "6", "7"])
         let times = rows.compactMap { UInt64($0[2]) }
         #expect(times.count == rows.count)
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
         // first token no earlier than the configured TTFT after arrival, tokens at least ITL apart (generous upper bound)
-        #expect(times[2] - times[0] >= 30_000_000)
-        #expect(times[2] - times[0] < 3_000_000_000)
-        #expect(times[5] - times[0] >= 45_000_000)
+        // (times[0] is the connection's accept, times[1] the arrival, times[3] the first token)
+        #expect(times[3] - times[1] >= 30_000_000)
+        #expect(times[3] - times[1] < 3_000_000_000)
+        #expect(times[6] - times[1] >= 45_000_000)
     }
 }

@@ -34,6 +34,20 @@ import Testing
         }
         let streams = try #require(json["concurrentStreams"] as? [String: Any])
         #expect(streams["concurrency"] as? Int == 1000 && streams["errors"] as? Int == 0, "\(streams)")
+        // Cold bursts: every request on a new connection, whose accept the server traced; the server reads a
+        // request only after it accepted its connection.
+        let bursts = try #require(json["coldBursts"] as? [[String: Any]])
+        #expect(bursts.compactMap { $0["concurrency"] as? Int } == [64, 256])
+        for burst in bursts {
+            let size = try #require(burst["concurrency"] as? Int)
+            let burstBias = try #require(burst["bias"] as? [String: Any])
+            #expect(burstBias["newConnections"] as? Int == size, "\(burstBias)")
+            let accept = try #require(burstBias["acceptDelay"] as? [String: Any], "\(burstBias)")
+            #expect(accept["count"] as? Int == size)
+            let afterAccept = try #require(burstBias["readAfterAccept"] as? [String: Any])
+            #expect(afterAccept["count"] as? Int == size)
+            #expect(try #require(afterAccept["min"] as? Double) >= 0, "\(afterAccept)")
+        }
     }
 
     /// Every dialect is calibrated against the server's own trace: each token matched, none lost.

@@ -46,6 +46,7 @@ import Testing
         // timeline again 100 ms later for the second request.
         let text = """
             b-0\t-1\t10000000\tarrival
+            b-0\t-2\t9700000\taccept
             b-0\t1\t15000000\tfirst_token
             b-0\t2\t17000000\ttoken
             b-1\t-1\t110000000\tarrival
@@ -84,6 +85,12 @@ import Testing
         #expect(close(request.max, 0.5) && close(request.min, 0.1))
         let first = try #require(bias.firstTokenDelay)
         #expect(close(first.max, 0.2) && close(first.min, 0.1))
+        // cold: connected at 8.0 + 1.4 = 9.4 ms, accepted at 9.7 ms, read at 10.0 ms; warm has no accept
+        let accept = try #require(bias.acceptDelay)
+        #expect(accept.count == 1 && close(accept.p50, 0.3))
+        let afterAccept = try #require(bias.readAfterAccept)
+        #expect(afterAccept.count == 1 && close(afterAccept.p50, 0.3))
+        #expect(server.requests["b-0"]?.acceptNanos == 9_700_000 && server.requests["b-1"]?.acceptNanos == nil)
         // gaps: cold 2.1 vs 2.0, warm 2.0 vs 2.0
         let itl = try #require(bias.itlBias)
         #expect(close(itl.max, 0.1) && close(itl.min, 0))
