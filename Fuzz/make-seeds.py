@@ -95,7 +95,7 @@ for fixture, first in [("responses_stream_reasoning.sse", 0x21), ("responses_str
 for name, data in seeds.items():
     open(f"Corpus/FuzzSSEStream/{name}", "wb").write(data)
 
-# Request bodies for both endpoints.
+# Request bodies for every endpoint the decoder reads.
 bodies = {
     "chat": {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 8, "stream": True, "stream_options": {"include_usage": True}},
     "chat-full": {"model": "m", "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}, {"role": "assistant", "content": None}],
@@ -120,6 +120,11 @@ bodies = {
                        {"type": "message", "role": "assistant", "content": "b"}, {"type": "function_call_output", "call_id": "c", "output": "x"}],
                        "temperature": 0.2, "top_p": 1, "reasoning": {"effort": "low", "summary": "auto"}, "store": False,
                        "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}], "tool_choice": {"type": "function", "name": "f"}},
+    # OpenAI's Embeddings API (POST /v1/embeddings)
+    "embeddings": {"model": "m", "input": "hello world"},
+    "embeddings-full": {"model": "m", "input": ["a", "b c"], "encoding_format": "base64", "dimensions": 8, "user": "u"},
+    "embeddings-tokens": {"model": "m", "input": [[1, 2, 3], [4]], "encoding_format": "float"},
+    "embeddings-bad": {"model": "m", "input": [[1, "x"], [], -1, 2.5, None], "encoding_format": "int8", "dimensions": 0},
 }
 for name, body in bodies.items():
     open(f"Corpus/FuzzRequestDecoder/{name}.json", "w").write(json.dumps(body))

@@ -2,7 +2,7 @@ import FuzzDriver
 import NIOCore
 
 /// libFuzzer entry: the input is a request body, decoded as each endpoint's body (chat,
-/// completions, Anthropic's messages, OpenAI's responses) by the server's own decoder (its sources are compiled into
+/// completions, Anthropic's messages, OpenAI's responses and embeddings) by the server's own decoder (its sources are compiled into
 /// this target). Every input must either decode into parameters that passed validation or be
 /// refused with a 400 `APIError` whose JSON body is well formed; never a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -28,7 +28,27 @@ public func fuzzRequestDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
         precondition(conversation.contains { $0.role == "user" || $0.role == "assistant" }, "no message accepted")
         return responses.completion
     }
+    checkEmbeddings(body)
     return 0
+}
+
+/// `/v1/embeddings`: accepted inputs are 1 to 2048 non-empty strings or token-id arrays (ids non-negative),
+/// `dimensions` at least 1; a refusal is a 400 with a JSON body.
+func checkEmbeddings(_ body: ByteBuffer) {
+    do {
+        let parameters = try RequestBodyDecoder.embeddings(body)
+        precondition((1...EmbeddingParameters.maxInputs).contains(parameters.inputs.count), "input count")
+        for input in parameters.inputs {
+            switch input.content {
+            case .text(let text): precondition(!text.isEmpty, "an empty input accepted")
+            case .tokens(let ids): precondition(!ids.isEmpty && ids.allSatisfy { $0 >= 0 }, "token ids \(ids)")
+            }
+        }
+        precondition(parameters.dimensions.map { $0 >= 1 } ?? true, "dimensions below 1 accepted")
+    } catch {
+        precondition(error.status == .badRequest, "a refused body must be a 400, got \(error.status)")
+        precondition(error.body.hasPrefix("{\"error\":{\"message\":"), "error body \(error.body)")
+    }
 }
 
 /// One decoding: accepted parameters passed validation; a refusal is a 400 with a JSON body.
