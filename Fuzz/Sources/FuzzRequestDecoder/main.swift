@@ -2,7 +2,8 @@ import FuzzDriver
 import NIOCore
 
 /// libFuzzer entry: the input is a request body, decoded as each endpoint's body (chat,
-/// completions, Anthropic's messages, OpenAI's responses and embeddings) by the server's own decoder (its sources are compiled into
+/// completions, Anthropic's messages, OpenAI's responses and embeddings, Ollama's chat and generate,
+/// llama.cpp's completion and TGI's generate) by the server's own decoder (its sources are compiled into
 /// this target). Every input must either decode into parameters that passed validation or be
 /// refused with a 400 `APIError` whose JSON body is well formed; never a crash.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -29,6 +30,12 @@ public func fuzzRequestDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
         return responses.completion
     }
     checkEmbeddings(body)
+    // Ollama's /api/chat and /api/generate (options.stop has no limit), llama.cpp's /completion and TGI's
+    // /generate_stream and /generate (stop refused there).
+    check(stopLimit: .max) { () throws(APIError) in try RequestBodyDecoder.ollama(body, chat: true).completion }
+    check(stopLimit: .max) { () throws(APIError) in try RequestBodyDecoder.ollama(body, chat: false).completion }
+    check(stopLimit: 0) { () throws(APIError) in try RequestBodyDecoder.llamaCompletion(body).completion }
+    check(stopLimit: 0) { () throws(APIError) in try RequestBodyDecoder.tgiGenerate(body, stream: true).completion }
     return 0
 }
 

@@ -1,0 +1,1 @@
+../../../../Sources/InferenceServer/OllamaRequestBody.swift
