@@ -129,9 +129,11 @@ extension OpenAIResponder {
     }
 
     /// A whole JSON answer, written byte by byte under `drip`.
-    func jsonAnswer(_ body: String, headers: HTTPFields, fault: ServerFault) -> Response {
+    func jsonAnswer(
+        _ body: String, headers: HTTPFields, fault: ServerFault, contentType: String = "application/json"
+    ) -> Response {
         var headers = headers
-        headers[.contentType] = "application/json"
+        headers[.contentType] = contentType
         if fault == .drip {
             let interval = faults.configuration.drip
             return Response(

@@ -54,7 +54,6 @@ extension OpenAIResponder {
                 })
         }
         // Not streamed: generate before answering, so a failure still gets an error status.
-        headers[.contentType] = "application/json; charset=utf-8"
         metrics.generationStarted(promptTokens: prompt.tokenCount)
         var endNanos = arrivalNanos
         defer { metrics.generationEnded(arrivalNanos: arrivalNanos, endNanos: endNanos) }
@@ -72,15 +71,6 @@ extension OpenAIResponder {
         metrics.tokensWritten(
             result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)
         trace?.record(requestID: admission.traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
-        if fault == .drip {
-            let interval = faults.configuration.drip
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody(contentLength: body.utf8.count) { bodyWriter in
-                    try await FaultStreamWriter.drip(ByteBuffer(string: body), every: interval, to: &bodyWriter)
-                    try await bodyWriter.finish(nil)
-                })
-        }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return jsonAnswer(body, headers: headers, fault: fault, contentType: "application/json; charset=utf-8")
     }
 }
