@@ -183,7 +183,10 @@ final class BatchScheduler: @unchecked Sendable {
             condition.unlock()
 
             if let embedding {
-                let vectors = embedding.inputs.map { model.pooledEmbedding(tokens: $0, buffers: buffers) }
+                // In prefill-sized passes: a long input does not grow the shared buffers past a chat prefill's.
+                let vectors = embedding.inputs.map {
+                    model.pooledEmbedding(tokens: $0, buffers: buffers, chunk: policy.prefillChunk)
+                }
                 embedding.continuation.resume(returning: vectors)
             }
 

@@ -57,6 +57,21 @@ import Testing
         #expect(Self.maxDifference(single, expected) < 1e-4)
     }
 
+    /// A long input in chunks of the scheduler's prefill size: the same vector as one pass, and the buffers
+    /// stay at the chunk's size.
+    @Test func chunkedPassesGiveTheSameVectorWithinTheChunksBuffers() throws {
+        let path = try TinyModelFactory.path(type: .f32)
+        let model = try TransformerModel.load(path: path, threads: 2, contextLength: 32)
+        let whole = model.pooledEmbedding(tokens: Self.prompt, buffers: ForwardBuffers(config: model.config))
+        let buffers = ForwardBuffers(config: model.config)
+        let chunked = model.pooledEmbedding(tokens: Self.prompt, buffers: buffers, chunk: 3)
+        #expect(Self.prompt.count > 3)
+        #expect(buffers.capacity <= 3, "buffers grew to \(buffers.capacity) positions")
+        let expected = try Self.reference(path: path, tokens: Self.prompt)
+        #expect(Self.maxDifference(chunked, expected) < 1e-4)
+        #expect(Self.maxDifference(chunked, whole.map(Double.init)) < 1e-5)
+    }
+
     @Test func truncationKeepsTheLeadingValuesAtUnitLength() {
         let vector = EmbeddingVector.unitLength([3, 4, 12])
         #expect(vector == [Float(3.0 / 13), Float(4.0 / 13), Float(12.0 / 13)])
