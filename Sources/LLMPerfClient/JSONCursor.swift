@@ -198,17 +198,6 @@ public struct JSONCursor {
         return negative ? -v : v
     }
 
-    /// Reads a number of any JSON form (fraction, exponent) as a Double; nil for anything else.
-    mutating func double() -> Double? {
-        skipWhitespace()
-        let start = pos
-        guard number() else {
-            pos = start
-            return nil
-        }
-        return Double(String(decoding: UnsafeRawBufferPointer(start: base + start, count: pos - start), as: UTF8.self))
-    }
-
     /// Consumes `null` when it comes next.
     mutating func consumeNull() -> Bool {
         skipWhitespace()

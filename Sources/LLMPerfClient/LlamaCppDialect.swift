@@ -58,7 +58,7 @@ public struct LlamaCppDialect: APIDialect {
             return
         }
         if !r.scratch.isEmpty { r.recordScratchContent(tokens: 1) }
-        Self.record(payload, into: &r)
+        Self.record(payload, bytes: data, into: &r)
     }
 
     public func decodeBody(_ body: UnsafeRawBufferPointer, into r: inout ResponseAccumulator) {
@@ -75,18 +75,18 @@ public struct LlamaCppDialect: APIDialect {
             r.fail(.decode, "response has no content: " + String(decoding: body.prefix(200), as: UTF8.self))
             return
         }
-        Self.record(payload, into: &r)
+        Self.record(payload, bytes: body, into: &r)
         let tokens = payload.outputTokens ?? payload.timingsPredicted ?? 1
         if !r.scratch.isEmpty || tokens > 0 { r.recordScratchContent(tokens: UInt32(clamping: max(tokens, 0))) }
     }
 
-    /// Usage and end markers of one payload.
-    static func record(_ payload: NativePayload, into r: inout ResponseAccumulator) {
+    /// Usage, the server's timings (read from `bytes`, the payload itself, when it has them) and end markers.
+    static func record(_ payload: NativePayload, bytes: UnsafeRawBufferPointer, into r: inout ResponseAccumulator) {
         let usage = TokenUsage(
             promptTokens: payload.inputTokens ?? payload.timingsPrompt,
             completionTokens: payload.outputTokens ?? payload.timingsPredicted, cachedTokens: payload.cachedTokens)
         if usage != TokenUsage() { r.merge(usage: usage) }
-        r.merge(serverTimings: payload.serverTimings)
+        if payload.hasTimings { r.merge(serverTimings: ServerTimingsReader.llamaCpp(bytes)) }
         if payload.finished { r.markFinished() }
         if payload.final {
             r.markFinished()

@@ -32,7 +32,9 @@ struct NativePayload {
     var timingsPredicted: Int?
     var timingsPrompt: Int?
     /// llama.cpp `timings.prompt_ms`, `predicted_ms`, `draft_n`, `draft_n_accepted`.
-    var serverTimings = ServerTimings()
+    /// llama.cpp: the payload has `timings` (the last event): `ServerTimingsReader.llamaCpp` reads its
+    /// durations then, not here (a bigger payload slows every event's scan).
+    var hasTimings = false
     /// An error arrived: its HTTP-like status (llama.cpp's `error.code`; TGI's by `error_type`)
     /// and its text.
     var errorStatus: Int?
@@ -105,6 +107,7 @@ extension NativePayload {
                 if flag { out.finished = true }
             } else if c.keyEquals(key, "timings") {
                 guard timings(&c, into: &out) else { return false }
+                out.hasTimings = true
             } else if c.keyEquals(key, "error") {
                 let start = c.pos
                 guard c.skipValue() else { return false }
@@ -133,15 +136,6 @@ extension NativePayload {
             } else if c.keyEquals(key, "cache_n") {
                 guard let v = c.integer() else { return false }
                 out.cachedTokens = v
-            } else if c.keyEquals(key, "prompt_ms") || c.keyEquals(key, "predicted_ms") {
-                let isPrompt = c.keyEquals(key, "prompt_ms")
-                guard let v = c.double() else { return false }
-                let nanos = ServerTimings.nanos(milliseconds: v)
-                if isPrompt { out.serverTimings.promptNanos = nanos } else { out.serverTimings.generationNanos = nanos }
-            } else if c.keyEquals(key, "draft_n") || c.keyEquals(key, "draft_n_accepted") {
-                let isDrafted = c.keyEquals(key, "draft_n")
-                guard let v = c.integer() else { return false }
-                if isDrafted { out.serverTimings.draftTokens = v } else { out.serverTimings.draftAcceptedTokens = v }
             } else {
                 guard c.skipValue() else { return false }
             }

@@ -104,7 +104,7 @@ public struct OllamaDialect: APIDialect {
         if !r.scratch.isEmpty || payload.hasToolCall {
             r.recordScratchContent(tokens: 1, reasoning: payload.hasReasoning && !payload.hasAnswer)
         }
-        merge(payload, into: &r)
+        merge(payload, bytes: data, into: &r)
         if payload.done { r.markDone() }
     }
 
@@ -125,7 +125,7 @@ public struct OllamaDialect: APIDialect {
                     + String(decoding: body.prefix(200), as: UTF8.self))
             return
         }
-        merge(payload, into: &r)
+        merge(payload, bytes: body, into: &r)
         r.markDone()
         let tokens = payload.evalCount ?? 1
         if !r.scratch.isEmpty || payload.hasToolCall || payload.evalCount != nil && tokens > 0 {
@@ -134,11 +134,12 @@ public struct OllamaDialect: APIDialect {
         }
     }
 
-    private func merge(_ payload: OllamaPayload, into r: inout ResponseAccumulator) {
+    /// Counts, durations (read from `bytes`, the object itself, when it has them) and the end marker.
+    private func merge(_ payload: OllamaPayload, bytes: UnsafeRawBufferPointer, into r: inout ResponseAccumulator) {
         if payload.promptEvalCount != nil || payload.evalCount != nil {
             r.merge(usage: TokenUsage(promptTokens: payload.promptEvalCount, completionTokens: payload.evalCount))
         }
-        r.merge(serverTimings: payload.serverTimings)
+        if payload.hasDurations { r.merge(serverTimings: ServerTimingsReader.ollama(bytes)) }
         if payload.doneReason != nil { r.markFinished() }
     }
 

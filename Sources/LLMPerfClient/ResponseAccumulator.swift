@@ -18,7 +18,9 @@ public struct ResponseAccumulator: Sendable {
     public internal(set) var textTruncated = false
     public internal(set) var usage: TokenUsage?
     /// The server's own timings, when the response reported them (Ollama, llama.cpp).
-    public internal(set) var serverTimings: ServerTimings?
+    public var serverTimings: ServerTimings? { reportedTimings.first }
+    /// At most one: kept out of line so that the accumulator, touched for every event, stays small.
+    private var reportedTimings: [ServerTimings] = []
     /// `data: [DONE]` arrived.
     public internal(set) var sawDone = false
     /// A choice carried a non-null `finish_reason`.
@@ -134,9 +136,11 @@ public struct ResponseAccumulator: Sendable {
 
     mutating func merge(serverTimings new: ServerTimings) {
         guard !new.isEmpty else { return }
-        var t = serverTimings ?? ServerTimings()
-        t.merge(new)
-        serverTimings = t
+        if reportedTimings.isEmpty {
+            reportedTimings = [new]
+        } else {
+            reportedTimings[0].merge(new)
+        }
     }
 
     /// Keeps the first failure only.
