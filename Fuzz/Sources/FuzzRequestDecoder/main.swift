@@ -1,4 +1,5 @@
 import FuzzDriver
+import HTTPTypes
 import NIOCore
 
 /// libFuzzer entry: the input is a request body, decoded as each endpoint's body (chat,
@@ -35,7 +36,10 @@ public func fuzzRequestDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     check(stopLimit: .max) { () throws(APIError) in try RequestBodyDecoder.ollama(body, chat: true).completion }
     check(stopLimit: .max) { () throws(APIError) in try RequestBodyDecoder.ollama(body, chat: false).completion }
     check(stopLimit: 0) { () throws(APIError) in try RequestBodyDecoder.llamaCompletion(body).completion }
-    check(stopLimit: 0) { () throws(APIError) in try RequestBodyDecoder.tgiGenerate(body, stream: true).completion }
+    // TGI refuses a bad parameter with 422, as TGI does.
+    check(stopLimit: 0, refusals: [.badRequest, .unprocessableContent]) { () throws(APIError) in
+        try RequestBodyDecoder.tgiGenerate(body, stream: true).completion
+    }
     return 0
 }
 
@@ -58,8 +62,12 @@ func checkEmbeddings(_ body: ByteBuffer) {
     }
 }
 
-/// One decoding: accepted parameters passed validation; a refusal is a 400 with a JSON body.
-func check(stopLimit: Int = 4, _ decode: () throws(APIError) -> CompletionParameters) {
+/// One decoding: accepted parameters passed validation; a refusal is a 400 (or one of `refusals`) with a JSON
+/// body.
+func check(
+    stopLimit: Int = 4, refusals: Set<HTTPResponse.Status> = [.badRequest],
+    _ decode: () throws(APIError) -> CompletionParameters
+) {
     do {
         let parameters = try decode()
         precondition(parameters.maxTokens.map { $0 >= 1 } ?? true, "max_tokens below 1 accepted")
@@ -67,7 +75,7 @@ func check(stopLimit: Int = 4, _ decode: () throws(APIError) -> CompletionParame
         precondition(parameters.topP.map { (0...1).contains($0) } ?? true, "top_p out of range")
         precondition(parameters.stop.count <= stopLimit, "more than \(stopLimit) stop sequences accepted")
     } catch {
-        precondition(error.status == .badRequest, "a refused body must be a 400, got \(error.status)")
+        precondition(refusals.contains(error.status), "a refused body must be one of \(refusals), got \(error.status)")
         precondition(error.body.hasPrefix("{\"error\":{\"message\":"), "error body \(error.body)")
     }
 }
