@@ -180,12 +180,13 @@ final class BatchScheduler: @unchecked Sendable {
             let admitted = policy.admit().map { ($0, waitingJobs.removeValue(forKey: $0)!) }
             let order = policy.running
             let embedding = embeddingJobs.isEmpty ? nil : embeddingJobs.removeFirst()
+            let prefillChunk = policy.prefillChunk  // read under the lock: `policy` is shared with submitters
             condition.unlock()
 
             if let embedding {
                 // In prefill-sized passes: a long input does not grow the shared buffers past a chat prefill's.
                 let vectors = embedding.inputs.map {
-                    model.pooledEmbedding(tokens: $0, buffers: buffers, chunk: policy.prefillChunk)
+                    model.pooledEmbedding(tokens: $0, buffers: buffers, chunk: prefillChunk)
                 }
                 embedding.continuation.resume(returning: vectors)
             }

@@ -241,7 +241,8 @@ private struct RunSide {
         overview = RunComparison.RunOverview(
             label: input.label, requests: summary.requests, succeeded: summary.succeeded, failed: summary.failed,
             windowSeconds: window, workload: input.workload)
-        for metric in RunMeasure.comparedMetrics + [.total] {
+        // `total` is compared only where nothing was generated (embeddings): no pass over the traces for it otherwise.
+        for metric in RunMeasure.comparedMetrics + (summary.generatedNothing ? [.total] : []) {
             let tested = RunMeasure.metric(metric).testSamples(in: input.traces).sorted()
             samples[.metric(metric)] = Samples(summary: summary.metrics[metric], tested: tested)
         }
