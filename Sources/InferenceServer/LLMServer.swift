@@ -3,6 +3,8 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 
@@ -41,35 +43,34 @@ public enum LLMServer {
         // The idle timeout doubles as the header timeout: Hummingbird counts it from the connection's start or
         // the last response until a request head is parsed, so a client that trickles a head is closed.
         let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(configuration.headerTimeout))
-        let plain = HTTPServerBuilder { respond in
-            NoDelayChildChannel(base: HTTP1Channel(responder: respond, configuration: http1))
-        }
-        let server: HTTPServerBuilder
-        let scheme: String
+        let respond = Self.responding(with: responder, logger: logger)
+        let plain = NoDelayChildChannel(base: HTTP1Channel(responder: respond, configuration: http1))
+        let host = configuration.host
+        let port = configuration.port
+        let server: any Service
         switch (configuration.tlsCertificatePath, configuration.tlsKeyPath) {
         case (let certificatePath?, let keyPath?):
-            server = try .tls(
+            let tls = try TLSChannel(
                 plain, tlsConfiguration: tlsConfiguration(certificatePath: certificatePath, keyPath: keyPath))
-            scheme = "https"
+            server = AcceptingServer(
+                childChannel: tls, configuration: .init(host: host, port: port), eventLoopGroup: eventLoopGroup,
+                logger: logger
+            ) { channel in
+                onReady(BoundServer(host: host, port: channel.localAddress?.port ?? port, scheme: "https"))
+            }
         case (nil, nil):
-            server = plain
-            scheme = "http"
+            server = AcceptingServer(
+                childChannel: plain, configuration: .init(host: host, port: port), eventLoopGroup: eventLoopGroup,
+                logger: logger
+            ) { channel in
+                onReady(BoundServer(host: host, port: channel.localAddress?.port ?? port, scheme: "http"))
+            }
         default:
             throw LLMServerError.incompleteTLSConfiguration
         }
-
-        let host = configuration.host
-        let port = configuration.port
-        let app = Application(
-            responder: responder, server: server,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
-            onServerRunning: { channel in
-                onReady(BoundServer(host: host, port: channel.localAddress?.port ?? port, scheme: scheme))
-            },
-            logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: [
-                .init(service: app),
+                .init(service: server),
                 .init(service: EngineShutdownService(host: engineHost), successTerminationBehavior: .ignore),
             ], gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger)
@@ -127,6 +128,33 @@ public enum LLMServer {
         throw LLMServerError.stoppedBeforeListening
     }
 
+    private static let eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+
+    /// What HTTP1Channel calls for each request: the responder's answer, with a Date header (RFC 9110 §6.6.1),
+    /// written in one go. An error from the responder is a 500; a parse error while the answer is written
+    /// closes the connection (a second response head would break the stream).
+    private static func responding(with responder: OpenAIResponder, logger: Logger) -> HTTPChannelHandler.Responder {
+        let dates = HTTPDateCache()
+        return { request, writer, channel in
+            var response: Response
+            do {
+                response = try await responder.respond(
+                    to: request, context: ServerRequestContext(source: .init(channel: channel, logger: logger)))
+            } catch let error as HTTPParserError {
+                throw error
+            } catch {
+                logger.debug("the responder failed: \(error)")
+                response = Response(status: .internalServerError)
+            }
+            response.headers[.date] = dates.now()
+            do {
+                try await writer.write(response: response.head, body: response.body)
+            } catch is HTTPParserError {
+                throw LLMServerError.parseErrorWhileWriting
+            }
+        }
+    }
+
     private static func makeEngine(_ engine: ServerConfiguration.Engine) async throws -> any ServingEngine {
         switch engine {
         case .synthetic(let configuration): return SyntheticEngine(configuration: configuration)
@@ -164,11 +192,13 @@ public final class RunningServer: Sendable {
 public enum LLMServerError: Error, CustomStringConvertible {
     case incompleteTLSConfiguration
     case stoppedBeforeListening
+    case parseErrorWhileWriting
 
     public var description: String {
         switch self {
         case .incompleteTLSConfiguration: return "TLS needs both a certificate and a key path"
         case .stoppedBeforeListening: return "the server stopped before it was listening"
+        case .parseErrorWhileWriting: return "the request could not be parsed while its response was written"
         }
     }
 }
