@@ -15,7 +15,7 @@ import ServiceLifecycle
 /// connection to its child channel, the graceful shutdown through NIO's quiescing helper) is what `Server`
 /// does. Measured with `llmperf calibrate --scale 0.5` (release builds, nine alternating pairs on the 2-core
 /// machine): a cold burst of 256 connections went from 32.4 to 29.3 ms median TTFT bias (run medians'
-/// median) and from 126.5 to 49.3 ms p99, lower in 8 and 9 of the 9 pairs; a burst of 64 stayed where it
+/// median) and from 126.5 to 44.1 ms p99, lower in 8 and 9 of the 9 pairs; a burst of 64 stayed where it
 /// was (the server's CPU per connection, shared with the client on two cores, is what it waits for).
 struct AcceptingServer<ChildChannel: ServerChildChannel>: Service {
     struct Configuration: Sendable {
