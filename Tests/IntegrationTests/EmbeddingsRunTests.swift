@@ -39,6 +39,7 @@ import Testing
         }
         #expect(tokensOfPrompt.count == 4 && tokensOfPrompt.values.allSatisfy { $0 > 0 })
         let batchTrace = try #require(server["batch"])
+        var excess: [Double] = []
         for trace in batch.traces {
             #expect(trace.succeeded, "\(trace.outcome)")
             #expect(trace.outputText.hasPrefix("4 embeddings × "), "\(trace.outputText)")
@@ -51,9 +52,13 @@ import Testing
             let answered = try #require(request.responseNanos, "no response event in the server trace")
             let serverLatency = Double(answered - arrival) / 1e6
             let total = try #require(Metric.total.value(of: trace))
-            #expect(
-                total >= serverLatency && total - serverLatency < 5, "client \(total) ms, server \(serverLatency) ms")
+            #expect(total >= serverLatency, "client \(total) ms, server \(serverLatency) ms")
+            excess.append(total - serverLatency)
         }
+        // What the client adds (the way there and back, on loopback) is small for the typical request: the
+        // median, since one request's excess is also whatever the busy machine did to either process then.
+        let medianExcess = excess.sorted()[excess.count / 2]
+        #expect(medianExcess < 5, "the client's total exceeds the server's latency by \(excess.sorted()) ms")
         let summary = RunSummary(traces: batch.traces)
         #expect(summary.outputTokensPerSecond == 0 && summary.inputTokensPerSecond > 0)
         let fault = try #require(runs["fault"]).traces
