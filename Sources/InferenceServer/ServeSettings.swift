@@ -51,6 +51,8 @@ public struct ServeSettings: Sendable {
     public var contextLength = 1 << 20
     public var reasoningTokens = 0
     public var toolCalls = false
+    public var maxRunning: Int?
+    public var itlPerRunningMs: Double = 0
     public var tlsCert: String?
     public var tlsKey: String?
     public var traceFile: String?
@@ -95,6 +97,12 @@ public struct ServeSettings: Sendable {
         guard ttftMs >= 0, itlMs >= 0 else { throw Invalid("--ttft-ms and --itl-ms must be ≥ 0") }
         guard tokens > 0 else { throw Invalid("--tokens must be > 0, got \(tokens)") }
         guard reasoningTokens >= 0 else { throw Invalid("--reasoning-tokens must be ≥ 0, got \(reasoningTokens)") }
+        if let maxRunning, !(1...100_000).contains(maxRunning) {
+            throw Invalid("--max-running must be 1…100000, got \(maxRunning)")
+        }
+        guard itlPerRunningMs >= 0, itlPerRunningMs <= 60_000 else {
+            throw Invalid("--itl-per-running-ms must be 0…60000, got \(itlPerRunningMs)")
+        }
         if let apiKey, apiKey.isEmpty || apiKey.contains(where: { $0.isWhitespace || $0.isNewline }) {
             throw Invalid("--api-key must be non-empty and without spaces")
         }
@@ -127,10 +135,15 @@ public struct ServeSettings: Sendable {
         if synthetic {
             if maxQueue != nil {
                 throw Invalid(
-                    "--max-queue applies to the transformer engine (the synthetic engine serves every request at once)")
+                    "--max-queue applies to the transformer engine (the synthetic engine's --max-running queue has no "
+                        + "bound)")
             }
         } else if fault != nil || faultMix != nil {
             throw Invalid("--fault and --fault-mix apply to the synthetic engine")
+        } else if maxRunning != nil || itlPerRunningMs > 0 {
+            throw Invalid(
+                "\(maxRunning != nil ? "--max-running" : "--itl-per-running-ms") applies to the synthetic engine "
+                    + "(the transformer engine's batch is --max-batch, and its pace is the model's)")
         } else if reasoningTokens > 0 || toolCalls {
             // A real model reasons and calls tools only when it was trained to and a parser reads them out.
             throw Invalid(
@@ -241,7 +254,8 @@ public struct ServeSettings: Sendable {
         } else {
             let synthetic = SyntheticEngine.Configuration(
                 modelName: "synthetic", ttftMs: ttftMs, itlMs: itlMs, defaultTokens: tokens,
-                contextLength: contextLength, reasoningTokens: reasoningTokens, toolCalls: toolCalls)
+                contextLength: contextLength, reasoningTokens: reasoningTokens, toolCalls: toolCalls,
+                maxRunning: maxRunning, itlPerRunningMs: itlPerRunningMs)
             if let cache = responseCacheConfiguration {
                 servedEngine = .custom {
                     ResponseCachingEngine(

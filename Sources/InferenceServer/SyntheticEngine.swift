@@ -31,10 +31,17 @@ public struct SyntheticEngine: ServingEngine {
         public var reasoningTokens: Int
         /// Every chat answer is a tool call (`--tool-calls`).
         public var toolCalls: Bool
+        /// At most this many requests generate at once; the rest wait, first come first served, and their
+        /// time to first token counts from when a slot frees (`--max-running`; nil: no limit).
+        public var maxRunning: Int?
+        /// Each token's interval grows by this many ms per request generating at that moment, itself included
+        /// (`--itl-per-running-ms`): with c requests generating, tokens come `itlMs + itlPerRunningMs·c` apart.
+        public var itlPerRunningMs: Double
 
         public init(
             modelName: String = "synthetic", ttftMs: Double = 0, itlMs: Double = 0, defaultTokens: Int = 128,
-            contextLength: Int = 1 << 20, reasoningTokens: Int = 0, toolCalls: Bool = false
+            contextLength: Int = 1 << 20, reasoningTokens: Int = 0, toolCalls: Bool = false, maxRunning: Int? = nil,
+            itlPerRunningMs: Double = 0
         ) {
             self.modelName = modelName
             self.ttftMs = ttftMs
@@ -43,7 +50,12 @@ public struct SyntheticEngine: ServingEngine {
             self.contextLength = contextLength
             self.reasoningTokens = reasoningTokens
             self.toolCalls = toolCalls
+            self.maxRunning = maxRunning
+            self.itlPerRunningMs = itlPerRunningMs
         }
+
+        /// The answers share a batch: a request's pace or start depends on the others.
+        var isLoaded: Bool { maxRunning != nil || itlPerRunningMs > 0 }
     }
 
     public static let words: [String] = [
@@ -59,12 +71,17 @@ public struct SyntheticEngine: ServingEngine {
     static let argumentsClosing = "\"}"
 
     public let configuration: Configuration
+    /// The requests generating and waiting, when the configuration makes them matter (`isLoaded`).
+    let admission: SyntheticAdmission?
     public var modelName: String { configuration.modelName }
     public var contextLength: Int { configuration.contextLength }
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        admission = configuration.isLoaded ? SyntheticAdmission(maxRunning: configuration.maxRunning) : nil
     }
+
+    public var schedulerLoad: SchedulerLoad { admission?.load ?? SchedulerLoad(waiting: 0, running: 0) }
 
     public func prepare(_ input: PromptInput) throws -> PreparedPrompt {
         switch input {
@@ -96,10 +113,15 @@ public struct SyntheticEngine: ServingEngine {
                 shape.reason = .toolCalls
             }
         }
-        var stream = GenerationStream(makeNext: { [shape] in
-            var state = SyntheticRun(shape: shape, firstNanos: firstNanos, itlNanos: itlNanos, offset: offset)
-            return { try await state.next() }
-        })
+        let pace = SyntheticPace(
+            firstNanos: firstNanos, ttftNanos: Self.nanos(milliseconds: configuration.ttftMs), itlNanos: itlNanos,
+            itlPerRunningNanos: Self.nanos(milliseconds: configuration.itlPerRunningMs))
+        let slot = admission.map(SyntheticSlot.init)
+        var stream = GenerationStream(
+            makeNext: { [shape] in
+                var state = SyntheticRun(shape: shape, pace: pace, offset: offset, slot: slot)
+                return { try await state.next() }
+            }, onCancel: { slot?.release() })
         stream.opensWithToolCall = shape.toolCallID != nil && shape.reasoning == 0
         return stream
     }
@@ -202,51 +224,88 @@ private struct AnswerShape: Sendable {
 }
 
 /// One request's progress through the synthetic timeline.
+/// When a synthetic answer's tokens are due.
+private struct SyntheticPace {
+    /// The first token's deadline when the request starts at once: arrival + ttft.
+    var firstNanos: UInt64
+    var ttftNanos: UInt64
+    var itlNanos: UInt64
+    /// Added to each interval per request generating (`--itl-per-running-ms`).
+    var itlPerRunningNanos: UInt64
+}
+
 private struct SyntheticRun {
     let shape: AnswerShape
     let total: Int
     let reason: GenerationFinish.Reason
-    let firstNanos: UInt64
-    let itlNanos: UInt64
+    let pace: SyntheticPace
     let offset: Int
+    /// The request's place in the engine's batch (nil when the engine has no batch to share).
+    let slot: SyntheticSlot?
+    /// The next token's deadline (CLOCK_MONOTONIC): absolute, so lateness never accumulates.
+    var nextDeadline: UInt64
     var emitted = 0
+    var started = false
     var finished = false
 
-    init(shape: AnswerShape, firstNanos: UInt64, itlNanos: UInt64, offset: Int) {
+    init(shape: AnswerShape, pace: SyntheticPace, offset: Int, slot: SyntheticSlot?) {
         self.shape = shape
         self.total = shape.total
         self.reason = shape.reason
-        self.firstNanos = firstNanos
-        self.itlNanos = itlNanos
+        self.pace = pace
         self.offset = offset
+        self.slot = slot
+        self.nextDeadline = pace.firstNanos
     }
 
     mutating func next() async throws -> GenerationBatch? {
         if finished { return nil }
+        do {
+            let batch = try await step()
+            if finished { slot?.release() }
+            return batch
+        } catch {
+            finished = true
+            slot?.release()
+            throw error
+        }
+    }
+
+    /// The interval after the token just emitted: itl, plus itl-per-running for each request generating now.
+    private func interval() -> UInt64 {
+        guard pace.itlPerRunningNanos > 0, let slot else { return pace.itlNanos }
+        return pace.itlNanos &+ pace.itlPerRunningNanos &* UInt64(slot.runningNow)
+    }
+
+    private mutating func step() async throws -> GenerationBatch? {
+        if !started {
+            started = true
+            // A request that waited for a slot starts when it gets one: its first token is ttft after that.
+            if let slot, try await slot.admit() {
+                nextDeadline = MonotonicClock.nowNanos() &+ pace.ttftNanos
+            }
+        }
         if emitted >= total {
             finished = true
             return GenerationBatch(pieces: [], finish: GenerationFinish(reason: reason))
         }
-        let deadline = firstNanos &+ UInt64(emitted) &* itlNanos
         var now = MonotonicClock.nowNanos()
-        if deadline > now {
-            try await MonotonicClock.sleep(untilNanos: deadline)
+        if nextDeadline > now {
+            try await MonotonicClock.sleep(untilNanos: nextDeadline)
             now = MonotonicClock.nowNanos()
         } else {
             try Task.checkCancellation()
         }
-        var due: Int
-        if itlNanos == 0 {
-            due = total - emitted
-        } else {
-            due = now >= firstNanos ? Int((now - firstNanos) / itlNanos) + 1 - emitted : 1
-            due = max(1, min(due, total - emitted))
-        }
-        due = min(due, SyntheticEngine.batchLimit)
+        // Every token already due goes in this batch (up to batchLimit): at least the one just slept for.
         var pieces: [GeneratedPiece] = []
-        pieces.reserveCapacity(due + 1)
-        for index in emitted..<(emitted + due) { shape.append(index, offset: offset, to: &pieces) }
-        emitted += due
+        if pace.itlNanos == 0 && pace.itlPerRunningNanos == 0 {
+            pieces.reserveCapacity(min(total - emitted, SyntheticEngine.batchLimit))
+        }
+        repeat {
+            shape.append(emitted, offset: offset, to: &pieces)
+            emitted += 1
+            nextDeadline &+= interval()
+        } while emitted < total && pieces.count < SyntheticEngine.batchLimit && nextDeadline <= now
         if emitted >= total {
             finished = true
             return GenerationBatch(pieces: pieces, finish: GenerationFinish(reason: reason))

@@ -43,6 +43,18 @@ struct ServeCommand: AsyncParsableCommand {
         name: .customLong("tool-calls"),
         help: "Synthetic: every chat answer is one get_weather tool call (OpenAI tool_calls format) instead of text.")
     var toolCalls = false
+    @Option(
+        name: .customLong("max-running"),
+        help: ArgumentHelp(
+            "Synthetic: at most N requests generate at once; the rest wait first come first served, and their "
+                + "time to first token counts from when a slot frees (default: no limit)."))
+    var maxRunning: Int?
+    @Option(
+        name: .customLong("itl-per-running-ms"),
+        help: ArgumentHelp(
+            "Synthetic: each token's interval grows by this many ms per request generating at that moment "
+                + "(itself included): with c generating, tokens come itl-ms + K·c apart."))
+    var itlPerRunningMs: Double = 0
     @Option(name: .customLong("tls-cert"), help: "PEM certificate: serve HTTPS.") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(name: .customLong("trace-file"), help: "Write the server-side send time of every chunk here.")
@@ -126,7 +138,9 @@ struct ServeCommand: AsyncParsableCommand {
         var s = ServeSettings(durations: .init(parse: DurationParser.parse, expectation: DurationParser.expectation))
         (s.engine, s.model, s.threads, s.ctx, s.host, s.port) = (engine, model, threads, ctx, host, port)
         (s.ttftMs, s.itlMs, s.tokens, s.contextLength) = (ttftMs, itlMs, tokens, contextLength)
-        (s.reasoningTokens, s.toolCalls) = (reasoningTokens, toolCalls)
+        (s.reasoningTokens, s.toolCalls, s.maxRunning, s.itlPerRunningMs) = (
+            reasoningTokens, toolCalls, maxRunning, itlPerRunningMs
+        )
         (s.tlsCert, s.tlsKey, s.traceFile, s.weights, s.batching) = (tlsCert, tlsKey, traceFile, weights, batching)
         (s.maxBatch, s.prefillChunk, s.prefixCache, s.prefixCacheMB) = (
             maxBatch, prefillChunk, prefixCache, prefixCacheMB

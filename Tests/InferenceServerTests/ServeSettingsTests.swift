@@ -84,6 +84,30 @@ import Testing
         #expect(Self.complaint { $0.fault = "no_such_fault" }?.hasPrefix("--fault: ") == true)
     }
 
+    @Test func theSyntheticBatchOptionsAreCheckedAndReachTheEngine() throws {
+        #expect(Self.complaint { $0.maxRunning = 0 } == "--max-running must be 1…100000, got 0")
+        #expect(Self.complaint { $0.itlPerRunningMs = -1 } == "--itl-per-running-ms must be 0…60000, got -1.0")
+        #expect(
+            Self.complaint {
+                $0.engine = .transformer
+                $0.maxRunning = 4
+            }?.hasPrefix("--max-running applies to the synthetic engine") == true)
+        #expect(
+            Self.complaint {
+                $0.engine = .transformer
+                $0.itlPerRunningMs = 2
+            }?.hasPrefix("--itl-per-running-ms applies to the synthetic engine") == true)
+        var settings = Self.settings()
+        settings.maxRunning = 3
+        settings.itlPerRunningMs = 1.5
+        try settings.validate()
+        guard case .synthetic(let engine) = try settings.configuration().engine else {
+            Issue.record("not the synthetic engine")
+            return
+        }
+        #expect(engine.maxRunning == 3 && engine.itlPerRunningMs == 1.5)
+    }
+
     @Test func maxBodyReadsBinaryUnits() {
         var settings = Self.settings()
         for (text, bytes) in [("1KiB", 1024), ("2MB", 2 << 20), ("512", 512), ("3 GiB", 3 << 30), ("1B", 1)] {
