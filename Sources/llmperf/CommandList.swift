@@ -3,6 +3,7 @@ import ArgumentParser
 /// Every subcommand, in help order.
 let commandList: [any ParsableCommand.Type] = [
     RunCommand.self,
+    SweepCommand.self,
     LabCommand.self,
     CompareCommand.self,
     ServeCommand.self,
