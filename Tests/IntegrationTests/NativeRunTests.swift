@@ -29,6 +29,7 @@ import Testing
             """)
         let openAI = try #require(runs["openai"]).traces
         #expect(openAI.count == 3)
+        var excess: [String: [Double]] = [:]
         for variant in ["llamacpp", "tgi"] {
             let run = try #require(runs[variant], "\(variant) did not run")
             let serverTrace = try #require(server[variant], "no server trace for \(variant)")
@@ -42,8 +43,8 @@ import Testing
                 #expect(n.inputTokens == 5 && o.inputTokens == 5, "\(variant) \(String(describing: n.inputTokens))")
                 #expect(Metric.usageDiff.value(of: n) == 0, "\(variant)")
                 #expect(n.outputText == o.outputText, "\(variant)")
-                // The client's ttft is the server's own (arrival to the first token's send), give or take the
-                // request's and the event's trip over loopback.
+                // The client's ttft is the server's own (arrival to the first token's send) plus the request's and
+                // the event's trip over loopback.
                 let request = try #require(serverTrace.requests["llmperf-\(run.id)-\(n.index)"])
                 let sent = request.tokenNanos
                 #expect(sent.count == 24, "\(variant)")
@@ -51,7 +52,11 @@ import Testing
                 #expect(sent[0] >= arrival + 20_000_000)
                 let serverTTFT = Double(sent[0] - arrival) / 1e6
                 let ttft = try #require(Metric.ttft.value(of: n))
-                #expect(abs(ttft - serverTTFT) < 5, "\(variant): client \(ttft) ms, server \(serverTTFT) ms")
+                // Causally at least the server's (the client started before the server read the request, and
+                // received the token after it was sent); typically within 5 ms of it (see `typicalDifference`: the
+                // debug client's own work before the request goes out is in the difference too).
+                #expect(ttft >= serverTTFT, "\(variant): client \(ttft) ms, server \(serverTTFT) ms")
+                excess[variant, default: []].append(ttft - serverTTFT)
                 // llama.cpp's timings, stored with the request: inside what the client measured (TGI's stream
                 // reports none).
                 if variant == "llamacpp" {
@@ -66,6 +71,9 @@ import Testing
                     #expect(n.serverTimings == nil)
                 }
             }
+        }
+        for (variant, values) in excess {
+            #expect(typicalDifference(values) < 5, "\(variant): client ttft − server ttft \(values) ms")
         }
     }
 
