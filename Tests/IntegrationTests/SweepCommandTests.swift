@@ -5,7 +5,7 @@ import Testing
 
 /// `llmperf sweep` through the built executable against the bundled server of known capacity
 /// (`--max-running 2 --itl-per-running-ms 5`, itl 10 ms): TPOT is 10 + 5·min(c, 2) ms, so an slo of
-/// tpot.p50 ≤ 18 ms holds at concurrency 1 only, and past 2 requests/s stop growing.
+/// tpot.p50 ≤ 17 ms holds at concurrency 1 only, and past 2 requests/s stop growing.
 @Suite struct SweepCommandTests {
     static let yaml = """
         version: 1
@@ -19,7 +19,7 @@ import Testing
           max_tokens: 8
         load: { concurrency: 1, requests: 8, warmup: 0 }
         slo:
-          tpot.p50: 18ms
+          tpot.p50: 17ms
           error_rate: 0%
         """
 
@@ -38,8 +38,11 @@ import Testing
         #expect(points.map { $0["slo_met"] as? Bool } == [true, false, false])
         #expect((points[1]["broken_rules"] as? [String])?.contains { $0.hasPrefix("tpot.p50") } == true)
         let tpot = points.compactMap { $0["tpot_p50_ms"] as? Double }
-        // The server's pace, measured by the client: 15, 20 and (capped at 2 generating) 20 ms.
-        #expect(tpot.count == 3 && tpot[0] >= 15 && tpot[0] < 18 && tpot[1] >= 20 && tpot[2] >= 20)
+        // The server's pace, measured by the client: 15 ms alone; 20 while two generate, so more at c2 and c4
+        // (not exactly 20: the ends of the run, and the client turning a request round at c2, have one alone).
+        // Without --itl-per-running-ms all three would be 10.
+        #expect(tpot.count == 3, "\(tpot)")
+        #expect(tpot[0] > 14 && tpot[0] < 16 && tpot[1] > tpot[0] + 2 && tpot[2] > tpot[0] + 2, "\(tpot)")
         #expect(points.map { $0["saturated"] as? Bool } == [false, false, true])
         #expect((json["capacity"] as? [String: Any])?["load"] as? String == "c1")
         #expect((json["first_broken"] as? [String: Any])?["load"] as? String == "c2")
