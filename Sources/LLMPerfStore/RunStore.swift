@@ -25,8 +25,7 @@ public final class RunStore: Sendable {
             var configuration = Configuration()
             configuration.foreignKeysEnabled = true
             configuration.busyMode = .timeout(10)
-            pool = try DatabasePool(path: path, configuration: configuration)
-            try StoreSchema.migrator.migrate(pool)
+            pool = try Self.openPool(path: path, configuration: configuration)
         } catch {
             throw .cannotOpen(path: path, reason: "\(error)")
         }
@@ -34,6 +33,26 @@ public final class RunStore: Sendable {
             try markAbandonedRuns()
         } catch {
             throw .cannotOpen(path: path, reason: "cannot mark runs whose process is gone: \(error)")
+        }
+    }
+
+    /// Opens and migrates the database. Another process opening the same new database at the same moment
+    /// (a run starting while `llmperf runs list` reads it) makes this fail for a moment: SQLite refuses the
+    /// switch to WAL while the other holds the file ("database is locked"), and GRDB, which reads the applied
+    /// migrations before it runs each in its own transaction, can run one the other has just applied
+    /// ("duplicate column"; rolled back). Both pass: it tries again, up to six times, after a short pause.
+    static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        var attempts = 0
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try StoreSchema.migrator.migrate(pool)
+                return pool
+            } catch {
+                attempts += 1
+                if attempts >= 6 { throw error }
+                Thread.sleep(forTimeInterval: 0.01 * Double(attempts))
+            }
         }
     }
 

@@ -29,6 +29,27 @@ import Testing
                     draftAcceptedTokens: 2) : nil)
     }
 
+    /// Several openers of one new database at once (a run starting while `runs list` reads): every one of them
+    /// opens it, and the schema ends complete. Without `RunStore.openPool`'s second try one of them fails: on the
+    /// switch to WAL ("database is locked") or on a migration the other applied first ("duplicate column name").
+    @Test func openersRacingOnANewDatabaseAllOpenIt() throws {
+        for _ in 0..<12 {
+            let path = Self.temporaryDatabase()
+            defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+            let failures = OpenFailures()
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do {
+                    _ = try RunStore(path: path)
+                } catch {
+                    failures.append("\(error)")
+                }
+            }
+            #expect(failures.values.isEmpty, "\(failures.values)")
+            let store = try RunStore(path: path)
+            #expect(try store.pool.read { try StoreSchema.migrator.hasCompletedMigrations($0) })
+        }
+    }
+
     @Test func chunkTimesRoundTripCompactly() throws {
         let times: [UInt64] = [100, 101, 300, 1 << 40, (1 << 40) + 5]
         let blob = ChunkTimeCodec.encode(times, from: 90)
@@ -149,4 +170,12 @@ import Testing
     @Test func unopenableDatabaseIsAClearError() {
         #expect(throws: StoreError.self) { try RunStore(path: "/proc/llmperf/cannot/llmperf.sqlite") }
     }
+}
+
+/// Errors collected from concurrent openers.
+final class OpenFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    func append(_ value: String) { lock.withLock { stored.append(value) } }
+    var values: [String] { lock.withLock { stored } }
 }
