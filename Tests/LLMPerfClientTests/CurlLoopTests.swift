@@ -34,7 +34,13 @@ import Testing
     /// written, which precedes the server reading it.
     @Test func coldBurstOpensAConnectionEachAndSendsEveryRequest() async throws {
         let burst = 64
-        let server = try ScriptedServer { _ in Scripts.chatStream(tokens: 3) }
+        // Every answer waits until all 64 requests have arrived (at most 30 s): on a busy machine a task of the
+        // group can start after the first answers ended, and would then reuse their connection.
+        let allArrived = ArrivalBarrier(count: burst)
+        let server = try ScriptedServer { _ in
+            allArrived.arrive()
+            return Scripts.chatStream(tokens: 3)
+        }
         defer { server.stop() }
         let loop = CurlMultiLoop(maxConnections: 2 * burst)
         defer { loop.shutdown() }
@@ -186,5 +192,23 @@ import Testing
                 "held-\(i): its burst was read \(Int64(trace.chunkAtNanos[1]) - Int64(written)) ns before the probe was written"
             )
         }
+    }
+}
+
+/// Holds each caller until `count` have called, or 30 s have passed.
+final class ArrivalBarrier: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let count: Int
+    private var arrived = 0
+
+    init(count: Int) { self.count = count }
+
+    func arrive() {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(30)
+        while arrived < count && condition.wait(until: deadline) {}
     }
 }
