@@ -109,3 +109,21 @@ public struct Bootstrap: Sendable, Equatable, Codable {
         min(n - 1, max(0, Int((Double(n) * u).rounded(.up)) - 1))
     }
 }
+
+extension Bootstrap {
+    /// The percentile-bootstrap interval of one quantile of one ascending sample (`estimate` is the
+    /// sample's own quantile, `lower` and `upper` the interval's ends); nil when the sample is empty. Its
+    /// stream is seeded apart from `quantileDifference`'s, so the two never share draws.
+    public func quantileInterval(sorted x: [Double], quantile: Double) -> BootstrapInterval? {
+        guard !x.isEmpty else { return nil }
+        var random = StatisticsRandom(seed: StatisticsRandom.seed(seed, stream: "one-sample quantile \(quantile)"))
+        var values = [Double](repeating: 0, count: resamples)
+        for r in 0..<resamples { values[r] = Bootstrap.resampledQuantile(x, quantile, &random) }
+        values.sort()
+        let tail = (1 - confidence) / 2
+        return BootstrapInterval(
+            quantile: quantile, estimate: Quantile.of(sorted: x, quantile),
+            lower: Quantile.of(sorted: values, tail), upper: Quantile.of(sorted: values, 1 - tail),
+            confidence: confidence, resamples: resamples, seed: seed)
+    }
+}

@@ -20,6 +20,12 @@ extension LoadSpec {
         return parts.joined(separator: " ")
     }
 
+    /// Whether a stored run's `summaryText` is an open loop without a cap on requests in flight (its queue
+    /// time is then the client's lateness alone).
+    public static func openLoopUncapped(loadDescription text: String) -> Bool {
+        text.hasPrefix("open ") && !text.split(separator: " ").contains { $0.hasPrefix("max=") }
+    }
+
     private static func rateText(_ rate: Double) -> String {
         rate == rate.rounded() ? String(Int(rate)) : String(format: "%g", rate)
     }

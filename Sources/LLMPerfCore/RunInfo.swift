@@ -46,6 +46,8 @@ public struct RunInfo: Sendable, Equatable, Codable {
     /// Wall-clock start (the only wall-clock time stored; request times are monotonic).
     public var startedAt: Date
     public var endedAt: Date?
+    /// How hard the client worked while the requests ran; nil for runs stored before it was recorded.
+    public var clientLoad: ClientLoad?
 
     public init(
         id: String, name: String, variant: String? = nil, batchID: String, labels: [String] = [],

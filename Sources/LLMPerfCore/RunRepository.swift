@@ -11,6 +11,14 @@ public protocol RunRepository: Sendable {
     func createRun(_ run: RunInfo) throws
     /// Sets a run's final status and end time (and the target URL it was measured at, when given).
     func finishRun(id: String, status: RunStatus, endedAt: Date, targetURL: String?) throws
+    /// Stores how hard the client worked while the run's requests ran.
+    func recordClientLoad(id: String, _ load: ClientLoad) throws
+    /// Stores a sweep, or updates its status, stop reason and end when it is already stored.
+    func saveSweep(_ sweep: SweepRecord) throws
+    /// Every stored sweep, newest first.
+    func sweepRecords() throws -> [SweepRecord]
+    /// The runs of one batch (a sweep's points), oldest first.
+    func runs(inBatch batchID: String) throws -> [RunInfo]
     /// The run a reference names (id, prefix, `name@latest`, `label:X`, …); an unknown, ambiguous
     /// or malformed reference throws `RunRepositoryError.invalidReference`.
     func resolveRun(_ reference: String) throws -> RunInfo

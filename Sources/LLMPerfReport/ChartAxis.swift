@@ -10,6 +10,23 @@ struct ChartAxis {
     var labelDigits: Int
     /// Labels show the value × 100 with a `%` sign (for fractions).
     var percent = false
+    /// Positions are proportional to log2 of the value (a load doubled at each step); values > 0.
+    var logarithmic = false
+
+    /// A base-2 logarithmic axis over `[low, high]` (both > 0), ticks at the powers of two.
+    static func powersOfTwo(low: Double, high: Double) -> ChartAxis {
+        let lo = Foundation.pow(2, Foundation.log2(Swift.max(low, 1e-9)).rounded(.down))
+        var hi = Foundation.pow(2, Foundation.log2(Swift.max(high, 1e-9)).rounded(.up))
+        if hi <= lo { hi = lo * 2 }
+        var ticks: [Double] = []
+        var tick = lo
+        while tick <= hi * (1 + 1e-9) {
+            ticks.append(tick)
+            tick *= 2
+        }
+        let digits = lo >= 1 ? 0 : Swift.min(6, Int(-Foundation.log10(lo).rounded(.down)) + 1)
+        return ChartAxis(lower: lo, upper: hi, ticks: ticks, labelDigits: digits, logarithmic: true)
+    }
 
     /// An axis over `[low, high]` with about `count` intervals, widened to whole steps.
     static func nice(low: Double, high: Double, count: Int = 5) -> ChartAxis {
@@ -56,6 +73,10 @@ struct ChartAxis {
 
     /// Position of `value` in `[0, 1]` along the axis (not clamped).
     func fraction(_ value: Double) -> Double {
-        upper > lower ? (value - lower) / (upper - lower) : 0
+        if logarithmic {
+            guard upper > lower, value > 0 else { return 0 }
+            return Foundation.log2(value / lower) / Foundation.log2(upper / lower)
+        }
+        return upper > lower ? (value - lower) / (upper - lower) : 0
     }
 }

@@ -28,6 +28,7 @@ enum HTMLStyleSheet {
         svg.chart .axis-label { font-size: 12px; fill: #3a4254; }
         svg.chart .guide { stroke: #b0b6c2; stroke-dasharray: 4 3; }
         svg.chart .guide-label { font-size: 10px; fill: #6b7385; }
+        svg.chart .error-bar { fill: none; stroke-width: 1; opacity: 0.7; }
         svg.chart .row-label { font-size: 10px; fill: #6b7385; }
         .verdict-better { color: #1b7f3b; font-weight: 600; }
         .verdict-worse { color: #c62828; font-weight: 600; }

@@ -8,6 +8,10 @@ struct SVGLineChart {
         var name: String
         var color: String
         var points: [(x: Double, y: Double)]
+        /// Vertical error bars (a 95% interval) at some x.
+        var errorBars: [(x: Double, low: Double, high: Double)] = []
+        /// Drawn dashed (a second statistic of the same run, e.g. p99 beside p50).
+        var dashed = false
     }
 
     /// A dashed horizontal line across the plot with a label at its right end (e.g. `p99`).
@@ -25,6 +29,8 @@ struct SVGLineChart {
     var yAxis: ChartAxis
     var series: [Series]
     var guides: [Guide] = []
+    /// Dashed vertical lines across the plot with a label at their top (e.g. `capacity`), at an x.
+    var verticalGuides: [Guide] = []
     var width: Double = 560
     var plotHeight: Double = 230
 
@@ -84,10 +90,23 @@ struct SVGLineChart {
             svg += "\" y2=\"" + num(y) + "\"/><text class=\"guide-label\" x=\"" + num(left + plotWidth - 2)
             svg += "\" y=\"" + num(y - 3) + "\" text-anchor=\"end\">" + HTMLEscaping.escape(guide.label) + "</text>"
         }
+        for (index, guide) in verticalGuides.enumerated() {
+            let x = clamp(px(guide.y), left, left + plotWidth)
+            svg += "<line class=\"guide\" x1=\"" + num(x) + "\" y1=\"" + num(top) + "\" x2=\"" + num(x)
+            svg += "\" y2=\"" + num(bottom) + "\"/><text class=\"guide-label\" x=\"" + num(x + 3)
+            svg += "\" y=\"" + num(top + 10 + 11 * Double(index)) + "\">" + HTMLEscaping.escape(guide.label) + "</text>"
+        }
         // series, clipped to the plot
         svg += "<g class=\"series\">"
         for (index, s) in series.enumerated() where !s.points.isEmpty {
+            for bar in s.errorBars {
+                let x = clamp(px(bar.x), left, left + plotWidth)
+                let (y1, y2) = (clamp(py(bar.low), top, bottom), clamp(py(bar.high), top, bottom))
+                svg += "<path class=\"error-bar\" stroke=\"" + s.color + "\" d=\"M" + num(x) + " " + num(y1) + "V"
+                svg += num(y2) + "M" + num(x - 3) + " " + num(y1) + "h6M" + num(x - 3) + " " + num(y2) + "h6\"/>"
+            }
             svg += "<polyline data-series=\"\(index)\" fill=\"none\" stroke=\"" + s.color
+            if s.dashed { svg += "\" stroke-dasharray=\"5 3" }
             svg += "\" stroke-width=\"1.8\" stroke-linejoin=\"round\" points=\""
             var first = true
             for point in s.points {
@@ -98,9 +117,11 @@ struct SVGLineChart {
                 DecimalText.append(clamp(py(point.y), top, bottom), fractionDigits: 1, to: &svg)
             }
             svg += "\"/>"
-            if s.points.count == 1 {
-                svg += "<circle cx=\"" + num(px(s.points[0].x)) + "\" cy=\"" + num(py(s.points[0].y))
-                svg += "\" r=\"3\" fill=\"" + s.color + "\"/>"
+            if s.points.count == 1 || !s.errorBars.isEmpty {
+                for point in s.points {
+                    svg += "<circle cx=\"" + num(clamp(px(point.x), left, left + plotWidth)) + "\" cy=\""
+                    svg += num(clamp(py(point.y), top, bottom)) + "\" r=\"3\" fill=\"" + s.color + "\"/>"
+                }
             }
         }
         svg += "</g>"

@@ -23,6 +23,9 @@ public struct ReportExport: Sendable {
     }
 
     public func run(_ references: [String], store: any RunRepository) throws {
+        if references.contains(where: SweepReference.isSweep) {
+            return try runSweeps(references, store: store)
+        }
         // JSON carries every output whole; the other formats show snippets at most.
         let loaded = try StoredRun.loadAll(references, from: store, outputTextLimit: format == .json ? nil : 512)
         let comparison = loaded.count > 1 ? try makeComparison(loaded) : nil
@@ -46,6 +49,35 @@ public struct ReportExport: Sendable {
             }
         }
         if let output { printError("wrote \(output)") }
+    }
+
+    /// Sweeps (every reference `sweep:…`): HTML curves overlaid, one CSV row a point, JSON, Markdown.
+    func runSweeps(_ references: [String], store: any RunRepository) throws {
+        guard references.allSatisfy(SweepReference.isSweep) else {
+            throw CLIError.invalid("a report is of runs or of sweeps (sweep:NAME@latest), not both")
+        }
+        if summary { throw CLIError.invalid("--summary applies to runs; a sweep's CSV is one row a point already") }
+        let sweeps = try references.map { try StoredSweep.load($0, from: store) }
+        if sweeps.count > 1, Set(sweeps.map(\.record.over)).count > 1 {
+            throw CLIError.invalid("the sweeps are over concurrency and over rate: their curves share no axis")
+        }
+        let text: String
+        switch format {
+        case .html: text = HTMLSweepReport.render(sweeps)
+        case .csv: text = SweepText.csv(sweeps)
+        case .md: text = sweeps.map(SweepText.markdown).joined(separator: "\n")
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.dateEncodingStrategy = .iso8601
+            text = String(decoding: try encoder.encode(sweeps), as: UTF8.self) + "\n"
+        }
+        if let output {
+            try writeText(text, to: output)
+            printError("wrote \(output)")
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
     }
 
     private func outputHandle() throws -> FileHandle {

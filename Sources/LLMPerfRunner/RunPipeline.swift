@@ -123,11 +123,14 @@ public struct RunPipeline: Sendable {
         let sink = store.traceSink(runID: info.id) { driver.stop() }
         progress.start()
         let accounting = TokenAccountingBox(TokenAccounting(workload: scenario.workload))
+        let probe = ClientLoadProbe()
+        probe.start()
         await driver.stream { trace in
             sink.append(trace)
             progress.counter.record(trace)
             accounting.add(trace)
         }
+        info.clientLoad = probe.stop()
         progress.finish()
         interrupts.onInterrupt {}
         do {
@@ -145,6 +148,7 @@ public struct RunPipeline: Sendable {
         info.endedAt = Date()
         try store.finishRun(
             id: info.id, status: info.status, endedAt: info.endedAt ?? Date(), targetURL: info.targetURL)
+        if let clientLoad = info.clientLoad { try store.recordClientLoad(id: info.id, clientLoad) }
         // Exact, and equal to `RunSummary(traces:)` of the same requests, in memory that does
         // not grow with the run: a few passes over the stored rows (see `StreamedDistributions`).
         let summary: RunSummary

@@ -7,95 +7,68 @@ public enum SweepLoads: Sendable, Equatable {
     case concurrency([Int])
     case rate([Double])
 
-    public var count: Int {
+    public var count: Int { values.count }
+
+    public var over: SweepOver {
         switch self {
-        case .concurrency(let values): return values.count
-        case .rate(let values): return values.count
+        case .concurrency: return .concurrency
+        case .rate: return .rate
+        }
+    }
+
+    public var values: [Double] {
+        switch self {
+        case .concurrency(let values): return values.map(Double.init)
+        case .rate(let values): return values
         }
     }
 }
 
-/// One measured point of a sweep: a stored run at one load.
-public struct SweepPoint: Sendable, Equatable, Codable {
-    /// `c8` or `r2.5`: the run's variant name.
-    public var load: String
-    public var runID: String
-    public var requests: Int
-    public var failed: Int
-    public var requestsPerSecond: Double
-    public var outputTokensPerSecond: Double
-    public var ttftP50: Double?
-    public var ttftP99: Double?
-    public var tpotP50: Double?
-    public var tpotP99: Double?
-    /// nil when the scenario has no slo section.
-    public var sloMet: Bool?
-    /// The rules that broke (as written in the scenario's slo), empty when met.
-    public var brokenRules: [String]
-    /// Requests/s grew by less than 5% over the previous point although the load went up: the endpoint
-    /// (or the client) is saturated.
-    public var saturated: Bool
+/// What a sweep measures: the loads listed, or a capacity search.
+public enum SweepMode: Sendable, Equatable {
+    case points(SweepLoads)
+    case findCapacity(CapacitySearch)
 
-    enum CodingKeys: String, CodingKey {
-        case load, requests, failed, saturated
-        case runID = "run_id"
-        case requestsPerSecond = "requests_per_s"
-        case outputTokensPerSecond = "output_tokens_per_s"
-        case ttftP50 = "ttft_p50_ms"
-        case ttftP99 = "ttft_p99_ms"
-        case tpotP50 = "tpot_p50_ms"
-        case tpotP99 = "tpot_p99_ms"
-        case sloMet = "slo_met"
-        case brokenRules = "broken_rules"
+    public var over: SweepOver {
+        switch self {
+        case .points(let loads): return loads.over
+        case .findCapacity(let search): return search.over
+        }
     }
 }
 
-/// What a sweep found: its points, and with an slo the highest load of the unbroken run of points from
-/// the lowest that met it (`capacity`), and the first point that broke it.
-public struct SweepResult: Sendable, Equatable, Codable {
-    public var batchID: String
-    public var points: [SweepPoint]
-    public var capacity: SweepPoint?
-    public var firstBroken: SweepPoint?
-
-    enum CodingKeys: String, CodingKey {
-        case points, capacity
-        case batchID = "batch_id"
-        case firstBroken = "first_broken"
-    }
-
-    public init(batchID: String, points: [SweepPoint]) {
-        self.batchID = batchID
-        self.points = points
-        let broken = points.firstIndex { $0.sloMet == false }
-        firstBroken = broken.map { points[$0] }
-        let met = points[..<(broken ?? points.endIndex)].filter { $0.sloMet == true }
-        capacity = met.last
-    }
+/// How long each point is measured, overriding the scenario's `load.requests` or `load.duration`.
+public enum SweepPointLength: Sendable, Equatable {
+    case scenario
+    case requests(Int)
+    case duration(Duration)
 }
 
 /// `llmperf sweep`: the scenario measured at each load in turn (one stored run per point, all in one batch,
-/// labelled `sweep`), each point checked against the scenario's slo, then the curve as one table.
+/// labelled `sweep`, the batch stored as a sweep), each point checked against the scenario's slo over its
+/// intervals, then the curve as one table, the capacity and what bound it.
 public struct SweepSession: Sendable {
     public var pipeline: RunPipeline
     public var labels: [String]
-    /// Overrides `load.requests` at every point.
-    public var requests: Int?
+    public var length: SweepPointLength
     public var json: Bool
     public var style: TerminalStyle
 
-    public init(pipeline: RunPipeline, labels: [String], requests: Int?, json: Bool, style: TerminalStyle) {
+    public init(
+        pipeline: RunPipeline, labels: [String], length: SweepPointLength, json: Bool, style: TerminalStyle
+    ) {
         self.pipeline = pipeline
         self.labels = labels
-        self.requests = requests
+        self.length = length
         self.json = json
         self.style = style
     }
 
-    /// The scenario's one run at each load. A scenario with variants is refused (the points are the
-    /// variants). Throws once everything measured is printed: interrupted (130) on Ctrl-C, a failure (1)
-    /// when a point could not be measured.
-    public func run(_ document: ScenarioDocument, loads: SweepLoads) async throws -> SweepResult {
+    /// Measures the sweep. A scenario with variants is refused (the points are the variants). Throws once
+    /// everything measured is printed and stored: interrupted (130) on Ctrl-C, a failure (1) when a point
+    /// could not be measured.
+    @discardableResult
+    public func run(_ document: ScenarioDocument, mode: SweepMode) async throws -> SweepResult {
         guard document.runs.count == 1, let base = document.runs.first else {
             throw CLIError.invalid(
                 "\(document.path): a sweep measures one scenario at several loads, and this one has "
@@ -107,30 +80,63 @@ public struct SweepSession: Sendable {
         } catch {
             throw CLIError.invalid("\(document.path): its slo cannot be read: \(error)")
         }
+        if case .findCapacity = mode, rules.isEmpty {
+            printError(
+                "llmperf: \(document.path) has no slo: the search finds where throughput stops growing (saturation)")
+        }
+        let store = pipeline.wiring.repository
+        var record = SweepRecord(
+            batchID: pipeline.batchID, name: base.name, over: mode.over,
+            search: { if case .points = mode { return .points } else { return .findCapacity } }(), startedAt: Date())
+        try store.saveSweep(record)
         var points: [SweepPoint] = []
         var runtimeFailure: String?
-        for plan in Self.plans(base, loads: loads, requests: requests) {
-            if pipeline.interrupts.interrupted { break }
-            do {
-                let run = try await pipeline.execute(plan, scenarioPath: document.path, labels: ["sweep"] + labels)
-                let point = try measure(run, rules: rules, previous: points.last)
-                points.append(point)
-                if !json {
-                    printError("llmperf: sweep point \(point.load): \(Self.format(point.requestsPerSecond)) requests/s")
+        var result = SweepResult(record: record, points: [])
+        var listed = { if case .points(let loads) = mode { return loads.values } else { return [] } }()
+        var stop: CapacitySearch.Stop?
+        while !pipeline.interrupts.interrupted {
+            var next: Double?
+            switch mode {
+            case .points:
+                next = listed.isEmpty ? nil : listed.removeFirst()
+            case .findCapacity(let search):
+                switch search.next(after: result) {
+                case .measure(let load): next = load
+                case .stop(let reason): stop = reason
                 }
-            } catch let error as CLIError {
-                runtimeFailure = error.message
-                printError("llmperf: \(error.message)")
+            }
+            guard let load = next else { break }
+            do {
+                let plan = Self.plan(base, over: mode.over, load: load, length: length)
+                let run = try await pipeline.execute(plan, scenarioPath: document.path, labels: ["sweep"] + labels)
+                // A point Ctrl-C cut short is stored but is not a point of the curve.
+                guard run.info.status == .completed else { break }
+                let traces = try store.traces(runID: run.info.id, outputTextLimit: 0)
+                let point = SweepPoint(
+                    SweepMeasurement(load: load, info: run.info, traces: traces, summary: run.summary), rules: rules,
+                    openLoopUncapped: Self.openLoopUncapped(plan))
+                points.append(point)
+                result = SweepResult(record: record, points: points)
+                if !json { printError(Self.progressLine(point, result: result)) }
+            } catch {
+                let message = (error as? CLIError)?.message ?? "\(error)"
+                runtimeFailure = message
+                printError("llmperf: \(message)")
                 break
             }
         }
-        let result = SweepResult(batchID: pipeline.batchID, points: points)
+        record.status =
+            pipeline.interrupts.interrupted ? .interrupted : runtimeFailure != nil ? .failed : .completed
+        if case .findCapacity = mode {
+            record.stopReason = (pipeline.interrupts.interrupted ? .interrupted : stop)?.rawValue
+        }
+        record.endedAt = Date()
+        try store.saveSweep(record)
+        result = SweepResult(record: record, points: points)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            print(try Self.json(result))
         } else {
-            print(Self.render(result, hasSLO: !rules.isEmpty, style: style), terminator: "")
+            print(SweepText.render(result, style: style), terminator: "")
         }
         if pipeline.interrupts.interrupted {
             throw CLIError(message: "sweep interrupted; the points measured are stored", code: .interrupted)
@@ -139,101 +145,87 @@ public struct SweepSession: Sendable {
         return result
     }
 
-    /// The scenario at each load: the variant named after the load, the rest as written.
-    static func plans(_ base: Scenario, loads: SweepLoads, requests: Int?) -> [Scenario] {
-        var plans: [Scenario] = []
-        func add(_ name: String, _ shape: LoadShape) {
-            var plan = base
-            plan.variant = name
-            plan.load.shape = shape
-            if let requests { plan.load.stop = .requests(requests) }
-            plans.append(plan)
+    static func json(_ result: SweepResult) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(result), as: UTF8.self)
+    }
+
+    static func progressLine(_ point: SweepPoint, result: SweepResult) -> String {
+        var line =
+            "llmperf: sweep point \(point.variant): \(SweepOver.format(point.requestsPerSecond)) requests/s"
+        if let slo = point.slo {
+            line += slo.met ? ", slo met" : ", slo not met (\(slo.brokenRules.joined(separator: "; ")))"
         }
-        switch loads {
-        case .concurrency(let values):
-            for value in values { add("c\(value)", .closed(concurrency: value)) }
-        case .rate(let values):
-            // An open-loop scenario keeps its arrival process and its cap on requests in flight.
+        if point.clientBound {
+            line += ", client was the bottleneck (\(point.clientBottleneck.joined(separator: ", ")))"
+        }
+        return line
+    }
+
+    /// An open loop without a cap on requests in flight: its queue time is the client's lateness alone.
+    static func openLoopUncapped(_ plan: Scenario) -> Bool {
+        if case .open(_, _, nil) = plan.load.shape { return true }
+        return false
+    }
+
+    /// The scenario at each load listed: the variant named after the load, the rest as written.
+    static func plans(_ base: Scenario, loads: SweepLoads, requests: Int?) -> [Scenario] {
+        loads.values.map {
+            plan(base, over: loads.over, load: $0, length: requests.map { .requests($0) } ?? .scenario)
+        }
+    }
+
+    /// The scenario at one load. An open-loop scenario keeps its arrival process and its cap on requests in
+    /// flight.
+    static func plan(_ base: Scenario, over: SweepOver, load: Double, length: SweepPointLength) -> Scenario {
+        var plan = base
+        plan.variant = over.variant(load)
+        switch over {
+        case .concurrency:
+            plan.load.shape = .closed(concurrency: Int(load))
+        case .rate:
             var arrival = ArrivalProcess.poisson
             var cap: Int?
             if case .open(_, let written, let maxConcurrency) = base.load.shape {
                 (arrival, cap) = (written, maxConcurrency)
             }
-            for value in values {
-                add("r\(format(value))", .open(ratePerSecond: value, arrival: arrival, maxConcurrency: cap))
-            }
+            plan.load.shape = .open(ratePerSecond: load, arrival: arrival, maxConcurrency: cap)
         }
-        return plans
+        switch length {
+        case .scenario: break
+        case .requests(let n): plan.load.stop = .requests(n)
+        case .duration(let duration): plan.load.stop = .duration(duration)
+        }
+        return plan
     }
+}
 
-    private func measure(_ run: MeasuredRun, rules: [GateRule], previous: SweepPoint?) throws -> SweepPoint {
-        let summary = run.summary
-        var point = SweepPoint(
-            load: run.info.variant ?? run.info.name, runID: run.info.id, requests: summary.requests,
-            failed: summary.failed, requestsPerSecond: summary.requestsPerSecond,
-            outputTokensPerSecond: summary.outputTokensPerSecond, ttftP50: summary.metrics[.ttft]?.p50,
-            ttftP99: summary.metrics[.ttft]?.p99, tpotP50: summary.metrics[.tpot]?.p50,
-            tpotP99: summary.metrics[.tpot]?.p99, sloMet: nil, brokenRules: [], saturated: false)
-        if let previous {
-            point.saturated = summary.requestsPerSecond < previous.requestsPerSecond * 1.05
+/// A sweep read back from the database: its record and its completed points, analysed as when it ran.
+public enum StoredSweep {
+    public static func load(_ reference: String, from store: any RunRepository) throws -> SweepResult {
+        let record: SweepRecord
+        do {
+            record = try SweepReference.parse(reference).resolve(in: try store.sweepRecords())
+        } catch let error as RunReferenceError {
+            throw CLIError.invalid(error.message)
         }
-        if !rules.isEmpty {
-            // The traces are read back from the database for the check only.
-            let stored = try StoredRun.load(run.info.id, from: pipeline.wiring.repository)
-            let goodput = rules.filter(\.isPerRequest)
-            let evaluation = GateEvaluation(
-                rules: rules, run: stored.traces, baseline: nil, alpha: 0.05,
-                goodputRules: goodput.isEmpty ? nil : goodput)
-            point.sloMet = evaluation.passed
-            point.brokenRules = evaluation.results.filter { !$0.passed }.map(\.rule)
-        }
-        return point
-    }
-
-    static func format(_ value: Double) -> String {
-        if value == value.rounded() && abs(value) < 1e9 { return String(Int(value)) }
-        return String(format: value >= 100 ? "%.0f" : value >= 10 ? "%.1f" : "%.2f", value)
-    }
-
-    static func render(_ result: SweepResult, hasSLO: Bool, style: TerminalStyle) -> String {
-        var headers = [
-            "load", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "failed",
-        ]
-        if hasSLO { headers.append("slo") }
-        headers.append("")
-        var table = TextTable(headers: headers)
-        let ms = { (value: Double?) in value.map { format($0) } ?? "–" }
-        for point in result.points {
-            var cells: [TextTable.Cell] = [
-                TextTable.Cell(point.load), TextTable.Cell(format(point.requestsPerSecond)),
-                TextTable.Cell(format(point.outputTokensPerSecond)), TextTable.Cell(ms(point.ttftP50)),
-                TextTable.Cell(ms(point.ttftP99)), TextTable.Cell(ms(point.tpotP50)), TextTable.Cell(ms(point.tpotP99)),
-                TextTable.Cell(String(point.failed)),
-            ]
-            if hasSLO {
-                cells.append(
-                    point.sloMet == true
-                        ? TextTable.Cell("met", style: .green) : TextTable.Cell("missed", style: .red))
+        var points: [SweepPoint] = []
+        for info in try store.runs(inBatch: record.batchID) where info.status == .completed {
+            guard let variant = info.variant, let load = record.over.load(ofVariant: variant) else { continue }
+            let rules: [GateRule]
+            do {
+                rules = try GateRule.rules(from: info.slo)
+            } catch {
+                throw CLIError.failure("run \(info.id) of sweep \(record.batchID): its slo cannot be read: \(error)")
             }
-            var marks: [String] = []
-            if point == result.capacity { marks.append("capacity") }
-            if point.saturated { marks.append("saturated") }
-            cells.append(TextTable.Cell(marks.joined(separator: ", ")))
-            table.add(cells)
+            let traces = try store.traces(runID: info.id, outputTextLimit: 0)
+            let shape = LoadSpec.openLoopUncapped(loadDescription: info.loadDescription)
+            points.append(
+                SweepPoint(
+                    SweepMeasurement(load: load, info: info, traces: traces), rules: rules, openLoopUncapped: shape))
         }
-        var out = style.apply(.bold, "sweep \(result.batchID) (times in ms)") + "\n" + table.render(style: style)
-        if hasSLO {
-            if let capacity = result.capacity {
-                out += "capacity: \(capacity.load), \(format(capacity.requestsPerSecond)) requests/s, "
-                out +=
-                    "\(format(capacity.outputTokensPerSecond)) output tokens/s (the highest load met from the lowest)\n"
-            } else {
-                out += "capacity: none of the points met the slo\n"
-            }
-            if let broken = result.firstBroken {
-                out += "first broken at \(broken.load) by \(broken.brokenRules.joined(separator: ", "))\n"
-            }
-        }
-        return out
+        return SweepResult(record: record, points: points)
     }
 }

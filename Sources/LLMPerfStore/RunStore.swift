@@ -126,6 +126,18 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// Stores how hard the client worked while the run's requests ran.
+    public func recordClientLoad(id: String, _ load: ClientLoad) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE runs SET client_cpu_s = ?, client_wall_s = ?, client_lag_p50_ms = ?, client_lag_p99_ms = ?
+                    WHERE id = ?
+                    """,
+                arguments: [load.cpuSeconds, load.wallSeconds, load.lagP50Milliseconds, load.lagP99Milliseconds, id])
+        }
+    }
+
     /// A fresh short run id (`r` and six hex digits) not yet in the database.
     public func newRunID() throws -> String {
         try pool.read { db in
@@ -322,6 +334,11 @@ public final class RunStore: Sendable {
             gitCommit: row["git_commit"], startedAt: Date(timeIntervalSince1970: row["started_at"]),
             endedAt: endedAt.map(Date.init(timeIntervalSince1970:)))
         if case .failure(let problem) = slo { info.sloProblem = problem.message }
+        if let cpu: Double = row["client_cpu_s"], let wall: Double = row["client_wall_s"] {
+            info.clientLoad = ClientLoad(
+                cpuSeconds: cpu, wallSeconds: wall, lagP50Milliseconds: row["client_lag_p50_ms"],
+                lagP99Milliseconds: row["client_lag_p99_ms"])
+        }
         return info
     }
 

@@ -107,6 +107,28 @@ enum StoreSchema {
                     ALTER TABLE requests ADD COLUMN server_draft_accepted_tokens INTEGER;
                     """)
         }
+        migrator.registerMigration("v6: client load and sweeps") { db in
+            // How hard the client worked while a run's requests ran (ClientLoad); NULL for runs
+            // stored before. A sweep (`llmperf sweep`): its points are the runs of its batch.
+            try db.execute(
+                sql: """
+                    ALTER TABLE runs ADD COLUMN client_cpu_s REAL;
+                    ALTER TABLE runs ADD COLUMN client_wall_s REAL;
+                    ALTER TABLE runs ADD COLUMN client_lag_p50_ms REAL;
+                    ALTER TABLE runs ADD COLUMN client_lag_p99_ms REAL;
+                    CREATE TABLE sweeps (
+                        batch_id TEXT PRIMARY KEY NOT NULL,
+                        name TEXT NOT NULL,
+                        over TEXT NOT NULL,
+                        search TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        stop_reason TEXT,
+                        started_at REAL NOT NULL,
+                        ended_at REAL
+                    );
+                    CREATE INDEX sweeps_by_name ON sweeps (name, started_at);
+                    """)
+        }
         return migrator
     }
 }

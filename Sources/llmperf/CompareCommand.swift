@@ -9,7 +9,8 @@ struct CompareCommand: AsyncParsableCommand {
         commandName: "compare",
         abstract: "Compare runs: every metric side by side, with significance (the first run is the baseline).",
         discussion: """
-            Runs are named by id or unique prefix, name@latest, name~N, label:X or name/variant. \
+            Runs are named by id or unique prefix, name@latest, name~N, label:X or name/variant; two \
+            sweeps (sweep:NAME~1 sweep:NAME@latest) compare point by point, with their capacities. \
             Each metric's verdict is better, worse, or ~ (no significant change at --alpha): a \
             two-sided Mann-Whitney U test on the per-request samples, a two-proportion test for \
             rates, and a seeded bootstrap 95% interval of the p50 and p95 difference.
@@ -42,6 +43,24 @@ struct CompareCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try openStore(database)
+        let sweeps = runs.filter(SweepReference.isSweep).count
+        if sweeps > 0 {
+            guard sweeps == 2, runs.count == 2 else {
+                throw CLIError.invalid("compare takes two sweeps (sweep:NAME~1 sweep:NAME@latest), or runs only")
+            }
+            let comparison = try SweepComparison.make(
+                runs[0], runs[1], store: store, minimumChange: PercentParser.fraction(minChange) ?? 0.02)
+            switch format {
+            case .json:
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.dateEncodingStrategy = .iso8601
+                print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
+            case .text, .md:
+                print(comparison.render(style: format == .md ? TerminalStyle(enabled: false) : .stdout), terminator: "")
+            }
+            return
+        }
         let loaded = try StoredRun.loadAll(runs, from: store)
         let comparison = try makeComparison(
             loaded, alpha: alpha, seed: seed, minimumChange: PercentParser.fraction(minChange) ?? 0.02)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LLMPerfCore
 import LLMPerfRunner
 
 /// The options shared by `llmperf gate` and `llmperf run --gate`.
@@ -36,15 +37,28 @@ struct GateCommand: AsyncParsableCommand {
             'tpot.p99 <= 50ms', 'error_rate < 1%', 'output_tokens_per_s > 100', 'goodput >= 90%'). \
             Regression rules ('--max-regression ttft.p95=10%', or --rule 'ttft.p95=+10%') compare with \
             --baseline and fail only when the change exceeds the limit and is significant. Exit codes: \
-            0 pass, 3 fail, 2 invalid rule or run reference.
+            0 pass, 3 fail, 2 invalid rule or run reference. A sweep (sweep:NAME@latest) is gated on its \
+            capacity: 'capacity.requests_per_s >= 12', 'capacity.concurrency >= 16' (also \
+            output_tokens_per_s, goodput_requests_per_s, rate).
             """)
 
     @OptionGroup var database: DatabaseOptions
-    @Argument(help: "The run to check.") var run: String
+    @Argument(help: "The run to check, or a sweep (sweep:NAME@latest) for capacity.* rules.") var run: String
     @OptionGroup var gate: GateOptions
 
     func run() async throws {
         let store = try openStore(database)
+        if SweepReference.isSweep(run) {
+            guard gate.baseline == nil, gate.maxRegressions.isEmpty, gate.junit == nil, gate.markdown == nil else {
+                throw CLIError.invalid(
+                    "a sweep is gated with --rule 'capacity.…' only (--baseline, --max-regression, --junit and "
+                        + "--markdown apply to runs)")
+            }
+            if !(try SweepGate.evaluate(run, rules: gate.rules, store: store, style: .stdout)) {
+                throw CLIError(message: "gate failed", code: .gateFailed)
+            }
+            return
+        }
         let stored = try StoredRun.load(run, from: store)
         if !(try gate.check.evaluate(stored, store: store, style: .stdout)) {
             throw CLIError(message: "gate failed", code: .gateFailed)

@@ -14,7 +14,7 @@ struct ReportCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
-    @Argument(help: "One to eight runs.") var runs: [String]
+    @Argument(help: "One to eight runs, or sweeps (sweep:NAME@latest) for their curves.") var runs: [String]
     @Option(help: "The output format.") var format: ReportFormat = .html
     @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
     @Flag(help: "CSV: per-metric statistics of each run instead of one row per request.") var summary = false

@@ -136,6 +136,32 @@ final class FakeRepository: RunRepository, @unchecked Sendable {
         statuses.append((id, status))
     }
 
+    func recordClientLoad(id: String, _ load: ClientLoad) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        runs[id]?.clientLoad = load
+    }
+
+    private(set) var sweeps: [String: SweepRecord] = [:]
+
+    func saveSweep(_ sweep: SweepRecord) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        sweeps[sweep.batchID] = sweep
+    }
+
+    func sweepRecords() throws -> [SweepRecord] {
+        lock.lock()
+        defer { lock.unlock() }
+        return sweeps.values.sorted { $0.startedAt > $1.startedAt }
+    }
+
+    func runs(inBatch batchID: String) throws -> [RunInfo] {
+        lock.lock()
+        defer { lock.unlock() }
+        return runs.values.filter { $0.batchID == batchID }.sorted { ($0.startedAt, $0.id) < ($1.startedAt, $1.id) }
+    }
+
     func resolveRun(_ reference: String) throws -> RunInfo {
         lock.lock()
         defer { lock.unlock() }

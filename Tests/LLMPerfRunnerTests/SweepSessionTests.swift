@@ -5,32 +5,8 @@ import Testing
 
 @testable import LLMPerfRunner
 
-/// `llmperf sweep`'s logic: the plan of each point, and which point is the capacity.
+/// `llmperf sweep`'s plan of each point, and its refusals (the capacity logic: SweepAnalysisTests).
 @Suite struct SweepSessionTests {
-    static func point(_ load: String, met: Bool?, rate: Double = 1) -> SweepPoint {
-        SweepPoint(
-            load: load, runID: "r-\(load)", requests: 10, failed: 0, requestsPerSecond: rate, outputTokensPerSecond: 0,
-            ttftP50: nil, ttftP99: nil, tpotP50: nil, tpotP99: nil, sloMet: met,
-            brokenRules: met == false ? ["ttft.p99 <= 1s"] : [], saturated: false)
-    }
-
-    @Test func theCapacityIsTheHighestPointMetBeforeTheFirstBreak() {
-        let mixed = SweepResult(
-            batchID: "b",
-            points: [
-                Self.point("c1", met: true), Self.point("c2", met: true), Self.point("c4", met: false),
-                Self.point("c8", met: true),
-            ])
-        // c8 met again (noise, or a server that warmed up), but the curve broke at c4 first.
-        #expect(mixed.capacity?.load == "c2" && mixed.firstBroken?.load == "c4")
-        let allMet = SweepResult(batchID: "b", points: [Self.point("c1", met: true), Self.point("c2", met: true)])
-        #expect(allMet.capacity?.load == "c2" && allMet.firstBroken == nil)
-        let noneMet = SweepResult(batchID: "b", points: [Self.point("c1", met: false), Self.point("c2", met: true)])
-        #expect(noneMet.capacity == nil && noneMet.firstBroken?.load == "c1")
-        let noSLO = SweepResult(batchID: "b", points: [Self.point("c1", met: nil)])
-        #expect(noSLO.capacity == nil && noSLO.firstBroken == nil)
-    }
-
     @Test func eachPointIsTheScenarioAtOneLoad() throws {
         let document = try Harness.scenario(
             """
@@ -43,6 +19,8 @@ import Testing
         let base = try #require(document.runs.first)
         let rates = SweepSession.plans(base, loads: .rate([0.5, 2, 12.5]), requests: 9)
         #expect(rates.map(\.variant) == ["r0.50", "r2", "r12.5"])
+        let timed = SweepSession.plan(base, over: .concurrency, load: 3, length: .duration(.seconds(30)))
+        #expect(timed.load.stop == .duration(.seconds(30)) && timed.variant == "c3")
         #expect(
             rates.map(\.load.shape)
                 == [0.5, 2, 12.5].map { .open(ratePerSecond: $0, arrival: .constant, maxConcurrency: 7) })
@@ -56,10 +34,10 @@ import Testing
     @Test func aScenarioWithVariantsIsRefused() async throws {
         let h = Harness()
         let session = SweepSession(
-            pipeline: h.pipeline(), labels: [], requests: nil, json: true, style: TerminalStyle(enabled: false))
+            pipeline: h.pipeline(), labels: [], length: .scenario, json: true, style: TerminalStyle(enabled: false))
         let document = try Harness.scenario(ScenarioSessionTests.yaml)
         let error = await #expect(throws: CLIError.self) {
-            _ = try await session.run(document, loads: .concurrency([1, 2]))
+            _ = try await session.run(document, mode: .points(.concurrency([1, 2])))
         }
         #expect(error?.message.contains("has 3 variants") == true, "\(error?.message ?? "")")
     }
