@@ -17,6 +17,8 @@ import Foundation
 ///                                      # after value such as "<= 5ms" (">= 100" for throughput)
 ///   compare:                           # optional; default: every variant against the first
 ///     - { before: off, after: on, label: grounded, expect: 1.5x }
+///   sweep: [1, 2, 4, 8, 16]            # optional: also measure each compared variant at these
+///                                      # concurrencies, for the report's load curves
 /// ```
 public struct LabSpec: Sendable, Equatable {
     public var optimization: String
@@ -28,6 +30,8 @@ public struct LabSpec: Sendable, Equatable {
     public var expectation: LabExpectation?
     /// The comparisons to report, resolved (the default list included), in order.
     public var comparisons: [LabComparison]
+    /// Concurrencies to sweep each compared variant over (empty: no sweep).
+    public var sweep: [Int] = []
 
     public init(
         optimization: String, moves: String, metric: LabMetric, side: LabSide, expectation: LabExpectation? = nil,

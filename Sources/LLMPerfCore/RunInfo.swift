@@ -48,6 +48,9 @@ public struct RunInfo: Sendable, Equatable, Codable {
     public var endedAt: Date?
     /// How hard the client worked while the requests ran; nil for runs stored before it was recorded.
     public var clientLoad: ClientLoad?
+    /// Set when the run was measured over its steady state (`--steady-state`, every sweep point): its
+    /// statistics count the requests inside this window only (the others stay stored).
+    public var steadyWindow: SteadyStateWindow?
 
     public init(
         id: String, name: String, variant: String? = nil, batchID: String, labels: [String] = [],

@@ -13,6 +13,8 @@ public protocol RunRepository: Sendable {
     func finishRun(id: String, status: RunStatus, endedAt: Date, targetURL: String?) throws
     /// Stores how hard the client worked while the run's requests ran.
     func recordClientLoad(id: String, _ load: ClientLoad) throws
+    /// Stores the steady-state window a run's statistics are taken over.
+    func recordSteadyWindow(id: String, _ window: SteadyStateWindow) throws
     /// Stores a sweep, or updates its status, stop reason and end when it is already stored.
     func saveSweep(_ sweep: SweepRecord) throws
     /// Every stored sweep, newest first.

@@ -1,7 +1,7 @@
 import Foundation
 
 extension ScenarioDecoder {
-    static let labKeys = ["optimization", "moves", "metric", "side", "expect", "compare"]
+    static let labKeys = ["optimization", "moves", "metric", "side", "expect", "compare", "sweep"]
     static let labComparisonKeys = ["before", "after", "label", "expect"]
 
     /// The document-level `lab:` section, checked against the document's variants (in file
@@ -69,9 +69,27 @@ extension ScenarioDecoder {
                 LabComparison(before: variants[0], after: $0, expectation: expectation)
             }
         }
-        return LabSpec(
+        var spec = LabSpec(
             optimization: optimization, moves: moves, metric: metric, side: side, expectation: expectation,
             comparisons: comparisons)
+        if let sweepNode = node["sweep"] {
+            let sweepPath = path + ["sweep"]
+            let expected = "a list of rising concurrencies such as [1, 2, 4, 8, 16]"
+            guard let items = sweepNode.items, (1...16).contains(items.count) else {
+                throw invalid(sweepNode, sweepPath, expected: expected + " (1 to 16 of them)")
+            }
+            var loads: [Int] = []
+            for (index, item) in items.enumerated() {
+                let value = try integer(item, sweepPath + ["\(index)"], minimum: 1)
+                guard value <= 1024 else { throw invalid(item, sweepPath + ["\(index)"], expected: "at most 1024") }
+                if let last = loads.last, value <= last {
+                    throw invalid(item, sweepPath + ["\(index)"], expected: "a concurrency above \(last) (they rise)")
+                }
+                loads.append(value)
+            }
+            spec.sweep = loads
+        }
+        return spec
     }
 
     private func labMetric(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> LabMetric {

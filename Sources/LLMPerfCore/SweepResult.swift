@@ -83,11 +83,12 @@ public struct SweepMeasurement: Sendable {
     public var traces: [RequestTrace]
     public var summary: RunSummary
 
+    /// A run measured over its steady state keeps the requests of its window only.
     public init(load: Double, info: RunInfo, traces: [RequestTrace], summary: RunSummary? = nil) {
         self.load = load
         self.info = info
-        self.traces = traces
-        self.summary = summary ?? RunSummary(traces: traces)
+        self.summary = summary ?? info.steadyWindow.map { $0.summary(of: traces) } ?? RunSummary(traces: traces)
+        self.traces = info.steadyWindow.map { window in traces.filter(window.contains) } ?? traces
     }
 }
 
@@ -120,6 +121,8 @@ public struct SweepPoint: Sendable, Equatable, Codable {
     /// Throughput grew by less than 5% per doubling of load over the highest good point below it.
     public var saturated: Bool
     public var clientLoad: ClientLoad?
+    /// The steady-state window the point's statistics count (nil: every request, the run had none).
+    public var steadyWindow: SteadyStateWindow?
     /// Open loop without a cap on requests in flight: how late requests went out (the `queue` metric), p99.
     public var sendLagP99: Double?
     /// Why the client, not the server, was the bottleneck here (empty: it was not).
@@ -136,6 +139,7 @@ public struct SweepPoint: Sendable, Equatable, Codable {
         case tpotP50Interval = "tpot_p50_interval"
         case tpotP99Interval = "tpot_p99_interval"
         case clientLoad = "client"
+        case steadyWindow = "steady_window"
         case sendLagP99 = "send_lag_p99_ms"
         case clientBottleneck = "client_bottleneck"
     }
@@ -209,6 +213,7 @@ public struct SweepPoint: Sendable, Equatable, Codable {
         slo = rules.isEmpty ? nil : SLOIntervalCheck(rules: rules, traces: measurement.traces)
         saturated = false
         clientLoad = measurement.info.clientLoad
+        steadyWindow = measurement.info.steadyWindow
         sendLagP99 = openLoopUncapped ? summary.metrics[.queue]?.p99 : nil
         clientBottleneck = clientLoad?.bottleneckReasons(sendLagP99: sendLagP99) ?? []
     }

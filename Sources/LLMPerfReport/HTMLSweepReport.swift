@@ -41,6 +41,14 @@ public enum HTMLSweepReport {
         "\(sweep.record.name) (\(sweep.record.batchID), \(sweep.record.startedAt.formatted(.iso8601)))"
     }
 
+    /// What a series of sweep `index` is called before its statistic: nothing for one sweep, the sweeps'
+    /// names when they differ (a lab's variants), else their numbers.
+    static func prefix(_ sweeps: [SweepResult], _ index: Int) -> String {
+        guard sweeps.count > 1 else { return "" }
+        let names = sweeps.map(\.record.name)
+        return Set(names).count == names.count ? "\(names[index]) " : "\(index + 1). "
+    }
+
     static func curves(_ sweeps: [SweepResult]) -> String {
         let over = sweeps[0].record.over
         let loads = sweeps.flatMap { $0.points.map(\.load) }
@@ -52,7 +60,9 @@ public enum HTMLSweepReport {
             high / low >= 8 ? ChartAxis.powersOfTwo(low: low, high: high) : ChartAxis.nice(low: 0, high: high)
         let xLabel = over == .concurrency ? "concurrency" : "request rate (per second)"
         let capacityGuides: [SVGLineChart.Guide] = sweeps.enumerated().compactMap { index, sweep in
-            sweep.capacity.map { .init(y: $0.load, label: sweeps.count == 1 ? "capacity" : "capacity \(index + 1)") }
+            sweep.capacity.map {
+                .init(y: $0.load, label: sweeps.count == 1 ? "capacity" : "capacity \(prefix(sweeps, index))")
+            }
         }
         var out = "<section id=\"curves\"><h2>Curves</h2><div class=\"charts\">"
         for (metric, name) in [(Metric.ttft, "TTFT"), (.tpot, "TPOT")] {
@@ -82,7 +92,7 @@ public enum HTMLSweepReport {
                     }
                     series.append(
                         SVGLineChart.Series(
-                            name: "\(sweeps.count == 1 ? "" : "\(index + 1). ")\(name) \(quantile)", color: color,
+                            name: "\(prefix(sweeps, index))\(name) \(quantile)", color: color,
                             points: points, errorBars: bars, dashed: dashed))
                 }
             }
@@ -102,7 +112,7 @@ public enum HTMLSweepReport {
             topRate = max(topRate, points.map(\.y).max() ?? 0)
             throughput.append(
                 SVGLineChart.Series(
-                    name: "\(sweeps.count == 1 ? "" : "\(index + 1). ")requests/s",
+                    name: "\(prefix(sweeps, index))requests/s",
                     color: ChartPalette.color(run: index),
                     points: points))
         }
@@ -124,7 +134,7 @@ public enum HTMLSweepReport {
             maxTotal = max(maxTotal, points.map(\.y).max() ?? 0)
             frontier.append(
                 SVGLineChart.Series(
-                    name: sweeps.count == 1 ? "output tokens/s" : "\(index + 1). \(sweep.record.batchID)",
+                    name: "\(prefix(sweeps, index))output tokens/s",
                     color: ChartPalette.color(run: index), points: points, errorBars: []))
         }
         out += "<div class=\"chart-card\"><h3>Throughput against interactivity</h3>"

@@ -11,11 +11,14 @@ public struct LabReportCase: Sendable {
     public var comparisons: [RunComparison]
     /// Why the case could not be measured (the runs it stored are still listed).
     public var failure: String?
+    /// Each compared variant swept over concurrency (empty without `lab: sweep:`).
+    public var sweeps: [SweepResult]
 
     public init(
         scenario: String, optimization: String, runs: [ReportRun], comparisons: [RunComparison],
-        failure: String? = nil
+        failure: String? = nil, sweeps: [SweepResult] = []
     ) {
+        self.sweeps = sweeps
         self.scenario = scenario
         self.optimization = optimization
         self.runs = runs
@@ -207,6 +210,7 @@ public enum LabReport {
         var inner = HTMLRunSections.overview(labCase.runs)
         for comparison in labCase.comparisons { inner += HTMLRunSections.comparison(comparison) }
         inner += HTMLReport.distributions(labCase.runs)
+        if !labCase.sweeps.isEmpty { inner += HTMLSweepReport.curves(labCase.sweeps) }
         out += demoted(inner, idPrefix: "lab-\(h(labCase.scenario))-")
         return out + "</section>"
     }

@@ -12,11 +12,14 @@ public struct LabSummary: Sendable {
         public var runs: [ReportRun]
         public var comparisons: [RunComparison]
         public var failure: String?
+        /// Each compared variant swept over the lab's concurrencies (`lab: sweep:`), empty without.
+        public var sweeps: [SweepResult]
 
         public init(
             name: String, optimization: String, rows: [LabRow], runs: [ReportRun], comparisons: [RunComparison],
-            failure: String?
+            failure: String?, sweeps: [SweepResult] = []
         ) {
+            self.sweeps = sweeps
             self.name = name
             self.optimization = optimization
             self.rows = rows
@@ -170,7 +173,7 @@ public struct LabSummary: Sendable {
                 LabReportCase(
                     scenario: result.name, optimization: result.optimization,
                     runs: result.runs.map { ReportRun(info: $0.info, traces: $0.traces, summary: $0.summary) },
-                    comparisons: result.comparisons, failure: result.failure)
+                    comparisons: result.comparisons, failure: result.failure, sweeps: result.sweeps)
             }, batchID: batchID)
     }
 

@@ -47,6 +47,17 @@ public enum RunSummaryRenderer {
             let errors = summary.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
             out += style.apply(.red, "errors " + errors.joined(separator: ", ")) + "\n"
         }
+        if let window = run.steadyWindow {
+            out += String(
+                format: "steady state %.2f s to %.2f s of the run: the statistics count the %d requests sent and ended "
+                    + "in it\n", Double(window.fromNanos) / 1e9, Double(window.toNanos) / 1e9, summary.requests)
+        }
+        if let client = run.clientLoad, case let reasons = client.bottleneckReasons(), !reasons.isEmpty {
+            out += style.apply(
+                .yellow,
+                "the client may have been the bottleneck (\(reasons.joined(separator: ", "))): these numbers may be "
+                    + "the client's, not the endpoint's") + "\n"
+        }
         return out
     }
 

@@ -22,7 +22,7 @@ public enum SweepText {
 
     static let headers = [
         "load", "req/s", "out tok/s", "tok/s/user", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "goodput",
-        "failed", "slo", "client CPU",
+        "failed", "slo", "client CPU", "steady",
     ]
 
     static func cells(_ point: SweepPoint) -> [String] {
@@ -33,6 +33,7 @@ public enum SweepText {
             point.slo.map { $0.met ? "met" : $0.rules.contains { $0.verdict == .missed } ? "missed" : "unsure" }
                 ?? "–",
             point.clientLoad.map { String(Int(($0.cpuShare * 100).rounded())) + "%" } ?? "–",
+            point.steadyWindow.map { String(format: "%.1fs", $0.seconds) } ?? "all",
         ]
     }
 
@@ -103,7 +104,7 @@ public enum SweepText {
             [
                 "sweep", "over", "load", "variant", "run_id", "requests", "failed", "requests_per_s",
                 "output_tokens_per_s", "tokens_per_s_per_user", "ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms",
-                "tpot_p99_ms", "goodput", "slo", "client_cpu_share", "client_lag_p99_ms", "marks",
+                "tpot_p99_ms", "goodput", "slo", "client_cpu_share", "client_lag_p99_ms", "steady_seconds", "marks",
             ])
         for result in sweeps {
             rows(of: result, to: &writer)
@@ -122,6 +123,7 @@ public enum SweepText {
                 value(point.outputTokensPerSecond), value(point.tokensPerSecondPerUser), value(point.ttft?.p50),
                 value(point.ttft?.p99), value(point.tpot?.p50), value(point.tpot?.p99), value(point.goodput),
                 point.slo.map { $0.met ? "met" : "not met" } ?? "", cpu, lag,
+                point.steadyWindow.map { DecimalText.trimmed($0.seconds, fractionDigits: 3) } ?? "",
                 marks(point, in: result).joined(separator: " "),
             ])
         }

@@ -11,6 +11,8 @@ public struct LabCaseResult: Sendable {
     public var comparisons: [RunComparison] = []
     public var rows: [LabRow] = []
     public var failure: String?
+    /// Each compared variant swept over `spec.sweep`'s concurrencies.
+    public var sweeps: [SweepResult] = []
 
     public init(name: String, spec: LabSpec, runs: [StoredRun] = []) {
         self.name = name
@@ -22,7 +24,7 @@ public struct LabCaseResult: Sendable {
     public var summaryCase: LabSummary.Case {
         LabSummary.Case(
             name: name, optimization: spec.optimization, rows: rows, runs: runs.map(\.reportRun),
-            comparisons: comparisons, failure: failure)
+            comparisons: comparisons, failure: failure, sweeps: sweeps)
     }
 }
 
@@ -56,6 +58,7 @@ public final class LabSession: Sendable {
         var result = LabCaseResult(name: labCase.name, spec: labCase.spec)
         let needed = Set(labCase.spec.comparisons.flatMap { [$0.before, $0.after] })
         let plans = labCase.document.runs.filter { needed.contains($0.variant ?? "") }
+        var prepared: [Scenario] = []
         for var plan in plans {
             if interrupts.interrupted { break }
             if let requests { plan.load.stop = .requests(requests) }
@@ -69,6 +72,7 @@ public final class LabSession: Sendable {
                     plan, url: endpoint.url, shownURL: endpoint.shownURL, model: endpoint.model,
                     headers: endpoint.headers)
             }
+            prepared.append(plan)
             do {
                 let measured = try await pipeline.execute(
                     plan, scenarioPath: labCase.document.path, labels: ["lab", "lab-\(labCase.name)"] + labels)
@@ -91,7 +95,57 @@ public final class LabSession: Sendable {
         } catch {
             result.failure = Self.oneLine("\(error)")
         }
+        if !labCase.spec.sweep.isEmpty && result.failure == nil {
+            await sweep(labCase, prepared, into: &result)
+        }
         return result
+    }
+
+    /// Each compared variant measured at every concurrency of `lab: sweep:` (variant `NAME-cN`, labelled
+    /// sweep, over its steady state), for the report's load curves. A point that cannot be measured ends
+    /// that variant's curve with a note; the case's rows stand.
+    func sweep(_ labCase: LabCase, _ plans: [Scenario], into result: inout LabCaseResult) async {
+        var sweeping = pipeline
+        sweeping.steadyState = true
+        for plan in plans {
+            let variant = plan.variant ?? plan.name
+            var points: [SweepPoint] = []
+            let rules: [GateRule]
+            do {
+                rules = try GateRule.rules(from: plan.slo)
+            } catch {
+                note("\(labCase.name): no sweep of \(variant): its slo cannot be read: \(error)")
+                return
+            }
+            for concurrency in labCase.spec.sweep {
+                if interrupts.interrupted { break }
+                var point = SweepSession.plan(plan, over: .concurrency, load: Double(concurrency), length: .scenario)
+                point.variant = "\(variant)-c\(concurrency)"
+                do {
+                    let measured = try await sweeping.execute(
+                        point, scenarioPath: labCase.document.path,
+                        labels: ["lab", "lab-\(labCase.name)", "sweep"] + labels)
+                    guard measured.info.status == .completed else { break }
+                    let traces = try store.traces(runID: measured.info.id, outputTextLimit: 0)
+                    let swept = SweepPoint(
+                        SweepMeasurement(
+                            load: Double(concurrency), info: measured.info, traces: traces, summary: measured.summary),
+                        rules: rules, openLoopUncapped: false)
+                    points.append(swept)
+                    note(
+                        "  \(variant) at c\(concurrency): \(SweepOver.format(swept.outputTokensPerSecond)) output tokens/s, "
+                            + "TPOT p50 \(swept.tpot.map { SweepOver.format($0.p50) } ?? "–") ms")
+                } catch {
+                    note("\(labCase.name): \(variant) at c\(concurrency) could not be measured: "
+                        + Self.oneLine((error as? CLIError)?.message ?? "\(error)"))
+                    break
+                }
+            }
+            let record = SweepRecord(
+                batchID: batchID, name: variant, over: .concurrency, search: .points,
+                status: interrupts.interrupted ? .interrupted : .completed, startedAt: Date())
+            result.sweeps.append(SweepResult(record: record, points: points))
+        }
     }
 
     /// One comparison per distinct "before" variant (its "after" variants as candidates, in

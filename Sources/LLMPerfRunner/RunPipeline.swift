@@ -57,10 +57,14 @@ public struct RunPipeline: Sendable {
     public var gitCommit: String?
     public var progress: ProgressMode
     public var interrupts: any Interrupts
+    /// Take each run's statistics over its steady-state window (`SteadyStateWindow`), stored with the run.
+    public var steadyState: Bool
 
     public init(
-        wiring: RunWiring, batchID: String, gitCommit: String?, progress: ProgressMode, interrupts: any Interrupts
+        wiring: RunWiring, batchID: String, gitCommit: String?, progress: ProgressMode, interrupts: any Interrupts,
+        steadyState: Bool = false
     ) {
+        self.steadyState = steadyState
         self.wiring = wiring
         self.batchID = batchID
         self.gitCommit = gitCommit
@@ -151,9 +155,32 @@ public struct RunPipeline: Sendable {
         if let clientLoad = info.clientLoad { try store.recordClientLoad(id: info.id, clientLoad) }
         // Exact, and equal to `RunSummary(traces:)` of the same requests, in memory that does
         // not grow with the run: a few passes over the stored rows (see `StreamedDistributions`).
+        if steadyState && info.status == .completed {
+            var spans: [SteadyStateWindow.Span] = []
+            try store.forEachTrace(runID: info.id, outputTextLimit: 0) { spans.append(.init($0)) }
+            if let window = SteadyStateWindow.of(spans: spans, shape: scenario.load.shape) {
+                try store.recordSteadyWindow(id: info.id, window)
+                info.steadyWindow = window
+            } else {
+                printError(
+                    "llmperf: run \(info.id) has no steady state (too few requests for its load: each is part of the "
+                        + "ramp-up or the drain); its statistics count every request")
+            }
+        }
         let summary: RunSummary
         do {
-            summary = try RunSummary { visit in try store.forEachTrace(runID: info.id, outputTextLimit: 0, visit) }
+            if let window = info.steadyWindow {
+                var throughput = SteadyStateWindow.Throughput(window)
+                try store.forEachTrace(runID: info.id, outputTextLimit: 0) { throughput.add($0) }
+                summary = throughput.applied(
+                    to: try RunSummary { visit in
+                        try store.forEachTrace(runID: info.id, outputTextLimit: 0) { trace in
+                            if window.contains(trace) { try visit(trace) }
+                        }
+                    })
+            } else {
+                summary = try RunSummary { visit in try store.forEachTrace(runID: info.id, outputTextLimit: 0, visit) }
+            }
         } catch {
             throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
         }

@@ -10,10 +10,12 @@ public struct StoredRun: Sendable {
     public var traces: [RequestTrace]
     public var summary: RunSummary
 
+    /// A run measured over its steady state keeps the requests inside its window only (the others stay
+    /// in the database).
     public init(info: RunInfo, traces: [RequestTrace], summary: RunSummary? = nil) {
         self.info = info
-        self.traces = traces
-        self.summary = summary ?? RunSummary(traces: traces)
+        self.summary = summary ?? info.steadyWindow.map { $0.summary(of: traces) } ?? RunSummary(traces: traces)
+        self.traces = info.steadyWindow.map { window in traces.filter(window.contains) } ?? traces
     }
 
     /// A new id for the runs of one invocation (the variants of `run`, the cases of `lab`).

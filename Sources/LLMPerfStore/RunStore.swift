@@ -138,6 +138,15 @@ public final class RunStore: Sendable {
         }
     }
 
+    /// Stores the steady-state window a run's statistics are taken over.
+    public func recordSteadyWindow(id: String, _ window: SteadyStateWindow) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE runs SET steady_from_ns = ?, steady_to_ns = ? WHERE id = ?",
+                arguments: [Int64(window.fromNanos), Int64(window.toNanos), id])
+        }
+    }
+
     /// A fresh short run id (`r` and six hex digits) not yet in the database.
     public func newRunID() throws -> String {
         try pool.read { db in
@@ -338,6 +347,9 @@ public final class RunStore: Sendable {
             info.clientLoad = ClientLoad(
                 cpuSeconds: cpu, wallSeconds: wall, lagP50Milliseconds: row["client_lag_p50_ms"],
                 lagP99Milliseconds: row["client_lag_p99_ms"])
+        }
+        if let from: Int64 = row["steady_from_ns"], let to: Int64 = row["steady_to_ns"] {
+            info.steadyWindow = SteadyStateWindow(fromNanos: UInt64(from), toNanos: UInt64(to))
         }
         return info
     }

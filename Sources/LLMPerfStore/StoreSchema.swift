@@ -109,13 +109,16 @@ enum StoreSchema {
         }
         migrator.registerMigration("v6: client load and sweeps") { db in
             // How hard the client worked while a run's requests ran (ClientLoad); NULL for runs
-            // stored before. A sweep (`llmperf sweep`): its points are the runs of its batch.
+            // stored before. The steady-state window a run's statistics count (SteadyStateWindow),
+            // NULL when they count every request. A sweep (`llmperf sweep`): its points are the runs of its batch.
             try db.execute(
                 sql: """
                     ALTER TABLE runs ADD COLUMN client_cpu_s REAL;
                     ALTER TABLE runs ADD COLUMN client_wall_s REAL;
                     ALTER TABLE runs ADD COLUMN client_lag_p50_ms REAL;
                     ALTER TABLE runs ADD COLUMN client_lag_p99_ms REAL;
+                    ALTER TABLE runs ADD COLUMN steady_from_ns INTEGER;
+                    ALTER TABLE runs ADD COLUMN steady_to_ns INTEGER;
                     CREATE TABLE sweeps (
                         batch_id TEXT PRIMARY KEY NOT NULL,
                         name TEXT NOT NULL,

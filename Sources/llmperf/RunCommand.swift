@@ -18,6 +18,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("label"), help: "Label the run(s), e.g. before-cache. Repeatable.") var labels: [String] =
         []
     @Option(help: "Override load.requests (measured requests per run).") var requests: Int?
+    @Flag(
+        help:
+            "Count only the steady state: the requests sent and ended between the end of the ramp-up and the start of the drain (stored with the run)."
+    )
+    var steadyState = false
     @Flag(help: "Print the summary as JSON on standard output (progress stays on standard error).") var json = false
     @Flag(help: "No live progress line: a plain line every few seconds.") var quiet = false
     @Flag(help: "After the run, check it like `llmperf gate` (its slo section, --rule, --baseline); exit 3 on failure.")
@@ -44,7 +49,7 @@ struct RunCommand: AsyncParsableCommand {
         let pipeline = RunPipeline(
             wiring: .live(store), batchID: StoredRun.newBatchID(),
             gitCommit: GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent),
-            progress: progressMode(quiet: quiet), interrupts: interrupts)
+            progress: progressMode(quiet: quiet), interrupts: interrupts, steadyState: steadyState)
         let session = ScenarioSession(
             pipeline: pipeline, labels: labels, requests: requests, json: json, style: .stdout)
         let finished = try await session.run(document)

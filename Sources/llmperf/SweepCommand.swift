@@ -16,7 +16,9 @@ struct SweepCommand: AsyncParsableCommand {
             saturates (throughput grows less than 5% per doubling of load) or finds the client the \
             bottleneck (its CPU above 85% of a core, or its schedule lag p99 above 5 ms). \
             --find-capacity searches for it: it doubles the load from --min until a point is bad or \
-            --max is reached, then bisects to --resolution. Ctrl-C keeps the points measured and exits 130.
+            --max is reached, then bisects to --resolution. Each point's statistics count its steady state \
+            only (from the end of the first wave, or one median latency into an open loop, to the last \
+            request sent), unless --all-requests. Ctrl-C keeps the points measured and exits 130.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -37,6 +39,11 @@ struct SweepCommand: AsyncParsableCommand {
     @Option(name: .customLong("label"), help: "Label the runs, besides sweep. Repeatable.") var labels: [String] = []
     @Option(help: "Override load.requests (measured requests per point).") var requests: Int?
     @Option(help: "Measure each point for this long instead (e.g. 30s, 2m).") var duration: String?
+    @Flag(
+        help:
+            "Count every measured request of each point, not only its steady state (the ramp-up and drain left out by default)."
+    )
+    var allRequests = false
     @Flag(help: "Print the sweep as JSON on standard output (progress stays on standard error).") var json = false
     @Flag(help: "No live progress line: a plain line every few seconds.") var quiet = false
 
@@ -177,7 +184,7 @@ struct SweepCommand: AsyncParsableCommand {
         let pipeline = RunPipeline(
             wiring: .live(store), batchID: StoredRun.newBatchID(),
             gitCommit: GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent),
-            progress: progressMode(quiet: quiet), interrupts: interrupts)
+            progress: progressMode(quiet: quiet), interrupts: interrupts, steadyState: !allRequests)
         let session = SweepSession(pipeline: pipeline, labels: labels, length: length, json: json, style: .stdout)
         try await session.run(document, mode: mode)
     }

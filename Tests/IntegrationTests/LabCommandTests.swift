@@ -159,8 +159,9 @@ import Testing
         let cases = try FileManager.default.contentsOfDirectory(atPath: directory.path)
             .filter { $0.hasSuffix(".yml") }.map { String($0.dropLast(4)) }.sorted()
         #expect(cases.count >= 8, "\(cases)")
+        let html = ws.root.appendingPathComponent("lab.html").path
         let result = try Self.run(
-            binary: binary, ["lab", "--requests", "4", "--db", ws.database, "--json", "--quiet"],
+            binary: binary, ["lab", "--requests", "4", "--db", ws.database, "--json", "--quiet", "--report", html],
             directory: Self.repositoryRoot, timeout: 900)
         #expect(result.status == 0, "stderr:\n\(result.stderr)")
         let json = try #require(
@@ -179,10 +180,17 @@ import Testing
             #expect((row["after_value"] as? Double).map { $0 > 0 } == true, "\(name): \(row)")
             #expect(["better", "worse", "no_change"].contains(row["verdict"] as? String ?? ""), "\(name): \(row)")
         }
-        // Every run completed, with its four measured requests stored and answered.
+        // Every run completed, with its four measured requests stored and answered; the compared runs are
+        // the rows', and the batching case also swept both variants over concurrency 1–16 for its curves.
         let store = try RunStore(path: ws.database)
         let runs = try store.listRuns()
-        #expect(Set(runs.map(\.id)) == runIDs)
+        #expect(Set(runs.filter { !$0.labels.contains("sweep") }.map(\.id)) == runIDs)
+        let swept = runs.filter { $0.labels.contains("sweep") }.compactMap(\.variant).sorted()
+        #expect(
+            swept == ["batching-off", "continuous"].flatMap { v in [1, 16, 2, 4, 8].map { "\(v)-c\($0)" } },
+            "\(swept)")
+        let page = try String(contentsOfFile: html, encoding: .utf8)
+        #expect(page.contains("data-chart=\"sweep-tpot\"") && page.contains("continuous TPOT p50"))
         for run in runs {
             #expect(run.status == .completed, "\(run.name)/\(run.variant ?? "")")
             let measured = try store.traces(runID: run.id).filter { !$0.isWarmup }

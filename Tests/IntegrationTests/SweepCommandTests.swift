@@ -102,7 +102,7 @@ import Testing
         for chart in ["sweep-ttft", "sweep-tpot", "sweep-throughput", "sweep-frontier"] {
             #expect(page.contains("data-chart=\"\(chart)\""), "\(chart)")
         }
-        #expect(page.contains("capacity 1") && page.contains("capacity 2"))
+        #expect(page.contains("capacity 1. ") && page.contains("capacity 2. "))
     }
 
     /// A server whose capacity under the slo is known in closed form: at most 16 answers generate at once and

@@ -254,3 +254,45 @@ import Testing
         }
     }
 }
+
+/// The steady-state window: the ramp-up and the drain left out, exactly.
+@Suite struct SteadyStateWindowTests {
+    static func trace(_ index: Int, _ start: UInt64, _ end: UInt64, warmup: Bool = false) -> RequestTrace {
+        RequestTrace(index: index, isWarmup: warmup, startedAtNanos: start, endedAtNanos: end)
+    }
+
+    @Test func aClosedLoopStartsWhenTheFirstWaveHasEndedAndEndsAtTheLastSend() throws {
+        // Concurrency 2, each request 10 long, the two workers out of step after the first wave:
+        // worker A: 0–10, 10–20, 20–30, 30–40; worker B: 0–12, 12–22, 22–32.
+        let traces = [
+            Self.trace(0, 0, 10), Self.trace(1, 0, 12), Self.trace(2, 10, 20), Self.trace(3, 12, 22),
+            Self.trace(4, 20, 30), Self.trace(5, 22, 32), Self.trace(6, 30, 40),
+        ]
+        let window = try #require(SteadyStateWindow.of(traces, shape: .closed(concurrency: 2)))
+        // From the end of the first wave (12) to the last send (30): requests 3 (12–22) and 4 (20–30).
+        #expect(window == SteadyStateWindow(fromNanos: 12, toNanos: 30))
+        #expect(window.measured(traces).map(\.index) == [3, 4])
+        // A warmup request finds the window but is never counted in it.
+        var warm = traces
+        warm[3].isWarmup = true
+        #expect(SteadyStateWindow.of(warm, shape: .closed(concurrency: 2))?.measured(warm).map(\.index) == [4])
+        // One wave only, or nothing inside: no window.
+        #expect(SteadyStateWindow.of(Array(traces.prefix(2)), shape: .closed(concurrency: 2)) == nil)
+        #expect(SteadyStateWindow.of(Array(traces.prefix(4)), shape: .closed(concurrency: 2)) == nil)
+    }
+
+    @Test func anOpenLoopStartsOneMedianLatencyInAndEndsAtTheLastArrival() throws {
+        // Arrivals every 10, each request 25 long: latency median 25, last arrival at 90.
+        let traces = (0..<10).map { Self.trace($0, UInt64($0) * 10, UInt64($0) * 10 + 25) }
+        let window = try #require(
+            SteadyStateWindow.of(traces, shape: .open(ratePerSecond: 100, arrival: .constant, maxConcurrency: nil)))
+        #expect(window == SteadyStateWindow(fromNanos: 25, toNanos: 90))
+        // Sent at 30..60 and ended by 90.
+        #expect(window.measured(traces).map(\.index) == [3, 4, 5, 6])
+        #expect(abs(window.seconds - 65e-9) < 1e-15)
+        // Its throughput is the window's: the 6 requests that ended in (25, 90] over 65 ns, not the 4
+        // counted for latency over their own span.
+        let summary = window.summary(of: traces)
+        #expect(summary.requests == 4 && abs(summary.requestsPerSecond - 6 / 65e-9) < 1)
+    }
+}

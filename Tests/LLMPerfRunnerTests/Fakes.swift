@@ -144,6 +144,12 @@ final class FakeRepository: RunRepository, @unchecked Sendable {
 
     private(set) var sweeps: [String: SweepRecord] = [:]
 
+    func recordSteadyWindow(id: String, _ window: SteadyStateWindow) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        runs[id]?.steadyWindow = window
+    }
+
     func saveSweep(_ sweep: SweepRecord) throws {
         lock.lock()
         defer { lock.unlock() }
