@@ -118,7 +118,8 @@ public struct SweepPoint: Sendable, Equatable, Codable {
     public var goodput: Double?
     /// The slo checked over each rule's interval (nil: the scenario has no slo).
     public var slo: SLOIntervalCheck?
-    /// Throughput grew by less than 5% per doubling of load over the highest good point below it.
+    /// Throughput (output tokens/s, or requests/s for an endpoint that generates nothing) grew by less than
+    /// 5% per doubling of load over the highest good point at least a quarter lower in load.
     public var saturated: Bool
     public var clientLoad: ClientLoad?
     /// The steady-state window the point's statistics count (nil: every request, the run had none).
@@ -251,6 +252,9 @@ public struct SweepResult: Sendable, Equatable, Codable {
         case bindingReasons = "binding_reasons"
     }
 
+    /// Saturation is judged against a point at most 1/1.25 of the load (see `init`).
+    public static let saturationStep = 1.25
+
     /// A doubling of load must add at least 5% throughput: for a load ratio r the least growth is
     /// r^log2(1.05), so a smaller step (a bisection's) asks proportionally less.
     public static func leastGrowth(loadRatio: Double) -> Double { Foundation.pow(loadRatio, Foundation.log2(1.05)) }
@@ -263,13 +267,14 @@ public struct SweepResult: Sendable, Equatable, Codable {
         var binding = Binding.none
         var reasons: [String] = []
         for index in points.indices {
-            // Saturation against the highest good point below (the one before, past the first bad).
-            if let reference = firstBad == nil ? lastGood : (index > 0 ? index - 1 : nil) {
+            // Saturation against the highest point at least a quarter lower in load (before the first bad
+            // point, every point below is good): closer points differ by less than a short run's noise.
+            if let reference = points.indices.last(where: {
+                $0 < index && points[$0].load * Self.saturationStep <= points[index].load * (1 + 1e-9)
+            }) {
                 let ratio = points[index].load / points[reference].load
-                points[index].saturated =
-                    ratio > 1
-                    && points[index].requestsPerSecond
-                        < points[reference].requestsPerSecond * Self.leastGrowth(loadRatio: ratio)
+                let (now, before) = Self.throughputs(points[index], points[reference])
+                points[index].saturated = ratio > 1 && now < before * Self.leastGrowth(loadRatio: ratio)
             }
             guard firstBad == nil else { continue }
             let point = points[index]
@@ -288,6 +293,15 @@ public struct SweepResult: Sendable, Equatable, Codable {
         self.firstBad = firstBad.map { points[$0] }
         self.binding = binding
         self.bindingReasons = reasons
+    }
+
+    /// The throughput saturation is judged on: output tokens/s when both points generated (tokens arrive
+    /// continuously, so a short steady window measures them finely, where a few waves of requests ending
+    /// inside it do not), requests/s otherwise (an embeddings endpoint).
+    static func throughputs(_ point: SweepPoint, _ reference: SweepPoint) -> (Double, Double) {
+        point.outputTokensPerSecond > 0 && reference.outputTokensPerSecond > 0
+            ? (point.outputTokensPerSecond, reference.outputTokensPerSecond)
+            : (point.requestsPerSecond, reference.requestsPerSecond)
     }
 
     /// The knee: the point before the first saturated one, where more load stopped adding throughput.

@@ -53,10 +53,11 @@ public enum RunSummaryRenderer {
                     + "in it\n", Double(window.fromNanos) / 1e9, Double(window.toNanos) / 1e9, summary.requests)
         }
         if let client = run.clientLoad, case let reasons = client.bottleneckReasons(), !reasons.isEmpty {
-            out += style.apply(
-                .yellow,
-                "the client may have been the bottleneck (\(reasons.joined(separator: ", "))): these numbers may be "
-                    + "the client's, not the endpoint's") + "\n"
+            out +=
+                style.apply(
+                    .yellow,
+                    "the client may have been the bottleneck (\(reasons.joined(separator: ", "))): these numbers may be "
+                        + "the client's, not the endpoint's") + "\n"
         }
         return out
     }

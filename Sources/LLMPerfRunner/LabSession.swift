@@ -136,8 +136,9 @@ public final class LabSession: Sendable {
                         "  \(variant) at c\(concurrency): \(SweepOver.format(swept.outputTokensPerSecond)) output tokens/s, "
                             + "TPOT p50 \(swept.tpot.map { SweepOver.format($0.p50) } ?? "–") ms")
                 } catch {
-                    note("\(labCase.name): \(variant) at c\(concurrency) could not be measured: "
-                        + Self.oneLine((error as? CLIError)?.message ?? "\(error)"))
+                    note(
+                        "\(labCase.name): \(variant) at c\(concurrency) could not be measured: "
+                            + Self.oneLine((error as? CLIError)?.message ?? "\(error)"))
                     break
                 }
             }

@@ -180,6 +180,35 @@ import Testing
         #expect((json["points"] as? [[String: Any]])?.count == 1)
     }
 
+    /// Ctrl-C during the second point: the first stays a point of the stored sweep, which is marked
+    /// interrupted; the cut run is stored but is not a point.
+    @Test func ctrlCKeepsTheFinishedPointsAndMarksTheSweepInterrupted() throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let path = try ws.write("curve.yml", Self.yaml)
+        let running = try LLMPerfProcess.start(
+            ["sweep", path, "--concurrency", "1,2", "--requests", "40", "--quiet", "--db", ws.database])
+        // The first point takes about 6 s (40 requests of 140 ms), the second about 4 s: Ctrl-C one second
+        // into the second.
+        let deadline = Date().addingTimeInterval(240)
+        while !running.stderrSoFar.contains("sweep point c1") && Date() < deadline && running.process.isRunning {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Thread.sleep(forTimeInterval: 1.0)
+        running.interrupt()
+        let result = try running.wait(timeout: 60)
+        #expect(result.status == 130, "exit \(result.status)\n\(result.stderr)")
+        #expect(result.stderr.contains("sweep interrupted; the points measured are stored"), "\(result.stderr)")
+        let store = try RunStore(path: ws.database)
+        let record = try #require(try store.sweepRecords().first)
+        #expect(record.status == .interrupted)
+        let runs = try store.runs(inBatch: record.batchID)
+        #expect(runs.map(\.variant) == ["c1", "c2"] && runs.map(\.status) == [.completed, .interrupted])
+        let csv = try LLMPerfProcess.run(["report", "sweep:curve", "--format", "csv", "--db", ws.database])
+        let rows = csv.stdout.split(separator: "\r\n")
+        #expect(csv.status == 0 && rows.count == 2 && rows[1].contains(",c1,"), "\(csv.stdout)\(csv.stderr)")
+    }
+
     @Test func badPointsAndScenariosAreRefusedBeforeAnythingRuns() throws {
         let ws = try Workspace()
         defer { ws.remove() }

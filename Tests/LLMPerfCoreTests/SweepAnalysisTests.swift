@@ -89,6 +89,21 @@ import Testing
         #expect(SweepResult(record: Self.record, points: grown).points[1].saturated == false)
         grown[1].requestsPerSecond = 101
         #expect(SweepResult(record: Self.record, points: grown).points[1].saturated == true)
+        // Output tokens/s decide when both points generated: requests/s over a short window are coarse.
+        var tokens = small
+        (tokens[0].outputTokensPerSecond, tokens[1].outputTokensPerSecond) = (1000, 1100)
+        tokens[1].requestsPerSecond = 90
+        #expect(SweepResult(record: Self.record, points: tokens).points[1].saturated == false)
+        tokens[1].outputTokensPerSecond = 1010
+        tokens[1].requestsPerSecond = 120
+        #expect(SweepResult(record: Self.record, points: tokens).points[1].saturated == true)
+        // A bisection's neighbours (c96, c97) differ by less than their noise: each is judged against the
+        // highest point at least a quarter lower (c64), where a measured 0.04% is no evidence either way.
+        let near = [(64.0, 2723.0), (96, 2886), (97, 2887)].map { load, tokens in
+            SweepPoint(
+                load: load, variant: "c\(Int(load))", runID: "r", requestsPerSecond: 1, outputTokensPerSecond: tokens)
+        }
+        #expect(SweepResult(record: Self.record, points: near).points.map(\.saturated) == [false, false, false])
     }
 
     @Test func theSearchFindsAKnownSLOCapacityWithinTheBoundOfPoints() {
