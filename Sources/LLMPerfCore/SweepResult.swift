@@ -126,6 +126,8 @@ public struct SweepPoint: Sendable, Equatable, Codable {
     public var steadyWindow: SteadyStateWindow?
     /// Open loop without a cap on requests in flight: how late requests went out (the `queue` metric), p99.
     public var sendLagP99: Double?
+    /// The same, p50.
+    public var sendLagP50: Double?
     /// Why the client, not the server, was the bottleneck here (empty: it was not).
     public var clientBottleneck: [String]
 
@@ -142,6 +144,7 @@ public struct SweepPoint: Sendable, Equatable, Codable {
         case clientLoad = "client"
         case steadyWindow = "steady_window"
         case sendLagP99 = "send_lag_p99_ms"
+        case sendLagP50 = "send_lag_p50_ms"
         case clientBottleneck = "client_bottleneck"
     }
 
@@ -216,6 +219,7 @@ public struct SweepPoint: Sendable, Equatable, Codable {
         clientLoad = measurement.info.clientLoad
         steadyWindow = measurement.info.steadyWindow
         sendLagP99 = openLoopUncapped ? summary.metrics[.queue]?.p99 : nil
+        sendLagP50 = openLoopUncapped ? summary.metrics[.queue]?.p50 : nil
         clientBottleneck = clientLoad?.bottleneckReasons(sendLagP99: sendLagP99) ?? []
     }
 }

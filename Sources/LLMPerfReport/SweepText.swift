@@ -104,7 +104,8 @@ public enum SweepText {
             [
                 "sweep", "over", "load", "variant", "run_id", "requests", "failed", "requests_per_s",
                 "output_tokens_per_s", "tokens_per_s_per_user", "ttft_p50_ms", "ttft_p99_ms", "tpot_p50_ms",
-                "tpot_p99_ms", "goodput", "slo", "client_cpu_share", "client_lag_p99_ms", "steady_seconds", "marks",
+                "tpot_p99_ms", "goodput", "slo", "client_cpu_share", "client_lag_p99_ms", "send_lag_p50_ms",
+                "send_lag_p99_ms", "steady_seconds", "marks",
             ])
         for result in sweeps {
             rows(of: result, to: &writer)
@@ -123,6 +124,7 @@ public enum SweepText {
                 value(point.outputTokensPerSecond), value(point.tokensPerSecondPerUser), value(point.ttft?.p50),
                 value(point.ttft?.p99), value(point.tpot?.p50), value(point.tpot?.p99), value(point.goodput),
                 point.slo.map { $0.met ? "met" : "not met" } ?? "", cpu, lag,
+                value(point.sendLagP50), value(point.sendLagP99),
                 point.steadyWindow.map { DecimalText.trimmed($0.seconds, fractionDigits: 3) } ?? "",
                 marks(point, in: result).joined(separator: " "),
             ])
