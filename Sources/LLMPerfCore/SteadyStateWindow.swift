@@ -13,6 +13,15 @@ import Foundation
 ///
 /// The requests of the window are those sent and ended inside it. Times are the traces' (nanoseconds from
 /// the run's origin), warmup requests included in finding the window, never counted in it.
+extension RunInfo {
+    /// The requests a run's statistics count, and their summary: those of its steady-state window when it
+    /// was measured over one (with the window's throughput), else all of them.
+    public func counted(_ traces: [RequestTrace]) -> (traces: [RequestTrace], summary: RunSummary) {
+        guard let window = steadyWindow else { return (traces, RunSummary(traces: traces)) }
+        return (traces.filter(window.contains), window.summary(of: traces))
+    }
+}
+
 public struct SteadyStateWindow: Sendable, Equatable, Codable {
     public var fromNanos: UInt64
     public var toNanos: UInt64

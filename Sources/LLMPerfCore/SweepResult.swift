@@ -87,8 +87,9 @@ public struct SweepMeasurement: Sendable {
     public init(load: Double, info: RunInfo, traces: [RequestTrace], summary: RunSummary? = nil) {
         self.load = load
         self.info = info
-        self.summary = summary ?? info.steadyWindow.map { $0.summary(of: traces) } ?? RunSummary(traces: traces)
-        self.traces = info.steadyWindow.map { window in traces.filter(window.contains) } ?? traces
+        let counted = info.counted(traces)
+        self.traces = counted.traces
+        self.summary = summary ?? counted.summary
     }
 }
 
@@ -176,7 +177,7 @@ public struct SweepPoint: Sendable, Equatable, Codable {
     }
 
     /// The point of one measured run (saturation is set by `SweepResult`, which sees the others).
-    public init(_ measurement: SweepMeasurement, rules: [GateRule], openLoopUncapped: Bool) {
+    public init(_ measurement: SweepMeasurement, rules: [GateRule]) {
         let summary = measurement.summary
         load = measurement.load
         variant = measurement.info.variant ?? measurement.info.name
@@ -218,8 +219,10 @@ public struct SweepPoint: Sendable, Equatable, Codable {
         saturated = false
         clientLoad = measurement.info.clientLoad
         steadyWindow = measurement.info.steadyWindow
-        sendLagP99 = openLoopUncapped ? summary.metrics[.queue]?.p99 : nil
-        sendLagP50 = openLoopUncapped ? summary.metrics[.queue]?.p50 : nil
+        // Only without a cap on requests in flight is the queue time the client's lateness alone.
+        let uncapped = LoadSpec.openLoopUncapped(loadDescription: measurement.info.loadDescription)
+        sendLagP99 = uncapped ? summary.metrics[.queue]?.p99 : nil
+        sendLagP50 = uncapped ? summary.metrics[.queue]?.p50 : nil
         clientBottleneck = clientLoad?.bottleneckReasons(sendLagP99: sendLagP99) ?? []
     }
 }

@@ -130,7 +130,7 @@ public final class LabSession: Sendable {
                     let swept = SweepPoint(
                         SweepMeasurement(
                             load: Double(concurrency), info: measured.info, traces: traces, summary: measured.summary),
-                        rules: rules, openLoopUncapped: false)
+                        rules: rules)
                     points.append(swept)
                     note(
                         "  \(variant) at c\(concurrency): \(SweepOver.format(swept.outputTokensPerSecond)) output tokens/s, "

@@ -14,8 +14,9 @@ public struct StoredRun: Sendable {
     /// in the database).
     public init(info: RunInfo, traces: [RequestTrace], summary: RunSummary? = nil) {
         self.info = info
-        self.summary = summary ?? info.steadyWindow.map { $0.summary(of: traces) } ?? RunSummary(traces: traces)
-        self.traces = info.steadyWindow.map { window in traces.filter(window.contains) } ?? traces
+        let counted = info.counted(traces)
+        self.traces = counted.traces
+        self.summary = summary ?? counted.summary
     }
 
     /// A new id for the runs of one invocation (the variants of `run`, the cases of `lab`).

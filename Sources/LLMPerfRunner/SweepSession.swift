@@ -113,8 +113,7 @@ public struct SweepSession: Sendable {
                 guard run.info.status == .completed else { break }
                 let traces = try store.traces(runID: run.info.id, outputTextLimit: 0)
                 let point = SweepPoint(
-                    SweepMeasurement(load: load, info: run.info, traces: traces, summary: run.summary), rules: rules,
-                    openLoopUncapped: Self.openLoopUncapped(plan))
+                    SweepMeasurement(load: load, info: run.info, traces: traces, summary: run.summary), rules: rules)
                 points.append(point)
                 result = SweepResult(record: record, points: points)
                 if !json { printError(Self.progressLine(point, result: result)) }
@@ -162,12 +161,6 @@ public struct SweepSession: Sendable {
             line += ", client was the bottleneck (\(point.clientBottleneck.joined(separator: ", ")))"
         }
         return line
-    }
-
-    /// An open loop without a cap on requests in flight: its queue time is the client's lateness alone.
-    static func openLoopUncapped(_ plan: Scenario) -> Bool {
-        if case .open(_, _, nil) = plan.load.shape { return true }
-        return false
     }
 
     /// The scenario at each load listed: the variant named after the load, the rest as written.
@@ -221,10 +214,9 @@ public enum StoredSweep {
                 throw CLIError.failure("run \(info.id) of sweep \(record.batchID): its slo cannot be read: \(error)")
             }
             let traces = try store.traces(runID: info.id, outputTextLimit: 0)
-            let shape = LoadSpec.openLoopUncapped(loadDescription: info.loadDescription)
             points.append(
                 SweepPoint(
-                    SweepMeasurement(load: load, info: info, traces: traces), rules: rules, openLoopUncapped: shape))
+                    SweepMeasurement(load: load, info: info, traces: traces), rules: rules))
         }
         return SweepResult(record: record, points: points)
     }
