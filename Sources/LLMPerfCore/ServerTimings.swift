@@ -4,7 +4,9 @@ import Foundation
 /// response: Ollama's durations (its API reference: `total_duration`, `load_duration`,
 /// `prompt_eval_duration`, `eval_duration`, in nanoseconds) and llama.cpp's `timings`
 /// (`prompt_ms`, `predicted_ms`, `draft_n`, `draft_n_accepted`). A field the server did not
-/// report is nil. Stored beside the client's own stamps, so a run shows how much of the latency
+/// report is nil. The bundled server (`llmperf serve`) reports every phase of its side in
+/// order — preprocessing, queue wait, prefill, decode, postprocessing — whose sum is its
+/// end-to-end (`totalNanos`). Stored beside the client's own stamps, so a run shows how much of the latency
 /// the server claims (`server_prompt`, `server_generation`, `server_total`) and how much lies
 /// outside it (queueing, the network, the client).
 public struct ServerTimings: Sendable, Equatable, Codable {
@@ -20,10 +22,23 @@ public struct ServerTimings: Sendable, Equatable, Codable {
     /// `timings.draft_n_accepted`).
     public var draftTokens: Int?
     public var draftAcceptedTokens: Int?
+    /// Waiting for a place in the running batch (arrival of the prepared request → admitted):
+    /// the bundled server's `timings.queue_ms`.
+    public var queueNanos: UInt64?
+    /// Reading the request, applying the chat template and tokenizing (`timings.preprocess_ms`).
+    public var preprocessNanos: UInt64?
+    /// After the last token: the final event's rendering (`timings.postprocess_ms`).
+    public var postprocessNanos: UInt64?
+    /// Prompt tokens served from the server's prefix cache (llama.cpp's `timings.cache_n`).
+    public var cachedTokens: Int?
+    /// How many sequences shared the forward passes of this request, on average (`timings.batch_size`).
+    public var batchSize: Double?
 
     public init(
         promptNanos: UInt64? = nil, generationNanos: UInt64? = nil, totalNanos: UInt64? = nil,
-        loadNanos: UInt64? = nil, draftTokens: Int? = nil, draftAcceptedTokens: Int? = nil
+        loadNanos: UInt64? = nil, draftTokens: Int? = nil, draftAcceptedTokens: Int? = nil,
+        queueNanos: UInt64? = nil, preprocessNanos: UInt64? = nil, postprocessNanos: UInt64? = nil,
+        cachedTokens: Int? = nil, batchSize: Double? = nil
     ) {
         self.promptNanos = promptNanos
         self.generationNanos = generationNanos
@@ -31,6 +46,11 @@ public struct ServerTimings: Sendable, Equatable, Codable {
         self.loadNanos = loadNanos
         self.draftTokens = draftTokens
         self.draftAcceptedTokens = draftAcceptedTokens
+        self.queueNanos = queueNanos
+        self.preprocessNanos = preprocessNanos
+        self.postprocessNanos = postprocessNanos
+        self.cachedTokens = cachedTokens
+        self.batchSize = batchSize
     }
 
     /// Nothing was reported.
@@ -54,5 +74,10 @@ public struct ServerTimings: Sendable, Equatable, Codable {
         if let v = other.loadNanos { loadNanos = v }
         if let v = other.draftTokens { draftTokens = v }
         if let v = other.draftAcceptedTokens { draftAcceptedTokens = v }
+        if let v = other.queueNanos { queueNanos = v }
+        if let v = other.preprocessNanos { preprocessNanos = v }
+        if let v = other.postprocessNanos { postprocessNanos = v }
+        if let v = other.cachedTokens { cachedTokens = v }
+        if let v = other.batchSize { batchSize = v }
     }
 }

@@ -17,12 +17,16 @@ public struct RunWiring: Sendable {
     public var http2Missing: @Sendable (_ secure: Bool) -> String?
     public var clock: any RunClock
     public var cancelGrace: Duration
+    /// Told of every run, send and trace as they happen (`run --metrics-listen`); nil: nobody watches.
+    public var observer: (any RunObserver)?
 
     public init(
         repository: any RunRepository, makeTransport: @escaping TransportFactory, launcher: any BackendLauncher,
         http2Missing: @escaping @Sendable (_ secure: Bool) -> String? = { _ in nil },
-        clock: any RunClock = MonotonicRunClock(), cancelGrace: Duration = .seconds(2)
+        clock: any RunClock = MonotonicRunClock(), cancelGrace: Duration = .seconds(2),
+        observer: (any RunObserver)? = nil
     ) {
+        self.observer = observer
         self.repository = repository
         self.makeTransport = makeTransport
         self.launcher = launcher
@@ -118,7 +122,12 @@ public struct RunPipeline: Sendable {
         let total: Int?
         if case .requests(let n) = scenario.load.stop { total = n + scenario.load.warmup } else { total = nil }
         let progress = RunProgress(name: info.variant ?? info.name, total: total, mode: progress)
-        let transport = wiring.makeTransport(scenario, url, wiring.clock.nowNanos(), "llmperf-\(info.id)")
+        let originNanos = wiring.clock.nowNanos()
+        var transport = wiring.makeTransport(scenario, url, originNanos, "llmperf-\(info.id)")
+        if let observer = wiring.observer {
+            transport = ObservedTransport(base: transport, observer: observer, clock: wiring.clock)
+            observer.runStarted(info, originNanos: originNanos)
+        }
         let driver = LoadDriver(
             transport: transport, load: scenario.load, clock: wiring.clock, cancelGrace: wiring.cancelGrace)
         interrupts.onInterrupt { driver.stop() }
@@ -141,6 +150,8 @@ public struct RunPipeline: Sendable {
             _ = try sink.finish()
         } catch {
             var message = "\(error)"
+            info.status = .failed
+            wiring.observer?.runEnded(info)
             do {
                 try store.finishRun(id: info.id, status: .failed, endedAt: Date(), targetURL: info.targetURL)
             } catch let markError {
@@ -150,6 +161,7 @@ public struct RunPipeline: Sendable {
         }
         info.status = interrupts.interrupted ? .interrupted : .completed
         info.endedAt = Date()
+        wiring.observer?.runEnded(info)
         try store.finishRun(
             id: info.id, status: info.status, endedAt: info.endedAt ?? Date(), targetURL: info.targetURL)
         if let clientLoad = info.clientLoad { try store.recordClientLoad(id: info.id, clientLoad) }

@@ -246,9 +246,10 @@ public final class RunStore: Sendable {
                         output_tokens, token_source, outcome, error_detail, http_status, connection_reused,
                         http_version, remote_address, output_text, timing_known, chunk_reasoning, reasoning_tokens,
                         server_prompt_ns, server_generation_ns, server_total_ns, server_load_ns, server_draft_tokens,
-                        server_draft_accepted_tokens)
+                        server_draft_accepted_tokens, server_queue_ns, server_preprocess_ns, server_postprocess_ns,
+                        server_cached_tokens, server_batch_size)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                        ?, ?, ?, ?, ?, ?)
+                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for t in traces {
                 let times = ChunkTimeCodec.encode(t.chunkAtNanos, from: t.startedAtNanos)
@@ -265,7 +266,10 @@ public final class RunStore: Sendable {
                     t.usage?.reasoningTokens, Self.storedNanos(t.serverTimings?.promptNanos),
                     Self.storedNanos(t.serverTimings?.generationNanos), Self.storedNanos(t.serverTimings?.totalNanos),
                     Self.storedNanos(t.serverTimings?.loadNanos), t.serverTimings?.draftTokens,
-                    t.serverTimings?.draftAcceptedTokens,
+                    t.serverTimings?.draftAcceptedTokens, Self.storedNanos(t.serverTimings?.queueNanos),
+                    Self.storedNanos(t.serverTimings?.preprocessNanos),
+                    Self.storedNanos(t.serverTimings?.postprocessNanos), t.serverTimings?.cachedTokens,
+                    t.serverTimings?.batchSize,
                 ]
                 try statement.execute(arguments: StatementArguments(values))
             }
@@ -296,7 +300,8 @@ public final class RunStore: Sendable {
                         prompt_tokens, completion_tokens, cached_tokens, outcome, error_detail, http_status,
                         connection_reused, http_version, remote_address, timing_known, chunk_reasoning,
                         reasoning_tokens, server_prompt_ns, server_generation_ns, server_total_ns, server_load_ns,
-                        server_draft_tokens, server_draft_accepted_tokens, \(text)
+                        server_draft_tokens, server_draft_accepted_tokens, server_queue_ns, server_preprocess_ns,
+                        server_postprocess_ns, server_cached_tokens, server_batch_size, \(text)
                     FROM requests WHERE run_id = ? ORDER BY idx
                     """, arguments: [runID])
             // Most chunks carry one token: traces with the same chunk count share one array of
@@ -416,7 +421,10 @@ public final class RunStore: Sendable {
         let timings = ServerTimings(
             promptNanos: nanos("server_prompt_ns"), generationNanos: nanos("server_generation_ns"),
             totalNanos: nanos("server_total_ns"), loadNanos: nanos("server_load_ns"),
-            draftTokens: row["server_draft_tokens"], draftAcceptedTokens: row["server_draft_accepted_tokens"])
+            draftTokens: row["server_draft_tokens"], draftAcceptedTokens: row["server_draft_accepted_tokens"],
+            queueNanos: nanos("server_queue_ns"), preprocessNanos: nanos("server_preprocess_ns"),
+            postprocessNanos: nanos("server_postprocess_ns"), cachedTokens: row["server_cached_tokens"],
+            batchSize: row["server_batch_size"])
         return RequestTrace(
             index: row["idx"], isWarmup: row["is_warmup"], promptIndex: row["prompt_index"],
             scheduledAtNanos: scheduled.map(UInt64.init), startedAtNanos: start,

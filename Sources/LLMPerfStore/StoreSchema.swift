@@ -132,6 +132,37 @@ enum StoreSchema {
                     CREATE INDEX sweeps_by_name ON sweeps (name, started_at);
                     """)
         }
+        migrator.registerMigration("v7: server phases and scrapes") { db in
+            // The bundled server's phases of a request (ServerTimings: queue, preprocess,
+            // postprocess, prefix-cache hits, mean batch size). A scrape of the server's
+            // Prometheus endpoint during a run (`target.metrics`): when it was taken (run clock),
+            // how long it took, and why it failed; its samples, one row each.
+            try db.execute(
+                sql: """
+                    ALTER TABLE requests ADD COLUMN server_queue_ns INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_preprocess_ns INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_postprocess_ns INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_cached_tokens INTEGER;
+                    ALTER TABLE requests ADD COLUMN server_batch_size REAL;
+                    CREATE TABLE metric_scrapes (
+                        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                        seq INTEGER NOT NULL,
+                        at_ns INTEGER NOT NULL,
+                        duration_ns INTEGER NOT NULL,
+                        error TEXT,
+                        PRIMARY KEY (run_id, seq)
+                    );
+                    CREATE TABLE metric_samples (
+                        run_id TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        name TEXT NOT NULL,
+                        labels TEXT NOT NULL,
+                        value REAL NOT NULL,
+                        FOREIGN KEY (run_id, seq) REFERENCES metric_scrapes(run_id, seq) ON DELETE CASCADE
+                    );
+                    CREATE INDEX metric_samples_by_scrape ON metric_samples (run_id, seq);
+                    """)
+        }
         return migrator
     }
 }
