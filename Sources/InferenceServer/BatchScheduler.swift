@@ -240,6 +240,7 @@ final class BatchScheduler: @unchecked Sendable {
                 temperature: Float(request.temperature ?? 0), topP: Float(request.topP ?? 1),
                 seed: request.seed ?? 0))
         let gone = job.channel.isCancelled
+        request.timeline?.markAdmitted()
         let decoder = SequenceDecoder(
             model: model, cache: cache, promptTokens: request.prompt.tokenIDs, parameters: parameters,
             ignoreEndOfSequence: request.ignoreEOS, prefixCache: gone ? nil : prefixCache,
@@ -264,6 +265,7 @@ final class BatchScheduler: @unchecked Sendable {
         let logits = model.forward(batch: entries, buffers: buffers)
         var speculation = SpeculationStatistics()
         for (sequence, row) in zip(stepping, logits) {
+            sequence.job.request.timeline?.markStep(batchSize: stepping.count)
             let before = sequence.decoder.speculation
             let tokens = sequence.decoder.complete(logits: row)
             speculation.drafted += sequence.decoder.speculation.drafted - before.drafted
@@ -279,6 +281,7 @@ final class BatchScheduler: @unchecked Sendable {
     }
 
     private func emit(_ tokens: [Int32], for sequence: Active) {
+        if !tokens.isEmpty { sequence.job.request.timeline?.markTokens() }
         for token in tokens {
             let text = sequence.detokenizer.append(token)
             if text.isEmpty {

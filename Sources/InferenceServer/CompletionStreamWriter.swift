@@ -17,6 +17,8 @@ struct CompletionStreamWriter: Sendable {
     let metrics: ServerMetrics
     let trace: TraceRecorder?
     let traceID: [UInt8]
+    /// The request's stamps: its phases go in the finish event's `timings` and the phase histograms.
+    var timeline: RequestTimeline? = nil
 
     func write(to writer: inout any ResponseBodyWriter) async throws {
         metrics.generationStarted(promptTokens: promptTokens)
@@ -80,7 +82,13 @@ struct CompletionStreamWriter: Sendable {
         }
         finished = true
         if let tail = matcher?.drain(), !tail.isEmpty { state.appendContent(tail) }
-        state.append(templates.finishEvent(finish.reason), kind: .finish)
+        var timings: String?
+        if let timeline {
+            let phases = timeline.phases(endNanos: MonotonicClock.nowNanos(), usage: finish.usageDetails)
+            metrics.phasesEnded(phases)
+            timings = phases.timingsJSON(promptTokens: promptTokens, predictedTokens: state.completionTokens)
+        }
+        state.append(templates.finishEvent(finish.reason, timings: timings), kind: .finish)
         if includeUsage {
             let usage = CompletionUsage(
                 promptTokens: promptTokens, completionTokens: state.completionTokens, details: finish.usageDetails,

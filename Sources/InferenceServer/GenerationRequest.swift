@@ -17,11 +17,15 @@ public struct GenerationRequest: Sendable {
     /// The request came to `/v1/chat/completions`, whose answers may carry reasoning and tool calls
     /// (`GeneratedPiece.Kind`); a text completion takes text only.
     public var isChat: Bool
+    /// Where the engine stamps the request's admission, tokens and batch sizes (nil: nobody asks).
+    public var timeline: RequestTimeline?
 
     public init(
         requestID: String, prompt: PreparedPrompt, maxTokens: Int, maxTokensRequested: Bool, temperature: Double?,
-        topP: Double?, seed: UInt64?, ignoreEOS: Bool = false, arrivalNanos: UInt64, isChat: Bool = false
+        topP: Double?, seed: UInt64?, ignoreEOS: Bool = false, arrivalNanos: UInt64, isChat: Bool = false,
+        timeline: RequestTimeline? = nil
     ) {
+        self.timeline = timeline
         self.requestID = requestID
         self.prompt = prompt
         self.maxTokens = maxTokens

@@ -21,14 +21,6 @@ struct NativeEvents: Sendable {
     let details: Bool
     let seed: UInt64?
 
-    /// Server-side timings of one answer, as llama.cpp reports them.
-    struct Timings: Sendable {
-        /// From arrival to the first token's send (queueing and prefill).
-        var promptNanos: UInt64
-        /// From the first token's send to the last one's.
-        var predictedNanos: UInt64
-    }
-
     /// llama.cpp: one token's event.
     func llamaToken(_ text: String, predicted: Int, to buffer: inout ByteBuffer) {
         buffer.writeStaticString("data: {\"index\":0,\"content\":\"")
@@ -38,24 +30,18 @@ struct NativeEvents: Sendable {
                 + "\"tokens_evaluated\":\(promptTokens)}\n\n")
     }
 
-    /// llama.cpp: the final object (`content` is the whole text when not streamed, empty when streamed).
-    func llamaFinal(content: String, predicted: Int, reason: GenerationFinish.Reason, timings: Timings) -> String {
+    /// llama.cpp: the final object (`content` is the whole text when not streamed, empty when streamed), its
+    /// `timings` the request's phases (`ServerPhases.timingsJSON`).
+    func llamaFinal(content: String, predicted: Int, reason: GenerationFinish.Reason, phases: ServerPhases) -> String {
         var out = "{\"index\":0,\"content\":"
         JSONText.appendQuoted(content, to: &out)
         out += ",\"tokens\":[],\"id_slot\":-1,\"stop\":true,\"model\":"
         JSONText.appendQuoted(model, to: &out)
         out += ",\"tokens_predicted\":\(predicted),\"tokens_evaluated\":\(promptTokens)"
         out += ",\"stop_type\":\"\(reason == .length ? "limit" : "eos")\",\"stopping_word\":\"\",\"truncated\":false"
-        out += ",\"tokens_cached\":\(promptTokens + predicted),\"timings\":{\"cache_n\":0"
-        let promptMs = Double(timings.promptNanos) / 1e6
-        let predictedMs = Double(timings.predictedNanos) / 1e6
-        out += ",\"prompt_n\":\(promptTokens),\"prompt_ms\":\(Self.number(promptMs))"
-        out += ",\"prompt_per_token_ms\":\(Self.number(promptTokens > 0 ? promptMs / Double(promptTokens) : 0))"
-        out += ",\"prompt_per_second\":\(Self.number(promptMs > 0 ? Double(promptTokens) * 1e3 / promptMs : 0))"
-        out += ",\"predicted_n\":\(predicted),\"predicted_ms\":\(Self.number(predictedMs))"
-        out += ",\"predicted_per_token_ms\":\(Self.number(predicted > 0 ? predictedMs / Double(predicted) : 0))"
-        out += ",\"predicted_per_second\":\(Self.number(predictedMs > 0 ? Double(predicted) * 1e3 / predictedMs : 0))"
-        out += "}}"
+        out += ",\"tokens_cached\":\(promptTokens + predicted),\"timings\":"
+        out += phases.timingsJSON(promptTokens: promptTokens, predictedTokens: predicted)
+        out += "}"
         return out
     }
 

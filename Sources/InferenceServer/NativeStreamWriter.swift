@@ -18,6 +18,8 @@ struct NativeStreamWriter: Sendable {
     let metrics: ServerMetrics
     let trace: TraceRecorder?
     let traceID: [UInt8]
+    /// The request's stamps: its phases go in llama.cpp's `timings` and the phase histograms.
+    var timeline: RequestTimeline? = nil
 
     func write(to writer: inout any ResponseBodyWriter) async throws {
         metrics.generationStarted(promptTokens: events.promptTokens)
@@ -41,9 +43,6 @@ struct NativeStreamWriter: Sendable {
                 return
             }
             guard let batch = next else { break }
-            let now = MonotonicClock.nowNanos()
-            if state.firstNanos == nil, !batch.pieces.isEmpty { state.firstNanos = now }
-            if !batch.pieces.isEmpty { state.lastNanos = now }
             for (i, piece) in batch.pieces.enumerated() {
                 state.tokens += piece.tokenCount
                 state.pendingTokens += piece.tokenCount
@@ -65,18 +64,24 @@ struct NativeStreamWriter: Sendable {
             }
             if let finish = batch.finish {
                 state.finished = true
-                try await end(finish.reason, &state, &writer)
+                try await end(finish, &state, &writer)
                 return
             }
             try await flush(&state, &writer)
         }
         state.finished = true
-        try await end(.stop, &state, &writer)
+        try await end(GenerationFinish(reason: .stop), &state, &writer)
     }
 
     private func end(
-        _ reason: GenerationFinish.Reason, _ state: inout State, _ writer: inout any ResponseBodyWriter
+        _ finish: GenerationFinish, _ state: inout State, _ writer: inout any ResponseBodyWriter
     ) async throws {
+        let reason = finish.reason
+        let endNanos = MonotonicClock.nowNanos()
+        let phases =
+            timeline?.phases(endNanos: endNanos, usage: finish.usageDetails)
+            ?? RequestTimeline(arrivalNanos: arrivalNanos).phases(endNanos: endNanos)
+        if timeline != nil { metrics.phasesEnded(phases) }
         switch events.dialect {
         case .tgi:
             if !state.finalSent {
@@ -88,12 +93,8 @@ struct NativeStreamWriter: Sendable {
                 state.traceContent(final: true)
             }
         default:
-            let first = state.firstNanos ?? MonotonicClock.nowNanos()
-            let timings = NativeEvents.Timings(
-                promptNanos: first &- min(arrivalNanos, first),
-                predictedNanos: (state.lastNanos ?? first) &- first)
             state.buffer.writeString(
-                "data: " + events.llamaFinal(content: "", predicted: state.tokens, reason: reason, timings: timings)
+                "data: " + events.llamaFinal(content: "", predicted: state.tokens, reason: reason, phases: phases)
                     + "\n\n")
             state.trace(.finish)
             state.trace(.done)
@@ -118,8 +119,6 @@ struct NativeStreamWriter: Sendable {
         var tokens = 0
         var pendingTokens = 0
         var text = ""
-        var firstNanos: UInt64?
-        var lastNanos: UInt64?
         var lastContentWriteNanos: UInt64?
         var traceEntries: [TraceRecorder.Entry] = []
         var finalSent = false

@@ -20,11 +20,14 @@ extension OpenAIResponder {
         guard let admission else { return answered! }
         let engine = admission.engine
         let prompt = admission.prompt
+        let timeline = RequestTimeline(arrivalNanos: arrivalNanos)
         let generation = GenerationRequest(
             requestID: admission.requestID, prompt: prompt,
             maxTokens: completion.maxTokens ?? engine.defaultMaxTokens(promptTokens: prompt.tokenCount),
             maxTokensRequested: completion.maxTokens != nil, temperature: completion.temperature,
-            topP: completion.topP, seed: completion.seed, ignoreEOS: completion.ignoreEOS, arrivalNanos: arrivalNanos)
+            topP: completion.topP, seed: completion.seed, ignoreEOS: completion.ignoreEOS, arrivalNanos: arrivalNanos,
+            timeline: timeline)
+        timeline.markSubmitted()
         let stream = engine.generate(generation)
         if let refusal = stream.refusal {
             var response = Self.errorResponse(refusal, dialect)
@@ -44,7 +47,7 @@ extension OpenAIResponder {
             headers[.cacheControl] = "no-cache"
             let writer = NativeStreamWriter(
                 events: events, stream: stream, arrivalNanos: arrivalNanos, metrics: metrics, trace: trace,
-                traceID: admission.traceID)
+                traceID: admission.traceID, timeline: timeline)
             return Response(
                 status: .ok, headers: headers,
                 body: ResponseBody { bodyWriter in
@@ -58,15 +61,15 @@ extension OpenAIResponder {
         defer { metrics.generationEnded(arrivalNanos: arrivalNanos, endNanos: endNanos) }
         let result = try await CompletionCollector(stream: stream, stop: []).collect()
         endNanos = MonotonicClock.nowNanos()
+        let phases = timeline.phases(endNanos: endNanos, usage: result.finish.usageDetails)
+        metrics.phasesEnded(phases)
+        headers[Self.serverTimingHeader] = phases.serverTimingHeader
         let body: String
         if dialect == .tgi {
             body = events.tgiBody(text: result.text, generated: result.completionTokens, reason: result.finish.reason)
         } else {
-            let first = result.firstTokenNanos ?? endNanos
             body = events.llamaFinal(
-                content: result.text, predicted: result.completionTokens, reason: result.finish.reason,
-                timings: NativeEvents.Timings(
-                    promptNanos: first &- min(arrivalNanos, first), predictedNanos: endNanos &- first))
+                content: result.text, predicted: result.completionTokens, reason: result.finish.reason, phases: phases)
         }
         metrics.tokensWritten(
             result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)

@@ -23,6 +23,8 @@ struct OpenAIResponder: HTTPResponder {
     static let faultHeader = HTTPField.Name(ServerFault.headerName)!
     /// Anthropic's name for the request id header, sent next to `x-request-id` on `/v1/messages`.
     static let anthropicRequestIDHeader = HTTPField.Name("request-id")!
+    /// The phases of a non-streamed answer (W3C Server Timing), as `ServerPhases.serverTimingHeader` writes them.
+    static let serverTimingHeader = HTTPField.Name("server-timing")!
 
     enum Route: String {
         case chat = "/v1/chat/completions"
@@ -207,12 +209,14 @@ struct OpenAIResponder: HTTPResponder {
             admission.engine, admission.prompt, admission.id, admission.requestID, admission.traceID, admission.fault
         )
         let created = Int(Date().timeIntervalSince1970)
+        let timeline = RequestTimeline(arrivalNanos: arrivalNanos)
         let generation = GenerationRequest(
             requestID: requestID, prompt: prompt,
             maxTokens: parameters.maxTokens ?? engine.defaultMaxTokens(promptTokens: prompt.tokenCount),
             maxTokensRequested: parameters.maxTokens != nil, temperature: parameters.temperature,
             topP: parameters.topP, seed: parameters.seed, ignoreEOS: parameters.ignoreEOS, arrivalNanos: arrivalNanos,
-            isChat: parameters.endpoint == .chat)
+            isChat: parameters.endpoint == .chat, timeline: timeline)
+        timeline.markSubmitted()
         let stream = engine.generate(generation)
         if let refusal = stream.refusal {
             var response = Self.errorResponse(refusal)
@@ -247,7 +251,7 @@ struct OpenAIResponder: HTTPResponder {
                     endpoint: parameters.endpoint, id: id, created: created, model: engine.modelName),
                 stream: stream, endpoint: parameters.endpoint, stop: parameters.stop,
                 includeUsage: parameters.includeUsage, promptTokens: prompt.tokenCount, arrivalNanos: arrivalNanos,
-                metrics: metrics, trace: trace, traceID: traceID)
+                metrics: metrics, trace: trace, traceID: traceID, timeline: timeline)
             return Response(
                 status: .ok, headers: headers,
                 body: ResponseBody { bodyWriter in
@@ -270,6 +274,9 @@ struct OpenAIResponder: HTTPResponder {
         endNanos = MonotonicClock.nowNanos()
         metrics.tokensWritten(
             result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)
+        let phases = timeline.phases(endNanos: endNanos, usage: result.finish.usageDetails)
+        metrics.phasesEnded(phases)
+        headers[Self.serverTimingHeader] = phases.serverTimingHeader
         trace?.record(requestID: traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
         return jsonAnswer(body, headers: headers, fault: fault)
     }

@@ -78,6 +78,8 @@ public final class ResponseCachingEngine: ServingEngine {
         }
         let key = ResponseCache.Key(modelName: wrapped.modelName, request: request)
         if let stored = cache.lookup(key) {
+            let timeline = request.timeline
+            timeline?.markAdmitted()
             var hit = GenerationStream(
                 responseHeaders: [(name: Self.headerName, value: "hit")],
                 makeNext: {
@@ -85,6 +87,7 @@ public final class ResponseCachingEngine: ServingEngine {
                     return {
                         if sent { return nil }
                         sent = true
+                        timeline?.markTokens()
                         return GenerationBatch(pieces: stored.pieces, finish: stored.finish)
                     }
                 })

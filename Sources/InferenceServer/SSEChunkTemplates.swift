@@ -76,17 +76,20 @@ struct SSEChunkTemplates: Sendable {
         return ByteBuffer(string: out)
     }
 
-    func finishEvent(_ reason: GenerationFinish.Reason) -> ByteBuffer {
+    /// The event with the finish reason; `timings` (a JSON object, `ServerPhases.timingsJSON`) goes beside
+    /// `choices` as llama.cpp's server puts its `timings` in its last chunk.
+    func finishEvent(_ reason: GenerationFinish.Reason, timings: String? = nil) -> ByteBuffer {
+        let tail = timings.map { "],\"timings\":\($0)}\n\n" } ?? "]}\n\n"
         switch endpoint {
         case .chat:
             return ByteBuffer(
                 string: head
-                    + "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"\(reason.rawValue)\"}]}\n\n")
+                    + "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"\(reason.rawValue)\"}" + tail)
         case .completion:
             return ByteBuffer(
                 string: head
-                    + "[{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"\(reason.rawValue)\"}]}\n\n"
-            )
+                    + "[{\"index\":0,\"text\":\"\",\"logprobs\":null,\"finish_reason\":\"\(reason.rawValue)\"}"
+                    + tail)
         }
     }
 

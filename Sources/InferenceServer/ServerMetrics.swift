@@ -27,7 +27,28 @@ final class ServerMetrics: Sendable {
             name: "llmperf_e2e_request_latency_seconds",
             help: "Time from request arrival to the last byte of the response body.",
             bounds: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 60, 120, 300])
+        // Each phase of a generated request (`ServerPhases`), observed when its final event is rendered.
+        var preprocess = PrometheusHistogram(
+            name: "llmperf_request_preprocess_seconds",
+            help: "Reading the request, applying the chat template and tokenizing, per request.",
+            bounds: ServerMetrics.phaseBounds)
+        var queue = PrometheusHistogram(
+            name: "llmperf_request_queue_seconds",
+            help: "Waiting for a place in the running batch, per request.", bounds: ServerMetrics.phaseBounds)
+        var prefill = PrometheusHistogram(
+            name: "llmperf_request_prefill_seconds",
+            help: "From admission to the first token, per request.", bounds: ServerMetrics.phaseBounds)
+        var decode = PrometheusHistogram(
+            name: "llmperf_request_decode_seconds",
+            help: "From the first token to the last, per request.", bounds: ServerMetrics.phaseBounds)
+        var postprocess = PrometheusHistogram(
+            name: "llmperf_request_postprocess_seconds",
+            help: "From the last token to the final event, per request.", bounds: ServerMetrics.phaseBounds)
     }
+
+    static let phaseBounds: [Double] = [
+        0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80,
+    ]
 
     private let state = NIOLockedValueBox(State())
 
@@ -46,6 +67,17 @@ final class ServerMetrics: Sendable {
         state.withLockedValue {
             $0.running -= 1
             $0.e2e.observe(Self.seconds(endNanos &- arrivalNanos))
+        }
+    }
+
+    /// A generated request's phases, when its final event is rendered.
+    func phasesEnded(_ phases: ServerPhases) {
+        state.withLockedValue {
+            $0.preprocess.observe(Self.seconds(phases.preprocessNanos))
+            $0.queue.observe(Self.seconds(phases.queueNanos))
+            $0.prefill.observe(Self.seconds(phases.prefillNanos))
+            $0.decode.observe(Self.seconds(phases.decodeNanos))
+            $0.postprocess.observe(Self.seconds(phases.postprocessNanos))
         }
     }
 
@@ -89,6 +121,9 @@ final class ServerMetrics: Sendable {
         snapshot.ttft.render(into: &out)
         snapshot.perToken.render(into: &out)
         snapshot.e2e.render(into: &out)
+        for phase in [snapshot.preprocess, snapshot.queue, snapshot.prefill, snapshot.decode, snapshot.postprocess] {
+            phase.render(into: &out)
+        }
         out += engineMetrics
         if !out.hasSuffix("\n") { out += "\n" }
         return out

@@ -117,9 +117,12 @@ public struct SyntheticEngine: ServingEngine {
             firstNanos: firstNanos, ttftNanos: Self.nanos(milliseconds: configuration.ttftMs), itlNanos: itlNanos,
             itlPerRunningNanos: Self.nanos(milliseconds: configuration.itlPerRunningMs))
         let slot = admission.map(SyntheticSlot.init)
+        // Without a batch limit nothing waits: the request is admitted as it is handed over.
+        if slot == nil { request.timeline?.markAdmitted() }
+        let timeline = request.timeline
         var stream = GenerationStream(
             makeNext: { [shape] in
-                var state = SyntheticRun(shape: shape, pace: pace, offset: offset, slot: slot)
+                var state = SyntheticRun(shape: shape, pace: pace, offset: offset, slot: slot, timeline: timeline)
                 return { try await state.next() }
             }, onCancel: { slot?.release() })
         stream.opensWithToolCall = shape.toolCallID != nil && shape.reasoning == 0
@@ -242,13 +245,15 @@ private struct SyntheticRun {
     let offset: Int
     /// The request's place in the engine's batch (nil when the engine has no batch to share).
     let slot: SyntheticSlot?
+    let timeline: RequestTimeline?
     /// The next token's deadline (CLOCK_MONOTONIC): absolute, so lateness never accumulates.
     var nextDeadline: UInt64
     var emitted = 0
     var started = false
     var finished = false
 
-    init(shape: AnswerShape, pace: SyntheticPace, offset: Int, slot: SyntheticSlot?) {
+    init(shape: AnswerShape, pace: SyntheticPace, offset: Int, slot: SyntheticSlot?, timeline: RequestTimeline?) {
+        self.timeline = timeline
         self.shape = shape
         self.total = shape.total
         self.reason = shape.reason
@@ -281,8 +286,11 @@ private struct SyntheticRun {
         if !started {
             started = true
             // A request that waited for a slot starts when it gets one: its first token is ttft after that.
-            if let slot, try await slot.admit() {
-                nextDeadline = MonotonicClock.nowNanos() &+ pace.ttftNanos
+            if let slot {
+                let waited = try await slot.admit()
+                let admitted = MonotonicClock.nowNanos()
+                timeline?.markAdmitted(admitted)
+                if waited { nextDeadline = admitted &+ pace.ttftNanos }
             }
         }
         if emitted >= total {
@@ -306,6 +314,10 @@ private struct SyntheticRun {
             emitted += 1
             nextDeadline &+= interval()
         } while emitted < total && pieces.count < SyntheticEngine.batchLimit && nextDeadline <= now
+        if let timeline {
+            timeline.markTokens(now)
+            timeline.markStep(batchSize: slot?.runningNow ?? 1)
+        }
         if emitted >= total {
             finished = true
             return GenerationBatch(pieces: pieces, finish: GenerationFinish(reason: reason))

@@ -329,6 +329,13 @@ final class CurlTransfer {
         if mode == .events { response.apportionUsageOverChunks() }
         let start = Self.requestStart(
             loopStamp: startedAt, preRequestAt: preRequestAt, pretransferNanos: timing.known ? timing.sent : 0)
+        // What the body said of the server's timings, and a `Server-Timing` header (answers that are not streamed).
+        var serverTimings = response.serverTimings
+        if let header = header("Server-Timing") {
+            var merged = serverTimings ?? ServerTimings()
+            merged.merge(ServerTimingsReader.serverTiming(header))
+            serverTimings = merged.isEmpty ? nil : merged
+        }
         return RequestTrace(
             index: request.index, isWarmup: request.isWarmup, promptIndex: request.promptIndex,
             scheduledAtNanos: request.scheduledAtNanos, startedAtNanos: start &- min(origin, start),
@@ -340,7 +347,7 @@ final class CurlTransfer {
             connection: ConnectionInfo(
                 reused: timing.reused, httpVersion: Self.versionName(version), remoteAddress: address),
             httpStatus: status, outputText: response.outputText, timingKnown: timing.known,
-            serverTimings: response.serverTimings)
+            serverTimings: serverTimings)
     }
 
     struct ConnectionTiming: Equatable {

@@ -20,6 +20,9 @@ struct OpenAIPayload {
     var usage: TokenUsage?
     var errorDetail: String?
     var errorCode: Int?
+    /// A `timings` object beside `choices` (llama.cpp's server and `llmperf serve` put the request's server-side
+    /// timings in the last chunk): `ServerTimingsReader.llamaCpp` reads it then, once per request.
+    var hasTimings = false
 
     /// Reads `bytes`, appending the decoded content to `content`. The byte-level fast path
     /// decides nearly every payload; anything it rejects is parsed again with
@@ -62,6 +65,9 @@ struct OpenAIPayload {
                 out.errorDetail = String(decoding: raw.prefix(1024), as: UTF8.self)
                 var sub = JSONCursor(raw)
                 out.errorCode = errorCode(&sub)
+            } else if c.rawEquals(key, "timings") {
+                guard c.skipValue() else { return nil }
+                out.hasTimings = true
             } else if key.escaped {
                 return nil  // an escaped key might spell one of ours: let the slow path decide
             } else {
@@ -266,6 +272,7 @@ struct OpenAIPayload {
             u.reasoningTokens = integer((usage["completion_tokens_details"] as? [String: Any])?["reasoning_tokens"])
             out.usage = u
         }
+        if root["timings"] is [String: Any] { out.hasTimings = true }
         if let error = root["error"], !(error is NSNull) {
             let data = (try? JSONSerialization.data(withJSONObject: error, options: [.fragmentsAllowed])) ?? Data()
             out.errorDetail = String(decoding: data.prefix(1024), as: UTF8.self)

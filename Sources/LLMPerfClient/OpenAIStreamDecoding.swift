@@ -31,6 +31,7 @@ enum OpenAIStreamDecoding {
             r.recordScratchContent(tokens: 1, reasoning: payload.hasReasoning && !payload.hasAnswer)
         }
         if let usage = payload.usage { r.merge(usage: usage) }
+        if payload.hasTimings { r.merge(serverTimings: ServerTimingsReader.llamaCpp(data)) }
         if payload.finished { r.markFinished() }
         if let detail = payload.errorDetail {
             r.fail(.http(status: errorStatus(payload.errorCode)), "error in stream: " + detail)
@@ -46,6 +47,7 @@ enum OpenAIStreamDecoding {
             return
         }
         if let usage = payload.usage { r.merge(usage: usage) }
+        if payload.hasTimings { r.merge(serverTimings: ServerTimingsReader.llamaCpp(body)) }
         if let detail = payload.errorDetail {
             r.fail(.http(status: errorStatus(payload.errorCode)), "error in body: " + detail)
             return

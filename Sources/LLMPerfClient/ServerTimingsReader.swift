@@ -16,16 +16,53 @@ enum ServerTimingsReader {
             totalNanos: nanos("total_duration"), loadNanos: nanos("load_duration"))
     }
 
-    /// llama.cpp: `timings.prompt_ms`, `predicted_ms` (milliseconds, fractional), `draft_n` and
-    /// `draft_n_accepted` (llama-server's README, tools/server/README.md, "POST /completion").
+    /// llama.cpp: `timings.prompt_ms`, `predicted_ms` (milliseconds, fractional), `cache_n`, `draft_n` and
+    /// `draft_n_accepted` (llama-server's README, tools/server/README.md, "POST /completion"; its OpenAI-compatible
+    /// streams carry the same object in their last chunk). `llmperf serve` adds `queue_ms`, `preprocess_ms`,
+    /// `postprocess_ms`, `total_ms` and `batch_size` (`ServerPhases` in the server).
     static func llamaCpp(_ bytes: UnsafeRawBufferPointer) -> ServerTimings {
         guard let timings = object(bytes)?["timings"] as? [String: Any] else { return ServerTimings() }
         func nanos(_ key: String) -> UInt64? {
             (timings[key] as? NSNumber).flatMap { ServerTimings.nanos(milliseconds: $0.doubleValue) }
         }
+        let batch = (timings["batch_size"] as? NSNumber)?.doubleValue
         return ServerTimings(
-            promptNanos: nanos("prompt_ms"), generationNanos: nanos("predicted_ms"),
-            draftTokens: integer(timings["draft_n"]), draftAcceptedTokens: integer(timings["draft_n_accepted"]))
+            promptNanos: nanos("prompt_ms"), generationNanos: nanos("predicted_ms"), totalNanos: nanos("total_ms"),
+            draftTokens: integer(timings["draft_n"]), draftAcceptedTokens: integer(timings["draft_n_accepted"]),
+            queueNanos: nanos("queue_ms"), preprocessNanos: nanos("preprocess_ms"),
+            postprocessNanos: nanos("postprocess_ms"), cachedTokens: integer(timings["cache_n"]),
+            batchSize: batch.flatMap { $0.isFinite && $0 >= 0 && $0 < 1e9 ? $0 : nil })
+    }
+
+    /// A `Server-Timing` header (W3C Server Timing: `name;dur=ms;desc="…"`, comma-separated) naming the phases
+    /// `llmperf serve` writes on answers that are not streamed: `preprocess`, `queue`, `prefill`, `decode`,
+    /// `postprocess`, `total`. Other names are ignored; a metric without a valid `dur` is skipped.
+    static func serverTiming(_ header: String) -> ServerTimings {
+        var out = ServerTimings()
+        for metric in header.split(separator: ",") {
+            let parts = metric.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let name = parts.first?.lowercased() else { continue }
+            var duration: UInt64?
+            for parameter in parts.dropFirst() {
+                let pair = parameter.split(separator: "=", maxSplits: 1).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+                if pair.count == 2, pair[0].lowercased() == "dur", let ms = Double(pair[1]) {
+                    duration = ServerTimings.nanos(milliseconds: ms)
+                }
+            }
+            guard let duration else { continue }
+            switch name {
+            case "preprocess": out.preprocessNanos = duration
+            case "queue": out.queueNanos = duration
+            case "prefill": out.promptNanos = duration
+            case "decode": out.generationNanos = duration
+            case "postprocess": out.postprocessNanos = duration
+            case "total": out.totalNanos = duration
+            default: continue
+            }
+        }
+        return out
     }
 
     private static func object(_ bytes: UnsafeRawBufferPointer) -> [String: Any]? {
