@@ -36,6 +36,16 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
     case serverGeneration = "server_generation"
     /// The server's own time for the whole request (Ollama `total_duration`).
     case serverTotal = "server_total"
+    /// The server's wait for a batch slot (`llmperf serve`'s `timings.queue_ms`).
+    case serverQueue = "server_queue"
+    /// The server reading the request, templating and tokenizing it (`timings.preprocess_ms`).
+    case serverPreprocess = "server_preprocess"
+    /// The server's time after the last token (`timings.postprocess_ms`).
+    case serverPostprocess = "server_postprocess"
+    /// What lies between the two clocks: the client's time from writing the request to the last
+    /// byte, less the server's own end-to-end — the network both ways and the client's own work.
+    /// Needs the server's total (`timings.total_ms`, `Server-Timing: total`, Ollama `total_duration`).
+    case networkClient = "network_client"
 
     public enum Unit: String, Sendable, Codable {
         case milliseconds = "ms"
@@ -106,6 +116,13 @@ public enum Metric: String, Sendable, CaseIterable, Codable, Hashable {
         case .serverPrompt: return trace.serverTimings?.promptNanos.map(ms)
         case .serverGeneration: return trace.serverTimings?.generationNanos.map(ms)
         case .serverTotal: return trace.serverTimings?.totalNanos.map(ms)
+        case .serverQueue: return trace.serverTimings?.queueNanos.map(ms)
+        case .serverPreprocess: return trace.serverTimings?.preprocessNanos.map(ms)
+        case .serverPostprocess: return trace.serverTimings?.postprocessNanos.map(ms)
+        case .networkClient:
+            guard trace.timingKnown, let server = trace.serverTimings?.totalNanos else { return nil }
+            let client = trace.endedAtNanos &- min(trace.endedAtNanos, start &+ trace.sentNanos)
+            return (Double(client) - Double(server)) / 1e6
         }
     }
 
