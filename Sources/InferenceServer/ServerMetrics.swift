@@ -15,7 +15,7 @@ final class ServerMetrics: Sendable {
         var ttft = PrometheusHistogram(
             name: "llmperf_time_to_first_token_seconds",
             help: "Time from request arrival to the write of the first content token.",
-            bounds: [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80])
+            bounds: ServerMetrics.latencyBounds)
         var perToken = PrometheusHistogram(
             name: "llmperf_time_per_output_token_seconds",
             help: "Time between writes of consecutive content tokens, per token (tokens sharing a write count 0).",
@@ -26,7 +26,7 @@ final class ServerMetrics: Sendable {
         var e2e = PrometheusHistogram(
             name: "llmperf_e2e_request_latency_seconds",
             help: "Time from request arrival to the last byte of the response body.",
-            bounds: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 60, 120, 300])
+            bounds: ServerMetrics.latencyBounds + [120, 300])
         // Each phase of a generated request (`ServerPhases`), observed when its final event is rendered.
         var preprocess = PrometheusHistogram(
             name: "llmperf_request_preprocess_seconds",
@@ -45,6 +45,15 @@ final class ServerMetrics: Sendable {
             name: "llmperf_request_postprocess_seconds",
             help: "From the last token to the final event, per request.", bounds: ServerMetrics.phaseBounds)
     }
+
+    /// Buckets for TTFT and end-to-end: a quantile read from a histogram is interpolated within its bucket, so
+    /// the buckets are narrow where LLM latencies lie (a fifth to a quarter of their bound up to a second), for a
+    /// scrape's quantiles to land within a few percent of what the client measures.
+    static let latencyBounds: [Double] = [
+        0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008, 0.01, 0.0125, 0.015, 0.0175, 0.02, 0.025, 0.03, 0.035, 0.04,
+        0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1,
+        1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5, 10, 20, 40, 80,
+    ]
 
     static let phaseBounds: [Double] = [
         0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80,

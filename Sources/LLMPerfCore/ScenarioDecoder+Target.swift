@@ -9,6 +9,7 @@ extension ScenarioDecoder {
 
     static let targetKeys = [
         "url", "backend", "api", "model", "headers", "tls", "connection", "http", "timeouts", "engine", "options",
+        "metrics",
     ]
 
     func target(_ node: ScenarioNode) throws(ScenarioError) -> DecodedTarget {
@@ -75,6 +76,9 @@ extension ScenarioDecoder {
         if let timeoutsNode = node["timeouts"] {
             spec.timeouts = try timeouts(timeoutsNode, path + ["timeouts"])
         }
+        if let metricsNode = node["metrics"] {
+            spec.metrics = try metricsScrape(metricsNode, path + ["metrics"], local: spec.backend != nil)
+        }
         return DecodedTarget(spec: spec, secretHeaders: secretHeaders)
     }
 
@@ -84,6 +88,41 @@ extension ScenarioDecoder {
             throw invalid(node, path, expected: "a non-empty model name")
         }
         return value
+    }
+
+    /// `metrics: URL`, `metrics: {url: URL, interval: 1s}`, or for a local backend `metrics: {interval: 1s}` or
+    /// `metrics: true` (its own `/metrics`).
+    private func metricsScrape(_ node: ScenarioNode, _ path: [String], local: Bool) throws(ScenarioError)
+        -> MetricsScrapeSpec
+    {
+        var spec = MetricsScrapeSpec()
+        if node.scalarText == "true" || node.scalarText == "false" {
+            guard local, node.scalarText == "true" else {
+                throw invalid(
+                    node, path,
+                    expected: local
+                        ? "true, a URL or a mapping {url, interval}"
+                        : "the server's metrics URL (http://host:port/metrics) or a mapping {url, interval}")
+            }
+            return spec
+        }
+        if node.scalarText != nil {
+            (spec.url, spec.shownURL) = try url(node, path)
+            return spec
+        }
+        try mapping(node, path, allowed: ["url", "interval"])
+        if let urlNode = node["url"] {
+            (spec.url, spec.shownURL) = try url(urlNode, path + ["url"])
+        } else if !local {
+            throw missing("url", in: node, path, "the server's metrics URL, such as http://host:9400/metrics")
+        }
+        if let intervalNode = node["interval"] {
+            spec.interval = try duration(intervalNode, path + ["interval"])
+            if spec.interval < MetricsScrapeSpec.shortestInterval {
+                throw invalid(intervalNode, path + ["interval"], expected: "an interval of at least 100ms")
+            }
+        }
+        return spec
     }
 
     /// The expanded URL, and how it may be shown: the template when it named a variable.

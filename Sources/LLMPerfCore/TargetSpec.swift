@@ -103,6 +103,8 @@ public struct TargetSpec: Sendable, Equatable {
     public var connection: ConnectionPolicy
     public var http: HTTPVersionPreference
     public var timeouts: Timeouts
+    /// Scrape the server's Prometheus endpoint during the run (`target.metrics`); nil: no scraping.
+    public var metrics: MetricsScrapeSpec?
 
     public init(
         url: String? = nil, backend: LocalBackendSpec? = nil, api: APIKind = .openAIChat,

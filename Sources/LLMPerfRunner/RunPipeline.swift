@@ -19,14 +19,17 @@ public struct RunWiring: Sendable {
     public var cancelGrace: Duration
     /// Told of every run, send and trace as they happen (`run --metrics-listen`); nil: nobody watches.
     public var observer: (any RunObserver)?
+    /// Reads a server's metrics endpoint when a scenario scrapes one (`target.metrics`).
+    public var metricsSource: (any MetricsSource)?
 
     public init(
         repository: any RunRepository, makeTransport: @escaping TransportFactory, launcher: any BackendLauncher,
         http2Missing: @escaping @Sendable (_ secure: Bool) -> String? = { _ in nil },
         clock: any RunClock = MonotonicRunClock(), cancelGrace: Duration = .seconds(2),
-        observer: (any RunObserver)? = nil
+        observer: (any RunObserver)? = nil, metricsSource: (any MetricsSource)? = nil
     ) {
         self.observer = observer
+        self.metricsSource = metricsSource
         self.repository = repository
         self.makeTransport = makeTransport
         self.launcher = launcher
@@ -43,6 +46,8 @@ public struct MeasuredRun: Sendable {
     public var summary: RunSummary
     /// Requests short of a fixed length, usage below what arrived (see `TokenAccounting`).
     public var tokenAccounting: TokenAccounting
+    /// The scrapes of the server's metrics endpoint and what they say beside the client (`target.metrics`).
+    public var serverMetrics: ServerMetricsCheck?
 
     public init(info: RunInfo, summary: RunSummary, tokenAccounting: TokenAccounting? = nil) {
         self.info = info
@@ -96,6 +101,7 @@ public struct RunPipeline: Sendable {
         var backend: (any RunningBackend)?
         defer { backend?.stop() }
         let baseURL: String
+        var metricsURL = scenario.target.metrics?.url
         if let spec = scenario.target.backend {
             FileHandle.standardError.write(Data("starting the local backend (\(spec.engine))…\n".utf8))
             do {
@@ -103,6 +109,9 @@ public struct RunPipeline: Sendable {
                 backend = started
                 // llama.cpp's and TGI's native paths sit at the server's root, not under /v1.
                 baseURL = scenario.target.api.localBaseURL(fromV1Base: started.apiBaseURL)
+                if scenario.target.metrics != nil && metricsURL == nil {
+                    metricsURL = APIKind.llamaCpp.localBaseURL(fromV1Base: started.apiBaseURL) + "/metrics"
+                }
                 if let caFile = started.caFile { scenario.target.tls.caFile = caFile }
             } catch {
                 info.status = .failed
@@ -134,6 +143,25 @@ public struct RunPipeline: Sendable {
         // A batch that cannot be stored even on its retry stops the run: nothing measured after
         // it could be kept.
         let sink = store.traceSink(runID: info.id) { driver.stop() }
+        var scraper: MetricsScraper?
+        if let spec = scenario.target.metrics, let metricsURL {
+            guard let source = wiring.metricsSource else {
+                throw CLIError.failure("run \(info.id): target.metrics is set, but this build has no metrics scraper")
+            }
+            let warned = WarnOnce()
+            let runID = info.id
+            scraper = MetricsScraper(
+                url: metricsURL, interval: spec.interval, timeoutMilliseconds: spec.timeoutMilliseconds,
+                source: source, clock: wiring.clock, originNanos: originNanos
+            ) { scrape in
+                do {
+                    try store.recordScrape(runID: runID, scrape)
+                } catch {
+                    warned.say("llmperf: run \(runID): a scrape of \(metricsURL) could not be stored: \(error)")
+                }
+            }
+            scraper?.start()
+        }
         progress.start()
         let accounting = TokenAccountingBox(TokenAccounting(workload: scenario.workload))
         let probe = ClientLoadProbe()
@@ -144,6 +172,7 @@ public struct RunPipeline: Sendable {
             accounting.add(trace)
         }
         info.clientLoad = probe.stop()
+        let scrapeCounts = scraper?.stop()
         progress.finish()
         interrupts.onInterrupt {}
         do {
@@ -196,7 +225,15 @@ public struct RunPipeline: Sendable {
         } catch {
             throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
         }
-        return MeasuredRun(info: info, summary: summary, tokenAccounting: accounting.value)
+        var measured = MeasuredRun(info: info, summary: summary, tokenAccounting: accounting.value)
+        if scrapeCounts != nil, let metricsURL {
+            do {
+                measured.serverMetrics = try ServerMetricsCheck.of(runID: info.id, url: metricsURL, store: store)
+            } catch {
+                printError("llmperf: run \(info.id): its scrapes of \(metricsURL) could not be read back: \(error)")
+            }
+        }
+        return measured
     }
 }
 
@@ -215,6 +252,20 @@ public enum GitCommit {
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
+    }
+}
+
+/// Prints a warning the first time only (a database that refuses one scrape refuses the next).
+private final class WarnOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var said = false
+
+    func say(_ message: String) {
+        let first = lock.withLock {
+            defer { said = true }
+            return !said
+        }
+        if first { printError(message) }
     }
 }
 

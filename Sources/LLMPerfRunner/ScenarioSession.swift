@@ -12,6 +12,8 @@ public struct ScenarioSession: Sendable {
     public var requests: Int?
     public var json: Bool
     public var style: TerminalStyle
+    /// Scrapes this metrics endpoint during every run (`run --scrape`), in place of the scenario's `target.metrics`.
+    public var scrape: MetricsScrapeSpec?
 
     public init(pipeline: RunPipeline, labels: [String], requests: Int?, json: Bool, style: TerminalStyle) {
         self.pipeline = pipeline
@@ -30,10 +32,18 @@ public struct ScenarioSession: Sendable {
         for var plan in document.runs {
             if interrupts.interrupted { break }
             if let requests { plan.load.stop = .requests(requests) }
+            if let scrape { plan.target.metrics = scrape }
             do {
                 let run = try await pipeline.execute(plan, scenarioPath: document.path, labels: labels)
                 finished.append(run)
                 if !json { print(RunSummaryRenderer.render(run: run.info, summary: run.summary, style: style)) }
+                if let check = run.serverMetrics {
+                    let text = ServerMetricsRenderer.render(
+                        url: check.url, scrapes: check.scrapes, failures: check.failures, lastError: check.lastError,
+                        reconciliation: check.reconciliation, style: json ? TerminalStyle(enabled: false) : style)
+                    // With --json, stdout holds the JSON alone.
+                    if json { FileHandle.standardError.write(Data(text.utf8)) } else { print(text) }
+                }
                 for warning in run.tokenAccounting.warnings {
                     // With --json, stdout holds the JSON alone.
                     let line = style.apply(.yellow, "warning: \(warning)")

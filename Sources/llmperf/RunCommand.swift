@@ -23,6 +23,12 @@ struct RunCommand: AsyncParsableCommand {
             "Count only the steady state: the requests sent and ended between the end of the ramp-up and the start of the drain (stored with the run)."
     )
     var steadyState = false
+    @Option(
+        help: ArgumentHelp(
+            "Scrape this Prometheus endpoint during the run (e.g. http://127.0.0.1:8000/metrics), in place of the scenario's target.metrics.",
+            valueName: "url"))
+    var scrape: String?
+    @Option(help: "How often --scrape scrapes (default 1s, at least 100ms).") var scrapeInterval: String?
     @Flag(help: "Print the summary as JSON on standard output (progress stays on standard error).") var json = false
     @Flag(help: "No live progress line: a plain line every few seconds.") var quiet = false
     @Flag(help: "After the run, check it like `llmperf gate` (its slo section, --rule, --baseline); exit 3 on failure.")
@@ -32,9 +38,28 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         if let requests, requests <= 0 { throw ValidationError("--requests must be > 0, got \(requests)") }
         try validateLabels(labels)
+        if scrapeInterval != nil && scrape == nil { throw ValidationError("--scrape-interval needs --scrape") }
+        _ = try scrapeSpec()
         if !gate && (gateOptions.baseline != nil || !gateOptions.rules.isEmpty || !gateOptions.maxRegressions.isEmpty) {
             throw ValidationError("--baseline, --rule and --max-regression need --gate")
         }
+    }
+
+    /// `--scrape` and `--scrape-interval` as a scrape spec; nil without `--scrape`.
+    func scrapeSpec() throws -> MetricsScrapeSpec? {
+        guard let scrape else { return nil }
+        guard let components = URLComponents(string: scrape), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", components.host?.isEmpty == false
+        else { throw ValidationError("--scrape expects an http(s) URL such as http://127.0.0.1:8000/metrics, got '\(scrape)'") }
+        var spec = MetricsScrapeSpec(url: scrape)
+        if let scrapeInterval {
+            guard let interval = DurationParser.parse(scrapeInterval), interval >= MetricsScrapeSpec.shortestInterval
+            else {
+                throw ValidationError("--scrape-interval expects a duration of at least 100ms, got '\(scrapeInterval)'")
+            }
+            spec.interval = interval
+        }
+        return spec
     }
 
     func run() async throws {
@@ -50,8 +75,9 @@ struct RunCommand: AsyncParsableCommand {
             wiring: .live(store), batchID: StoredRun.newBatchID(),
             gitCommit: GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent),
             progress: progressMode(quiet: quiet), interrupts: interrupts, steadyState: steadyState)
-        let session = ScenarioSession(
+        var session = ScenarioSession(
             pipeline: pipeline, labels: labels, requests: requests, json: json, style: .stdout)
+        session.scrape = try scrapeSpec()
         let finished = try await session.run(document)
         if gate {
             var passed = true

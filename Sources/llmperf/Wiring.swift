@@ -19,7 +19,7 @@ extension RunWiring {
     static func live(_ store: RunStore) -> RunWiring {
         RunWiring(
             repository: store, makeTransport: curlTransport, launcher: LocalBackendLauncher.live,
-            http2Missing: { CurlFeatures.http2Missing(secure: $0) })
+            http2Missing: { CurlFeatures.http2Missing(secure: $0) }, metricsSource: CurlMetricsSource())
     }
 }
 

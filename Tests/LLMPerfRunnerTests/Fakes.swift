@@ -150,6 +150,20 @@ final class FakeRepository: RunRepository, @unchecked Sendable {
         runs[id]?.steadyWindow = window
     }
 
+    private var storedScrapes: [String: [MetricsScrape]] = [:]
+
+    func recordScrape(runID: String, _ scrape: MetricsScrape) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        storedScrapes[runID, default: []].append(scrape)
+    }
+
+    func scrapes(runID: String) throws -> [MetricsScrape] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storedScrapes[runID] ?? []
+    }
+
     func saveSweep(_ sweep: SweepRecord) throws {
         lock.lock()
         defer { lock.unlock() }
