@@ -329,6 +329,11 @@ final class CurlTransfer {
         if mode == .events { response.apportionUsageOverChunks() }
         let start = Self.requestStart(
             loopStamp: startedAt, preRequestAt: preRequestAt, pretransferNanos: timing.known ? timing.sent : 0)
+        // libcurl counts its phases from its own start, which can come before the loop took the request (it
+        // reads a clock it cached earlier in the same call): the start is then the loop's, and the phases are
+        // shifted onto it so that the request's write stays where the pre-request stamp saw it. Without this, a
+        // request's "sent" could fall after the server had already read it (by 0.5–2 ms at concurrency 4).
+        let phases = timing.aligned(start: start, preRequestAt: preRequestAt)
         // What the body said of the server's timings, and a `Server-Timing` header (answers that are not streamed).
         var serverTimings = response.serverTimings
         if let header = header("Server-Timing") {
@@ -339,8 +344,8 @@ final class CurlTransfer {
         return RequestTrace(
             index: request.index, isWarmup: request.isWarmup, promptIndex: request.promptIndex,
             scheduledAtNanos: request.scheduledAtNanos, startedAtNanos: start &- min(origin, start),
-            dnsNanos: timing.dns, connectNanos: timing.connect, tlsNanos: timing.tls, sentNanos: timing.sent,
-            firstByteNanos: timing.firstByte > 0 ? timing.firstByte : nil, chunkAtNanos: response.chunkAtNanos,
+            dnsNanos: phases.dns, connectNanos: phases.connect, tlsNanos: phases.tls, sentNanos: phases.sent,
+            firstByteNanos: phases.firstByte > 0 ? phases.firstByte : nil, chunkAtNanos: response.chunkAtNanos,
             chunkTokens: response.chunkTokens, chunkReasoning: response.chunkReasoning,
             endedAtNanos: now &- min(origin, now), usage: response.usage,
             outcome: outcome,
@@ -360,6 +365,24 @@ final class CurlTransfer {
         /// False when any read failed: the phases are then unknown (stored as 0 with
         /// `timingKnown` false), and the connection is not called reused.
         var known = true
+
+        /// The phases counted from `start`: when `start` plus libcurl's time to the write falls after the
+        /// pre-request stamp, every phase is shortened by the difference.
+        func aligned(start: UInt64, preRequestAt: UInt64) -> ConnectionTiming {
+            guard known, preRequestAt != 0 else { return self }
+            let written = start &+ sent
+            return shifted(earlierBy: written &- min(written, preRequestAt))
+        }
+
+        /// Every phase `nanos` shorter (none below 0): the phases counted from a start that much later.
+        func shifted(earlierBy nanos: UInt64) -> ConnectionTiming {
+            guard nanos > 0 else { return self }
+            var t = self
+            for keyPath in [\ConnectionTiming.dns, \.connect, \.tls, \.sent, \.firstByte] where t[keyPath: keyPath] > 0 {
+                t[keyPath: keyPath] -= min(t[keyPath: keyPath], nanos)
+            }
+            return t
+        }
     }
 
     /// The connection phases from libcurl's timing reads (`read` gives microseconds, nil when

@@ -55,8 +55,11 @@ public struct MetricsReconciliation: Sendable, Equatable {
         public var p50: Double?
         public var p90: Double?
         public var p99: Double?
+        /// The mean: the server's comes from the histogram's sum and count, exact, with no bucket's width in it.
+        public var mean: Double?
 
-        public init(p50: Double? = nil, p90: Double? = nil, p99: Double? = nil) {
+        public init(p50: Double? = nil, p90: Double? = nil, p99: Double? = nil, mean: Double? = nil) {
+            self.mean = mean
             self.p50 = p50
             self.p90 = p90
             self.p99 = p99
@@ -109,6 +112,7 @@ public struct MetricsReconciliation: Sendable, Equatable {
             guard let entry = ServerMetricCatalog.entry(for: meaning, in: successful) else { continue }
             server = server ?? entry.server
             let window = histogramWindow(entry, successful)
+            add("\(label) mean", window?.mean.map { $0 * 1000 }, quantiles.mean, .milliseconds)
             for (name, q, clientValue) in [
                 ("p50", 0.5, quantiles.p50), ("p90", 0.9, quantiles.p90), ("p99", 0.99, quantiles.p99),
             ] {

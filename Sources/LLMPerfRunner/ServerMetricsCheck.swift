@@ -45,7 +45,7 @@ public struct ServerMetricsCheck: Sendable, Equatable {
             let sorted = values.sorted()
             return MetricsReconciliation.Quantiles(
                 p50: Quantile.of(sorted: sorted, 0.5), p90: Quantile.of(sorted: sorted, 0.9),
-                p99: Quantile.of(sorted: sorted, 0.99))
+                p99: Quantile.of(sorted: sorted, 0.99), mean: ExactSum(sorted).value / Double(sorted.count))
         }
         let client = MetricsReconciliation.ClientSide(
             ttftMillis: quantiles(ttft), e2eMillis: quantiles(e2e), outputTokens: outputTokens,
