@@ -54,7 +54,7 @@ test: test-deps model
 ## Reproduce one: $(FUZZ_BUILD)/debug/<target> $(FUZZ_BUILD)/crashes/<file>
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD ?= .build-fuzz
-FUZZ_TARGETS := FuzzScenarioLoader FuzzSSEStream FuzzGGUFHeader FuzzRequestDecoder
+FUZZ_TARGETS := FuzzScenarioLoader FuzzSSEStream FuzzGGUFHeader FuzzRequestDecoder FuzzPrometheusText
 
 fuzz: deps
 	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address

@@ -34,6 +34,11 @@ let package = Package(
                 .product(name: "LLMPerfCore", package: "llmperf"),
             ],
             swiftSettings: entryFlags),
+        // The Prometheus text parser (a server's /metrics) and what a run reads from its families.
+        .executableTarget(
+            name: "FuzzPrometheusText",
+            dependencies: ["FuzzDriver", .product(name: "LLMPerfCore", package: "llmperf")],
+            swiftSettings: entryFlags),
         // The GGUF header reader (magic, version, metadata, tensor infos).
         .executableTarget(
             name: "FuzzGGUFHeader",

@@ -94,7 +94,7 @@ public struct HistogramSnapshot: Sendable, Equatable {
     /// bound is positive) and its upper bound. A rank in the `+Inf` bucket gives the highest finite
     /// bound; a rank in a first bucket whose upper bound is ≤ 0 gives that bound. `-Inf` for q < 0,
     /// `+Inf` for q > 1. Nil where Prometheus gives NaN: no observations, no `+Inf` bucket, fewer
-    /// than two buckets, q NaN.
+    /// than two buckets, q NaN, q = 0 with an empty first bucket.
     public func quantile(_ q: Double) -> Double? {
         if q.isNaN { return nil }
         if q < 0 { return -.infinity }
@@ -146,7 +146,9 @@ public struct HistogramSnapshot: Sendable, Equatable {
             count -= merged[b - 1].cumulativeCount
             rank -= merged[b - 1].cumulativeCount
         }
-        return start + (end - start) * (rank / count)
+        // 0/0 (q = 0 with an empty first bucket) is NaN in Prometheus, and nil here.
+        let value = start + (end - start) * (rank / count)
+        return value.isNaN ? nil : value
     }
 
     /// The mean observation, `sum / count`; nil with no observations.

@@ -53,6 +53,7 @@ import Testing
         #expect(Self.histogram([(1, 3), (2, 4)]).quantile(0.5) == nil)
         #expect(Self.histogram([(.infinity, 4)]).quantile(0.5) == nil)
         #expect(Self.histogram([]).quantile(0.5) == nil)
+        #expect(Self.histogram([(1, 0), (2, 3), (.infinity, 4)]).quantile(0) == nil)
         let h = Self.histogram([(1, 3), (.infinity, 4)])
         #expect(h.quantile(.nan) == nil)
         #expect(h.quantile(-0.1) == -.infinity)
