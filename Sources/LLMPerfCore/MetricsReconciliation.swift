@@ -153,3 +153,50 @@ public struct MetricsReconciliation: Sendable, Equatable {
         return total
     }
 }
+
+extension MetricsReconciliation.ClientSide {
+    /// The client's side from a run's requests (see `Tally`).
+    public init(traces: some Sequence<RequestTrace>) {
+        var tally = Tally()
+        for trace in traces { tally.add(trace) }
+        self = tally.side
+    }
+
+    /// Adds up the client's side one request at a time: every successful request, warmup included and whatever
+    /// the run's steady-state window, since the server's counters and histograms between the first scrape
+    /// (before the first request) and the last (after the last) saw all of them. TTFT and e2e (the whole
+    /// request, `Metric.total`) quantiles and means, output tokens, and prompt tokens when every request
+    /// reported them.
+    public struct Tally: Sendable {
+        private var ttft: [Double] = []
+        private var e2e: [Double] = []
+        private var outputTokens = 0
+        private var promptTokens = 0
+        private var promptKnown = true
+        private var ok = 0
+
+        public init() {}
+
+        public mutating func add(_ trace: RequestTrace) {
+            guard trace.outcome == .ok else { return }
+            ok += 1
+            if let value = Metric.ttft.value(of: trace) { ttft.append(value) }
+            if let value = Metric.total.value(of: trace) { e2e.append(value) }
+            outputTokens += trace.outputTokens
+            if let prompt = trace.usage?.promptTokens { promptTokens += prompt } else { promptKnown = false }
+        }
+
+        public var side: MetricsReconciliation.ClientSide {
+            func quantiles(_ values: [Double]) -> MetricsReconciliation.Quantiles {
+                guard !values.isEmpty else { return MetricsReconciliation.Quantiles() }
+                let sorted = values.sorted()
+                return MetricsReconciliation.Quantiles(
+                    p50: Quantile.of(sorted: sorted, 0.5), p90: Quantile.of(sorted: sorted, 0.9),
+                    p99: Quantile.of(sorted: sorted, 0.99), mean: ExactSum(sorted).value / Double(sorted.count))
+            }
+            return MetricsReconciliation.ClientSide(
+                ttftMillis: quantiles(ttft), e2eMillis: quantiles(e2e), outputTokens: outputTokens,
+                promptTokens: promptKnown && ok > 0 ? promptTokens : nil, requests: ok)
+        }
+    }
+}

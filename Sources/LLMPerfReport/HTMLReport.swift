@@ -30,6 +30,7 @@ public enum HTMLReport {
         if let gate = input.gate { page += HTMLRunSections.gate(gate) }
         page += distributions(input.runs)
         page += overTime(input.runs)
+        page += HTMLServerMetrics.section(input.runs)
         page += HTMLRunSections.summaries(input.runs)
         page += waterfalls(input.runs, sampleSize: options.waterfallRequests)
         page += HTMLRunSections.errors(input.runs)

@@ -6,6 +6,11 @@ public struct ReportRun: Sendable {
     public var info: RunInfo
     public var traces: [RequestTrace]
     public var summary: RunSummary
+    /// The run's scrapes of the server's metrics endpoint (`target.metrics`), when it took any.
+    public var scrapes: [MetricsScrape] = []
+    /// The server's view beside the client's over every request of the run (its steady-state window or not: the
+    /// server saw them all); nil without scrapes.
+    public var reconciliation: MetricsReconciliation?
 
     /// `summary` defaults to `RunSummary(traces:)`; pass it when it is already computed.
     public init(info: RunInfo, traces: [RequestTrace], summary: RunSummary? = nil) {

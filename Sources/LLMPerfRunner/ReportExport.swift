@@ -29,7 +29,16 @@ public struct ReportExport: Sendable {
         // JSON carries every output whole; the other formats show snippets at most.
         let loaded = try StoredRun.loadAll(references, from: store, outputTextLimit: format == .json ? nil : 512)
         let comparison = loaded.count > 1 ? try makeComparison(loaded) : nil
-        let input = ReportInput(runs: loaded.map(\.reportRun), comparison: comparison)
+        var runs = loaded.map(\.reportRun)
+        for i in runs.indices {
+            runs[i].scrapes = try store.scrapes(runID: runs[i].info.id)
+            if !runs[i].scrapes.isEmpty {
+                var tally = MetricsReconciliation.ClientSide.Tally()
+                try store.forEachTrace(runID: runs[i].info.id, outputTextLimit: 0) { tally.add($0) }
+                runs[i].reconciliation = MetricsReconciliation.reconcile(scrapes: runs[i].scrapes, client: tally.side)
+            }
+        }
+        let input = ReportInput(runs: runs, comparison: comparison)
         if format == .json {
             let handle = try outputHandle()
             defer { if output != nil { try? handle.close() } }

@@ -103,6 +103,18 @@ import Testing
         let mean = try #require(row("TTFT mean"), "\(reconciliation.rows)")
         let difference = try #require(mean.difference)
         #expect(difference > -0.05 && difference < 1, "TTFT mean: server \(mean.server ?? -1), client \(mean.client ?? -1)")
+
+        // The HTML report plots the scraped series on the run's time axis and sets the two views side by side.
+        let html = try LLMPerfProcess.run(
+            ["report", "server-view@latest", "--format", "html", "-o", ws.root.appendingPathComponent("r.html").path,
+             "--db", ws.database])
+        #expect(html.status == 0, "\(html.stderr)")
+        let page = try String(contentsOf: ws.root.appendingPathComponent("r.html"), encoding: .utf8)
+        #expect(page.contains("id=\"server-metrics\""))
+        for chart in ["Requests running", "Generated tokens", "Time to first token", "Queue time"] {
+            #expect(page.contains("<h3>\(chart)</h3>"), "no chart \(chart)")
+        }
+        #expect(page.contains("<td>TTFT mean</td>") && page.contains("<td>Requests</td><td class=\"num\">30</td>"))
     }
 
     @Test func aScrapeThatFailsIsRecordedAndTheRunGoesOn() throws {
