@@ -52,6 +52,10 @@ public struct StoredRun: Sendable {
     }
 
     public var reportRun: ReportRun { ReportRun(info: info, traces: traces, summary: summary) }
+
+    /// The median of each segment of its counted requests' waterfalls; nil when no request had the
+    /// server's phases. One number per request and segment while it is computed.
+    public var breakdown: LatencyBreakdown.Summary? { LatencyBreakdown.Summary(traces) }
 }
 
 /// Results filled in by concurrent loaders.
