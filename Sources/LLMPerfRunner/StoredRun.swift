@@ -107,6 +107,12 @@ public func makeComparison(
     }
 }
 
+/// "Where it moved" for a comparison of stored runs: each candidate's median bar against the baseline's,
+/// where both had the server's phases; labelled as the comparison labels them.
+public func makeBreakdownComparisons(_ runs: [StoredRun], comparison: RunComparison) -> [BreakdownComparison] {
+    BreakdownComparison.pairs(labels: comparison.runs.map(\.label), breakdowns: runs.map(\.breakdown))
+}
+
 /// Labels are single words: no spaces or commas (they are listed comma-separated). Returns the
 /// complaint about the first bad one.
 public func labelProblem(_ labels: [String]) -> String? {
