@@ -11,7 +11,9 @@ public enum CSVReport {
         "input_tokens", "output_tokens", "output_token_source", "cached_tokens", "outcome", "http_status",
         "error_detail", "connection_reused", "http_version", "remote_address", "ttfa_ms", "reasoning_time_ms",
         "reasoning_tokens", "answer_tokens", "usage_diff", "server_prompt_ms", "server_generation_ms",
-        "server_total_ms", "server_load_ms", "draft_tokens", "draft_accepted_tokens",
+        "server_total_ms", "server_load_ms", "draft_tokens", "draft_accepted_tokens", "server_queue_ms",
+        "server_preprocess_ms", "server_postprocess_ms", "server_cached_tokens", "server_batch_size",
+        "network_client_ms",
     ]
 
     public static let summaryColumns = [
@@ -84,6 +86,12 @@ public enum CSVReport {
         }
         csv.integer(timings?.draftTokens)
         csv.integer(timings?.draftAcceptedTokens)
+        for nanos in [timings?.queueNanos, timings?.preprocessNanos, timings?.postprocessNanos] {
+            csv.number(nanos.map { Double($0) / 1_000_000 })
+        }
+        csv.integer(timings?.cachedTokens)
+        csv.number(timings?.batchSize)
+        csv.number(Metric.networkClient.value(of: trace))
         csv.endRecord()
     }
 }

@@ -13,6 +13,14 @@ public enum Formatting {
         return String(format: "%.0f", value)
     }
 
+    /// A change in milliseconds with its sign, a true minus for decreases: `−38.2`, `+0.012`, and `0` for
+    /// a change that shows as zero.
+    public static func signedMilliseconds(_ value: Double) -> String {
+        let text = milliseconds(abs(value))
+        if text.allSatisfy({ $0 == "0" || $0 == "." }) { return "0" }
+        return (value < 0 ? "−" : "+") + text
+    }
+
     public static func number(_ value: Double) -> String {
         let magnitude = abs(value)
         if magnitude >= 100 || value == value.rounded() { return String(format: "%.0f", value) }

@@ -5,15 +5,19 @@ import LLMPerfCore
 /// image or style sheet from anywhere; a Content-Security-Policy forbids loading any) with
 /// the runs' overview, the comparison when several runs are given, the gate's results, CDF charts of TTFT, TPOT,
 /// ITL and E2E with the runs overlaid, output tokens/s and requests in flight over time,
-/// each run's summary table, a phase waterfall of a sample of requests, errors by kind, and
+/// each run's summary table, where the time went when the server reported its own phases (the median
+/// bar, the breakdown of a sample of requests, and what moved between runs), a phase waterfall of a sample of requests, errors by kind, and
 /// each run's metadata and (already redacted) scenario. Every recorded text is escaped.
 public enum HTMLReport {
     public struct Options: Sendable {
-        /// Requests shown in each run's waterfall.
+        /// Requests shown in each run's waterfall (and in its breakdown's).
         public var waterfallRequests: Int
+        /// Of those, the slowest shown in a breakdown's waterfall (the rest an even spread).
+        public var breakdownSlowest: Int
 
-        public init(waterfallRequests: Int = 50) {
+        public init(waterfallRequests: Int = 50, breakdownSlowest: Int = 10) {
             self.waterfallRequests = waterfallRequests
+            self.breakdownSlowest = breakdownSlowest
         }
     }
 
@@ -32,6 +36,8 @@ public enum HTMLReport {
         page += overTime(input.runs)
         page += HTMLServerMetrics.section(input.runs)
         page += HTMLRunSections.summaries(input.runs)
+        page += HTMLBreakdownSection.render(
+            input.runs, sampleSize: options.waterfallRequests, slowest: options.breakdownSlowest)
         page += waterfalls(input.runs, sampleSize: options.waterfallRequests)
         page += HTMLRunSections.errors(input.runs)
         page += HTMLRunSections.details(input.runs)

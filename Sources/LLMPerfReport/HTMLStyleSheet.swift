@@ -30,6 +30,8 @@ enum HTMLStyleSheet {
         svg.chart .guide-label { font-size: 10px; fill: #6b7385; }
         svg.chart .error-bar { fill: none; stroke-width: 1; opacity: 0.7; }
         svg.chart .row-label { font-size: 10px; fill: #6b7385; }
+        svg.chart .segment-label { fill: #fff; paint-order: stroke; stroke: rgba(0, 0, 0, 0.45); stroke-width: 2px; }
+        svg.chart .legend-side { font-weight: 600; }
         .verdict-better { color: #1b7f3b; font-weight: 600; }
         .verdict-worse { color: #c62828; font-weight: 600; }
         .verdict-same { color: #8a93a5; }

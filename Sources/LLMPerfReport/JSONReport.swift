@@ -5,8 +5,9 @@ import LLMPerfCore
 /// times and derived metrics, the comparison and the gate results when there are. Keys
 /// sorted, dates in ISO 8601, so the same input always gives the same bytes.
 ///
-/// Shape: `{comparison?, format: "llmperf-report", formatVersion: 1, gate?, runs: [{requests:
-/// [...], run: RunInfo, summary: {...}}], title}`. A request: its recorded fields
+/// Shape: `{comparison?, format: "llmperf-report", formatVersion: 1, gate?, runs: [{breakdown?, requests:
+/// [...], run: RunInfo, summary: {...}}], title}`; `breakdown` (`BreakdownJSON`) when the server
+/// reported its own phases. A request: its recorded fields
 /// (`startedAtNanos`, `chunkAtNanos`, `usage`, `connection`, `serverTimings` when the server
 /// reported its own, …), `outcome` (`ok` or a failure
 /// code) and `errorDetail`, the output token count and its source, and `metrics`: the
@@ -17,7 +18,8 @@ import LLMPerfCore
 public enum JSONReport {
     static let derivedMetrics: [Metric] = [
         .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total, .usageDiff,
-        .serverPrompt, .serverGeneration, .serverTotal,
+        .serverPrompt, .serverGeneration, .serverTotal, .serverQueue, .serverPreprocess, .serverPostprocess,
+        .networkClient,
     ]
     .sorted { $0.rawValue < $1.rawValue }
 
@@ -65,6 +67,10 @@ public enum JSONReport {
         json.beginArray()
         for run in input.runs {
             json.beginObject()
+            if let breakdown = run.breakdown {
+                json.key("breakdown")
+                json.fragment(try encoder.encode(BreakdownJSON(breakdown)))
+            }
             json.key("requests")
             json.beginArray()
             for i in run.traces.indices {
@@ -151,11 +157,16 @@ public enum JSONReport {
         if let timings = t.serverTimings {
             json.key("serverTimings")
             json.beginObject()
+            json.field("batchSize", timings.batchSize)
+            json.field("cachedTokens", timings.cachedTokens)
             json.field("draftAcceptedTokens", timings.draftAcceptedTokens)
             json.field("draftTokens", timings.draftTokens)
             json.field("generationNanos", timings.generationNanos)
             json.field("loadNanos", timings.loadNanos)
+            json.field("postprocessNanos", timings.postprocessNanos)
+            json.field("preprocessNanos", timings.preprocessNanos)
             json.field("promptNanos", timings.promptNanos)
+            json.field("queueNanos", timings.queueNanos)
             json.field("totalNanos", timings.totalNanos)
             json.endObject()
         }

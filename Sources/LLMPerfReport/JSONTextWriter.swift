@@ -101,6 +101,12 @@ struct JSONTextWriter {
         int(value)
     }
 
+    mutating func field(_ name: String, _ value: Double?) {
+        guard let value else { return }
+        key(name)
+        double(value)
+    }
+
     mutating func field(_ name: String, _ value: UInt64?) {
         guard let value else { return }
         key(name)

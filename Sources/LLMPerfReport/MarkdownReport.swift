@@ -2,7 +2,8 @@ import Foundation
 import LLMPerfCore
 
 /// `report --format md`: each run's summary table, the comparison table with its warnings
-/// when several runs are given. GitHub-flavored Markdown (pipe tables); every recorded text
+/// when several runs are given, where the time went in each run and where it moved between them when the
+/// server reported its own phases. GitHub-flavored Markdown (pipe tables); every recorded text
 /// is escaped; then the gate results when given (`GateMarkdown`, which a CI step can also
 /// write alone to `$GITHUB_STEP_SUMMARY`).
 public enum MarkdownReport {
@@ -10,6 +11,10 @@ public enum MarkdownReport {
         var out = "# \(MarkdownText.escape(input.title))\n"
         for run in input.runs { out += "\n" + runSection(run) }
         if let comparison = input.comparison { out += "\n" + comparisonSection(comparison) }
+        let moved = BreakdownComparisonText.markdown(
+            BreakdownComparison.pairs(
+                labels: input.runs.map(\.label), breakdowns: input.runs.map(\.breakdown)))
+        if !moved.isEmpty { out += "\n" + moved }
         if let gate = input.gate { out += "\n" + GateMarkdown.render(gate, run: input.runs.last?.label) }
         return out
     }
@@ -62,6 +67,7 @@ public enum MarkdownReport {
             let rows = summary.errorsByKind.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }
             out += MarkdownText.table(headers: ["kind", "count"], rightAligned: [false, true], rows: rows)
         }
+        if let breakdown = run.breakdown { out += "\n" + BreakdownText.markdown(breakdown) }
         return out
     }
 

@@ -1,7 +1,8 @@
 import Foundation
 import LLMPerfCore
 
-/// One run as the exports see it: its metadata, every recorded request, and its summary.
+/// One run as the exports see it: its metadata, every recorded request, its summary, and its median bar
+/// when its server reported its own phases.
 public struct ReportRun: Sendable {
     public var info: RunInfo
     public var traces: [RequestTrace]
@@ -11,12 +12,17 @@ public struct ReportRun: Sendable {
     /// The server's view beside the client's over every request of the run (its steady-state window or not: the
     /// server saw them all); nil without scrapes.
     public var reconciliation: MetricsReconciliation?
+    /// The median of each segment of the requests' waterfalls (`LatencyBreakdown.Summary`); nil when no
+    /// request has one.
+    public var breakdown: LatencyBreakdown.Summary?
 
-    /// `summary` defaults to `RunSummary(traces:)`; pass it when it is already computed.
+    /// `summary` defaults to `RunSummary(traces:)`; pass it when it is already computed. The breakdown
+    /// comes from the traces.
     public init(info: RunInfo, traces: [RequestTrace], summary: RunSummary? = nil) {
         self.info = info
         self.traces = traces
         self.summary = summary ?? RunSummary(traces: traces)
+        self.breakdown = LatencyBreakdown.Summary(traces)
     }
 
     /// How tables and legends name the run: `name/variant (id)`.

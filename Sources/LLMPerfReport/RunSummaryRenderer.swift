@@ -6,11 +6,15 @@ public enum RunSummaryRenderer {
     /// Metrics in the order a reader wants them: what the user feels first, then phases.
     public static let metricOrder: [Metric] = [
         .ttft, .ttftScheduled, .ttfa, .reasoningTime, .tpot, .itl, .e2e, .total, .queue, .dns, .tcp, .tls, .ttfb,
-        .serverPrompt, .serverGeneration, .serverTotal, .inputTokens, .outputTokens, .reasoningTokens, .answerTokens,
+        .serverPreprocess, .serverQueue, .serverPrompt, .serverGeneration, .serverPostprocess, .serverTotal,
+        .networkClient, .inputTokens, .outputTokens, .reasoningTokens, .answerTokens,
         .usageDiff,
     ]
 
-    public static func render(run: RunInfo, summary: RunSummary, style: TerminalStyle) -> String {
+    /// With `breakdown` (the run's requests had the server's phases), "Where the time went" at the end.
+    public static func render(
+        run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil, style: TerminalStyle
+    ) -> String {
         var out = ""
         let title = "\(run.displayName)  \(run.id)  (\(run.status.rawValue))"
         out += style.apply(.bold, title) + "\n"
@@ -59,6 +63,7 @@ public enum RunSummaryRenderer {
                     "the client may have been the bottleneck (\(reasons.joined(separator: ", "))): these numbers may be "
                         + "the client's, not the endpoint's") + "\n"
         }
+        if let breakdown { out += "\n" + BreakdownText.render(breakdown, style: style) }
         return out
     }
 

@@ -2,23 +2,29 @@ import Foundation
 import LLMPerfCore
 
 /// The JSON form of one run's summary (`run --json`, `runs show --json`): the run's metadata
-/// under `run`, then the same summary fields `report --format json` writes, metrics by name.
+/// under `run`, then the same summary fields `report --format json` writes, metrics by name, and
+/// `breakdown` (`BreakdownJSON`) when the run's requests had the server's phases.
 public enum SummaryJSON {
     struct Document: Encodable {
         var run: RunInfo
         var summary: JSONReportSummary
+        var breakdown: BreakdownJSON?
 
-        private enum Keys: String, CodingKey { case run }
+        private enum Keys: String, CodingKey { case run, breakdown }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(run, forKey: .run)
+            try container.encodeIfPresent(breakdown, forKey: .breakdown)
             try summary.encode(to: encoder)  // the summary's keys sit beside `run`
         }
     }
 
-    public static func encode(run: RunInfo, summary: RunSummary) throws -> String {
-        try render(Document(run: run, summary: JSONReportSummary(summary)))
+    public static func encode(run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil) throws
+        -> String
+    {
+        try render(
+            Document(run: run, summary: JSONReportSummary(summary), breakdown: breakdown.map(BreakdownJSON.init)))
     }
 
     public static func encode(runs: [(RunInfo, RunSummary)]) throws -> String {

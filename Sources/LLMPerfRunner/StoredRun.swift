@@ -52,6 +52,10 @@ public struct StoredRun: Sendable {
     }
 
     public var reportRun: ReportRun { ReportRun(info: info, traces: traces, summary: summary) }
+
+    /// The median of each segment of its counted requests' waterfalls; nil when no request had the
+    /// server's phases. One number per request and segment while it is computed.
+    public var breakdown: LatencyBreakdown.Summary? { LatencyBreakdown.Summary(traces) }
 }
 
 /// Results filled in by concurrent loaders.
@@ -101,6 +105,12 @@ public func makeComparison(
     } catch {
         throw CLIError.failure(error.message)
     }
+}
+
+/// "Where it moved" for a comparison of stored runs: each candidate's median bar against the baseline's,
+/// where both had the server's phases; labelled as the comparison labels them.
+public func makeBreakdownComparisons(_ runs: [StoredRun], comparison: RunComparison) -> [BreakdownComparison] {
+    BreakdownComparison.pairs(labels: comparison.runs.map(\.label), breakdowns: runs.map(\.breakdown))
 }
 
 /// Labels are single words: no spaces or commas (they are listed comma-separated). Returns the

@@ -13,7 +13,9 @@ struct CompareCommand: AsyncParsableCommand {
             sweeps (sweep:NAME~1 sweep:NAME@latest) compare point by point, with their capacities. \
             Each metric's verdict is better, worse, or ~ (no significant change at --alpha): a \
             two-sided Mann-Whitney U test on the per-request samples, a two-proportion test for \
-            rates, and a seeded bootstrap 95% interval of the p50 and p95 difference.
+            rates, and a seeded bootstrap 95% interval of the p50 and p95 difference. When the \
+            servers reported their own phases, "Where it moved" gives each segment's median in both \
+            runs and names the segments that moved TTFT and the whole request.
             """)
 
     enum Format: String, CaseIterable, ExpressibleByArgument {
@@ -64,15 +66,18 @@ struct CompareCommand: AsyncParsableCommand {
         let loaded = try StoredRun.loadAll(runs, from: store)
         let comparison = try makeComparison(
             loaded, alpha: alpha, seed: seed, minimumChange: PercentParser.fraction(minChange) ?? 0.02)
+        let moved = makeBreakdownComparisons(loaded, comparison: comparison)
         switch format {
         case .md:
-            print(MarkdownReport.comparisonSection(comparison), terminator: "")
+            let section = BreakdownComparisonText.markdown(moved)
+            print(
+                MarkdownReport.comparisonSection(comparison) + (section.isEmpty ? "" : "\n" + section), terminator: "")
         case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(comparison), as: UTF8.self))
+            print(try ComparisonJSON.encode(comparison, shifts: moved))
         case .text:
-            print(ComparisonTableRenderer.render(comparison, style: .stdout), terminator: "")
+            print(
+                ComparisonTableRenderer.render(comparison, style: .stdout)
+                    + BreakdownComparisonText.render(moved, style: .stdout), terminator: "")
         }
     }
 }

@@ -42,19 +42,24 @@ struct RunsCommand: AsyncParsableCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show the summary of one run.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show the summary of one run (and where the time went, when the server reported its phases).")
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "The run: id, unique prefix, name@latest, name~N, label:X or name/variant.") var run: String
         @Flag(help: "Print the summary as JSON.") var json = false
 
         func run() async throws {
             let store = try openStore(database)
-            let info = try resolveRun(run, in: store)
-            let summary = RunSummary(traces: try store.traces(runID: info.id, outputTextLimit: nil))
+            // The requests its statistics count (its steady-state window, when it was measured over one).
+            let stored = try StoredRun.load(run, from: store)
+            let breakdown = stored.breakdown
             if json {
-                print(try SummaryJSON.encode(run: info, summary: summary))
+                print(try SummaryJSON.encode(run: stored.info, summary: stored.summary, breakdown: breakdown))
             } else {
-                print(RunSummaryRenderer.render(run: info, summary: summary, style: .stdout), terminator: "")
+                print(
+                    RunSummaryRenderer.render(
+                        run: stored.info, summary: stored.summary, breakdown: breakdown, style: .stdout),
+                    terminator: "")
             }
         }
     }

@@ -56,7 +56,7 @@ import Testing
             "invalid rule 'latency.p95 < 1s': unknown metric 'latency'; expected one of: dns, tcp, tls, ttfb, ttft, "
                 + "ttft_scheduled, ttfa, reasoning_time, tpot, itl, e2e, total, queue, input_tokens, output_tokens, "
                 + "reasoning_tokens, answer_tokens, usage_diff, server_prompt, server_generation, server_total, "
-                + "output_tokens_per_s, input_tokens_per_s, requests_per_s, error_rate, goodput"
+                + "server_queue, server_preprocess, server_postprocess, network_client, output_tokens_per_s, input_tokens_per_s, requests_per_s, error_rate, goodput"
         ),
         (
             "ttft < 500ms",

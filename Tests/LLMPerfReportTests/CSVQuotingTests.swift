@@ -40,7 +40,7 @@ import Testing
         #expect(
             lines[1]
                 == "r1,3,false,0,,1000000,4000000,0,0,0,2.5,,,,,,3,0,,0,chunks,,http_503,503,"
-                + "\"busy, \"\"retry\"\"\nlater\",true,2,[::1]:8080,,,,,,,,,,,")
+                + "\"busy, \"\"retry\"\"\nlater\",true,2,[::1]:8080,,,,,,,,,,,,,,,,,")
         #expect(lines[0].split(separator: ",").count == CSVReport.requestColumns.count)
     }
 

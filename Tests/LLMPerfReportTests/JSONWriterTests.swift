@@ -16,8 +16,10 @@ import Testing
                 outcome: .failed(.decode, detail: "ctl \u{01}\u{08}\u{0C}\t\\ \"q\" / é \u{2028} 😀"),
                 outputText: "line\r\nnext",
                 serverTimings: ServerTimings(promptNanos: 1_250_000, generationNanos: 2, loadNanos: 0, draftTokens: 3)))
-        var candidate = ReportFixtures.candidate
-        candidate.traces = traces
+        // Every phase `llmperf serve` reports: the request's fields and the run's breakdown.
+        traces.append(BreakdownReportTests.trace(index: 100, later: 0.123_456))
+        let candidate = ReportRun(info: ReportFixtures.candidate.info, traces: traces)
+        #expect(candidate.breakdown != nil)
         let input = ReportInput(
             runs: [ReportFixtures.baseline, candidate], comparison: try ReportFixtures.comparison(),
             gate: try ReportFixtures.gate())

@@ -49,10 +49,10 @@ import Testing
         let lines = csv.components(separatedBy: "\r\n")
         #expect(
             lines[0].contains(",ttfa_ms,reasoning_time_ms,reasoning_tokens,answer_tokens,usage_diff,server_prompt_ms,"))
-        // The reasoning columns, then the server's timings, which these requests do not have.
-        #expect(lines[1].hasSuffix(",70,20,2,2,0,,,,,,"))
+        // The reasoning columns, then the server's timings and phases, which these requests do not have.
+        #expect(lines[1].hasSuffix(",70,20,2,2,0,,,,,,,,,,,,"))
         let plain = CSVReport.requests([ReportRun(info: info, traces: Self.traces(reasoning: false))])
-        #expect(plain.components(separatedBy: "\r\n")[1].hasSuffix(",50,,,,0,,,,,,"))
+        #expect(plain.components(separatedBy: "\r\n")[1].hasSuffix(",50,,,,0,,,,,,,,,,,,"))
     }
 
     @Test func jsonRequestsCarryTheFlagsAndTheSplit() throws {

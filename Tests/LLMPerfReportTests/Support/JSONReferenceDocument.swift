@@ -16,6 +16,7 @@ struct JSONReferenceDocument: Encodable {
     struct Run: Encodable {
         var run: RunInfo
         var summary: JSONReportSummary
+        var breakdown: BreakdownJSON?
         var requests: [Request]
     }
 
@@ -51,7 +52,8 @@ struct JSONReferenceDocument: Encodable {
 
         static let derived: [Metric] = [
             .dns, .tcp, .tls, .ttfb, .ttft, .ttftScheduled, .ttfa, .reasoningTime, .queue, .tpot, .e2e, .total,
-            .usageDiff, .serverPrompt, .serverGeneration, .serverTotal,
+            .usageDiff, .serverPrompt, .serverGeneration, .serverTotal, .serverQueue, .serverPreprocess,
+            .serverPostprocess, .networkClient,
         ]
 
         init(_ t: RequestTrace) {
@@ -96,7 +98,10 @@ extension JSONReferenceDocument {
         self.init(
             title: input.title,
             runs: input.runs.map { run in
-                Run(run: run.info, summary: JSONReportSummary(run.summary), requests: run.traces.map(Request.init))
+                Run(
+                    run: run.info, summary: JSONReportSummary(run.summary),
+                    breakdown: run.breakdown.map(BreakdownJSON.init),
+                    requests: run.traces.map(Request.init))
             },
             comparison: input.comparison, gate: input.gate.map(GateDocument.init))
     }
