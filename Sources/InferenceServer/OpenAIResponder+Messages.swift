@@ -18,10 +18,12 @@ extension OpenAIResponder {
         let engine = admission.engine
         let prompt = admission.prompt
         let maxTokens = completion.maxTokens ?? engine.defaultMaxTokens(promptTokens: prompt.tokenCount)
+        let timeline = RequestTimeline(arrivalNanos: arrivalNanos)
         let generation = GenerationRequest(
             requestID: admission.requestID, prompt: prompt, maxTokens: maxTokens, maxTokensRequested: true,
             temperature: completion.temperature, topP: completion.topP, seed: nil, arrivalNanos: arrivalNanos,
-            isChat: true)
+            isChat: true, timeline: timeline)
+        timeline.markSubmitted()
         let stream = engine.generate(generation)
         if let refusal = stream.refusal {
             var response = Self.errorResponse(refusal, .anthropic)
@@ -55,7 +57,7 @@ extension OpenAIResponder {
         // Not streamed: generate before answering, so a failure still gets an error status.
         return try await wholeAnswer(
             stream, stop: completion.stop, promptTokens: prompt.tokenCount, arrivalNanos: arrivalNanos,
-            traceID: admission.traceID, fault: fault, headers: headers, render: events.body)
+            traceID: admission.traceID, fault: fault, headers: headers, timeline: timeline, render: events.body)
     }
 
     /// A non-streamed answer of a typed-event API (`/v1/messages`, `/v1/responses`): generated whole before
@@ -63,7 +65,8 @@ extension OpenAIResponder {
     /// event), and written byte by byte under `drip`.
     func wholeAnswer(
         _ stream: GenerationStream, stop: [String], promptTokens: Int, arrivalNanos: UInt64, traceID: [UInt8],
-        fault: ServerFault, headers: HTTPFields, render: (CompletionCollector.Result) -> String
+        fault: ServerFault, headers: HTTPFields, timeline: RequestTimeline? = nil,
+        render: (CompletionCollector.Result) -> String
     ) async throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
@@ -75,6 +78,11 @@ extension OpenAIResponder {
         endNanos = MonotonicClock.nowNanos()
         metrics.tokensWritten(
             result.completionTokens, gapNanos: nil, ttftNanos: (result.firstTokenNanos ?? endNanos) &- arrivalNanos)
+        if let timeline {
+            let phases = timeline.phases(endNanos: endNanos, usage: result.finish.usageDetails)
+            metrics.phasesEnded(phases)
+            headers[Self.serverTimingHeader] = phases.serverTimingHeader
+        }
         trace?.record(requestID: traceID, entries: [.init(index: 0, kind: .response)], nanos: endNanos)
         return jsonAnswer(body, headers: headers, fault: fault)
     }

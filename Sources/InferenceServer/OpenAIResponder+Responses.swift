@@ -18,10 +18,12 @@ extension OpenAIResponder {
         let engine = admission.engine
         let prompt = admission.prompt
         let maxTokens = completion.maxTokens ?? engine.defaultMaxTokens(promptTokens: prompt.tokenCount)
+        let timeline = RequestTimeline(arrivalNanos: arrivalNanos)
         let generation = GenerationRequest(
             requestID: admission.requestID, prompt: prompt, maxTokens: maxTokens,
             maxTokensRequested: completion.maxTokens != nil, temperature: completion.temperature,
-            topP: completion.topP, seed: nil, arrivalNanos: arrivalNanos, isChat: true)
+            topP: completion.topP, seed: nil, arrivalNanos: arrivalNanos, isChat: true, timeline: timeline)
+        timeline.markSubmitted()
         let stream = engine.generate(generation)
         if let refusal = stream.refusal {
             var response = Self.errorResponse(refusal, .openAIResponses)
@@ -54,6 +56,6 @@ extension OpenAIResponder {
         // Not streamed: generate before answering, so a failure still gets an error status.
         return try await wholeAnswer(
             stream, stop: [], promptTokens: prompt.tokenCount, arrivalNanos: arrivalNanos,
-            traceID: admission.traceID, fault: fault, headers: headers, render: events.body)
+            traceID: admission.traceID, fault: fault, headers: headers, timeline: timeline, render: events.body)
     }
 }

@@ -154,10 +154,17 @@ struct ServerPhasesTests {
             let timings = try #require(finish?["timings"] as? [String: Any], "\(streamed.text)")
             #expect(timings["predicted_n"] as? Int == 4)
 
+            // Anthropic's Messages API, not streamed, says the same in the header.
+            let messages = try await TestHTTPClient.post(
+                port: server.port, path: "/v1/messages",
+                json: "{\"model\":\"synthetic\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+            #expect(messages.status == 200, "\(messages.text)")
+            #expect(messages.headers["server-timing"]?.contains("prefill;dur=") == true, "\(messages.headers)")
+
             let metrics = try await TestHTTPClient.send(port: server.port, path: "/metrics")
             for phase in ["preprocess", "queue", "prefill", "decode", "postprocess"] {
                 #expect(
-                    ServingOptimizationsTests.metricValue(metrics.text, "llmperf_request_\(phase)_seconds_count") == 2,
+                    ServingOptimizationsTests.metricValue(metrics.text, "llmperf_request_\(phase)_seconds_count") == 3,
                     "\(phase): \(metrics.text)")
             }
         }

@@ -63,8 +63,12 @@ import Testing
         }
         // Two slots, four at a time: requests wait in the queue for one.
         #expect(queued >= 10, "only \(queued) requests queued")
+        // Under 2 ms on loopback, plus what the client's own probe saw of this machine's scheduling: the remainder
+        // waits for the client's thread to be woken twice (the request's write, the last byte's read), and on a
+        // busy 2-core machine each wake-up can be late by the probe's median lag.
         let median = Quantile.of(sorted: remainders.sorted(), 0.5)
-        #expect(median < 2, "network and client: median \(median) ms, all \(remainders.sorted())")
+        let lag = run.clientLoad?.lagP50Milliseconds ?? 0
+        #expect(median < 2 + 2 * lag, "network and client: median \(median) ms (probe lag p50 \(lag) ms), all \(remainders.sorted())")
     }
 
     @Test func theServersMetricsAreScrapedDuringTheRunAndReconciled() throws {
@@ -102,7 +106,11 @@ import Testing
         #expect(row("Requests")?.server == 30, "\(reconciliation.rows)")
         let mean = try #require(row("TTFT mean"), "\(reconciliation.rows)")
         let difference = try #require(mean.difference)
-        #expect(difference > -0.05 && difference < 1, "TTFT mean: server \(mean.server ?? -1), client \(mean.client ?? -1)")
+        // Under 1 ms, plus two of the client's wake-ups as late as its own probe saw them on this machine.
+        let lag = run.clientLoad?.lagP50Milliseconds ?? 0
+        #expect(
+            difference > -0.05 && difference < 1 + 2 * lag,
+            "TTFT mean: server \(mean.server ?? -1), client \(mean.client ?? -1), probe lag p50 \(lag) ms")
 
         // The HTML report plots the scraped series on the run's time axis and sets the two views side by side.
         let html = try LLMPerfProcess.run(
