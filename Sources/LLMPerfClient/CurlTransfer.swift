@@ -378,7 +378,8 @@ final class CurlTransfer {
         func shifted(earlierBy nanos: UInt64) -> ConnectionTiming {
             guard nanos > 0 else { return self }
             var t = self
-            for keyPath in [\ConnectionTiming.dns, \.connect, \.tls, \.sent, \.firstByte] where t[keyPath: keyPath] > 0 {
+            for keyPath in [\ConnectionTiming.dns, \.connect, \.tls, \.sent, \.firstByte] where t[keyPath: keyPath] > 0
+            {
                 t[keyPath: keyPath] -= min(t[keyPath: keyPath], nanos)
             }
             return t

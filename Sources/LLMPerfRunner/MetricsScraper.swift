@@ -60,7 +60,8 @@ final class MetricsScraper: @unchecked Sendable {
     }
 
     private func loop() {
-        let step = UInt64(interval.components.seconds) * 1_000_000_000
+        let step =
+            UInt64(interval.components.seconds) * 1_000_000_000
             + UInt64(interval.components.attoseconds / 1_000_000_000)
         var next = clock.nowNanos() &+ step
         while true {

@@ -50,7 +50,10 @@ struct RunCommand: AsyncParsableCommand {
         guard let scrape else { return nil }
         guard let components = URLComponents(string: scrape), let scheme = components.scheme?.lowercased(),
             scheme == "http" || scheme == "https", components.host?.isEmpty == false
-        else { throw ValidationError("--scrape expects an http(s) URL such as http://127.0.0.1:8000/metrics, got '\(scrape)'") }
+        else {
+            throw ValidationError(
+                "--scrape expects an http(s) URL such as http://127.0.0.1:8000/metrics, got '\(scrape)'")
+        }
         var spec = MetricsScrapeSpec(url: scrape)
         if let scrapeInterval {
             guard let interval = DurationParser.parse(scrapeInterval), interval >= MetricsScrapeSpec.shortestInterval

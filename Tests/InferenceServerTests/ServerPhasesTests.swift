@@ -157,7 +157,8 @@ struct ServerPhasesTests {
             // Anthropic's Messages API, not streamed, says the same in the header.
             let messages = try await TestHTTPClient.post(
                 port: server.port, path: "/v1/messages",
-                json: "{\"model\":\"synthetic\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}")
+                json: "{\"model\":\"synthetic\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
+            )
             #expect(messages.status == 200, "\(messages.text)")
             #expect(messages.headers["server-timing"]?.contains("prefill;dur=") == true, "\(messages.headers)")
 

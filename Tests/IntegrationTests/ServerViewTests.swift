@@ -68,7 +68,9 @@ import Testing
         // busy 2-core machine each wake-up can be late by the probe's median lag.
         let median = Quantile.of(sorted: remainders.sorted(), 0.5)
         let lag = run.clientLoad?.lagP50Milliseconds ?? 0
-        #expect(median < 2 + 2 * lag, "network and client: median \(median) ms (probe lag p50 \(lag) ms), all \(remainders.sorted())")
+        #expect(
+            median < 2 + 2 * lag,
+            "network and client: median \(median) ms (probe lag p50 \(lag) ms), all \(remainders.sorted())")
     }
 
     @Test func theServersMetricsAreScrapedDuringTheRunAndReconciled() throws {
@@ -114,8 +116,10 @@ import Testing
 
         // The HTML report plots the scraped series on the run's time axis and sets the two views side by side.
         let html = try LLMPerfProcess.run(
-            ["report", "server-view@latest", "--format", "html", "-o", ws.root.appendingPathComponent("r.html").path,
-             "--db", ws.database])
+            [
+                "report", "server-view@latest", "--format", "html", "-o", ws.root.appendingPathComponent("r.html").path,
+                "--db", ws.database,
+            ])
         #expect(html.status == 0, "\(html.stderr)")
         let page = try String(contentsOf: ws.root.appendingPathComponent("r.html"), encoding: .utf8)
         #expect(page.contains("id=\"server-metrics\""))
@@ -131,8 +135,10 @@ import Testing
         let path = try ws.write("down.yml", Self.yaml(concurrency: 2, requests: 10))
         // Nothing listens on port 9 of the loopback (discard): every scrape is refused.
         let result = try LLMPerfProcess.run(
-            ["run", path, "--quiet", "--db", ws.database, "--scrape", "http://127.0.0.1:9/metrics",
-             "--scrape-interval", "100ms"], timeout: 120)
+            [
+                "run", path, "--quiet", "--db", ws.database, "--scrape", "http://127.0.0.1:9/metrics",
+                "--scrape-interval", "100ms",
+            ], timeout: 120)
         #expect(result.status == 0, "exit \(result.status)\n\(result.stderr)")
         let store = try RunStore(path: ws.database)
         let run = try store.resolveRun("server-view@latest")

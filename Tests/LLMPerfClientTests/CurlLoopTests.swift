@@ -38,7 +38,8 @@ import Testing
         #expect(start + aligned.sent == 1_000_000)
         #expect(aligned == CurlTransfer.ConnectionTiming(dns: 0, connect: 0, tls: 0, sent: 100_000, firstByte: 600_000))
         // A new connection: each phase shorter by as much, none below 0.
-        let fresh = CurlTransfer.ConnectionTiming(dns: 50_000, connect: 250_000, tls: 0, sent: 280_000, firstByte: 900_000)
+        let fresh = CurlTransfer.ConnectionTiming(
+            dns: 50_000, connect: 250_000, tls: 0, sent: 280_000, firstByte: 900_000)
         #expect(
             fresh.aligned(start: 900_000, preRequestAt: 1_000_000)
                 == CurlTransfer.ConnectionTiming(dns: 0, connect: 70_000, tls: 0, sent: 100_000, firstByte: 720_000))

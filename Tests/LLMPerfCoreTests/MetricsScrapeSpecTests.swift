@@ -47,7 +47,8 @@ import Testing
         let remote = "url: http://10.0.0.5:8000/v1\nmodel: m\n"
         #expect(Self.error(remote + "metrics: true").contains("target.metrics"))
         #expect(
-            Self.error(remote + "metrics: true").contains("the server's metrics URL"), "\(Self.error(remote + "metrics: true"))")
+            Self.error(remote + "metrics: true").contains("the server's metrics URL"),
+            "\(Self.error(remote + "metrics: true"))")
         #expect(Self.error(remote + "metrics: { interval: 1s }").contains("url"))
         #expect(Self.error(remote + "metrics: ftp://x/metrics").contains("expected an http or https URL"))
         let tooFast = Self.error(remote + "metrics: { url: 'http://x:1/metrics', interval: 10ms }")

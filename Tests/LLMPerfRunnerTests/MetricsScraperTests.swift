@@ -55,7 +55,8 @@ private final class ScrapeLog: @unchecked Sendable {
         let scrapes = log.scrapes
         #expect(scrapes.count == counts.scrapes && scrapes.count >= 5)
         #expect(scrapes.map(\.sequence) == Array(0..<scrapes.count))
-        #expect(scrapes[0].error == nil && scrapes[0].samples == [MetricSample(name: "llmperf_requests_running", value: 3)])
+        #expect(
+            scrapes[0].error == nil && scrapes[0].samples == [MetricSample(name: "llmperf_requests_running", value: 3)])
         #expect(scrapes[1].error == "connection refused" && scrapes[1].samples.isEmpty)
         #expect(scrapes[2].error?.hasPrefix("the answer is not Prometheus text") == true, "\(scrapes[2])")
         #expect(scrapes.dropFirst(3).allSatisfy { $0.error == nil })
