@@ -329,10 +329,10 @@ final class CurlTransfer {
         if mode == .events { response.apportionUsageOverChunks() }
         let start = Self.requestStart(
             loopStamp: startedAt, preRequestAt: preRequestAt, pretransferNanos: timing.known ? timing.sent : 0)
-        // libcurl counts its phases from its own start, which can come before the loop took the request (it
-        // reads a clock it cached earlier in the same call): the start is then the loop's, and the phases are
-        // shifted onto it so that the request's write stays where the pre-request stamp saw it. Without this, a
-        // request's "sent" could fall after the server had already read it (by 0.5–2 ms at concurrency 4).
+        // libcurl's time from its start to the write can exceed the time from the loop's hand-over to the
+        // pre-request stamp (seen by 0.5–2 ms at concurrency 4 on a busy machine): the start is then the
+        // hand-over, and the write is put back at the pre-request stamp. Without this, a request's "sent" fell
+        // after the server had already read it.
         let phases = timing.aligned(start: start, preRequestAt: preRequestAt)
         // What the body said of the server's timings, and a `Server-Timing` header (answers that are not streamed).
         var serverTimings = response.serverTimings
@@ -367,21 +367,18 @@ final class CurlTransfer {
         var known = true
 
         /// The phases counted from `start`: when `start` plus libcurl's time to the write falls after the
-        /// pre-request stamp, every phase is shortened by the difference.
+        /// pre-request stamp, the write (`sent`) and the first byte move back by the difference. The
+        /// connection's own phases (DNS, TCP, TLS) stay as libcurl measured them, and the write never comes
+        /// before them.
         func aligned(start: UInt64, preRequestAt: UInt64) -> ConnectionTiming {
             guard known, preRequestAt != 0 else { return self }
             let written = start &+ sent
-            return shifted(earlierBy: written &- min(written, preRequestAt))
-        }
-
-        /// Every phase `nanos` shorter (none below 0): the phases counted from a start that much later.
-        func shifted(earlierBy nanos: UInt64) -> ConnectionTiming {
-            guard nanos > 0 else { return self }
+            let late = written &- min(written, preRequestAt)
+            guard late > 0 else { return self }
             var t = self
-            for keyPath in [\ConnectionTiming.dns, \.connect, \.tls, \.sent, \.firstByte] where t[keyPath: keyPath] > 0
-            {
-                t[keyPath: keyPath] -= min(t[keyPath: keyPath], nanos)
-            }
+            let connected = max(dns, connect, tls)
+            t.sent = max(connected, sent &- min(sent, late))
+            if firstByte > 0 { t.firstByte = max(t.sent, firstByte &- min(firstByte, late)) }
             return t
         }
     }

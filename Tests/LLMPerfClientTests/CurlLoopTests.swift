@@ -29,20 +29,22 @@ import Testing
         #expect(CurlTransfer.requestStart(loopStamp: 5, preRequestAt: 10, pretransferNanos: 20) == 5)
     }
 
-    /// libcurl's phases count from its own start; when the start is the hand-over (libcurl's came earlier, on a
-    /// clock it cached), they are shortened so that the request's write is the pre-request stamp, never after it.
+    /// libcurl's phases count from its own start; when the start is the hand-over and libcurl's time to the write
+    /// would put it after the pre-request stamp, the write and the first byte move back to the stamp (the
+    /// connection's own phases stay).
     @Test func phasesPutTheWriteAtThePreRequestStamp() {
         let timing = CurlTransfer.ConnectionTiming(dns: 0, connect: 0, tls: 0, sent: 300_000, firstByte: 800_000)
         let start = CurlTransfer.requestStart(loopStamp: 900_000, preRequestAt: 1_000_000, pretransferNanos: 300_000)
         let aligned = timing.aligned(start: start, preRequestAt: 1_000_000)
         #expect(start + aligned.sent == 1_000_000)
         #expect(aligned == CurlTransfer.ConnectionTiming(dns: 0, connect: 0, tls: 0, sent: 100_000, firstByte: 600_000))
-        // A new connection: each phase shorter by as much, none below 0.
+        // A new connection: its own phases stay, and the write moves back but never before them.
         let fresh = CurlTransfer.ConnectionTiming(
             dns: 50_000, connect: 250_000, tls: 0, sent: 280_000, firstByte: 900_000)
         #expect(
             fresh.aligned(start: 900_000, preRequestAt: 1_000_000)
-                == CurlTransfer.ConnectionTiming(dns: 0, connect: 70_000, tls: 0, sent: 100_000, firstByte: 720_000))
+                == CurlTransfer.ConnectionTiming(
+                    dns: 50_000, connect: 250_000, tls: 0, sent: 250_000, firstByte: 720_000))
         // libcurl's start after the hand-over: nothing to align; unknown timing is left alone.
         #expect(timing.aligned(start: 700_000, preRequestAt: 1_000_000) == timing)
         var unknown = timing

@@ -34,11 +34,12 @@ import Testing
         #expect(r.text == "The sky is bl\u{fc}\n")
         // tokens_predicted and tokens_evaluated; cache_n as the cached prompt tokens.
         #expect(r.usage == TokenUsage(promptTokens: 11, completionTokens: 4, cachedTokens: 3))
-        // The server's own timings: prompt_ms 12.5, predicted_ms 40.25, 6 drafted, 2 accepted.
+        // The server's own timings: prompt_ms 12.5, predicted_ms 40.25, 6 drafted, 2 accepted, cache_n 3.
         #expect(
             r.serverTimings
                 == ServerTimings(
-                    promptNanos: 12_500_000, generationNanos: 40_250_000, draftTokens: 6, draftAcceptedTokens: 2))
+                    promptNanos: 12_500_000, generationNanos: 40_250_000, draftTokens: 6, draftAcceptedTokens: 2,
+                    cachedTokens: 3))
         #expect(LlamaCppDialect().streamIsComplete(try accumulator("llamacpp_stream.sse", LlamaCppDialect())))
     }
 
