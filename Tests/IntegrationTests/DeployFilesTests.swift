@@ -197,7 +197,7 @@ import Testing
         return (names, expressions)
     }
 
-    @Test func everyMetricTheDashboardQueriesIsExposed() async throws {
+    @Test func everyMetricTheDashboardQueriesIsExposed() throws {
         let (names, expressions) = try Self.dashboardMetricNames()
         #expect(expressions.count >= 15)
         #expect(
@@ -216,14 +216,14 @@ import Testing
             workload: { prompts: ["hi"], max_tokens: 16 }
             load: { concurrency: 2, requests: 150, warmup: 1 }
             """)
-        let serving = try await MetricsListenTests.Serving.start(["run", path, "--db", ws.database])
-        let client = try await serving.poll(until: {
+        let serving = try MetricsListenTests.Serving.start(["run", path, "--db", ws.database])
+        let client = serving.poll(until: {
             $0.value("llmperf_client_run_active") == 1 && ($0.value("llmperf_client_requests_total") ?? 0) > 0
         })
         let result = try serving.process.wait(timeout: 120)
         #expect(result.status == 0, "\(result.stderr)")
         let clientScrape = try #require(client, "no scrape while the run was going")
-        let serverScrape = try #require(await ExpositionText.scrape(server.baseURL + "/metrics"))
+        let serverScrape = try #require(ExpositionText.scrape(server.baseURL + "/metrics"))
         let exposed = clientScrape.names.union(serverScrape.names)
         // Added to the server by another change (its phases); allowed here until `llmperf serve` exposes them.
         let pending = Set(

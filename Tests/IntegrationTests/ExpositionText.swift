@@ -53,12 +53,43 @@ struct ExpositionText {
     }
 
     /// GET `url`; nil when nothing answers (yet, or any more).
-    static func scrape(_ url: String) async -> ExpositionText? {
+    static func scrape(_ url: String) -> ExpositionText? { try? fetch(url).get() }
+
+    /// GET `url`, or why it failed. Blocking, on purpose: a test that polls on Swift's cooperative threads can
+    /// wait seconds for one while other suites block them, and miss what it polls for.
+    static func fetch(_ url: String) -> Result<ExpositionText, any Error> {
         var request = URLRequest(url: URL(string: url)!)
         request.timeoutInterval = 5
-        guard let (data, response) = try? await URLSession.shared.data(for: request),
-            (response as? HTTPURLResponse)?.statusCode == 200
-        else { return nil }
-        return ExpositionText(String(decoding: data, as: UTF8.self))
+        let answer = Answer()
+        URLSession.shared.dataTask(with: request) { data, response, error in
+            answer.set(data: data, status: (response as? HTTPURLResponse)?.statusCode ?? 0, error: error)
+        }.resume()
+        return answer.wait()
+    }
+
+    /// One response, handed from URLSession's queue to the waiting test.
+    private final class Answer: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var result: Result<ExpositionText, any Error> = .failure(HTTPStatus(code: 0))
+
+        func set(data: Data?, status: Int, error: (any Error)?) {
+            if let error {
+                result = .failure(error)
+            } else if status != 200 {
+                result = .failure(HTTPStatus(code: status))
+            } else {
+                result = .success(ExpositionText(String(decoding: data ?? Data(), as: UTF8.self)))
+            }
+            done.signal()
+        }
+
+        func wait() -> Result<ExpositionText, any Error> {
+            done.wait()
+            return result
+        }
+    }
+
+    struct HTTPStatus: Error {
+        var code: Int
     }
 }

@@ -6,12 +6,19 @@ import Testing
 /// `llmperf run` and `sweep` with `--metrics-listen`: the client's live metrics scraped while the run goes, and
 /// what they add up to once it ends compared with what the run stored. Serialized, like the other run tests.
 @Suite(.serialized) struct MetricsListenTests {
-    /// A command serving its metrics on a free port, and the URL it printed.
-    struct Serving {
+    /// A command serving its metrics on a free port, the URL it printed, and a line for each scrape (to say
+    /// what the scrapes saw when a test fails).
+    final class Serving {
         let process: LLMPerfProcess.Running
         let url: String
+        private(set) var log: [String] = []
 
-        static func start(_ arguments: [String]) async throws -> Serving {
+        init(process: LLMPerfProcess.Running, url: String) {
+            self.process = process
+            self.url = url
+        }
+
+        static func start(_ arguments: [String]) throws -> Serving {
             let process = try LLMPerfProcess.start(
                 arguments + ["--quiet", "--metrics-listen", "127.0.0.1:0", "--metrics-linger", "3s"])
             for _ in 0..<1200 {
@@ -21,7 +28,7 @@ import Testing
                     return Serving(process: process, url: String(line.dropFirst("llmperf: live metrics at ".count)))
                 }
                 if !process.process.isRunning { break }
-                try await Task.sleep(for: .milliseconds(50))
+                Thread.sleep(forTimeInterval: 0.05)
             }
             let result = try process.wait(timeout: 10)
             throw NoMetricsURL(stderr: result.stderr)
@@ -32,22 +39,36 @@ import Testing
             var description: String { "no 'live metrics at' line; stderr:\n\(stderr)" }
         }
 
-        /// Scrapes every 20 ms until `done` says the scrape is the last one wanted (returns it), or the command
+        /// Scrapes every 20 ms (blocking this thread, see `ExpositionText.fetch`) until `done` says the scrape is the last one wanted (returns it), or the command
         /// ends; `each` sees every scrape.
         func poll(
             until done: (ExpositionText) -> Bool, each: (ExpositionText) -> Void = { _ in }
-        ) async throws -> ExpositionText? {
-            let deadline = Date().addingTimeInterval(180)
-            while Date() < deadline {
-                if let scrape = await ExpositionText.scrape(url) {
+        ) -> ExpositionText? {
+            let start = Date()
+            while Date().timeIntervalSince(start) < 180 {
+                let asked = Date()
+                let fetched = ExpositionText.fetch(url)
+                let at = String(
+                    format: "%.2f s (%.0f ms)", asked.timeIntervalSince(start), -asked.timeIntervalSinceNow * 1000)
+                switch fetched {
+                case .success(let scrape):
+                    log.append(
+                        "\(at): active \(scrape.value("llmperf_client_run_active") ?? -1), ended "
+                            + "\(scrape.value("llmperf_client_requests_total") ?? -1)")
                     each(scrape)
                     if done(scrape) { return scrape }
-                } else if !process.process.isRunning {
-                    return nil
+                case .failure(let error):
+                    log.append("\(at): \(error)")
+                    if !process.process.isRunning { return nil }
                 }
-                try await Task.sleep(for: .milliseconds(20))
+                Thread.sleep(forTimeInterval: 0.02)
             }
             return nil
+        }
+
+        /// The scrapes, and what the command wrote on standard error.
+        var story: String {
+            "scrapes:\n" + log.suffix(60).joined(separator: "\n") + "\nstderr:\n" + process.stderrSoFar
         }
     }
 
@@ -102,7 +123,7 @@ import Testing
             sourceLocation: sourceLocation)
     }
 
-    @Test func aRunIsScrapedWhileItGoesAndItsLastScrapeMatchesWhatItStored() async throws {
+    @Test func aRunIsScrapedWhileItGoesAndItsLastScrapeMatchesWhatItStored() throws {
         let ws = try Workspace()
         defer { ws.remove() }
         let requests = 80
@@ -110,10 +131,10 @@ import Testing
             "s.yml",
             RunCommandTests.scenario(
                 name: "live", ttftMs: 20, itlMs: 10, tokens: 8, concurrency: 4, requests: requests, warmup: 2))
-        let serving = try await Serving.start(["run", path, "--db", ws.database])
+        let serving = try Serving.start(["run", path, "--db", ws.database])
         var midRun: ExpositionText?
         var mostInFlight = 0.0
-        let last = try await serving.poll(
+        let last = serving.poll(
             until: { $0.value("llmperf_client_run_active") == 0 && $0.value("llmperf_client_run_info") == 1 },
             each: { scrape in
                 mostInFlight = max(mostInFlight, scrape.value("llmperf_client_requests_in_flight") ?? 0)
@@ -123,12 +144,13 @@ import Testing
                     midRun = scrape
                 }
             })
+        let story = serving.story
         let result = try serving.process.wait(timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
-        let going = try #require(midRun, "no scrape saw requests counted while the run was going")
+        let going = try #require(midRun, "no scrape saw requests counted while the run was going; \(story)")
         #expect((going.value("llmperf_client_requests_total") ?? 0) < Double(requests))
         #expect(mostInFlight >= 1 && mostInFlight <= 4, "in flight up to \(mostInFlight) at concurrency 4")
-        let final = try #require(last, "no scrape after the run ended")
+        let final = try #require(last, "no scrape after the run ended; \(story)")
         let (runs, measured, warmup) = try Self.stored(ws.database)
         let run = try #require(runs.first)
         #expect(runs.count == 1 && measured.count == requests && warmup.count == 2)
@@ -136,16 +158,16 @@ import Testing
         Self.expectTotals(final, measured: measured, warmup: warmup)
     }
 
-    @Test func aSweepIsWatchedPointByPointAndItsCountersAddUpOverThePoints() async throws {
+    @Test func aSweepIsWatchedPointByPointAndItsCountersAddUpOverThePoints() throws {
         let ws = try Workspace()
         defer { ws.remove() }
         let path = try ws.write(
             "s.yml", RunCommandTests.scenario(name: "live-sweep", ttftMs: 20, itlMs: 10, tokens: 6, warmup: 1))
-        let serving = try await Serving.start([
+        let serving = try Serving.start([
             "sweep", path, "--db", ws.database, "--concurrency", "1,2", "--requests", "8",
         ])
         var runIDs: Set<String> = []
-        let last = try await serving.poll(
+        let last = serving.poll(
             until: {
                 $0.value("llmperf_client_run_active") == 0 && $0.value("llmperf_client_requests_total") == 16
             },
@@ -154,9 +176,10 @@ import Testing
                     if let id = sample.label("run_id") { runIDs.insert(id) }
                 }
             })
+        let story = serving.story
         let result = try serving.process.wait(timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
-        let final = try #require(last, "no scrape after the last point ended")
+        let final = try #require(last, "no scrape after the last point ended; \(story)")
         let (runs, measured, warmup) = try Self.stored(ws.database)
         #expect(runs.count == 2 && measured.count == 16)
         #expect(runIDs == Set(runs.map(\.id)), "run_info named \(runIDs), the sweep stored \(runs.map(\.id))")
@@ -165,7 +188,7 @@ import Testing
         Self.expectTotals(final, measured: measured, warmup: warmup)
     }
 
-    @Test func aBadAddressOrATakenPortIsAnErrorBeforeAnythingIsSent() async throws {
+    @Test func aBadAddressOrATakenPortIsAnErrorBeforeAnythingIsSent() throws {
         let ws = try Workspace()
         defer { ws.remove() }
         let server = try SyntheticServer.start()
@@ -206,7 +229,7 @@ import Testing
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
         }
         // Nothing reached the server, and no run was stored.
-        let metrics = try #require(await ExpositionText.scrape(server.baseURL + "/metrics"))
+        let metrics = try #require(ExpositionText.scrape(server.baseURL + "/metrics"))
         #expect(metrics.value("llmperf_requests_total", ["endpoint": "/v1/chat/completions"]) == nil)
         if FileManager.default.fileExists(atPath: ws.database) {
             #expect(try RunStore(path: ws.database).listRuns().isEmpty)
