@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -47,6 +48,18 @@ let package = Package(
         .target(
             name: "LLMPerfReport",
             dependencies: ["LLMPerfCore"]
+        ),
+        .target(
+            // The client's live metrics (`run --metrics-listen`): an adapter like the Client and the Store, it
+            // imports Core and never the other LLMPerf targets.
+            name: "LLMPerfExporter",
+            dependencies: [
+                "LLMPerfCore",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .target(
             name: "LLMPerfRunner",
@@ -85,8 +98,8 @@ let package = Package(
         .executableTarget(
             name: "llmperf",
             dependencies: [
-                "LLMPerfCore", "LLMPerfClient", "LLMPerfStore", "LLMPerfReport", "LLMPerfRunner", "InferenceServer",
-                "InferenceEngine",
+                "LLMPerfCore", "LLMPerfClient", "LLMPerfStore", "LLMPerfReport", "LLMPerfRunner", "LLMPerfExporter",
+                "InferenceServer", "InferenceEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -96,6 +109,9 @@ let package = Package(
         .testTarget(
             name: "LLMPerfStoreTests",
             dependencies: ["LLMPerfStore", "LLMPerfCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "LLMPerfExporterTests",
+            dependencies: ["LLMPerfExporter", "LLMPerfCore", .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "LLMPerfReportTests", dependencies: ["LLMPerfReport", "LLMPerfCore"], exclude: ["Golden"]),
         // Builders of tiny GGUF models for the engine's and the server's tests (debug builds only).
         .target(name: "InferenceTestSupport", dependencies: ["InferenceEngine"]),

@@ -34,6 +34,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "After the run, check it like `llmperf gate` (its slo section, --rule, --baseline); exit 3 on failure.")
     var gate = false
     @OptionGroup var gateOptions: GateOptions
+    @OptionGroup var metricsListen: MetricsListenOptions
 
     func validate() throws {
         if let requests, requests <= 0 { throw ValidationError("--requests must be > 0, got \(requests)") }
@@ -72,16 +73,18 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CLIError.invalid(error.description)
         }
+        let metrics = try await metricsListen.start()
         let store = try openStore(database)
         let interrupts = InterruptHandler()  // before anything else runs: Ctrl-C from here on stops gracefully
         let pipeline = RunPipeline(
-            wiring: .live(store), batchID: StoredRun.newBatchID(),
+            wiring: .live(store, metrics: metrics), batchID: StoredRun.newBatchID(),
             gitCommit: GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent),
             progress: progressMode(quiet: quiet), interrupts: interrupts, steadyState: steadyState)
         var session = ScenarioSession(
             pipeline: pipeline, labels: labels, requests: requests, json: json, style: .stdout)
         session.scrape = try scrapeSpec()
         let finished = try await session.run(document)
+        await metricsListen.finish(metrics)
         if gate {
             var passed = true
             for run in finished {

@@ -46,6 +46,7 @@ struct SweepCommand: AsyncParsableCommand {
     var allRequests = false
     @Flag(help: "Print the sweep as JSON on standard output (progress stays on standard error).") var json = false
     @Flag(help: "No live progress line: a plain line every few seconds.") var quiet = false
+    @OptionGroup var metricsListen: MetricsListenOptions
 
     func validate() throws {
         if let requests, requests <= 0 { throw ValidationError("--requests must be > 0, got \(requests)") }
@@ -179,14 +180,16 @@ struct SweepCommand: AsyncParsableCommand {
         } else {
             length = .scenario
         }
+        let metrics = try await metricsListen.start()
         let store = try openStore(database)
         let interrupts = InterruptHandler()
         let pipeline = RunPipeline(
-            wiring: .live(store), batchID: StoredRun.newBatchID(),
+            wiring: .live(store, metrics: metrics), batchID: StoredRun.newBatchID(),
             gitCommit: GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent),
             progress: progressMode(quiet: quiet), interrupts: interrupts, steadyState: !allRequests)
         let session = SweepSession(pipeline: pipeline, labels: labels, length: length, json: json, style: .stdout)
         try await session.run(document, mode: mode)
+        await metricsListen.finish(metrics)
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LLMPerfClient
 import LLMPerfCore
+import LLMPerfExporter
 import LLMPerfReport
 import LLMPerfRunner
 import LLMPerfStore
@@ -15,11 +16,13 @@ let curlTransport: TransportFactory = { scenario, url, origin, prefix in
 }
 
 extension RunWiring {
-    /// libcurl for the requests, SQLite for the runs, `llmperf serve` children for local backends.
-    static func live(_ store: RunStore) -> RunWiring {
+    /// libcurl for the requests, SQLite for the runs, `llmperf serve` children for local backends; the live
+    /// metrics (`--metrics-listen`) watch the runs when there are any.
+    static func live(_ store: RunStore, metrics: MetricsExporter? = nil) -> RunWiring {
         RunWiring(
             repository: store, makeTransport: curlTransport, launcher: LocalBackendLauncher.live,
-            http2Missing: { CurlFeatures.http2Missing(secure: $0) }, metricsSource: CurlMetricsSource())
+            http2Missing: { CurlFeatures.http2Missing(secure: $0) }, observer: metrics?.observer,
+            metricsSource: CurlMetricsSource())
     }
 }
 
