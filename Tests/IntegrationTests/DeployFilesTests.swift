@@ -225,10 +225,7 @@ import Testing
         let clientScrape = try #require(client, "no scrape while the run was going")
         let serverScrape = try #require(ExpositionText.scrape(server.baseURL + "/metrics"))
         let exposed = clientScrape.names.union(serverScrape.names)
-        // Added to the server by another change (its phases); allowed here until `llmperf serve` exposes them.
-        let pending = Set(
-            ["queue", "prefill", "decode", "preprocess", "postprocess"].map { "llmperf_request_\($0)_seconds_bucket" })
-        let missing = names.subtracting(exposed).subtracting(pending)
+        let missing = names.subtracting(exposed)
         #expect(missing.isEmpty, "the dashboard queries \(missing.sorted()), which neither side exposes")
     }
 }

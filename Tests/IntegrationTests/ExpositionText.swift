@@ -5,39 +5,20 @@ import LLMPerfCore
     import FoundationNetworking
 #endif
 
-/// A Prometheus text exposition as the tests read it: its samples, and the series names its `# TYPE` lines
-/// declare (a histogram's `_bucket`, `_sum` and `_count` included), so a name counts as exposed before its
-/// first sample.
+/// A Prometheus text exposition as the tests read it (parsed by `PrometheusExposition`, the parser the scraper
+/// uses): its samples, and the series names its families declare (a histogram's `_bucket`, `_sum` and `_count`
+/// included), so a name counts as exposed before its first sample.
 struct ExpositionText {
     var samples: [MetricSample] = []
     var declared: Set<String> = []
 
-    init(_ text: String) {
-        for line in text.split(separator: "\n") {
-            let words = line.split(separator: " ")
-            if line.hasPrefix("# TYPE "), words.count == 4 {
-                let name = String(words[2])
-                declared.insert(name)
-                if words[3] == "histogram" { declared.formUnion(["_bucket", "_sum", "_count"].map { name + $0 }) }
-                continue
+    init(_ text: String) throws {
+        for family in try PrometheusExposition.parse(text) {
+            declared.insert(family.name)
+            if family.type == .histogram || family.type == .summary {
+                declared.formUnion(["_bucket", "_sum", "_count"].map { family.name + $0 })
             }
-            guard !line.hasPrefix("#"), let space = line.lastIndex(of: " "),
-                let value = Double(line[line.index(after: space)...])
-            else { continue }
-            let series = line[..<space]
-            let name = String(series.prefix { $0 != "{" })
-            var labels: [MetricLabel] = []
-            if let open = series.firstIndex(of: "{"), series.hasSuffix("}") {
-                // Label values here hold no commas or escaped quotes.
-                for pair in series[series.index(after: open)..<series.index(before: series.endIndex)].split(
-                    separator: ",")
-                {
-                    let parts = pair.split(separator: "=", maxSplits: 1)
-                    guard parts.count == 2 else { continue }
-                    labels.append(MetricLabel(String(parts[0]), String(parts[1].dropFirst().dropLast())))
-                }
-            }
-            samples.append(MetricSample(name: name, labels: labels, value: value))
+            samples += family.samples
         }
     }
 
@@ -78,7 +59,7 @@ struct ExpositionText {
             } else if status != 200 {
                 result = .failure(HTTPStatus(code: status))
             } else {
-                result = .success(ExpositionText(String(decoding: data ?? Data(), as: UTF8.self)))
+                result = Result { try ExpositionText(String(decoding: data ?? Data(), as: UTF8.self)) }
             }
             done.signal()
         }
