@@ -15,8 +15,9 @@ public protocol RunRepository: Sendable {
     func recordClientLoad(id: String, _ load: ClientLoad) throws
     /// Stores the steady-state window a run's statistics are taken over.
     func recordSteadyWindow(id: String, _ window: SteadyStateWindow) throws
-    /// Stores one scrape of the server's metrics endpoint (`target.metrics`), failed or not.
-    func recordScrape(runID: String, _ scrape: MetricsScrape) throws
+    /// Stores one scrape of the server's metrics endpoint (`target.metrics`), failed or not. `previous` is the
+    /// run's last successful scrape before it (nil for the first): a store may keep only what changed since.
+    func recordScrape(runID: String, _ scrape: MetricsScrape, previous: MetricsScrape?) throws
     /// A run's scrapes, in order (none when it scraped nothing).
     func scrapes(runID: String) throws -> [MetricsScrape]
     /// Stores a sweep, or updates its status, stop reason and end when it is already stored.

@@ -68,19 +68,9 @@ struct SVGBreakdownWaterfall {
             "<svg class=\"chart waterfall breakdown-waterfall\" data-chart=\"\(HTMLEscaping.escape(identifier))\" "
         svg += "viewBox=\"0 0 " + num(width) + " " + num(height) + "\" width=\"" + num(width) + "\" height=\""
         svg += num(height) + "\" role=\"img\" aria-label=\"\(HTMLEscaping.escape(title))\"><title>"
-        svg += HTMLEscaping.escape(title) + "</title>" + legend.svg + "<g class=\"grid\">"
-        for tick in axis.ticks {
-            svg += "<line x1=\"" + num(px(tick)) + "\" y1=\"" + num(top) + "\" x2=\"" + num(px(tick)) + "\" y2=\""
-            svg += num(top + plotHeight) + "\"/>"
-        }
-        svg += "</g><g class=\"ticks\">"
-        for tick in axis.ticks {
-            svg += "<text x=\"" + num(px(tick)) + "\" y=\"" + num(top + plotHeight + 16) + "\" text-anchor=\"middle\">"
-            svg += axis.label(tick) + "</text>"
-        }
-        svg +=
-            "</g><text class=\"axis-label\" x=\"" + num(left + plotWidth / 2) + "\" y=\"" + num(top + plotHeight + 34)
-        svg += "\" text-anchor=\"middle\">time since the request started (ms)</text>"
+        svg += HTMLEscaping.escape(title) + "</title>" + legend.svg
+        svg += SVGWaterfallChart.timeAxis(
+            axis, left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight, fractionDigits: 2)
         for (n, row) in rows.enumerated() {
             let y = top + Double(n) * rowHeight
             svg += "<g class=\"request\"><title>" + HTMLEscaping.escape(Self.tooltip(row)) + "</title>"

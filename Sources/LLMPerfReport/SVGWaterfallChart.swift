@@ -83,19 +83,7 @@ struct SVGWaterfallChart {
         }
         svg += "<rect x=\"" + num(x) + "\" y=\"6\" width=\"3\" height=\"10\" fill=\"#C62828\"/><text x=\""
         svg += num(x + 8) + "\" y=\"15\">failed</text>"
-        svg += "<g class=\"grid\">"
-        for tick in axis.ticks {
-            svg += "<line x1=\"" + num(px(tick)) + "\" y1=\"" + num(top) + "\" x2=\"" + num(px(tick)) + "\" y2=\""
-            svg += num(top + plotHeight) + "\"/>"
-        }
-        svg += "</g><g class=\"ticks\">"
-        for tick in axis.ticks {
-            svg += "<text x=\"" + num(px(tick)) + "\" y=\"" + num(top + plotHeight + 16) + "\" text-anchor=\"middle\">"
-            svg += axis.label(tick) + "</text>"
-        }
-        svg +=
-            "</g><text class=\"axis-label\" x=\"" + num(left + plotWidth / 2) + "\" y=\"" + num(top + plotHeight + 34)
-        svg += "\" text-anchor=\"middle\">time since the request started (ms)</text>"
+        svg += Self.timeAxis(axis, left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight)
         for (row, trace) in traces.enumerated() {
             let y = top + Double(row) * rowHeight
             svg += "<g class=\"request\"><title>" + HTMLEscaping.escape(SVGWaterfallChart.tooltip(trace)) + "</title>"
@@ -115,6 +103,29 @@ struct SVGWaterfallChart {
             svg += "</g>"
         }
         svg += "</svg>"
+        return svg
+    }
+
+    /// The vertical grid, the tick labels and the axis label under a waterfall's rows, shared by the client's
+    /// waterfall and the breakdown's.
+    static func timeAxis(
+        _ axis: ChartAxis, left: Double, top: Double, plotWidth: Double, plotHeight: Double, fractionDigits: Int = 1
+    ) -> String {
+        func px(_ msValue: Double) -> Double { left + axis.fraction(msValue) * plotWidth }
+        func num(_ v: Double) -> String { DecimalText.trimmed(v, fractionDigits: fractionDigits) }
+        var svg = "<g class=\"grid\">"
+        for tick in axis.ticks {
+            svg += "<line x1=\"" + num(px(tick)) + "\" y1=\"" + num(top) + "\" x2=\"" + num(px(tick)) + "\" y2=\""
+            svg += num(top + plotHeight) + "\"/>"
+        }
+        svg += "</g><g class=\"ticks\">"
+        for tick in axis.ticks {
+            svg += "<text x=\"" + num(px(tick)) + "\" y=\"" + num(top + plotHeight + 16) + "\" text-anchor=\"middle\">"
+            svg += axis.label(tick) + "</text>"
+        }
+        svg +=
+            "</g><text class=\"axis-label\" x=\"" + num(left + plotWidth / 2) + "\" y=\"" + num(top + plotHeight + 34)
+        svg += "\" text-anchor=\"middle\">time since the request started (ms)</text>"
         return svg
     }
 

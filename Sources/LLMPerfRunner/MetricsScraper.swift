@@ -4,7 +4,7 @@ import LLMPerfCore
 /// Scrapes a server's metrics endpoint on its own thread while a run goes (`target.metrics`): one
 /// scrape before the first request is sent (the baseline every difference is taken from), one per
 /// interval, and one after the last request ended. Each scrape is parsed and handed to `record` with
-/// its time on the run's clock; a scrape that fails (unreachable, an HTTP error, text that does not
+/// its time on the run's clock (and the last successful one before it); a scrape that fails (unreachable, an HTTP error, text that does not
 /// parse) is recorded with its reason and the run goes on.
 final class MetricsScraper: @unchecked Sendable {
     private let url: String
@@ -13,7 +13,9 @@ final class MetricsScraper: @unchecked Sendable {
     private let source: any MetricsSource
     private let clock: any RunClock
     private let originNanos: UInt64
-    private let record: @Sendable (MetricsScrape) -> Void
+    private let record: @Sendable (_ scrape: MetricsScrape, _ previous: MetricsScrape?) -> Void
+    /// The last scrape that worked, handed to `record` with the next one (a store keeps what changed).
+    private var lastSuccessful: MetricsScrape?
     private let condition = NSCondition()
     private var stopping = false
     private var running = false
@@ -23,7 +25,7 @@ final class MetricsScraper: @unchecked Sendable {
 
     init(
         url: String, interval: Duration, timeoutMilliseconds: Int, source: any MetricsSource, clock: any RunClock,
-        originNanos: UInt64, record: @escaping @Sendable (MetricsScrape) -> Void
+        originNanos: UInt64, record: @escaping @Sendable (_ scrape: MetricsScrape, _ previous: MetricsScrape?) -> Void
     ) {
         self.url = url
         self.interval = interval
@@ -102,8 +104,8 @@ final class MetricsScraper: @unchecked Sendable {
         case .failure(let error):
             scrape.error = error.description
         }
-        if scrape.error != nil { failures += 1 }
         sequence += 1
-        record(scrape)
+        record(scrape, lastSuccessful)
+        if scrape.error != nil { failures += 1 } else { lastSuccessful = scrape }
     }
 }

@@ -153,9 +153,9 @@ public struct RunPipeline: Sendable {
             scraper = MetricsScraper(
                 url: metricsURL, interval: spec.interval, timeoutMilliseconds: spec.timeoutMilliseconds,
                 source: source, clock: wiring.clock, originNanos: originNanos
-            ) { scrape in
+            ) { scrape, previous in
                 do {
-                    try store.recordScrape(runID: runID, scrape)
+                    try store.recordScrape(runID: runID, scrape, previous: previous)
                 } catch {
                     warned.say("llmperf: run \(runID): a scrape of \(metricsURL) could not be stored: \(error)")
                 }

@@ -136,7 +136,8 @@ enum StoreSchema {
             // The bundled server's phases of a request (ServerTimings: queue, preprocess,
             // postprocess, prefix-cache hits, mean batch size). A scrape of the server's
             // Prometheus endpoint during a run (`target.metrics`): when it was taken (run clock),
-            // how long it took, and why it failed; its samples, one row each.
+            // how long it took, and why it failed; its samples that changed since the run's last
+            // successful scrape, one row each (a NULL value: the series is gone). See RunStore+Scrapes.
             try db.execute(
                 sql: """
                     ALTER TABLE requests ADD COLUMN server_queue_ns INTEGER;
@@ -157,7 +158,7 @@ enum StoreSchema {
                         seq INTEGER NOT NULL,
                         name TEXT NOT NULL,
                         labels TEXT NOT NULL,
-                        value REAL NOT NULL,
+                        value REAL,
                         FOREIGN KEY (run_id, seq) REFERENCES metric_scrapes(run_id, seq) ON DELETE CASCADE
                     );
                     CREATE INDEX metric_samples_by_scrape ON metric_samples (run_id, seq);

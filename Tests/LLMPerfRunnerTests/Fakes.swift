@@ -152,7 +152,7 @@ final class FakeRepository: RunRepository, @unchecked Sendable {
 
     private var storedScrapes: [String: [MetricsScrape]] = [:]
 
-    func recordScrape(runID: String, _ scrape: MetricsScrape) throws {
+    func recordScrape(runID: String, _ scrape: MetricsScrape, previous: MetricsScrape?) throws {
         lock.lock()
         defer { lock.unlock() }
         storedScrapes[runID, default: []].append(scrape)

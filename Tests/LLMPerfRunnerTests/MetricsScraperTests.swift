@@ -23,8 +23,16 @@ private final class ScriptedMetricsSource: MetricsSource, @unchecked Sendable {
 private final class ScrapeLog: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: [MetricsScrape] = []
-    func add(_ scrape: MetricsScrape) { lock.withLock { stored.append(scrape) } }
+    private var before: [Int?] = []
+    func add(_ scrape: MetricsScrape, previous: MetricsScrape?) {
+        lock.withLock {
+            stored.append(scrape)
+            before.append(previous?.sequence)
+        }
+    }
     var scrapes: [MetricsScrape] { lock.withLock { stored } }
+    /// The sequence of the previous scrape each was handed with.
+    var previous: [Int?] { lock.withLock { before } }
 }
 
 @Suite struct MetricsScraperTests {
@@ -45,7 +53,7 @@ private final class ScrapeLog: @unchecked Sendable {
         let origin = clock.nowNanos()
         let scraper = MetricsScraper(
             url: "http://127.0.0.1:1/metrics", interval: .milliseconds(100), timeoutMilliseconds: 100, source: source,
-            clock: clock, originNanos: origin, record: { log.add($0) })
+            clock: clock, originNanos: origin, record: { log.add($0, previous: $1) })
         scraper.start()
         // The baseline is taken before start returns.
         #expect(log.scrapes.count == 1)
@@ -61,6 +69,9 @@ private final class ScrapeLog: @unchecked Sendable {
         #expect(scrapes[2].error?.hasPrefix("the answer is not Prometheus text") == true, "\(scrapes[2])")
         #expect(scrapes.dropFirst(3).allSatisfy { $0.error == nil })
         #expect(counts.failures == 2)
+        // Each is handed with the last one that worked before it: the failed two are skipped.
+        #expect(log.previous.prefix(4).map { $0 } == [nil, 0, 0, 0])
+        #expect(log.previous.dropFirst(4).enumerated().allSatisfy { $1 == $0 + 3 })
         // On the run's clock, in order; the k-th scrape of the interval no earlier than k intervals after the baseline.
         let times = scrapes.map(\.atNanos)
         #expect(zip(times, times.dropFirst()).allSatisfy { $0 < $1 })
