@@ -62,7 +62,8 @@ extension RunStore {
                 db, sql: "SELECT seq, name, labels, value FROM metric_samples WHERE run_id = ? ORDER BY seq, rowid",
                 arguments: [runID])
             while let row = try samples.next() {
-                changes[row["seq"], default: []].append((SeriesKey(name: row["name"], labels: row["labels"]), row["value"]))
+                changes[row["seq"], default: []].append(
+                    (SeriesKey(name: row["name"], labels: row["labels"]), row["value"]))
             }
             // The current values, in the order each series first appeared.
             var order: [SeriesKey] = []
