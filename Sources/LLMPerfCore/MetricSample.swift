@@ -37,6 +37,8 @@ public struct MetricLabel: Sendable, Equatable, Hashable {
 
     /// A label value with `\`, `"` and newlines escaped as the exposition format wants.
     public static func escaped(_ value: String) -> String {
+        // Nearly every value has nothing to escape: checked on the bytes, it is returned as it is.
+        guard value.utf8.contains(where: { $0 == 0x5C || $0 == 0x22 || $0 == 0x0A }) else { return value }
         var out = ""
         for character in value {
             switch character {

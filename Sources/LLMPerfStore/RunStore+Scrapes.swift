@@ -21,23 +21,38 @@ extension RunStore {
             guard scrape.error == nil else { return }
             let statement = try db.cachedStatement(
                 sql: "INSERT INTO metric_samples (run_id, seq, name, labels, value) VALUES (?, ?, ?, ?, ?)")
-            var before: [SeriesKey: Double] = [:]
-            for sample in previous?.samples ?? [] where !sample.value.isNaN {
-                before[SeriesKey(sample)] = sample.value
+            func insert(_ name: String, _ labels: String, _ value: Double?) throws {
+                try statement.execute(arguments: [runID, scrape.sequence, name, labels, value])
             }
-            var seen = Set<SeriesKey>()
-            for sample in scrape.samples {
-                // SQLite has no NaN (it would read back as NULL, which means "gone" here): a NaN sample, such as
-                // a summary's quantile before any observation, is not stored.
-                guard !sample.value.isNaN else { continue }
+            let current = scrape.samples
+            let earlier = previous?.samples ?? []
+            // An exposition lists its series in the same order scrape after scrape: then each is compared with its
+            // place in the previous one, with no hashing. (SQLite has no NaN — it would read back as NULL, which
+            // means "gone" here — so a NaN sample, such as a summary's quantile before any observation, is not
+            // stored: it counts as absent.)
+            if earlier.count == current.count
+                && zip(earlier, current).allSatisfy({ $0.name == $1.name && $0.labels == $1.labels })
+            {
+                for (old, new) in zip(earlier, current) {
+                    if new.value.isNaN {
+                        if !old.value.isNaN { try insert(new.name, new.labelText, nil) }
+                    } else if old.value.isNaN || old.value != new.value {
+                        try insert(new.name, new.labelText, new.value)
+                    }
+                }
+                return
+            }
+            var before: [SeriesKey: Double] = [:]
+            before.reserveCapacity(earlier.count)
+            for sample in earlier where !sample.value.isNaN { before[SeriesKey(sample)] = sample.value }
+            var seen = Set<SeriesKey>(minimumCapacity: current.count)
+            for sample in current where !sample.value.isNaN {
                 let key = SeriesKey(sample)
                 guard seen.insert(key).inserted else { continue }
                 if let old = before[key], old == sample.value { continue }
-                try statement.execute(arguments: [runID, scrape.sequence, key.name, key.labels, sample.value])
+                try insert(key.name, key.labels, sample.value)
             }
-            for key in before.keys where !seen.contains(key) {
-                try statement.execute(arguments: [runID, scrape.sequence, key.name, key.labels, nil as Double?])
-            }
+            for key in before.keys where !seen.contains(key) { try insert(key.name, key.labels, nil) }
         }
     }
 

@@ -42,25 +42,32 @@ import Testing
                 Self.sample("running", running, 3), Self.sample("tokens_total", [], 160),
                 Self.sample("new_one", [MetricLabel("le", "+Inf")], 1), Self.sample("gone_later", [], 7),
             ])
+        // The same series in the same order (compared place by place): the gauge moved, one went NaN (absent).
+        var fifth = fourth
+        fifth.sequence = 4
+        fifth.atNanos = 40
+        fifth.samples[0].value = 4
+        fifth.samples[3].value = .nan
         try store.recordScrape(runID: id, first, previous: nil)
         try store.recordScrape(runID: id, failed, previous: first)
         try store.recordScrape(runID: id, third, previous: first)
         try store.recordScrape(runID: id, fourth, previous: third)
+        try store.recordScrape(runID: id, fifth, previous: fourth)
 
         let back = try RunStore(path: path).scrapes(runID: id)
-        var expected = [first, failed, third, fourth]
+        var expected = [first, failed, third, fourth, fifth]
         // A NaN is not stored (SQLite has none).
-        expected[0].samples.removeAll { $0.value.isNaN }
-        #expect(back.map(\.sequence) == [0, 1, 2, 3] && back.map(\.error) == [nil, "HTTP 503", nil, nil])
+        for i in expected.indices { expected[i].samples.removeAll { $0.value.isNaN } }
+        #expect(back.map(\.sequence) == [0, 1, 2, 3, 4] && back.map(\.error) == [nil, "HTTP 503", nil, nil, nil])
         for (got, want) in zip(back, expected) {
             #expect(Set(got.samples) == Set(want.samples), "scrape \(want.sequence): \(got.samples)")
             #expect(got.samples.count == want.samples.count)
         }
         // Rows: 3 for the first, none for the failed, 3 for the third (the counter, the new one, the gone one's
-        // NULL), 2 for the fourth (the gauge, the one back).
+        // NULL), 2 for the fourth (the gauge, the one back), 2 for the fifth (the gauge, the NaN one's NULL).
         let rows = try DatabaseQueue(path: path).read { db in
             try Int.fetchAll(db, sql: "SELECT count(*) FROM metric_samples GROUP BY seq ORDER BY seq")
         }
-        #expect(rows == [3, 3, 2])
+        #expect(rows == [3, 3, 2, 2])
     }
 }
