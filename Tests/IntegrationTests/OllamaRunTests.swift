@@ -58,9 +58,15 @@ import Testing
                 differences[runID, default: []].append(gap - serverGap)
             }
             #expect(Metric.usageDiff.value(of: l) == 0 && Metric.usageDiff.value(of: o) == 0)
-            // The server's own durations, stored with the request (the OpenAI dialect has none): they lie
+            // The server's own durations, stored with the request: Ollama's lie
             // inside what the client measured, and ttft-ms 20 paces the prompt.
-            #expect(o.serverTimings == nil && Metric.serverPrompt.value(of: o) == nil)
+            // (The OpenAI dialect now reads the bundled server's `timings` too: its phases, which add up to its total.)
+            let phases = try #require(o.serverTimings, "the OpenAI dialect stored no timings")
+            let parts = [
+                phases.preprocessNanos, phases.queueNanos, phases.promptNanos, phases.generationNanos,
+                phases.postprocessNanos,
+            ].compactMap { $0 }
+            #expect(parts.count == 5 && abs(Double(parts.reduce(0, +)) - Double(phases.totalNanos ?? 0)) <= 5_000)
             let timings = try #require(l.serverTimings, "no server timings stored")
             #expect(timings.loadNanos == 0)
             let prompt = try #require(Metric.serverPrompt.value(of: l))
