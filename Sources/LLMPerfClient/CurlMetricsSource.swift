@@ -39,17 +39,12 @@ public final class CurlMetricsSource: MetricsSource, @unchecked Sendable {
         guard let easy else { return .failure(MetricsFetchError("libcurl could not make a handle")) }
         let sink = Sink()
         let pointer = Unmanaged.passUnretained(sink).toOpaque()
-        var options = [
-            ccurl_setopt_string(easy, CURLOPT_URL, url),
-            ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1),
-            ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds),
-            ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds),
-            ccurl_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, ""),
-            ccurl_setopt_write_function(easy, Self.collect),
-            ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, pointer),
-        ]
-        if let caFile { options.append(ccurl_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
-        guard options.allSatisfy({ $0 == CURLE_OK }) else {
+        guard
+            HTTPProbe.configureGET(
+                easy, url: url, timeoutMilliseconds: timeoutMilliseconds, caFile: caFile, write: Self.collect,
+                into: pointer),
+            ccurl_setopt_string(easy, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK
+        else {
             return .failure(MetricsFetchError("libcurl refused an option for \(url)"))
         }
         let result = withExtendedLifetime(sink) { curl_easy_perform(easy) }

@@ -29,21 +29,36 @@ public enum HTTPProbe {
         let sink = Sink()
         let pointer = Unmanaged.passUnretained(sink).toOpaque()
         // Every option must take: a probe that went out differently from what was asked is no answer.
-        var options = [
-            ccurl_setopt_string(easy, CURLOPT_URL, url),
-            ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1),
-            ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds),
-            ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds),
-            ccurl_setopt_write_function(easy, collect),
-            ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, pointer),
-        ]
-        if let caFile { options.append(ccurl_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
-        guard options.allSatisfy({ $0 == CURLE_OK }) else { return nil }
+        guard
+            configureGET(
+                easy, url: url, timeoutMilliseconds: timeoutMilliseconds, caFile: caFile, write: collect,
+                into: pointer)
+        else { return nil }
         let result = withExtendedLifetime(sink) { curl_easy_perform(easy) }
         guard result == CURLE_OK else { return nil }
         var status = 0
         guard ccurl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK else { return nil }
         return Response(status: status, body: String(decoding: sink.bytes, as: UTF8.self))
+    }
+}
+
+extension HTTPProbe {
+    /// Sets `easy` up for a plain GET of `url` whose body `write` collects into `userdata`, within the timeout
+    /// (connecting included); false when libcurl refused an option (nothing should be sent then).
+    static func configureGET(
+        _ easy: UnsafeMutableRawPointer, url: String, timeoutMilliseconds: Int, caFile: String?,
+        write: curl_write_callback, into userdata: UnsafeMutableRawPointer
+    ) -> Bool {
+        var options = [
+            ccurl_setopt_string(easy, CURLOPT_URL, url),
+            ccurl_setopt_long(easy, CURLOPT_NOSIGNAL, 1),
+            ccurl_setopt_long(easy, CURLOPT_TIMEOUT_MS, timeoutMilliseconds),
+            ccurl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, timeoutMilliseconds),
+            ccurl_setopt_write_function(easy, write),
+            ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, userdata),
+        ]
+        if let caFile { options.append(ccurl_setopt_string(easy, CURLOPT_CAINFO, caFile)) }
+        return options.allSatisfy { $0 == CURLE_OK }
     }
 }
 
