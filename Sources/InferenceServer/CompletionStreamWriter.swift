@@ -18,7 +18,7 @@ struct CompletionStreamWriter: Sendable {
     let trace: TraceRecorder?
     let traceID: [UInt8]
     /// The request's stamps: its phases go in the finish event's `timings` and the phase histograms.
-    var timeline: RequestTimeline? = nil
+    let timeline: RequestTimeline
 
     func write(to writer: inout any ResponseBodyWriter) async throws {
         metrics.generationStarted(promptTokens: promptTokens)
@@ -82,12 +82,9 @@ struct CompletionStreamWriter: Sendable {
         }
         finished = true
         if let tail = matcher?.drain(), !tail.isEmpty { state.appendContent(tail) }
-        var timings: String?
-        if let timeline {
-            let phases = timeline.phases(endNanos: MonotonicClock.nowNanos(), usage: finish.usageDetails)
-            metrics.phasesEnded(phases)
-            timings = phases.timingsJSON(promptTokens: promptTokens, predictedTokens: state.completionTokens)
-        }
+        let phases = timeline.phases(endNanos: MonotonicClock.nowNanos(), usage: finish.usageDetails)
+        metrics.phasesEnded(phases)
+        let timings = phases.timingsJSON(promptTokens: promptTokens, predictedTokens: state.completionTokens)
         state.append(templates.finishEvent(finish.reason, timings: timings), kind: .finish)
         if includeUsage {
             let usage = CompletionUsage(

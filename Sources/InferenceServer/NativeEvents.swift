@@ -81,9 +81,4 @@ struct NativeEvents: Sendable {
     func errorEvent(_ error: APIError) -> ByteBuffer {
         ByteBuffer(string: "data: " + error.body(in: dialect) + "\n\n")
     }
-
-    /// A millisecond figure with three decimals.
-    static func number(_ value: Double) -> String {
-        String(format: "%.3f", value.isFinite ? value : 0)
-    }
 }

@@ -19,7 +19,7 @@ struct NativeStreamWriter: Sendable {
     let trace: TraceRecorder?
     let traceID: [UInt8]
     /// The request's stamps: its phases go in llama.cpp's `timings` and the phase histograms.
-    var timeline: RequestTimeline? = nil
+    let timeline: RequestTimeline
 
     func write(to writer: inout any ResponseBodyWriter) async throws {
         metrics.generationStarted(promptTokens: events.promptTokens)
@@ -77,11 +77,8 @@ struct NativeStreamWriter: Sendable {
         _ finish: GenerationFinish, _ state: inout State, _ writer: inout any ResponseBodyWriter
     ) async throws {
         let reason = finish.reason
-        let endNanos = MonotonicClock.nowNanos()
-        let phases =
-            timeline?.phases(endNanos: endNanos, usage: finish.usageDetails)
-            ?? RequestTimeline(arrivalNanos: arrivalNanos).phases(endNanos: endNanos)
-        if timeline != nil { metrics.phasesEnded(phases) }
+        let phases = timeline.phases(endNanos: MonotonicClock.nowNanos(), usage: finish.usageDetails)
+        metrics.phasesEnded(phases)
         switch events.dialect {
         case .tgi:
             if !state.finalSent {

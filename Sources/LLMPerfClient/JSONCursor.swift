@@ -198,6 +198,18 @@ public struct JSONCursor {
         return negative ? -v : v
     }
 
+    /// Reads a number (integer, fraction or exponent) as a Double; nil for anything else.
+    mutating func double() -> Double? {
+        skipWhitespace()
+        let start = pos
+        guard number() else {
+            pos = start
+            return nil
+        }
+        // A JSON number is a few bytes: a small string, no allocation.
+        return Double(String(decoding: UnsafeBufferPointer(start: base + start, count: pos - start), as: UTF8.self))
+    }
+
     /// Consumes `null` when it comes next.
     mutating func consumeNull() -> Bool {
         skipWhitespace()

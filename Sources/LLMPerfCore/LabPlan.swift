@@ -76,10 +76,7 @@ public enum LabPlan {
         throws(SelectionError) -> (value: String, shown: String)
     {
         let expansion = try expand(template, what: "--target", environment: environment)
-        guard let components = URLComponents(string: expansion.value),
-            let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-            let host = components.host, !host.isEmpty
-        else {
+        guard TargetSpec.isHTTPURL(expansion.value) else {
             throw SelectionError(
                 description:
                     "--target: expected an http or https URL such as https://api.example.com/v1, got '\(expansion.value)'"

@@ -116,6 +116,8 @@ public struct LatencyBreakdown: Sendable, Equatable {
 
         /// The median bar's length: the sum of the segments' medians.
         public var totalMillis: Double { medians.reduce(0, +) }
+        /// Network and client: the two medians on the wire.
+        public var networkAndClientMillis: Double { self[.firstTokenWire] + self[.lastByteWire] }
 
         public init(count: Int, medians: [Double], complete: Bool) {
             self.count = count

@@ -129,9 +129,7 @@ extension ScenarioDecoder {
     private func url(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> (value: String, shown: String) {
         let expansion = try expanded(node, path)
         let value = expansion.value
-        guard let components = URLComponents(string: value), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
-        else {
+        guard TargetSpec.isHTTPURL(value) else {
             throw error(
                 .invalidValue, at: node, path,
                 "expected an http or https URL such as https://api.example.com/v1, got '\(value)'")

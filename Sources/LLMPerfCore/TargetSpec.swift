@@ -124,6 +124,14 @@ public struct TargetSpec: Sendable, Equatable {
         self.timeouts = timeouts
     }
 
+    /// An http or https URL with a host: what a target, a metrics endpoint or `--target` must be.
+    public static func isHTTPURL(_ text: String) -> Bool {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = components.host
+        else { return false }
+        return !host.isEmpty
+    }
+
     /// The full URL requests go to: the base URL plus the API's path (`/chat/completions`,
     /// `/completions`, `/messages`, `/responses`, `/api/chat`, `/api/generate`, `/completion`,
     /// `/generate_stream`, `/generate` or `/embeddings`), unless the

@@ -25,6 +25,6 @@ struct BreakdownJSON: Encodable, Equatable {
             Segment(segment: $0.rawValue, title: $0.title, side: $0.side.rawValue, medianMs: summary[$0])
         }
         sumMs = summary.totalMillis
-        networkAndClientMs = summary[.firstTokenWire] + summary[.lastByteWire]
+        networkAndClientMs = summary.networkAndClientMillis
     }
 }

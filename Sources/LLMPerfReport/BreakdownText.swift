@@ -37,7 +37,7 @@ public enum BreakdownText {
             TextTable.Cell("sum"), TextTable.Cell(""), TextTable.Cell(Formatting.milliseconds(sum)),
             TextTable.Cell(share(sum, of: sum)), TextTable.Cell(""),
         ])
-        let wire = summary[.firstTokenWire] + summary[.lastByteWire]
+        let wire = summary.networkAndClientMillis
         table.add([
             TextTable.Cell("network and client"), TextTable.Cell("wire"),
             TextTable.Cell(Formatting.milliseconds(wire)), TextTable.Cell(share(wire, of: sum)), TextTable.Cell(""),
@@ -59,7 +59,7 @@ public enum BreakdownText {
             ]
         }
         rows.append(["sum", "", Formatting.milliseconds(sum), share(sum, of: sum)])
-        let wire = summary[.firstTokenWire] + summary[.lastByteWire]
+        let wire = summary.networkAndClientMillis
         rows.append(["network and client", "wire", Formatting.milliseconds(wire), share(wire, of: sum)])
         out += MarkdownText.table(
             headers: ["segment", "side", "median ms", "share"], rightAligned: [false, false, true, true], rows: rows)

@@ -25,7 +25,7 @@ enum HTMLBreakdownSection {
                 continue
             }
             out += "<p class=\"note\">\(h(BreakdownText.heading(summary)))"
-            out += "; network and client \(Formatting.milliseconds(summary[.firstTokenWire] + summary[.lastByteWire]))"
+            out += "; network and client \(Formatting.milliseconds(summary.networkAndClientMillis))"
             out += " ms</p>"
             if !summary.complete { out += "<p class=\"warning\">\(h(BreakdownText.incompleteNote))</p>" }
             out += SVGBreakdownBar(

@@ -31,12 +31,9 @@ public struct ReportExport: Sendable {
         let comparison = loaded.count > 1 ? try makeComparison(loaded) : nil
         var runs = loaded.map(\.reportRun)
         for i in runs.indices {
-            runs[i].scrapes = try store.scrapes(runID: runs[i].info.id)
-            if !runs[i].scrapes.isEmpty {
-                var tally = MetricsReconciliation.ClientSide.Tally()
-                try store.forEachTrace(runID: runs[i].info.id, outputTextLimit: 0) { tally.add($0) }
-                runs[i].reconciliation = MetricsReconciliation.reconcile(scrapes: runs[i].scrapes, client: tally.side)
-            }
+            let (scrapes, reconciliation) = try ServerMetricsCheck.reconcile(runID: runs[i].info.id, store: store)
+            runs[i].scrapes = scrapes
+            runs[i].reconciliation = scrapes.isEmpty ? nil : reconciliation
         }
         let input = ReportInput(runs: runs, comparison: comparison)
         if format == .json {

@@ -172,7 +172,7 @@ public struct RunPipeline: Sendable {
             accounting.add(trace)
         }
         info.clientLoad = probe.stop()
-        let scrapeCounts = scraper?.stop()
+        scraper?.stop()
         progress.finish()
         interrupts.onInterrupt {}
         do {
@@ -226,7 +226,7 @@ public struct RunPipeline: Sendable {
             throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
         }
         var measured = MeasuredRun(info: info, summary: summary, tokenAccounting: accounting.value)
-        if scrapeCounts != nil, let metricsURL {
+        if scraper != nil, let metricsURL {
             do {
                 measured.serverMetrics = try ServerMetricsCheck.of(runID: info.id, url: metricsURL, store: store)
             } catch {

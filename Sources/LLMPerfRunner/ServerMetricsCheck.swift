@@ -21,16 +21,24 @@ public struct ServerMetricsCheck: Sendable, Equatable {
         self.reconciliation = reconciliation
     }
 
-    /// Reads a run's scrapes and its requests back, one request at a time (`MetricsReconciliation.ClientSide.Tally`
-    /// says which requests count).
+    /// Reads a run's scrapes and its requests back.
     static func of(runID: String, url: String, store: any RunRepository) throws -> ServerMetricsCheck {
-        let scrapes = try store.scrapes(runID: runID)
-        var tally = MetricsReconciliation.ClientSide.Tally()
-        try store.forEachTrace(runID: runID, outputTextLimit: 0) { tally.add($0) }
+        let (scrapes, reconciliation) = try reconcile(runID: runID, store: store)
         let failed = scrapes.filter { $0.error != nil }
         return ServerMetricsCheck(
             url: url, scrapes: scrapes.count, failures: failed.count, lastError: failed.last?.error,
-            reconciliation: MetricsReconciliation.reconcile(
-                scrapes: scrapes, client: tally.side))
+            reconciliation: reconciliation)
+    }
+
+    /// A run's scrapes, and the server's view beside the client's over every request of the run, read one at a
+    /// time (`MetricsReconciliation.ClientSide.Tally` says which count); no rows without scrapes.
+    static func reconcile(runID: String, store: any RunRepository) throws
+        -> (scrapes: [MetricsScrape], reconciliation: MetricsReconciliation)
+    {
+        let scrapes = try store.scrapes(runID: runID)
+        guard !scrapes.isEmpty else { return ([], MetricsReconciliation(rows: [])) }
+        var tally = MetricsReconciliation.ClientSide.Tally()
+        try store.forEachTrace(runID: runID, outputTextLimit: 0) { tally.add($0) }
+        return (scrapes, MetricsReconciliation.reconcile(scrapes: scrapes, client: tally.side))
     }
 }

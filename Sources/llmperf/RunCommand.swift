@@ -49,9 +49,7 @@ struct RunCommand: AsyncParsableCommand {
     /// `--scrape` and `--scrape-interval` as a scrape spec; nil without `--scrape`.
     func scrapeSpec() throws -> MetricsScrapeSpec? {
         guard let scrape else { return nil }
-        guard let components = URLComponents(string: scrape), let scheme = components.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", components.host?.isEmpty == false
-        else {
+        guard TargetSpec.isHTTPURL(scrape) else {
             throw ValidationError(
                 "--scrape expects an http(s) URL such as http://127.0.0.1:8000/metrics, got '\(scrape)'")
         }
