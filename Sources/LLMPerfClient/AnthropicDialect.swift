@@ -24,19 +24,14 @@ public struct AnthropicDialect: APIDialect {
         w.string(model)
         w.key("max_tokens")
         // The scenario loader requires max_tokens for this API; 1024 only for a hand-made workload.
-        w.integer(workload.maxTokens ?? 1024)
+        w.integer(workload.maxTokens(for: prompt) ?? 1024)
         if let system = prompt.system {
             w.key("system")
             w.string(system)
         }
         w.key("messages")
         w.beginArray()
-        w.beginObject()
-        w.key("role")
-        w.string("user")
-        w.key("content")
-        w.string(prompt.user)
-        w.endObject()
+        OpenAIRequestOptions.conversation(prompt, to: &w)
         w.endArray()
         if let temperature = workload.temperature {
             w.key("temperature")

@@ -24,9 +24,13 @@ public struct LlamaCppDialect: APIDialect {
         w.beginObject()
         w.key("prompt")
         w.string(prompt.completionText)
-        if let maxTokens = workload.maxTokens {
+        if let maxTokens = workload.maxTokens(for: prompt) {
             w.key("n_predict")
             w.integer(maxTokens)
+        }
+        if workload.sendsIgnoreEOS(for: prompt) {
+            w.key("ignore_eos")
+            w.bool(true)
         }
         w.key("stream")
         w.bool(workload.stream)
@@ -96,13 +100,4 @@ public struct LlamaCppDialect: APIDialect {
 
     /// The event with `stop: true` arrived.
     public func streamIsComplete(_ response: ResponseAccumulator) -> Bool { response.sawDone }
-}
-
-extension Prompt {
-    /// The prompt as one string for a completion endpoint: the system text (when any) first,
-    /// then a blank line, then the user text.
-    var completionText: String {
-        if let system { return system + "\n\n" + user }
-        return user
-    }
 }

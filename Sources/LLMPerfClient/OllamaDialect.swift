@@ -29,11 +29,13 @@ public struct OllamaDialect: APIDialect {
             w.key("messages")
             w.beginArray()
             if let system = prompt.system { message("system", system, to: &w) }
-            message("user", prompt.user, to: &w)
+            OpenAIRequestOptions.conversation(prompt, to: &w)
             w.endArray()
         } else {
             w.key("prompt")
-            w.string(prompt.user)
+            w.string(
+                prompt.history.isEmpty ? prompt.user : Prompt(history: prompt.history, user: prompt.user).completionText
+            )
             if let system = prompt.system {
                 w.key("system")
                 w.string(system)
@@ -51,10 +53,11 @@ public struct OllamaDialect: APIDialect {
             for tool in workload.tools { OpenAIRequestOptions.write(tool, to: &w) }
             w.endArray()
         }
-        if workload.maxTokens != nil || workload.temperature != nil || workload.seed != nil {
+        let maxTokens = workload.maxTokens(for: prompt)
+        if maxTokens != nil || workload.temperature != nil || workload.seed != nil {
             w.key("options")
             w.beginObject()
-            if let maxTokens = workload.maxTokens {
+            if let maxTokens {
                 w.key("num_predict")
                 w.integer(maxTokens)
             }

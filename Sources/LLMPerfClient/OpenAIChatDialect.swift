@@ -21,14 +21,9 @@ public struct OpenAIChatDialect: OpenAIResponseDecoding {
             w.string(system)
             w.endObject()
         }
-        w.beginObject()
-        w.key("role")
-        w.string("user")
-        w.key("content")
-        w.string(prompt.user)
-        w.endObject()
+        OpenAIRequestOptions.conversation(prompt, to: &w)
         w.endArray()
-        OpenAIRequestOptions.write(workload, to: &w)
+        OpenAIRequestOptions.write(workload, prompt: prompt, to: &w)
         w.endObject()
         return w.bytes
     }

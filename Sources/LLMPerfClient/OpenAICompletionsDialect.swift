@@ -13,12 +13,8 @@ public struct OpenAICompletionsDialect: OpenAIResponseDecoding {
         w.key("model")
         w.string(model)
         w.key("prompt")
-        if let system = prompt.system {
-            w.string(system + "\n\n" + prompt.user)
-        } else {
-            w.string(prompt.user)
-        }
-        OpenAIRequestOptions.write(workload, to: &w)
+        w.string(prompt.completionText)
+        OpenAIRequestOptions.write(workload, prompt: prompt, to: &w)
         w.endObject()
         return w.bytes
     }

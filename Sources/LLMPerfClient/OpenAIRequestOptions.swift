@@ -4,10 +4,15 @@ import LLMPerfCore
 /// and tools (the scenario loader allows them on openai-chat only), then the scenario's
 /// `extra_body` fields (the scenario loader refuses any that would repeat a field written here).
 enum OpenAIRequestOptions {
-    static func write(_ workload: WorkloadSpec, to w: inout JSONBodyWriter) {
-        if let maxTokens = workload.maxTokens {
+    static func write(_ workload: WorkloadSpec, prompt: Prompt, to w: inout JSONBodyWriter) {
+        if let maxTokens = workload.maxTokens(for: prompt) {
             w.key("max_tokens")
             w.integer(maxTokens)
+        }
+        if workload.sendsIgnoreEOS(for: prompt) {
+            // The fixed-length flag of vLLM, SGLang and the bundled server.
+            w.key("ignore_eos")
+            w.bool(true)
         }
         if let temperature = workload.temperature {
             w.key("temperature")
@@ -47,6 +52,25 @@ enum OpenAIRequestOptions {
             w.key(field.key)
             write(field.value, to: &w)
         }
+    }
+
+    /// A chat message `{"role": role, "content": content}`.
+    static func message(_ role: String, _ content: String, to w: inout JSONBodyWriter) {
+        w.beginObject()
+        w.key("role")
+        w.string(role)
+        w.key("content")
+        w.string(content)
+        w.endObject()
+    }
+
+    /// The conversation so far as alternating user and assistant messages, then the user text.
+    static func conversation(_ prompt: Prompt, to w: inout JSONBodyWriter) {
+        for exchange in prompt.history {
+            message("user", exchange.user, to: &w)
+            message("assistant", exchange.assistant, to: &w)
+        }
+        message("user", prompt.user, to: &w)
     }
 
     static func write(_ value: RequestBodyValue, to w: inout JSONBodyWriter) {

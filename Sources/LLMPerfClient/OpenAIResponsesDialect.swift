@@ -27,14 +27,9 @@ public struct OpenAIResponsesDialect: APIDialect {
         }
         w.key("input")
         w.beginArray()
-        w.beginObject()
-        w.key("role")
-        w.string("user")
-        w.key("content")
-        w.string(prompt.user)
-        w.endObject()
+        OpenAIRequestOptions.conversation(prompt, to: &w)
         w.endArray()
-        if let maxTokens = workload.maxTokens {
+        if let maxTokens = workload.maxTokens(for: prompt) {
             w.key("max_output_tokens")
             w.integer(maxTokens)
         }

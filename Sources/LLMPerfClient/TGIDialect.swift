@@ -29,7 +29,7 @@ public struct TGIDialect: APIDialect {
         w.string(prompt.completionText)
         w.key("parameters")
         w.beginObject()
-        if let maxTokens = workload.maxTokens {
+        if let maxTokens = workload.maxTokens(for: prompt) {
             w.key("max_new_tokens")
             w.integer(maxTokens)
         }
