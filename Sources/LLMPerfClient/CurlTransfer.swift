@@ -65,6 +65,7 @@ final class CurlTransfer {
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         self.startedAt = now
         response.expectedInputs = request.inputCount
+        response.textCap = request.textCapBytes
         let t = request.config.timeouts
         firstTokenDeadline = t.firstToken.map { now &+ $0.wholeNanoseconds } ?? 0
         idleLimit = t.idle.map { max($0.wholeNanoseconds, 1) } ?? 0

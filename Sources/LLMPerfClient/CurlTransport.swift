@@ -9,6 +9,10 @@ public final class CurlTransport: Transport {
     public let requestIDPrefix: String?
     public let loop: CurlMultiLoop
     private let bodies: [[UInt8]]
+    /// `workload.sessions`: the conversations so far; a turn's body is built when it is sent.
+    public let sessions: SessionHistories?
+    private let workload: WorkloadSpec
+    private let model: String
     /// `workload.batch`: inputs in each body (the answer must hold as many embeddings).
     private let inputsPerRequest: Int
 
@@ -16,9 +20,15 @@ public final class CurlTransport: Transport {
     /// concurrency (twice it, at least 64; 256 in flight for an open loop without a limit).
     public init(
         config: TransportConfig, workload: WorkloadSpec, model: String, load: LoadSpec,
-        requestIDPrefix: String? = nil, loop: CurlMultiLoop? = nil
+        requestIDPrefix: String? = nil, loop: CurlMultiLoop? = nil,
+        countTokens: @escaping @Sendable (String) -> Int = TokenEstimate.words
     ) {
         self.config = config
+        self.workload = workload
+        self.model = model
+        self.sessions = workload.sessionPlan.map {
+            SessionHistories(plan: $0, prompts: workload.prompts, countTokens: countTokens)
+        }
         self.requestIDPrefix = requestIDPrefix
         self.inputsPerRequest = max(1, workload.batch)
         self.bodies = workload.prompts.indices.map { index in
@@ -42,12 +52,48 @@ public final class CurlTransport: Transport {
         -> any InFlightRequest
     {
         let origin = config.originNanos
+        if let sessions, let turn = order.session {
+            return sendTurn(turn, of: sessions, order: order, completion: completion)
+        }
         let request = TransportRequest(
             config: config, body: bodies[order.promptIndex], index: order.index, isWarmup: order.isWarmup,
             promptIndex: order.promptIndex, inputCount: inputsPerRequest,
             scheduledAtNanos: order.scheduledAtNanos.map { $0 &- min(origin, $0) },
             extraHeaderLines: requestIDPrefix.map { ["x-request-id: \($0)-\(order.index)"] } ?? [])
         return CurlInFlightRequest(loop: loop, handle: loop.submit(request, completion: completion))
+    }
+}
+
+extension CurlTransport {
+    /// A session's turn: the body carries the conversation so far and is built now; the answer is
+    /// kept whole and given to the conversation before the driver hears the turn ended (so the
+    /// next turn, sent after it, carries it).
+    fileprivate func sendTurn(
+        _ turn: SessionTurn, of sessions: SessionHistories, order: RequestOrder,
+        completion: @escaping @Sendable (RequestTrace) -> Void
+    ) -> any InFlightRequest {
+        let (prompt, historyTokens) = sessions.prompt(for: turn)
+        let body = config.dialect.requestBody(prompt: prompt, workload: workload, model: model)
+        let origin = config.originNanos
+        var request = TransportRequest(
+            config: config, body: body, index: order.index, isWarmup: order.isWarmup,
+            promptIndex: order.promptIndex, inputCount: 1,
+            scheduledAtNanos: order.scheduledAtNanos.map { $0 &- min(origin, $0) },
+            extraHeaderLines: requestIDPrefix.map { ["x-request-id: \($0)-\(order.index)"] } ?? [])
+        request.textCapBytes = Int.max
+        let user = prompt.user
+        let handle = loop.submit(request) { trace in
+            var trace = trace
+            trace.session = turn
+            trace.historyTokens = historyTokens
+            sessions.record(
+                turn, user: user, answer: trace.outputText, answerTokens: trace.outputTokens,
+                succeeded: trace.succeeded)
+            // What is stored is capped like any other request's text.
+            trace.outputText = ResponseAccumulator.capped(trace.outputText)
+            completion(trace)
+        }
+        return CurlInFlightRequest(loop: loop, handle: handle)
     }
 }
 
@@ -70,7 +116,7 @@ extension LoadDriver {
             transport: CurlTransport(
                 config: config, workload: workload, model: model, load: load, requestIDPrefix: requestIDPrefix,
                 loop: loop),
-            load: load, cancelGrace: cancelGrace)
+            load: load, cancelGrace: cancelGrace, sessions: workload.sessionPlan)
     }
 
     /// A driver for one scenario (`url`: the full endpoint URL; `originNanos`: the run origin

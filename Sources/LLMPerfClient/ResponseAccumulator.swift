@@ -6,6 +6,8 @@ import LLMPerfCore
 public struct ResponseAccumulator: Sendable {
     /// Longest `outputText` kept, in UTF-8 bytes.
     public static let textCapBytes = 4096
+    /// This response's cap (`TransportRequest.textCapBytes`).
+    public var textCap = textCapBytes
 
     /// Arrival time (run-origin nanoseconds) of every content chunk.
     public internal(set) var chunkAtNanos: [UInt64] = []
@@ -42,6 +44,14 @@ public struct ResponseAccumulator: Sendable {
 
     public var outputText: String { String(decoding: text, as: UTF8.self) }
 
+    /// `text` cut to `textCapBytes` of UTF-8 at a character boundary, as a trace stores it.
+    public static func capped(_ text: String) -> String {
+        guard text.utf8.count > textCapBytes else { return text }
+        var accumulator = ResponseAccumulator()
+        accumulator.appendText(Array(text.utf8))
+        return accumulator.outputText
+    }
+
     public var contentChunkCount: Int { chunkAtNanos.count }
 
     /// Records the content held in `scratch` as one chunk of `tokens` tokens at `eventAtNanos`;
@@ -58,7 +68,7 @@ public struct ResponseAccumulator: Sendable {
 
     mutating func appendText(_ bytes: [UInt8]) {
         if textTruncated || bytes.isEmpty { return }
-        let room = Self.textCapBytes - text.count
+        let room = textCap - text.count
         if bytes.count <= room {
             text.append(contentsOf: bytes)
             return

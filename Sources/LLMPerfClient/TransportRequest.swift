@@ -68,6 +68,9 @@ public struct TransportRequest: Sendable {
     public var scheduledAtNanos: UInt64?
     /// Header lines for this request only ("Name: value"), after the config's.
     public var extraHeaderLines: [String]
+    /// Longest output text kept in the trace, in UTF-8 bytes (a session keeps the whole answer:
+    /// the next turn sends it back).
+    public var textCapBytes = ResponseAccumulator.textCapBytes
 
     public init(
         config: TransportConfig, body: [UInt8], index: Int = 0, isWarmup: Bool = false, promptIndex: Int = 0,

@@ -25,18 +25,21 @@ public final class LoadDriver: Sendable {
     public let load: LoadSpec
     public let clock: any RunClock
     public let cancelGrace: Duration
+    /// `workload.sessions`: the driver starts sessions of turns rather than requests.
+    public let sessions: SessionPlan?
     private let events: AsyncStream<DriverStateMachine.Event>
     private let eventSink: AsyncStream<DriverStateMachine.Event>.Continuation
     private let lifecycle = DriverLifecycle()
 
     public init(
         transport: any Transport, load: LoadSpec, clock: any RunClock = MonotonicRunClock(),
-        cancelGrace: Duration = .seconds(2)
+        cancelGrace: Duration = .seconds(2), sessions: SessionPlan? = nil
     ) {
         self.transport = transport
         self.load = load
         self.clock = clock
         self.cancelGrace = cancelGrace
+        self.sessions = sessions
         (events, eventSink) = AsyncStream.makeStream(of: DriverStateMachine.Event.self)
     }
 
@@ -79,8 +82,14 @@ public final class LoadDriver: Sendable {
     private func coordinate(onTrace: @Sendable (RequestTrace) -> Void) async -> Int {
         defer { eventSink.finish() }
         guard transport.promptCount > 0, !lifecycle.stopRequested, let pacer = load.makePacer() else { return 0 }
-        var machine = DriverStateMachine(
-            configuration: .init(load: load, promptCount: transport.promptCount, grace: cancelGrace), pacer: pacer)
+        let configuration = DriverStateMachine.Configuration(
+            load: load, promptCount: transport.promptCount, grace: cancelGrace)
+        var machine: any DriverDecisions =
+            if let sessions {
+                SessionStateMachine(configuration: configuration, plan: sessions, pacer: pacer)
+            } else {
+                DriverStateMachine(configuration: configuration, pacer: pacer)
+            }
         var inFlight: [Int: any InFlightRequest] = [:]
         var pending = events.makeAsyncIterator()
         let sink = eventSink

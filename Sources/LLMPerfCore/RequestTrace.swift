@@ -52,6 +52,10 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     /// The server's own timings of the request, when its response reported them (Ollama's
     /// durations, llama.cpp's `timings`); nil when it reported none.
     public var serverTimings: ServerTimings?
+    /// The session turn the request was (`workload.sessions`); nil for a request on its own.
+    public var session: SessionTurn?
+    /// Tokens of the earlier turns the request carried (a session turn's history; 0 on a first turn).
+    public var historyTokens: Int?
 
     public init(
         index: Int, isWarmup: Bool = false, promptIndex: Int = 0, scheduledAtNanos: UInt64? = nil,
@@ -60,7 +64,7 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         chunkTokens: [UInt32] = [], chunkReasoning: [Bool] = [], endedAtNanos: UInt64, usage: TokenUsage? = nil,
         outcome: RequestOutcome = .ok, connection: ConnectionInfo = ConnectionInfo(),
         httpStatus: Int = 0, outputText: String = "", timingKnown: Bool = true,
-        serverTimings: ServerTimings? = nil
+        serverTimings: ServerTimings? = nil, session: SessionTurn? = nil, historyTokens: Int? = nil
     ) {
         self.index = index
         self.isWarmup = isWarmup
@@ -83,6 +87,8 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         self.outputText = outputText
         self.timingKnown = timingKnown
         self.serverTimings = serverTimings
+        self.session = session
+        self.historyTokens = historyTokens
     }
 
     /// Output tokens: the server's `usage` when it sent one, else the sum of chunk tokens.

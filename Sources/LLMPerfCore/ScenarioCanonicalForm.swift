@@ -42,7 +42,15 @@ enum ScenarioCanonicalForm {
         add("target.timeouts.total", duration(target.timeouts.total))
 
         let workload = scenario.workload
-        for prompt in workload.prompts { add("workload.prompt", optional(prompt.system) + ":" + quoted(prompt.user)) }
+        // A prompt's history and own length only when set, so that scenarios without them keep their hashes.
+        func addPrompt(_ key: String, _ prompt: Prompt) {
+            add(key, optional(prompt.system) + ":" + quoted(prompt.user))
+            for exchange in prompt.history {
+                add(key + ".history", quoted(exchange.user) + ":" + quoted(exchange.assistant))
+            }
+            if let maxTokens = prompt.maxTokens { add(key + ".max_tokens", "\(maxTokens)") }
+        }
+        for prompt in workload.prompts { addPrompt("workload.prompt", prompt) }
         add("workload.max_tokens", workload.maxTokens.map { "\($0)" } ?? "null")
         add("workload.temperature", workload.temperature.map { "\($0)" } ?? "null")
         add("workload.seed", workload.seed.map { "\($0)" } ?? "null")
@@ -59,6 +67,20 @@ enum ScenarioCanonicalForm {
         if !workload.tools.isEmpty { add("workload.tools", RequestBodyValue.array(workload.tools).jsonText) }
         if let choice = workload.toolChoice { add("workload.tool_choice", choice.jsonText) }
         if workload.batch != 1 { add("workload.batch", "\(workload.batch)") }
+        if let sessions = workload.sessions {
+            switch sessions.turns {
+            case .range(let range): add("workload.sessions.turns", "\(range.lowerBound)..\(range.upperBound)")
+            case .fromDataset: add("workload.sessions.turns", "from_dataset")
+            }
+            add("workload.sessions.think_time", "\(sessions.thinkTimeMeanNanos)ns±\(sessions.thinkTimeStddevNanos)ns")
+            switch sessions.history {
+            case .full: add("workload.sessions.history", "full")
+            case .window(let n): add("workload.sessions.history", "window \(n)")
+            }
+            for (index, script) in workload.sessionScripts.enumerated() {
+                for prompt in script { addPrompt("workload.sessions.script.\(index)", prompt) }
+            }
+        }
 
         let load = scenario.load
         switch load.shape {

@@ -3,7 +3,7 @@ import Foundation
 extension ScenarioDecoder {
     static let workloadKeys = [
         "prompts", "prompt_file", "system", "synthetic", "max_tokens", "temperature", "seed", "stream", "include_usage",
-        "extra_body", "reasoning", "tools", "tool_choice", "batch",
+        "extra_body", "reasoning", "tools", "tool_choice", "batch", "sessions",
     ]
 
     /// Request body fields llmperf writes itself, and the setting that controls each.
@@ -93,6 +93,9 @@ extension ScenarioDecoder {
             for index in prompts.indices where prompts[index].system == nil { prompts[index].system = system }
         }
         spec.prompts = prompts
+        if let sessionsNode = node["sessions"] {
+            spec.sessions = try sessions(sessionsNode, path + ["sessions"], workload: node, api: api)
+        }
         if api == .anthropic && spec.maxTokens == nil {
             throw missing(
                 "max_tokens", in: node, path, "the anthropic API requires max_tokens: set workload.max_tokens")

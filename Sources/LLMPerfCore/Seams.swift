@@ -12,12 +12,28 @@ public struct RequestOrder: Sendable, Equatable {
     public var promptIndex: Int
     /// When an open-loop schedule wanted it sent (CLOCK_MONOTONIC ns), nil in a closed loop.
     public var scheduledAtNanos: UInt64?
+    /// The session turn it is (`workload.sessions`), nil for a request on its own.
+    public var session: SessionTurn?
 
-    public init(index: Int, isWarmup: Bool, promptIndex: Int, scheduledAtNanos: UInt64? = nil) {
+    public init(
+        index: Int, isWarmup: Bool, promptIndex: Int, scheduledAtNanos: UInt64? = nil, session: SessionTurn? = nil
+    ) {
         self.index = index
         self.isWarmup = isWarmup
         self.promptIndex = promptIndex
         self.scheduledAtNanos = scheduledAtNanos
+        self.session = session
+    }
+}
+
+/// Which session a request belongs to and which of its turns it is (both from 0).
+public struct SessionTurn: Sendable, Equatable, Hashable, Codable {
+    public var session: Int
+    public var turn: Int
+
+    public init(session: Int, turn: Int) {
+        self.session = session
+        self.turn = turn
     }
 }
 

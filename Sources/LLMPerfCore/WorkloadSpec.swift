@@ -28,6 +28,10 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// `batch`: inputs per request (the embeddings API). The request for prompt `i` sends prompts
     /// `i, i+1, …, i+batch−1`, wrapping around the list (see `batchPrompts(startingAt:)`).
     public var batch: Int
+    /// `sessions`: multi-turn conversations (nil: every request stands alone).
+    public var sessions: SessionSpec?
+    /// `sessions.turns: from_dataset`: each dataset conversation's user turns, in order.
+    public var sessionScripts: [[Prompt]] = []
 
     public init(
         prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,
@@ -47,6 +51,15 @@ public struct WorkloadSpec: Sendable, Equatable {
         self.tools = tools
         self.toolChoice = toolChoice
         self.batch = 1
+    }
+
+    /// The plan of this workload's sessions (nil without `sessions`); its seed is the workload's.
+    public var sessionPlan: SessionPlan? {
+        sessions.map {
+            SessionPlan(
+                spec: $0, seed: UInt64(bitPattern: Int64(seed ?? 1)), promptCount: prompts.count,
+                scripts: sessionScripts)
+        }
     }
 
     /// The inputs of the request for prompt `index`: `batch` prompts from it on, wrapping around

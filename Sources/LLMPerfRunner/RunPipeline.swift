@@ -138,7 +138,8 @@ public struct RunPipeline: Sendable {
             observer.runStarted(info, originNanos: originNanos)
         }
         let driver = LoadDriver(
-            transport: transport, load: scenario.load, clock: wiring.clock, cancelGrace: wiring.cancelGrace)
+            transport: transport, load: scenario.load, clock: wiring.clock, cancelGrace: wiring.cancelGrace,
+            sessions: scenario.workload.sessionPlan)
         interrupts.onInterrupt { driver.stop() }
         // A batch that cannot be stored even on its retry stops the run: nothing measured after
         // it could be kept.

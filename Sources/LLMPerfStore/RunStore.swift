@@ -247,9 +247,9 @@ public final class RunStore: Sendable {
                         http_version, remote_address, output_text, timing_known, chunk_reasoning, reasoning_tokens,
                         server_prompt_ns, server_generation_ns, server_total_ns, server_load_ns, server_draft_tokens,
                         server_draft_accepted_tokens, server_queue_ns, server_preprocess_ns, server_postprocess_ns,
-                        server_cached_tokens, server_batch_size)
+                        server_cached_tokens, server_batch_size, session_id, turn_index, history_tokens)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for t in traces {
                 let times = ChunkTimeCodec.encode(t.chunkAtNanos, from: t.startedAtNanos)
@@ -269,7 +269,7 @@ public final class RunStore: Sendable {
                     t.serverTimings?.draftAcceptedTokens, Self.storedNanos(t.serverTimings?.queueNanos),
                     Self.storedNanos(t.serverTimings?.preprocessNanos),
                     Self.storedNanos(t.serverTimings?.postprocessNanos), t.serverTimings?.cachedTokens,
-                    t.serverTimings?.batchSize,
+                    t.serverTimings?.batchSize, t.session?.session, t.session?.turn, t.historyTokens,
                 ]
                 try statement.execute(arguments: StatementArguments(values))
             }
@@ -301,7 +301,8 @@ public final class RunStore: Sendable {
                         connection_reused, http_version, remote_address, timing_known, chunk_reasoning,
                         reasoning_tokens, server_prompt_ns, server_generation_ns, server_total_ns, server_load_ns,
                         server_draft_tokens, server_draft_accepted_tokens, server_queue_ns, server_preprocess_ns,
-                        server_postprocess_ns, server_cached_tokens, server_batch_size, \(text)
+                        server_postprocess_ns, server_cached_tokens, server_batch_size, session_id, turn_index,
+                        history_tokens, \(text)
                     FROM requests WHERE run_id = ? ORDER BY idx
                     """, arguments: [runID])
             // Most chunks carry one token: traces with the same chunk count share one array of
@@ -418,6 +419,8 @@ public final class RunStore: Sendable {
         let scheduled: Int64? = row["scheduled_at_ns"]
         let firstByte: Int64? = row["first_byte_ns"]
         func nanos(_ column: String) -> UInt64? { (row[column] as Int64?).map { UInt64(max(0, $0)) } }
+        let sessionID: Int? = row["session_id"]
+        let turnIndex: Int? = row["turn_index"]
         let timings = ServerTimings(
             promptNanos: nanos("server_prompt_ns"), generationNanos: nanos("server_generation_ns"),
             totalNanos: nanos("server_total_ns"), loadNanos: nanos("server_load_ns"),
@@ -446,7 +449,9 @@ public final class RunStore: Sendable {
                 reused: row["connection_reused"], httpVersion: row["http_version"],
                 remoteAddress: row["remote_address"]),
             httpStatus: row["http_status"], outputText: row["output_text"], timingKnown: row["timing_known"],
-            serverTimings: timings.isEmpty ? nil : timings)
+            serverTimings: timings.isEmpty ? nil : timings,
+            session: sessionID.flatMap { session in turnIndex.map { SessionTurn(session: session, turn: $0) } },
+            historyTokens: row["history_tokens"])
     }
 
     /// A duration as SQLite's signed 64-bit integer (a reported duration over 292 years is capped).

@@ -164,6 +164,16 @@ enum StoreSchema {
                     CREATE INDEX metric_samples_by_scrape ON metric_samples (run_id, seq);
                     """)
         }
+        migrator.registerMigration("v8: sessions") { db in
+            // A multi-turn session's request (`workload.sessions`): its session, its turn (both from 0)
+            // and the tokens of the earlier turns it carried. NULL for a request on its own.
+            try db.execute(
+                sql: """
+                    ALTER TABLE requests ADD COLUMN session_id INTEGER;
+                    ALTER TABLE requests ADD COLUMN turn_index INTEGER;
+                    ALTER TABLE requests ADD COLUMN history_tokens INTEGER;
+                    """)
+        }
         return migrator
     }
 }
