@@ -120,7 +120,7 @@ public struct AnthropicDialect: APIDialect {
         if !r.scratch.isEmpty {
             r.recordScratchContent(tokens: 1, reasoning: payload.hasReasoning && !payload.hasAnswer)
         }
-        var usage = TokenUsage(promptTokens: payload.inputTokens, cachedTokens: payload.cacheReadTokens)
+        var usage = TokenUsage(promptTokens: payload.promptTokens, cachedTokens: payload.cacheReadTokens)
         // message_start's output_tokens is a placeholder (0 or 1); message_delta carries the count.
         if payload.kind != .messageStart { usage.completionTokens = payload.outputTokens }
         if usage != TokenUsage() { r.merge(usage: usage) }
@@ -144,7 +144,7 @@ public struct AnthropicDialect: APIDialect {
         }
         r.merge(
             usage: TokenUsage(
-                promptTokens: payload.inputTokens, completionTokens: payload.outputTokens,
+                promptTokens: payload.promptTokens, completionTokens: payload.outputTokens,
                 cachedTokens: payload.cacheReadTokens))
         if payload.finished { r.markFinished() }
         let tokens = payload.outputTokens ?? 1

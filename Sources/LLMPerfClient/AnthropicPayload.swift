@@ -24,6 +24,8 @@ struct AnthropicPayload {
     var inputTokens: Int?
     var outputTokens: Int?
     var cacheReadTokens: Int?
+    /// `usage.cache_creation_input_tokens`: prompt tokens written to the cache by this request.
+    var cacheCreationTokens: Int?
     /// `error.type` (`overloaded_error`, …) and the error object as text, when there is one.
     var errorType: String?
     var errorDetail: String?
@@ -166,6 +168,9 @@ struct AnthropicPayload {
             } else if c.rawEquals(key, "cache_read_input_tokens") {
                 guard let v = c.integer() else { return false }
                 out.cacheReadTokens = v
+            } else if c.rawEquals(key, "cache_creation_input_tokens") {
+                guard let v = c.integer() else { return false }
+                out.cacheCreationTokens = v
             } else {
                 guard c.skipValue() else { return false }
             }
@@ -221,6 +226,7 @@ struct AnthropicPayload {
             out.inputTokens = integer(usage["input_tokens"])
             out.outputTokens = integer(usage["output_tokens"])
             out.cacheReadTokens = integer(usage["cache_read_input_tokens"])
+            out.cacheCreationTokens = integer(usage["cache_creation_input_tokens"])
         }
         if let error = root["error"], !(error is NSNull) {
             let data = (try? JSONSerialization.data(withJSONObject: error, options: [.fragmentsAllowed])) ?? Data()
@@ -235,5 +241,17 @@ struct AnthropicPayload {
         let d = n.doubleValue
         guard d.isFinite, d == d.rounded(), abs(d) < 1e15 else { return nil }
         return Int(d)
+    }
+}
+
+extension AnthropicPayload {
+    /// The request's whole prompt: Anthropic's `input_tokens` counts only the tokens after the
+    /// last cache breakpoint, and the tokens read from or written to the cache are reported beside
+    /// it (`cache_read_input_tokens`, `cache_creation_input_tokens`); the prompt is their sum, so
+    /// that `cachedTokens / promptTokens` is the share served from the cache, as with OpenAI's
+    /// `cached_tokens` (a part of `prompt_tokens`). Per Anthropic's prompt-caching documentation.
+    var promptTokens: Int? {
+        guard let inputTokens else { return nil }
+        return inputTokens + (cacheReadTokens ?? 0) + (cacheCreationTokens ?? 0)
     }
 }

@@ -15,15 +15,26 @@ public final class CurlTransport: Transport {
     private let model: String
     /// `workload.batch`: inputs in each body (the answer must hold as many embeddings).
     private let inputsPerRequest: Int
+    /// `workload.cache_bust`'s run key (`CacheBust.runKey` of the run's id).
+    private let cacheBustKey: UInt64
 
     /// `loop`: the loop to submit to; by default a new one whose connection cache fits `load`'s
     /// concurrency (twice it, at least 64; 256 in flight for an open loop without a limit).
     public init(
         config: TransportConfig, workload: WorkloadSpec, model: String, load: LoadSpec,
         requestIDPrefix: String? = nil, loop: CurlMultiLoop? = nil,
-        countTokens: @escaping @Sendable (String) -> Int = TokenEstimate.words
+        countTokens: @escaping @Sendable (String) -> Int = TokenEstimate.words, cacheBustKey: UInt64 = 0
     ) {
         self.config = config
+        self.cacheBustKey = cacheBustKey
+        // One nonce for the run goes into the bodies built once; per request, each body is built
+        // when it is sent.
+        var workload = workload
+        if workload.cacheBust == .perRun, let nonce = workload.cacheBust.nonce(runKey: cacheBustKey, index: 0),
+            workload.sessions == nil
+        {
+            workload.prompts = workload.prompts.map { $0.prefixed(with: nonce) }
+        }
         self.workload = workload
         self.model = model
         self.sessions = workload.sessionPlan.map {
@@ -55,8 +66,15 @@ public final class CurlTransport: Transport {
         if let sessions, let turn = order.session {
             return sendTurn(turn, of: sessions, order: order, completion: completion)
         }
+        var body = bodies[order.promptIndex]
+        if workload.cacheBust == .perRequest,
+            let nonce = workload.cacheBust.nonce(runKey: cacheBustKey, index: order.index)
+        {
+            body = config.dialect.requestBody(
+                prompt: workload.prompts[order.promptIndex].prefixed(with: nonce), workload: workload, model: model)
+        }
         let request = TransportRequest(
-            config: config, body: bodies[order.promptIndex], index: order.index, isWarmup: order.isWarmup,
+            config: config, body: body, index: order.index, isWarmup: order.isWarmup,
             promptIndex: order.promptIndex, inputCount: inputsPerRequest,
             scheduledAtNanos: order.scheduledAtNanos.map { $0 &- min(origin, $0) },
             extraHeaderLines: requestIDPrefix.map { ["x-request-id: \($0)-\(order.index)"] } ?? [])
@@ -73,7 +91,9 @@ extension CurlTransport {
         completion: @escaping @Sendable (RequestTrace) -> Void
     ) -> any InFlightRequest {
         let (prompt, historyTokens) = sessions.prompt(for: turn)
-        let body = config.dialect.requestBody(prompt: prompt, workload: workload, model: model)
+        // The conversation keeps the texts as written; the nonce goes before what is sent.
+        let sent = workload.cacheBust.nonce(runKey: cacheBustKey, index: order.index).map { prompt.prefixed(with: $0) }
+        let body = config.dialect.requestBody(prompt: sent ?? prompt, workload: workload, model: model)
         let origin = config.originNanos
         var request = TransportRequest(
             config: config, body: body, index: order.index, isWarmup: order.isWarmup,

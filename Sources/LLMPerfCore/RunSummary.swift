@@ -23,6 +23,9 @@ public struct RunSummary: Sendable, Equatable, Codable {
     /// How many successful requests' output counts came from the server's `usage`.
     public var outputTokensFromUsage: Int
     public var metrics: [Metric: DistributionSummary]
+    /// The share of prompt tokens the server said it served from its prefix cache (nil: no
+    /// response said).
+    public var promptCache: PromptCacheShare?
 
     public var errorRate: Double { requests == 0 ? 0 : Double(failed) / Double(requests) }
 
@@ -97,6 +100,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
         inputTokensPerSecond = windowSeconds > 0 ? Double(totalInputTokens) / windowSeconds : 0
         requestsPerSecond = windowSeconds > 0 ? Double(succeeded) / windowSeconds : 0
         self.metrics = metrics
+        promptCache = tally.promptCache.requests > 0 ? tally.promptCache : nil
     }
 }
 
@@ -114,6 +118,7 @@ public struct RunTally: Sendable, Equatable {
     public var outputTokens = 0
     public var inputTokens = 0
     public var outputTokensFromUsage = 0
+    public var promptCache = PromptCacheShare()
 
     public init() {}
 
@@ -131,5 +136,6 @@ public struct RunTally: Sendable, Equatable {
         outputTokens += trace.outputTokens
         inputTokens += trace.inputTokens ?? 0
         if trace.outputTokenSource == .usage { outputTokensFromUsage += 1 }
+        promptCache.add(trace)
     }
 }

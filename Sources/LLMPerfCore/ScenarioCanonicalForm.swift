@@ -81,6 +81,9 @@ enum ScenarioCanonicalForm {
                 for prompt in script { addPrompt("workload.sessions.script.\(index)", prompt) }
             }
         }
+        // Only when set: a scenario without it keeps its hash. The nonce itself changes from run to
+        // run by design; the mode is what makes two runs' workloads the same.
+        if workload.cacheBust != .none { add("workload.cache_bust", workload.cacheBust.rawValue) }
 
         let load = scenario.load
         switch load.shape {

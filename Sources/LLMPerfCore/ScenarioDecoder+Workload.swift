@@ -4,6 +4,7 @@ extension ScenarioDecoder {
     static let workloadKeys = [
         "prompts", "prompt_file", "system", "synthetic", "max_tokens", "temperature", "seed", "stream", "include_usage",
         "extra_body", "reasoning", "tools", "tool_choice", "batch", "sessions",
+        "cache_bust",
     ]
 
     /// Request body fields llmperf writes itself, and the setting that controls each.
@@ -95,6 +96,20 @@ extension ScenarioDecoder {
         spec.prompts = prompts
         if let sessionsNode = node["sessions"] {
             spec.sessions = try sessions(sessionsNode, path + ["sessions"], workload: node, api: api)
+        }
+        if let bustNode = node["cache_bust"] {
+            guard let text = bustNode.scalarText, let bust = CacheBust(rawValue: text) else {
+                throw invalid(
+                    bustNode, path + ["cache_bust"],
+                    expected: "none, per_run (a nonce per run: a rerun misses the last run's prefix cache) or "
+                        + "per_request (a nonce per request: nothing is shared)")
+            }
+            guard api.generates || bust == .none else {
+                throw error(
+                    .conflict, at: bustNode, path + ["cache_bust"],
+                    "the \(api.rawValue) API has no prefix cache to defeat: it generates nothing")
+            }
+            spec.cacheBust = bust
         }
         if api == .anthropic && spec.maxTokens == nil {
             throw missing(

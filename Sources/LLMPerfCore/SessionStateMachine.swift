@@ -12,8 +12,9 @@
 /// - The first `warmup` sessions are warmup (every turn flagged `isWarmup`); in a closed loop a
 ///   measured session starts only once no warmup session is active.
 /// - Limits count measured requests (turns), checked on each one's due time: `.requests(n)`
-///   sends n measured turns, `.duration(d)` those due before `d` has passed since the first
-///   measured one was due. Once reached, nothing more is sent (sessions in their think time end).
+///   sends n measured turns (once the n-th is out, sessions thinking end at once),
+///   `.duration(d)` those due before `d` has passed since the first measured one was due. Once
+///   reached, nothing more is sent (sessions in their think time end).
 /// - Stop and grace as in `DriverStateMachine`.
 public struct SessionStateMachine: Sendable {
     public typealias Event = DriverStateMachine.Event
@@ -194,6 +195,9 @@ public struct SessionStateMachine: Sendable {
                     index: index, isWarmup: isWarmup,
                     promptIndex: plan.promptIndex(session: turn.session, turn: turn.turn),
                     scheduledAtNanos: scheduled ? dueAt : nil, session: turn)))
+        // The last measured turn is out: sessions thinking end now rather than after their think
+        // time, and those in flight end with their turn.
+        if !isWarmup, case .requests(let n) = configuration.stop, measuredSent >= n { stopSending() }
     }
 
     private mutating func limitReached(dueAt: UInt64) -> Bool {

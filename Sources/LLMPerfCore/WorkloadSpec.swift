@@ -32,6 +32,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var sessions: SessionSpec?
     /// `sessions.turns: from_dataset`: each dataset conversation's user turns, in order.
     public var sessionScripts: [[Prompt]] = []
+    /// `cache_bust`: a nonce before each prompt so a server's prefix cache, warmed by an earlier
+    /// run, cannot serve this one (see `CacheBust`).
+    public var cacheBust: CacheBust = .none
 
     public init(
         prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,

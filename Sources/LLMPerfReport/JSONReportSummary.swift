@@ -16,6 +16,15 @@ struct JSONReportSummary: Encodable {
     var totalInputTokens: Int
     var outputTokensFromUsage: Int
     var metrics: [String: DistributionSummary]
+    /// The prompt tokens the server said were served from its prefix cache.
+    var promptCache: PromptCacheJSON?
+
+    struct PromptCacheJSON: Encodable {
+        var requests: Int
+        var promptTokens: Int
+        var cachedTokens: Int
+        var share: Double
+    }
 
     init(_ s: RunSummary) {
         requests = s.requests
@@ -32,5 +41,9 @@ struct JSONReportSummary: Encodable {
         totalInputTokens = s.totalInputTokens
         outputTokensFromUsage = s.outputTokensFromUsage
         metrics = Dictionary(uniqueKeysWithValues: s.metrics.map { ($0.key.rawValue, $0.value) })
+        promptCache = s.promptCache.map {
+            PromptCacheJSON(
+                requests: $0.requests, promptTokens: $0.promptTokens, cachedTokens: $0.cachedTokens, share: $0.share)
+        }
     }
 }

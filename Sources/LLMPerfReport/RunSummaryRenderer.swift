@@ -12,8 +12,10 @@ public enum RunSummaryRenderer {
     ]
 
     /// With `breakdown` (the run's requests had the server's phases), "Where the time went" at the end.
+    /// With `turns` (a run of sessions), the "by turn" table after the totals.
     public static func render(
-        run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil, style: TerminalStyle
+        run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil,
+        turns: SessionTurnSummary? = nil, style: TerminalStyle
     ) -> String {
         var out = ""
         let title = "\(run.displayName)  \(run.id)  (\(run.status.rawValue))"
@@ -47,6 +49,11 @@ public enum RunSummaryRenderer {
                 format: "throughput %.1f output tokens/s, %.2f requests/s  ·  %d output tokens%@\n",
                 summary.outputTokensPerSecond, summary.requestsPerSecond, summary.totalOutputTokens, tokenNote)
         }
+        if let cache = summary.promptCache {
+            out += String(
+                format: "prompt cache %@ of prompt tokens served from the server's cache (%d of %d, %d requests)\n",
+                Formatting.percent(cache.share), cache.cachedTokens, cache.promptTokens, cache.requests)
+        }
         if !summary.errorsByKind.isEmpty {
             let errors = summary.errorsByKind.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
             out += style.apply(.red, "errors " + errors.joined(separator: ", ")) + "\n"
@@ -63,6 +70,7 @@ public enum RunSummaryRenderer {
                     "the client may have been the bottleneck (\(reasons.joined(separator: ", "))): these numbers may be "
                         + "the client's, not the endpoint's") + "\n"
         }
+        if let turns { out += "\n" + SessionTurnText.render(turns, style: style) }
         if let breakdown { out += "\n" + BreakdownText.render(breakdown, style: style) }
         return out
     }

@@ -3,32 +3,39 @@ import LLMPerfCore
 
 /// The JSON form of one run's summary (`run --json`, `runs show --json`): the run's metadata
 /// under `run`, then the same summary fields `report --format json` writes, metrics by name, and
-/// `breakdown` (`BreakdownJSON`) when the run's requests had the server's phases.
+/// `breakdown` (`BreakdownJSON`) when the run's requests had the server's phases, `turns`
+/// (`SessionTurnJSON`) for a run of sessions.
 public enum SummaryJSON {
     struct Document: Encodable {
         var run: RunInfo
         var summary: JSONReportSummary
         var breakdown: BreakdownJSON?
+        var turns: SessionTurnJSON?
 
-        private enum Keys: String, CodingKey { case run, breakdown }
+        private enum Keys: String, CodingKey { case run, breakdown, turns }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(run, forKey: .run)
             try container.encodeIfPresent(breakdown, forKey: .breakdown)
+            try container.encodeIfPresent(turns, forKey: .turns)
             try summary.encode(to: encoder)  // the summary's keys sit beside `run`
         }
     }
 
-    public static func encode(run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil) throws
-        -> String
-    {
+    public static func encode(
+        run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil,
+        turns: SessionTurnSummary? = nil
+    ) throws -> String {
         try render(
-            Document(run: run, summary: JSONReportSummary(summary), breakdown: breakdown.map(BreakdownJSON.init)))
+            Document(
+                run: run, summary: JSONReportSummary(summary), breakdown: breakdown.map(BreakdownJSON.init),
+                turns: turns.map(SessionTurnJSON.init)))
     }
 
-    public static func encode(runs: [(RunInfo, RunSummary)]) throws -> String {
-        try render(runs.map { Document(run: $0.0, summary: JSONReportSummary($0.1)) })
+    public static func encode(runs: [(RunInfo, RunSummary, SessionTurnSummary?)]) throws -> String {
+        try render(
+            runs.map { Document(run: $0.0, summary: JSONReportSummary($0.1), turns: $0.2.map(SessionTurnJSON.init)) })
     }
 
     private static func render(_ value: some Encodable) throws -> String {

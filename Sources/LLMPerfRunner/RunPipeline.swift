@@ -48,6 +48,11 @@ public struct MeasuredRun: Sendable {
     public var tokenAccounting: TokenAccounting
     /// The scrapes of the server's metrics endpoint and what they say beside the client (`target.metrics`).
     public var serverMetrics: ServerMetricsCheck?
+    /// A run of sessions by turn index (`workload.sessions`).
+    public var turns: SessionTurnSummary?
+    /// The warning of a run served from a prefix cache it did not mean to share (see
+    /// `PromptCacheShare.warning`).
+    public var cacheWarning: String?
 
     public init(info: RunInfo, summary: RunSummary, tokenAccounting: TokenAccounting? = nil) {
         self.info = info
@@ -227,6 +232,19 @@ public struct RunPipeline: Sendable {
             throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
         }
         var measured = MeasuredRun(info: info, summary: summary, tokenAccounting: accounting.value)
+        measured.cacheWarning = summary.promptCache?.warning(
+            sharesByDesign: scenario.workload.sharesPrefixes(requests: summary.requests + summary.warmup))
+        if scenario.workload.sessions != nil {
+            do {
+                var turns = SessionTurnSummary.Tally()
+                try store.forEachTrace(runID: info.id, outputTextLimit: 0) { trace in
+                    if info.steadyWindow?.contains(trace) ?? true { turns.add(trace) }
+                }
+                measured.turns = turns.summary
+            } catch {
+                printError("llmperf: run \(info.id): its turns could not be read back: \(error)")
+            }
+        }
         if scraper != nil, let metricsURL {
             do {
                 measured.serverMetrics = try ServerMetricsCheck.of(runID: info.id, url: metricsURL, store: store)

@@ -36,7 +36,10 @@ public struct ScenarioSession: Sendable {
             do {
                 let run = try await pipeline.execute(plan, scenarioPath: document.path, labels: labels)
                 finished.append(run)
-                if !json { print(RunSummaryRenderer.render(run: run.info, summary: run.summary, style: style)) }
+                if !json {
+                    print(
+                        RunSummaryRenderer.render(run: run.info, summary: run.summary, turns: run.turns, style: style))
+                }
                 if let check = run.serverMetrics {
                     let text = ServerMetricsRenderer.render(
                         url: check.url, scrapes: check.scrapes, failures: check.failures, lastError: check.lastError,
@@ -44,7 +47,7 @@ public struct ScenarioSession: Sendable {
                     // With --json, stdout holds the JSON alone.
                     if json { FileHandle.standardError.write(Data(text.utf8)) } else { print(text) }
                 }
-                for warning in run.tokenAccounting.warnings {
+                for warning in run.tokenAccounting.warnings + (run.cacheWarning.map { [$0] } ?? []) {
                     // With --json, stdout holds the JSON alone.
                     let line = style.apply(.yellow, "warning: \(warning)")
                     if json { printError("llmperf: warning: \(warning)") } else { print(line) }
@@ -56,11 +59,11 @@ public struct ScenarioSession: Sendable {
             }
         }
         if json {
-            let pairs = finished.map { ($0.info, $0.summary) }
+            let runs = finished.map { ($0.info, $0.summary, $0.turns) }
             print(
-                pairs.count == 1
-                    ? try SummaryJSON.encode(run: pairs[0].0, summary: pairs[0].1) : try SummaryJSON.encode(runs: pairs)
-            )
+                runs.count == 1
+                    ? try SummaryJSON.encode(run: runs[0].0, summary: runs[0].1, turns: runs[0].2)
+                    : try SummaryJSON.encode(runs: runs))
         } else if finished.count > 1 {
             print(style.apply(.bold, "variants side by side (p50)"))
             print(RunSummaryRenderer.renderSideBySide(runs: finished.map { ($0.info, $0.summary) }, style: style))

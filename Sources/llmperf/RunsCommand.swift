@@ -53,12 +53,15 @@ struct RunsCommand: AsyncParsableCommand {
             // The requests its statistics count (its steady-state window, when it was measured over one).
             let stored = try StoredRun.load(run, from: store)
             let breakdown = stored.breakdown
+            let turns = SessionTurnSummary(stored.traces)
             if json {
-                print(try SummaryJSON.encode(run: stored.info, summary: stored.summary, breakdown: breakdown))
+                print(
+                    try SummaryJSON.encode(
+                        run: stored.info, summary: stored.summary, breakdown: breakdown, turns: turns))
             } else {
                 print(
                     RunSummaryRenderer.render(
-                        run: stored.info, summary: stored.summary, breakdown: breakdown, style: .stdout),
+                        run: stored.info, summary: stored.summary, breakdown: breakdown, turns: turns, style: .stdout),
                     terminator: "")
             }
         }

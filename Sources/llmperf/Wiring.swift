@@ -12,7 +12,8 @@ let curlTransport: TransportFactory = { scenario, url, origin, prefix in
     CurlTransport(
         config: TransportConfig(
             target: scenario.target, url: url, streaming: scenario.workload.stream, originNanos: origin),
-        workload: scenario.workload, model: scenario.target.model, load: scenario.load, requestIDPrefix: prefix)
+        workload: scenario.workload, model: scenario.target.model, load: scenario.load, requestIDPrefix: prefix,
+        cacheBustKey: CacheBust.runKey(prefix ?? ""))
 }
 
 extension RunWiring {

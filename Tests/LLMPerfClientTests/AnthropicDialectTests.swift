@@ -44,6 +44,23 @@ import Testing
         #expect(r.usage == TokenUsage(promptTokens: 25, cachedTokens: 0))
     }
 
+    /// Anthropic's `input_tokens` leaves out the tokens read from and written to the prompt cache
+    /// (reported beside it): the prompt is their sum, and the cached share is read over it.
+    @Test func cachedPromptTokensAddToTheInputTokens() {
+        let start =
+            #"data: {"type":"message_start","message":{"id":"m","type":"message","role":"assistant","content":[],"#
+            + #""model":"m","usage":{"input_tokens":25,"cache_creation_input_tokens":7,"#
+            + #""cache_read_input_tokens":1000,"output_tokens":1}}}"# + "\n\n"
+        let r = StreamReplay.run(Array(start.utf8), splits: [], dialect: AnthropicDialect())
+        #expect(r.usage == TokenUsage(promptTokens: 1_032, cachedTokens: 1_000))
+        var body = ResponseAccumulator()
+        let message =
+            #"{"type":"message","content":[{"type":"text","text":"Hi."}],"stop_reason":"end_turn","#
+            + #""usage":{"input_tokens":3,"cache_read_input_tokens":60,"output_tokens":2}}"#
+        Array(message.utf8).withUnsafeBytes { AnthropicDialect().decodeBody($0, into: &body) }
+        #expect(body.usage == TokenUsage(promptTokens: 63, completionTokens: 2, cachedTokens: 60))
+    }
+
     @Test func errorTypesMapToTheirDocumentedStatuses() {
         let cases: [(String, Int)] = [
             ("invalid_request_error", 400), ("authentication_error", 401), ("permission_error", 403),
