@@ -87,8 +87,8 @@ public struct SessionStateMachine: Sendable {
         case .graceExpired:
             if inFlight > 0 { actions.append(.cancelInFlight) }
         }
-        if inFlight == 0 && waiting.isEmpty && thinking.isEmpty && (sendingDone || (arrivalsDone && activeSessions == 0))
-        {
+        let nothingLeft = sendingDone || (arrivalsDone && activeSessions == 0)
+        if inFlight == 0 && waiting.isEmpty && thinking.isEmpty && nothingLeft {
             finished = true
             actions.append(.finish)
         }
