@@ -27,13 +27,15 @@ public final class CurlTransport: Transport {
     ) {
         self.config = config
         self.cacheBustKey = cacheBustKey
-        // One nonce for the run goes into the bodies built once; per request, each body is built
-        // when it is sent.
+        // The run's nonces go into the bodies built once; per request, each body is built when it
+        // is sent.
         var workload = workload
-        if workload.cacheBust == .perRun, let nonce = workload.cacheBust.nonce(runKey: cacheBustKey, index: 0),
-            workload.sessions == nil
-        {
-            workload.prompts = workload.prompts.map { $0.prefixed(with: nonce) }
+        if workload.cacheBust == .perRun, workload.sessions == nil {
+            workload.prompts = workload.prompts.map { prompt in
+                workload.cacheBust.nonce(runKey: cacheBustKey, index: 0, prompt: prompt).map {
+                    prompt.prefixed(with: $0)
+                } ?? prompt
+            }
         }
         self.workload = workload
         self.model = model
@@ -67,11 +69,11 @@ public final class CurlTransport: Transport {
             return sendTurn(turn, of: sessions, order: order, completion: completion)
         }
         var body = bodies[order.promptIndex]
+        let prompt = workload.prompts[order.promptIndex]
         if workload.cacheBust == .perRequest,
-            let nonce = workload.cacheBust.nonce(runKey: cacheBustKey, index: order.index)
+            let nonce = workload.cacheBust.nonce(runKey: cacheBustKey, index: order.index, prompt: prompt)
         {
-            body = config.dialect.requestBody(
-                prompt: workload.prompts[order.promptIndex].prefixed(with: nonce), workload: workload, model: model)
+            body = config.dialect.requestBody(prompt: prompt.prefixed(with: nonce), workload: workload, model: model)
         }
         let request = TransportRequest(
             config: config, body: body, index: order.index, isWarmup: order.isWarmup,
@@ -92,7 +94,9 @@ extension CurlTransport {
     ) -> any InFlightRequest {
         let (prompt, historyTokens) = sessions.prompt(for: turn)
         // The conversation keeps the texts as written; the nonce goes before what is sent.
-        let sent = workload.cacheBust.nonce(runKey: cacheBustKey, index: order.index).map { prompt.prefixed(with: $0) }
+        let sent = workload.cacheBust.nonce(runKey: cacheBustKey, index: order.index, prompt: prompt).map {
+            prompt.prefixed(with: $0)
+        }
         let body = config.dialect.requestBody(prompt: sent ?? prompt, workload: workload, model: model)
         let origin = config.originNanos
         var request = TransportRequest(

@@ -4,9 +4,13 @@ import Foundation
 /// cache, warmed by an earlier run (or another client), cannot serve this run's prompts.
 ///
 /// - `none`: prompts go as written.
-/// - `per_run`: one nonce for the whole run: a rerun misses the cache the last run left, while the
-///   run's own requests still share what they share by design (a session's history, a common
-///   system prompt).
+/// - `per_run`: a nonce for the run: a rerun misses the cache the last run left, while the run's
+///   own requests still share what they share by design (a session's history, a common system
+///   prompt, a prompt sent twice). Within a run the nonce follows the prompt's first text (its
+///   system message, else its conversation's first question): prompts that begin alike get the
+///   same nonce, prompts that begin differently get different ones. One nonce for all would be a
+///   prefix shared by every request of the run, which a cache with small blocks (or none: a radix
+///   tree) would serve.
 /// - `per_request`: a nonce of its own for every request: nothing is shared, not even between the
 ///   turns of one conversation.
 ///
@@ -20,19 +24,21 @@ public enum CacheBust: String, Sendable, Equatable, Codable, CaseIterable {
     case perRun = "per_run"
     case perRequest = "per_request"
 
-    /// The nonce text for run `runKey` and, `per_request`, request `index`; nil for `none`.
-    public func nonce(runKey: UInt64, index: Int) -> String? {
+    /// The nonce of `prompt` in run `runKey` as request `index`; nil for `none`.
+    public func nonce(runKey: UInt64, index: Int, prompt: Prompt) -> String? {
         switch self {
         case .none: return nil
-        case .perRun: return Self.text(Self.mix(runKey, 0))
-        case .perRequest: return Self.text(Self.mix(runKey, UInt64(truncatingIfNeeded: index) &+ 1))
+        case .perRun: return Self.text(Self.mix(runKey, Self.fnv(prompt.firstText) | 1 << 63))
+        case .perRequest: return Self.text(Self.mix(runKey, UInt64(truncatingIfNeeded: index)))
         }
     }
 
     /// A run's key: FNV-1a of its id.
-    public static func runKey(_ runID: String) -> UInt64 {
+    public static func runKey(_ runID: String) -> UInt64 { fnv(runID) }
+
+    private static func fnv(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in runID.utf8 {
+        for byte in text.utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01B3
         }
@@ -53,6 +59,10 @@ public enum CacheBust: String, Sendable, Equatable, Codable, CaseIterable {
 }
 
 extension Prompt {
+    /// What the prompt begins with: its system message, else its conversation's first question,
+    /// else its user text.
+    public var firstText: String { system ?? history.first?.user ?? user }
+
     /// The prompt with `nonce` before its first text: the system message if it has one, else the
     /// conversation's first user message, else its user text.
     public func prefixed(with nonce: String) -> Prompt {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 import LLMPerfCore
 import LLMPerfStore
 import Testing
@@ -44,8 +47,10 @@ import Testing
         for session in 0..<2 {
             let own = traces.filter { $0.session?.session == session }.sorted { $0.session!.turn < $1.session!.turn }
             #expect(own.map { $0.session!.turn } == [0, 1, 2], "session \(session)")
-            // The history grows turn by turn: each earlier question (3 words) and its 6-token answer.
-            #expect(own.map(\.historyTokens) == [0, 9, 18], "session \(session)")
+            // The history grows turn by turn: each earlier question (3 words, by the word rule) and
+            // its 6-token answer.
+            let exchange = TokenEstimate.words("one two three") + 6
+            #expect(own.map(\.historyTokens) == [0, exchange, 2 * exchange], "session \(session)")
             // The server counted a longer prompt each turn.
             let prompts = own.compactMap(\.inputTokens)
             #expect(prompts.count == 3 && prompts[0] < prompts[1] && prompts[1] < prompts[2], "\(prompts)")
@@ -74,6 +79,14 @@ import Testing
             }
         }
         let url = try #require(base, "serve did not start: \(server.stderrSoFar)")
+        // Listening comes before the model is loaded (503 until then): wait for /health.
+        var ready = false
+        for _ in 0..<1_200 where !ready {
+            let (_, response) = try await URLSession.shared.data(from: URL(string: url + "/health")!)
+            ready = (response as? HTTPURLResponse)?.statusCode == 200
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(ready, "the model did not load: \(server.stderrSoFar)")
         let ws = try Workspace()
         defer { ws.remove() }
         // Long enough for several 32-token cache blocks, and distinct from their first words on, so

@@ -90,8 +90,10 @@ import Testing
         }
         #expect(try await firstTexts(.none, runKey: 1) == ["a", "S", "a", "S"])
         let perRun = try await firstTexts(.perRun, runKey: 1)
-        let nonce = try #require(CacheBust.perRun.nonce(runKey: 1, index: 0))
-        #expect(perRun == [nonce + "a", nonce + "S", nonce + "a", nonce + "S"])
+        let nonceA = try #require(CacheBust.perRun.nonce(runKey: 1, index: 0, prompt: Prompt(user: "a")))
+        let nonceS = try #require(CacheBust.perRun.nonce(runKey: 1, index: 0, prompt: Prompt(system: "S", user: "b")))
+        #expect(nonceA != nonceS)
+        #expect(perRun == [nonceA + "a", nonceS + "S", nonceA + "a", nonceS + "S"])
         // Another run, another nonce.
         #expect(try await firstTexts(.perRun, runKey: 2)[0] != perRun[0])
         let perRequest = try await firstTexts(.perRequest, runKey: 1)
