@@ -66,7 +66,8 @@ let package = Package(
             name: "LLMPerfRunner",
             // The profiler side never imports the backend side, with one exception: bench-engine
             // measures the engine in-process (EngineBenchmark), so the runner depends on InferenceEngine.
-            dependencies: ["LLMPerfCore", "LLMPerfReport", "InferenceEngine"]
+            // It counts tokens with LLMTokenizer: exact synthetic prompts and shared prefixes.
+            dependencies: ["LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer"]
         ),
         .target(
             // The tokenizers (GGUF vocabularies and Hugging Face tokenizer.json) that both sides use: the engine to
@@ -129,7 +130,7 @@ let package = Package(
             name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
             name: "LLMPerfRunnerTests",
-            dependencies: ["LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine"]),
+            dependencies: ["LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift")]

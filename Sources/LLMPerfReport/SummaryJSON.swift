@@ -3,32 +3,43 @@ import LLMPerfCore
 
 /// The JSON form of one run's summary (`run --json`, `runs show --json`): the run's metadata
 /// under `run`, then the same summary fields `report --format json` writes, metrics by name, and
-/// `breakdown` (`BreakdownJSON`) when the run's requests had the server's phases.
+/// `breakdown` (`BreakdownJSON`) when the run's requests had the server's phases, and `tokenizer` when a tokenizer
+/// counted the workload's tokens (`workload.tokenizer`; absent for the word approximation).
 public enum SummaryJSON {
     struct Document: Encodable {
         var run: RunInfo
         var summary: JSONReportSummary
         var breakdown: BreakdownJSON?
+        var tokenizer: String?
 
-        private enum Keys: String, CodingKey { case run, breakdown }
+        private enum Keys: String, CodingKey { case run, breakdown, tokenizer }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(run, forKey: .run)
             try container.encodeIfPresent(breakdown, forKey: .breakdown)
+            try container.encodeIfPresent(tokenizer, forKey: .tokenizer)
             try summary.encode(to: encoder)  // the summary's keys sit beside `run`
         }
     }
 
-    public static func encode(run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil) throws
-        -> String
-    {
+    public static func encode(
+        run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil, tokenizer: String? = nil
+    ) throws -> String {
         try render(
-            Document(run: run, summary: JSONReportSummary(summary), breakdown: breakdown.map(BreakdownJSON.init)))
+            Document(
+                run: run, summary: JSONReportSummary(summary), breakdown: breakdown.map(BreakdownJSON.init),
+                tokenizer: tokenizer))
     }
 
-    public static func encode(runs: [(RunInfo, RunSummary)]) throws -> String {
-        try render(runs.map { Document(run: $0.0, summary: JSONReportSummary($0.1)) })
+    /// `tokenizers[i]` is run i's tokenizer (missing or nil: none).
+    public static func encode(runs: [(RunInfo, RunSummary)], tokenizers: [String?] = []) throws -> String {
+        try render(
+            runs.enumerated().map { index, run in
+                Document(
+                    run: run.0, summary: JSONReportSummary(run.1),
+                    tokenizer: index < tokenizers.count ? tokenizers[index] : nil)
+            })
     }
 
     private static func render(_ value: some Encodable) throws -> String {

@@ -48,6 +48,9 @@ public struct MeasuredRun: Sendable {
     public var tokenAccounting: TokenAccounting
     /// The scrapes of the server's metrics endpoint and what they say beside the client (`target.metrics`).
     public var serverMetrics: ServerMetricsCheck?
+    /// What counted the workload's tokens (`workload.tokenizer`, `RunTokenizer.description`); nil: the word
+    /// approximation.
+    public var tokenizer: String?
 
     public init(info: RunInfo, summary: RunSummary, tokenAccounting: TokenAccounting? = nil) {
         self.info = info
@@ -84,6 +87,9 @@ public struct RunPipeline: Sendable {
     public func execute(_ scenario: Scenario, scenarioPath: String, labels: [String]) async throws -> MeasuredRun {
         var scenario = scenario
         let store = wiring.repository
+        // Loaded once per run, before anything is sent: the synthetic prompts take their exact lengths from it.
+        let tokenizer = try RunTokenizer.load(scenario.workload.tokenizer)
+        try tokenizer?.applyExactLengths(to: &scenario.workload)
         // Said before anything is sent: no request may go out as other than the scenario asks.
         if scenario.target.http == .http2 {
             let target = scenario.target
@@ -227,6 +233,7 @@ public struct RunPipeline: Sendable {
             throw CLIError.failure("run \(info.id) is stored, but reading it back for its summary failed: \(error)")
         }
         var measured = MeasuredRun(info: info, summary: summary, tokenAccounting: accounting.value)
+        measured.tokenizer = tokenizer?.description
         if scraper != nil, let metricsURL {
             do {
                 measured.serverMetrics = try ServerMetricsCheck.of(runID: info.id, url: metricsURL, store: store)

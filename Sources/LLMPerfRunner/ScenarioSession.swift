@@ -44,6 +44,7 @@ public struct ScenarioSession: Sendable {
                     // With --json, stdout holds the JSON alone.
                     if json { FileHandle.standardError.write(Data(text.utf8)) } else { print(text) }
                 }
+                if let tokenizer = run.tokenizer, !json { print("tokens counted by \(tokenizer)") }
                 for warning in run.tokenAccounting.warnings {
                     // With --json, stdout holds the JSON alone.
                     let line = style.apply(.yellow, "warning: \(warning)")
@@ -59,7 +60,8 @@ public struct ScenarioSession: Sendable {
             let pairs = finished.map { ($0.info, $0.summary) }
             print(
                 pairs.count == 1
-                    ? try SummaryJSON.encode(run: pairs[0].0, summary: pairs[0].1) : try SummaryJSON.encode(runs: pairs)
+                    ? try SummaryJSON.encode(run: pairs[0].0, summary: pairs[0].1, tokenizer: finished[0].tokenizer)
+                    : try SummaryJSON.encode(runs: pairs, tokenizers: finished.map(\.tokenizer))
             )
         } else if finished.count > 1 {
             print(style.apply(.bold, "variants side by side (p50)"))
