@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "LLMPerfStore", targets: ["LLMPerfStore"]),
         .library(name: "LLMPerfReport", targets: ["LLMPerfReport"]),
         .library(name: "LLMPerfRunner", targets: ["LLMPerfRunner"]),
+        .library(name: "LLMTokenizer", targets: ["LLMTokenizer"]),
         .library(name: "InferenceEngine", targets: ["InferenceEngine"]),
         .library(name: "InferenceServer", targets: ["InferenceServer"]),
     ],
@@ -65,10 +66,17 @@ let package = Package(
             name: "LLMPerfRunner",
             // The profiler side never imports the backend side, with one exception: bench-engine
             // measures the engine in-process (EngineBenchmark), so the runner depends on InferenceEngine.
-            dependencies: ["LLMPerfCore", "LLMPerfReport", "InferenceEngine"]
+            // It counts tokens with LLMTokenizer: exact synthetic prompts and shared prefixes.
+            dependencies: ["LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer"]
+        ),
+        .target(
+            // The tokenizers (GGUF vocabularies and Hugging Face tokenizer.json) that both sides use: the engine to
+            // encode, the profiler to build prompts of exact token lengths. Imports nothing of the project.
+            name: "LLMTokenizer"
         ),
         .target(
             name: "InferenceEngine",
+            dependencies: ["LLMTokenizer"],
             swiftSettings: [
                 // The matrix kernels are plain Swift SIMD: in release, compile them for the CPU that
                 // builds them (AVX2/FMA, AVX-512 where present), as llama.cpp's native builds do,
@@ -80,7 +88,7 @@ let package = Package(
         .target(
             name: "InferenceServer",
             dependencies: [
-                "InferenceEngine",
+                "InferenceEngine", "LLMTokenizer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -99,7 +107,7 @@ let package = Package(
             name: "llmperf",
             dependencies: [
                 "LLMPerfCore", "LLMPerfClient", "LLMPerfStore", "LLMPerfReport", "LLMPerfRunner", "LLMPerfExporter",
-                "InferenceServer", "InferenceEngine",
+                "InferenceServer", "InferenceEngine", "LLMTokenizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -114,13 +122,15 @@ let package = Package(
             dependencies: ["LLMPerfExporter", "LLMPerfCore", .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "LLMPerfReportTests", dependencies: ["LLMPerfReport", "LLMPerfCore"], exclude: ["Golden"]),
         // Builders of tiny GGUF models for the engine's and the server's tests (debug builds only).
-        .target(name: "InferenceTestSupport", dependencies: ["InferenceEngine"]),
-        .testTarget(name: "InferenceEngineTests", dependencies: ["InferenceEngine", "InferenceTestSupport"]),
+        .target(name: "InferenceTestSupport", dependencies: ["InferenceEngine", "LLMTokenizer"]),
+        .testTarget(
+            name: "InferenceEngineTests", dependencies: ["InferenceEngine", "LLMTokenizer", "InferenceTestSupport"]),
+        .testTarget(name: "LLMTokenizerTests", dependencies: ["LLMTokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
             name: "LLMPerfRunnerTests",
-            dependencies: ["LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine"]),
+            dependencies: ["LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer"]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift")]

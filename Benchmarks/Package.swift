@@ -42,6 +42,6 @@ let package = Package(
         // RequestWriter and RunStore storing 100k requests in a new SQLite file.
         suite("StoreBenchmarks", ["LLMPerfStore", "LLMPerfCore"]),
         // Matrix-vector products per weight format; the tokenizer on 1 MB; a decode step of the default model.
-        suite("EngineBenchmarks", ["InferenceEngine", "LLMPerfCore"]),
+        suite("EngineBenchmarks", ["InferenceEngine", "LLMTokenizer", "LLMPerfCore"]),
     ]
 )

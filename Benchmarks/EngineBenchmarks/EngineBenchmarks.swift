@@ -3,6 +3,7 @@ import BenchmarkSupport
 import Foundation
 import InferenceEngine
 import LLMPerfCore
+import LLMTokenizer
 
 /// The engine's kernels and the default model: a matrix-vector product in every weight format
 /// the kernels read (one thread, the shape of SmolLM2's feed-forward matrices), the tokenizer

@@ -1,3 +1,5 @@
+import LLMTokenizer
+
 /// The chat formats this engine renders, recognised from `tokenizer.chat_template`. Templates are not executed; the
 /// format is detected from marker tokens and rendered natively. Anything unrecognised falls back to ChatML and sets
 /// `warning`.

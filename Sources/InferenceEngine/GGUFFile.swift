@@ -1,3 +1,5 @@
+import LLMTokenizer
+
 /// A tensor described in a GGUF file.
 public struct GGUFTensorInfo: Sendable, Equatable {
     public let name: String
@@ -25,7 +27,7 @@ public final class GGUFFile: Sendable {
     public let dataOffset: Int
     public let file: MappedFile
 
-    public static let magic: UInt32 = 0x4655_4747  // "GGUF" read as a little-endian u32
+    public static let magic: UInt32 = GGUFMetadata.magic
 
     public convenience init(path: String) throws {
         try self.init(file: MappedFile(path: path))
@@ -34,23 +36,12 @@ public final class GGUFFile: Sendable {
     public init(file: MappedFile) throws {
         self.file = file
         var reader = GGUFByteReader(base: file.base, count: file.count)
-        let magic = try reader.read(UInt32.self)
-        guard magic == Self.magic else { throw GGUFError.badMagic(found: magic) }
-        version = try reader.read(UInt32.self)
-        guard (1...3).contains(version) else { throw GGUFError.unsupportedVersion(version) }
-        reader.countsAreWide = version >= 2
-        let tensorCount = try reader.readCount()
-        let kvCount = try reader.readCount()
-        var metadata: [String: GGUFValue] = [:]
-        var keys: [String] = []
-        for _ in 0..<kvCount {
-            let key = try reader.readString()
-            let type = try reader.read(UInt32.self)
-            metadata[key] = try reader.readValue(type: type, key: key, depth: 0)
-            keys.append(key)
-        }
+        let header = try GGUFMetadata(reader: &reader)
+        version = header.version
+        let tensorCount = header.tensorCount
+        let metadata = header.values
         self.metadata = metadata
-        self.metadataKeys = keys
+        self.metadataKeys = header.keys
         var alignment = 32
         if let value = metadata["general.alignment"] {
             guard let a = value.intValue, a > 0, a & (a - 1) == 0 else {
@@ -129,68 +120,5 @@ public final class GGUFFile: Sendable {
         guard let value = metadata[key] else { throw GGUFError.missingKey(key) }
         guard let d = value.doubleValue else { throw GGUFError.wrongValueType(key: key, expected: "a number") }
         return d
-    }
-}
-
-/// Bounds-checked little-endian reader over the mapped bytes.
-struct GGUFByteReader {
-    let base: UnsafeRawPointer
-    let count: Int
-    var position = 0
-    /// GGUF v1 stores counts and string lengths as u32; v2 and v3 as u64.
-    var countsAreWide = true
-
-    mutating func need(_ n: Int) throws {
-        if n < 0 || position + n > count { throw GGUFError.truncated(offset: position, needed: n, fileSize: count) }
-    }
-
-    mutating func read<T: FixedWidthInteger>(_: T.Type) throws -> T {
-        try need(MemoryLayout<T>.size)
-        let v = T(littleEndian: base.loadUnaligned(fromByteOffset: position, as: T.self))
-        position += MemoryLayout<T>.size
-        return v
-    }
-
-    mutating func readCount() throws -> Int {
-        let raw = countsAreWide ? try read(UInt64.self) : UInt64(try read(UInt32.self))
-        guard raw <= UInt64(count) else { throw GGUFError.invalidFile("count \(raw) exceeds the file size") }
-        return Int(raw)
-    }
-
-    mutating func readString() throws -> String {
-        let length = try readCount()
-        try need(length)
-        let bytes = UnsafeRawBufferPointer(start: base + position, count: length)
-        position += length
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    mutating func readValue(type: UInt32, key: String, depth: Int) throws -> GGUFValue {
-        switch type {
-        case 0: return .uint8(try read(UInt8.self))
-        case 1: return .int8(try read(Int8.self))
-        case 2: return .uint16(try read(UInt16.self))
-        case 3: return .int16(try read(Int16.self))
-        case 4: return .uint32(try read(UInt32.self))
-        case 5: return .int32(try read(Int32.self))
-        case 6: return .float32(Float(bitPattern: try read(UInt32.self)))
-        case 7:
-            let b = try read(UInt8.self)
-            guard b <= 1 else { throw GGUFError.invalidFile("bool value \(b) for key '\(key)'") }
-            return .bool(b == 1)
-        case 8: return .string(try readString())
-        case 9:
-            guard depth < 8 else { throw GGUFError.invalidFile("arrays nested too deeply for key '\(key)'") }
-            let elementType = try read(UInt32.self)
-            let n = try readCount()
-            var values: [GGUFValue] = []
-            values.reserveCapacity(n)
-            for _ in 0..<n { values.append(try readValue(type: elementType, key: key, depth: depth + 1)) }
-            return .array(values)
-        case 10: return .uint64(try read(UInt64.self))
-        case 11: return .int64(try read(Int64.self))
-        case 12: return .float64(Double(bitPattern: try read(UInt64.self)))
-        default: throw GGUFError.unsupportedValueType(type, key: key)
-        }
     }
 }

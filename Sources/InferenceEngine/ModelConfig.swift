@@ -1,3 +1,5 @@
+import LLMTokenizer
+
 /// Hyperparameters of a llama-family decoder, read from GGUF metadata.
 public struct ModelConfig: Sendable, Equatable {
     public var architecture: String

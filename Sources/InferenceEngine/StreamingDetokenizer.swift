@@ -1,3 +1,5 @@
+import LLMTokenizer
+
 /// Turns generated tokens into text pieces as they arrive, never splitting a UTF-8 character: bytes of an
 /// incomplete character are held back until the token that completes it.
 public struct StreamingDetokenizer {

@@ -1,3 +1,5 @@
+import LLMTokenizer
+
 /// A llama-family decoder loaded from a GGUF file, with its tokenizer and chat template.
 ///
 /// Weights stay in the memory-mapped file in their stored format, unless a `WeightFormat` other than `native` asks

@@ -1,3 +1,5 @@
+import LLMTokenizer
+
 /// A 2-D weight tensor in its stored (possibly quantized) format: `rows` output features, each a row of `columns`
 /// input features. The bytes stay where they are (usually inside the memory-mapped model file).
 public struct WeightMatrix: @unchecked Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import InferenceEngine
+import LLMTokenizer
 import Synchronization
 
 /// The one thread that runs the model, scheduling per iteration (continuous batching): between two forward passes

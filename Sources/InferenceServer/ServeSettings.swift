@@ -1,5 +1,6 @@
 import Foundation
 import InferenceEngine
+import LLMTokenizer
 
 /// `--engine` of `llmperf serve`.
 public enum ServeEngine: String, CaseIterable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import LLMTokenizer
 
 @testable import InferenceEngine
 

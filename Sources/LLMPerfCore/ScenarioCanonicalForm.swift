@@ -67,6 +67,21 @@ enum ScenarioCanonicalForm {
         if !workload.tools.isEmpty { add("workload.tools", RequestBodyValue.array(workload.tools).jsonText) }
         if let choice = workload.toolChoice { add("workload.tool_choice", choice.jsonText) }
         if workload.batch != 1 { add("workload.batch", "\(workload.batch)") }
+        // Only when set, so that scenarios without them keep their hashes. An exact tokenizer rewrites the
+        // synthetic prompts at run time, so the spec they come from is part of the workload; a tokenizer file
+        // contributes its name only, like tls.ca_file.
+        if workload.tokenizer != .words {
+            switch workload.tokenizer {
+            case .file(let path): add("workload.tokenizer", "file " + quoted((path as NSString).lastPathComponent))
+            default: add("workload.tokenizer", workload.tokenizer.text)
+            }
+        }
+        if let synthetic = workload.synthetic, workload.tokenizer != .words || synthetic.sharedPrefixTokens > 0 {
+            add(
+                "workload.synthetic",
+                "\(synthetic.inputTokensMean)±\(synthetic.inputTokensStddev) x\(synthetic.count) prefix "
+                    + "\(synthetic.sharedPrefixTokens) in \(synthetic.prefixGroups)")
+        }
         if let sessions = workload.sessions {
             switch sessions.turns {
             case .range(let range): add("workload.sessions.turns", "\(range.lowerBound)..\(range.upperBound)")

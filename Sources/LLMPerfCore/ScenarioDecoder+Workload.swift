@@ -3,7 +3,7 @@ import Foundation
 extension ScenarioDecoder {
     static let workloadKeys = [
         "prompts", "prompt_file", "system", "synthetic", "max_tokens", "temperature", "seed", "stream", "include_usage",
-        "extra_body", "reasoning", "tools", "tool_choice", "batch", "sessions",
+        "extra_body", "reasoning", "tools", "tool_choice", "batch", "sessions", "tokenizer",
         "cache_bust",
     ]
 
@@ -62,6 +62,7 @@ extension ScenarioDecoder {
                 "the openai-responses API's reasoning object is set from workload.reasoning.effort; set one of them")
         }
 
+        if let tokenizerNode = node["tokenizer"] { spec.tokenizer = try tokenizer(tokenizerNode, path + ["tokenizer"]) }
         var prompts: [Prompt] = []
         if let promptsNode = node["prompts"] {
             let items = try promptList(promptsNode, path + ["prompts"])
@@ -73,7 +74,10 @@ extension ScenarioDecoder {
         if let syntheticNode = node["synthetic"] {
             let synthetic = try syntheticSpec(syntheticNode, path + ["synthetic"])
             let seed = UInt64(bitPattern: Int64(spec.seed ?? 1))
+            let start = prompts.count
             prompts += SyntheticPromptGenerator.prompts(for: synthetic, seed: seed)
+            spec.synthetic = synthetic
+            spec.syntheticPromptIndices = start..<prompts.count
             // DESIGN §4 writes the output length next to the input length; it is max_tokens.
             if let outputEntry = syntheticNode.entry("output_tokens") {
                 let outputPath = path + ["synthetic", "output_tokens"]
@@ -340,7 +344,8 @@ extension ScenarioDecoder {
     }
 
     private func syntheticSpec(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> SyntheticPromptSpec {
-        try mapping(node, path, allowed: ["input_tokens", "count", "output_tokens"])
+        try mapping(
+            node, path, allowed: ["input_tokens", "count", "output_tokens", "shared_prefix_tokens", "prefix_groups"])
         guard let inputNode = node["input_tokens"] else { throw missing("input_tokens", in: node, path) }
         var spec = SyntheticPromptSpec(inputTokensMean: 1)
         if inputNode.entries != nil {
@@ -358,6 +363,44 @@ extension ScenarioDecoder {
             spec.inputTokensMean = value
         }
         if let countNode = node["count"] { spec.count = try integer(countNode, path + ["count"], minimum: 1) }
+        if let prefixNode = node["shared_prefix_tokens"] {
+            spec.sharedPrefixTokens = try integer(prefixNode, path + ["shared_prefix_tokens"], minimum: 1)
+            if spec.inputTokensMean <= spec.sharedPrefixTokens {
+                throw error(
+                    .conflict, at: prefixNode, path + ["shared_prefix_tokens"],
+                    "the prefix is part of each prompt: input_tokens (mean \(spec.inputTokensMean)) must be more "
+                        + "than shared_prefix_tokens (\(spec.sharedPrefixTokens))")
+            }
+        }
+        if let groupsNode = node["prefix_groups"] {
+            guard node["shared_prefix_tokens"] != nil else {
+                throw error(
+                    .missingKey, at: groupsNode, path + ["prefix_groups"],
+                    "prefix_groups needs shared_prefix_tokens (how long each group's prefix is)")
+            }
+            spec.prefixGroups = try integer(groupsNode, path + ["prefix_groups"], minimum: 1)
+        }
         return spec
+    }
+
+    /// `tokenizer: default | words | PATH` (a `.gguf` or a `tokenizer.json`, relative to the scenario file).
+    private func tokenizer(_ node: ScenarioNode, _ path: [String]) throws(ScenarioError) -> TokenizerChoice {
+        let written = try nonEmptyString(
+            node, path, expected: "default, words, or the path of a .gguf model or a tokenizer.json")
+        switch written {
+        case "default": return .bundledDefault
+        case "words": return .words
+        default:
+            guard written.hasSuffix(".gguf") || written.hasSuffix(".json") else {
+                throw error(
+                    .invalidValue, at: node, path,
+                    "expected default, words, or the path of a .gguf model or a tokenizer.json, got '\(written)'")
+            }
+            let resolved = resolvedPath(written)
+            guard FileManager.default.fileExists(atPath: resolved) else {
+                throw error(.referencedFile, at: node, path, "tokenizer file not found: \(resolved)")
+            }
+            return .file(resolved)
+        }
     }
 }

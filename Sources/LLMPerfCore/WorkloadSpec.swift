@@ -35,6 +35,13 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// `cache_bust`: a nonce before each prompt so a server's prefix cache, warmed by an earlier
     /// run, cannot serve this one (see `CacheBust`).
     public var cacheBust: CacheBust = .none
+    /// `tokenizer`: what counts tokens (`words` when absent: today's approximation, so existing scenarios send what
+    /// they sent).
+    public var tokenizer: TokenizerChoice = .words
+    /// `synthetic`, and where its prompts sit in `prompts`: with an exact tokenizer the runner rewrites their text
+    /// (`ExactSyntheticPrompts`), keeping everything else about them.
+    public var synthetic: SyntheticPromptSpec?
+    public var syntheticPromptIndices: Range<Int>?
 
     public init(
         prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,

@@ -4,38 +4,49 @@ import LLMPerfCore
 /// The JSON form of one run's summary (`run --json`, `runs show --json`): the run's metadata
 /// under `run`, then the same summary fields `report --format json` writes, metrics by name, and
 /// `breakdown` (`BreakdownJSON`) when the run's requests had the server's phases, `turns`
-/// (`SessionTurnJSON`) for a run of sessions.
+/// (`SessionTurnJSON`) for a run of sessions, and `tokenizer` when a tokenizer counted the
+/// workload's tokens (`workload.tokenizer`; absent for the word approximation).
 public enum SummaryJSON {
     struct Document: Encodable {
         var run: RunInfo
         var summary: JSONReportSummary
         var breakdown: BreakdownJSON?
         var turns: SessionTurnJSON?
+        var tokenizer: String?
 
-        private enum Keys: String, CodingKey { case run, breakdown, turns }
+        private enum Keys: String, CodingKey { case run, breakdown, turns, tokenizer }
 
         func encode(to encoder: Encoder) throws {
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(run, forKey: .run)
             try container.encodeIfPresent(breakdown, forKey: .breakdown)
             try container.encodeIfPresent(turns, forKey: .turns)
+            try container.encodeIfPresent(tokenizer, forKey: .tokenizer)
             try summary.encode(to: encoder)  // the summary's keys sit beside `run`
         }
     }
 
     public static func encode(
         run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil,
-        turns: SessionTurnSummary? = nil
+        turns: SessionTurnSummary? = nil, tokenizer: String? = nil
     ) throws -> String {
         try render(
             Document(
                 run: run, summary: JSONReportSummary(summary), breakdown: breakdown.map(BreakdownJSON.init),
-                turns: turns.map(SessionTurnJSON.init)))
+                turns: turns.map(SessionTurnJSON.init), tokenizer: tokenizer))
     }
 
-    public static func encode(runs: [(RunInfo, RunSummary, SessionTurnSummary?)]) throws -> String {
+    /// `tokenizers[i]` is run i's tokenizer, `turns[i]` its table by turn (missing or nil: none).
+    public static func encode(
+        runs: [(RunInfo, RunSummary)], tokenizers: [String?] = [], turns: [SessionTurnSummary?] = []
+    ) throws -> String {
         try render(
-            runs.map { Document(run: $0.0, summary: JSONReportSummary($0.1), turns: $0.2.map(SessionTurnJSON.init)) })
+            runs.enumerated().map { index, run in
+                Document(
+                    run: run.0, summary: JSONReportSummary(run.1),
+                    turns: index < turns.count ? turns[index].map(SessionTurnJSON.init) : nil,
+                    tokenizer: index < tokenizers.count ? tokenizers[index] : nil)
+            })
     }
 
     private static func render(_ value: some Encodable) throws -> String {

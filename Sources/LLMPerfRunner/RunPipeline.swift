@@ -53,6 +53,9 @@ public struct MeasuredRun: Sendable {
     /// The warning of a run served from a prefix cache it did not mean to share (see
     /// `PromptCacheShare.warning`).
     public var cacheWarning: String?
+    /// What counted the workload's tokens (`workload.tokenizer`, `RunTokenizer.description`); nil: the word
+    /// approximation.
+    public var tokenizer: String?
 
     public init(info: RunInfo, summary: RunSummary, tokenAccounting: TokenAccounting? = nil) {
         self.info = info
@@ -89,6 +92,9 @@ public struct RunPipeline: Sendable {
     public func execute(_ scenario: Scenario, scenarioPath: String, labels: [String]) async throws -> MeasuredRun {
         var scenario = scenario
         let store = wiring.repository
+        // Loaded once per run, before anything is sent: the synthetic prompts take their exact lengths from it.
+        let tokenizer = try RunTokenizer.load(scenario.workload.tokenizer)
+        try tokenizer?.applyExactLengths(to: &scenario.workload)
         // Said before anything is sent: no request may go out as other than the scenario asks.
         if scenario.target.http == .http2 {
             let target = scenario.target
@@ -245,6 +251,7 @@ public struct RunPipeline: Sendable {
                 printError("llmperf: run \(info.id): its turns could not be read back: \(error)")
             }
         }
+        measured.tokenizer = tokenizer?.description
         if scraper != nil, let metricsURL {
             do {
                 measured.serverMetrics = try ServerMetricsCheck.of(runID: info.id, url: metricsURL, store: store)

@@ -47,6 +47,7 @@ public struct ScenarioSession: Sendable {
                     // With --json, stdout holds the JSON alone.
                     if json { FileHandle.standardError.write(Data(text.utf8)) } else { print(text) }
                 }
+                if let tokenizer = run.tokenizer, !json { print("tokens counted by \(tokenizer)") }
                 for warning in run.tokenAccounting.warnings + (run.cacheWarning.map { [$0] } ?? []) {
                     // With --json, stdout holds the JSON alone.
                     let line = style.apply(.yellow, "warning: \(warning)")
@@ -59,11 +60,14 @@ public struct ScenarioSession: Sendable {
             }
         }
         if json {
-            let runs = finished.map { ($0.info, $0.summary, $0.turns) }
             print(
-                runs.count == 1
-                    ? try SummaryJSON.encode(run: runs[0].0, summary: runs[0].1, turns: runs[0].2)
-                    : try SummaryJSON.encode(runs: runs))
+                finished.count == 1
+                    ? try SummaryJSON.encode(
+                        run: finished[0].info, summary: finished[0].summary, turns: finished[0].turns,
+                        tokenizer: finished[0].tokenizer)
+                    : try SummaryJSON.encode(
+                        runs: finished.map { ($0.info, $0.summary) }, tokenizers: finished.map(\.tokenizer),
+                        turns: finished.map(\.turns)))
         } else if finished.count > 1 {
             print(style.apply(.bold, "variants side by side (p50)"))
             print(RunSummaryRenderer.renderSideBySide(runs: finished.map { ($0.info, $0.summary) }, style: style))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import InferenceEngine
 import LLMPerfRunner
+import LLMTokenizer
 
 struct BenchEngineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,4 +1,5 @@
 import Foundation
+import LLMTokenizer
 import Testing
 
 @testable import InferenceEngine

@@ -1,5 +1,6 @@
 import Foundation
 import InferenceTestSupport
+import LLMTokenizer
 import Testing
 
 @testable import InferenceEngine

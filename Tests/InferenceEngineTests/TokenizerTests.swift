@@ -1,4 +1,5 @@
 import InferenceTestSupport
+import LLMTokenizer
 import Testing
 
 @testable import InferenceEngine

@@ -134,6 +134,19 @@ import Testing
         #expect(!none.contains("\"breakdown\""))
     }
 
+    @Test func summaryJSONSaysWhichTokenizerCounted() throws {
+        let info = ReportFixtures.info(id: "r1", name: "chat", openLoop: false)
+        let summary = RunSummary(traces: (0..<2).map { Self.trace(index: $0, later: 0) })
+        let one = try SummaryJSON.encode(run: info, summary: summary, tokenizer: "default (model.gguf)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(one.utf8)) as? [String: Any])
+        #expect(object["tokenizer"] as? String == "default (model.gguf)")
+        let two = try SummaryJSON.encode(
+            runs: [(info, summary), (info, summary)], tokenizers: [nil, "tokenizer.json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(two.utf8)) as? [[String: Any]])
+        #expect(list.map { $0["tokenizer"] as? String } == [nil, "tokenizer.json"])
+        #expect(!(try SummaryJSON.encode(run: info, summary: summary)).contains("\"tokenizer\""))
+    }
+
     // MARK: where it moved
 
     static func shift(_ baseline: [Segment: Double], _ candidate: [Segment: Double]) -> LatencyBreakdown.Shift {

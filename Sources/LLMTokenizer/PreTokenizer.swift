@@ -2,7 +2,7 @@ import Foundation
 
 /// Splits text into words before byte-level BPE, as named by `tokenizer.ggml.pre`.
 /// Each stage is a regular expression; matches and the text between them both become pieces.
-final class PreTokenizer: @unchecked Sendable {
+package final class PreTokenizer: @unchecked Sendable {
     let name: String
     private let stages: [NSRegularExpression]
 
@@ -12,7 +12,7 @@ final class PreTokenizer: @unchecked Sendable {
         #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
     /// Known names. Unknown names fall back to `default` (GPT-2) and `isFallback` is set.
-    init(name: String) {
+    package init(name: String) {
         let patterns: [String]
         switch name {
         case "llama3", "llama-v3", "llama-bpe", "dbrx", "smaug-bpe":
@@ -26,14 +26,14 @@ final class PreTokenizer: @unchecked Sendable {
         stages = patterns.map { try! NSRegularExpression(pattern: $0) }
     }
 
-    static func isKnown(_ name: String) -> Bool {
+    package static func isKnown(_ name: String) -> Bool {
         [
             "default", "gpt2", "gpt-2", "llama3", "llama-v3", "llama-bpe", "dbrx", "smaug-bpe", "smollm", "starcoder",
             "refact", "command-r",
         ].contains(name)
     }
 
-    func split(_ text: String) -> [String] {
+    package func split(_ text: String) -> [String] {
         var pieces = [text]
         for regex in stages {
             var next: [String] = []

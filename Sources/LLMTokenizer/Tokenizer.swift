@@ -29,28 +29,39 @@ public final class Tokenizer: Sendable {
 
     public var vocabularySize: Int { tokens.count }
 
-    public init(file: GGUFFile) throws {
-        let model = try file.string("tokenizer.ggml.model")
-        guard let tokenValues = file.metadata["tokenizer.ggml.tokens"]?.arrayValue else {
-            throw GGUFError.missingKey("tokenizer.ggml.tokens")
-        }
-        tokens = tokenValues.map { $0.stringValue ?? "" }
-        if let types = file.metadata["tokenizer.ggml.token_type"]?.arrayValue {
-            tokenTypes = types.map { TokenType(rawValue: Int32($0.intValue ?? 1)) ?? .normal }
-        } else {
-            tokenTypes = Array(repeating: .normal, count: tokens.count)
-        }
+    /// What a vocabulary file says, in the shape both readers (GGUF metadata, `tokenizer.json`) produce.
+    struct Parts {
+        var kind: Kind
+        var tokens: [String]
+        var tokenTypes: [TokenType]
+        var bosTokenID: Int32?
+        var eosTokenID: Int32?
+        var unknownTokenID: Int32?
+        var endOfTurnTokenID: Int32?
+        var addBOS: Bool
+        var addEOS: Bool
+        /// Byte-pair merges in rank order (byte-level BPE).
+        var merges: [(String, String)] = []
+        /// Piece scores (SentencePiece).
+        var scores: [Float] = []
+        var addSpacePrefix = true
+        var warning: String?
+    }
+
+    init(_ parts: Parts) {
+        kind = parts.kind
+        tokens = parts.tokens
+        tokenTypes = parts.tokenTypes
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(tokens.count)
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
         tokenIDs = ids
-        func id(_ key: String) -> Int32? {
-            guard let v = file.metadata[key]?.intValue, v >= 0, v < tokenValues.count else { return nil }
-            return Int32(v)
-        }
-        bosTokenID = id("tokenizer.ggml.bos_token_id")
-        eosTokenID = id("tokenizer.ggml.eos_token_id")
-        unknownTokenID = id("tokenizer.ggml.unknown_token_id")
+        bosTokenID = parts.bosTokenID
+        eosTokenID = parts.eosTokenID
+        unknownTokenID = parts.unknownTokenID
+        addBOS = parts.addBOS
+        addEOS = parts.addEOS
+        warning = parts.warning
         var special: [(String, Int32)] = []
         for (i, t) in tokens.enumerated() where tokenTypes[i] == .control || tokenTypes[i] == .userDefined {
             if !t.isEmpty { special.append((t, Int32(i))) }
@@ -59,39 +70,76 @@ public final class Tokenizer: Sendable {
         specialTokens = special
         var stops = Set<Int32>()
         if let eos = eosTokenID { stops.insert(eos) }
-        if let eot = id("tokenizer.ggml.eot_token_id") { stops.insert(eot) }
+        if let eot = parts.endOfTurnTokenID { stops.insert(eot) }
         for name in ["<|im_end|>", "<|eot_id|>", "<|end_of_text|>", "<|endoftext|>", "<end_of_turn>", "</s>"] {
             if let i = ids[name], tokenTypes[Int(i)] == .control { stops.insert(i) }
         }
         endOfGenerationIDs = stops
-        switch model {
-        case "gpt2":
-            let pre = file.metadata["tokenizer.ggml.pre"]?.stringValue ?? "default"
-            kind = .bytePairEncoding(preTokenizer: pre)
-            guard let merges = file.metadata["tokenizer.ggml.merges"]?.arrayValue else {
-                throw GGUFError.missingKey("tokenizer.ggml.merges")
-            }
+        switch parts.kind {
+        case .bytePairEncoding(let pre):
             bpe = ByteLevelBPE(
-                merges: merges.map { $0.stringValue ?? "" }, tokenIDs: ids, preTokenizer: PreTokenizer(name: pre),
+                merges: parts.merges, tokenIDs: ids, preTokenizer: PreTokenizer(name: pre),
                 unknownID: unknownTokenID)
             sentencePiece = nil
-            addBOS = file.metadata["tokenizer.ggml.add_bos_token"]?.boolValue ?? false
-            warning =
+        case .sentencePiece:
+            sentencePiece = SentencePieceEncoder(
+                tokenIDs: ids, scores: parts.scores, unknownID: unknownTokenID, addSpacePrefix: parts.addSpacePrefix)
+            bpe = nil
+        }
+    }
+
+    /// A tokenizer from GGUF metadata (`tokenizer.ggml.*`).
+    public convenience init(metadata: [String: GGUFValue]) throws {
+        guard let modelValue = metadata["tokenizer.ggml.model"] else {
+            throw GGUFError.missingKey("tokenizer.ggml.model")
+        }
+        guard let model = modelValue.stringValue else {
+            throw GGUFError.wrongValueType(key: "tokenizer.ggml.model", expected: "a string")
+        }
+        guard let tokenValues = metadata["tokenizer.ggml.tokens"]?.arrayValue else {
+            throw GGUFError.missingKey("tokenizer.ggml.tokens")
+        }
+        let tokens = tokenValues.map { $0.stringValue ?? "" }
+        let tokenTypes: [TokenType]
+        if let types = metadata["tokenizer.ggml.token_type"]?.arrayValue {
+            tokenTypes = types.map { TokenType(rawValue: Int32($0.intValue ?? 1)) ?? .normal }
+        } else {
+            tokenTypes = Array(repeating: .normal, count: tokens.count)
+        }
+        func id(_ key: String) -> Int32? {
+            guard let v = metadata[key]?.intValue, v >= 0, v < tokenValues.count else { return nil }
+            return Int32(v)
+        }
+        var parts = Parts(
+            kind: .sentencePiece, tokens: tokens, tokenTypes: tokenTypes, bosTokenID: id("tokenizer.ggml.bos_token_id"),
+            eosTokenID: id("tokenizer.ggml.eos_token_id"), unknownTokenID: id("tokenizer.ggml.unknown_token_id"),
+            endOfTurnTokenID: id("tokenizer.ggml.eot_token_id"), addBOS: false,
+            addEOS: metadata["tokenizer.ggml.add_eos_token"]?.boolValue ?? false)
+        switch model {
+        case "gpt2":
+            let pre = metadata["tokenizer.ggml.pre"]?.stringValue ?? "default"
+            parts.kind = .bytePairEncoding(preTokenizer: pre)
+            guard let merges = metadata["tokenizer.ggml.merges"]?.arrayValue else {
+                throw GGUFError.missingKey("tokenizer.ggml.merges")
+            }
+            parts.merges = merges.compactMap { value in
+                let merge = value.stringValue ?? ""
+                guard let space = merge.firstIndex(of: " ") else { return nil }
+                return (String(merge[..<space]), String(merge[merge.index(after: space)...]))
+            }
+            parts.addBOS = metadata["tokenizer.ggml.add_bos_token"]?.boolValue ?? false
+            parts.warning =
                 PreTokenizer.isKnown(pre) ? nil : "unknown pre-tokenizer '\(pre)': using the GPT-2 default"
         case "llama":
-            kind = .sentencePiece
-            let scores = file.metadata["tokenizer.ggml.scores"]?.arrayValue?.map { Float($0.doubleValue ?? 0) }
-            sentencePiece = SentencePieceEncoder(
-                tokenIDs: ids, scores: scores ?? Array(repeating: 0, count: tokens.count),
-                unknownID: unknownTokenID,
-                addSpacePrefix: file.metadata["tokenizer.ggml.add_space_prefix"]?.boolValue ?? true)
-            bpe = nil
-            addBOS = file.metadata["tokenizer.ggml.add_bos_token"]?.boolValue ?? true
-            warning = nil
+            parts.kind = .sentencePiece
+            let scores = metadata["tokenizer.ggml.scores"]?.arrayValue?.map { Float($0.doubleValue ?? 0) }
+            parts.scores = scores ?? Array(repeating: 0, count: tokens.count)
+            parts.addSpacePrefix = metadata["tokenizer.ggml.add_space_prefix"]?.boolValue ?? true
+            parts.addBOS = metadata["tokenizer.ggml.add_bos_token"]?.boolValue ?? true
         default:
             throw GGUFError.invalidFile("unsupported tokenizer model '\(model)' (supported: gpt2, llama)")
         }
-        addEOS = file.metadata["tokenizer.ggml.add_eos_token"]?.boolValue ?? false
+        self.init(parts)
     }
 
     /// Encodes text. Control tokens written in the text (`<|im_start|>`) become their ids when `parseSpecial` is

@@ -1,6 +1,6 @@
 /// GPT-2 style byte-level byte-pair encoding: every byte maps to a printable character, words from the
 /// pre-tokenizer are merged pairwise by merge rank.
-final class ByteLevelBPE: Sendable {
+package final class ByteLevelBPE: Sendable {
     let preTokenizer: PreTokenizer
     /// Rank and result of merging the pair (left id << 32 | right id).
     let merges: [UInt64: (rank: Int32, merged: Int32)]
@@ -11,7 +11,7 @@ final class ByteLevelBPE: Sendable {
     let unknownID: Int32?
 
     /// The GPT-2 byte ↔ character table: printable Latin-1 bytes map to themselves, the rest to U+0100 onwards.
-    static let byteToScalar: [UInt32] = {
+    package static let byteToScalar: [UInt32] = {
         var table = [UInt32](repeating: 0, count: 256)
         var next: UInt32 = 256
         for b in 0..<256 {
@@ -26,7 +26,7 @@ final class ByteLevelBPE: Sendable {
         return table
     }()
 
-    init(merges mergeStrings: [String], tokenIDs: [String: Int32], preTokenizer: PreTokenizer, unknownID: Int32?) {
+    init(merges pairs: [(String, String)], tokenIDs: [String: Int32], preTokenizer: PreTokenizer, unknownID: Int32?) {
         self.preTokenizer = preTokenizer
         self.unknownID = unknownID
         var byteIDs = [Int32](repeating: -1, count: 256)
@@ -39,11 +39,8 @@ final class ByteLevelBPE: Sendable {
         self.byteIDs = byteIDs
         self.scalarToByte = scalarToByte
         var table: [UInt64: (Int32, Int32)] = [:]
-        table.reserveCapacity(mergeStrings.count)
-        for (rank, merge) in mergeStrings.enumerated() {
-            guard let space = merge.firstIndex(of: " ") else { continue }
-            let left = String(merge[..<space])
-            let right = String(merge[merge.index(after: space)...])
+        table.reserveCapacity(pairs.count)
+        for (rank, (left, right)) in pairs.enumerated() {
             guard let l = tokenIDs[left], let r = tokenIDs[right], let m = tokenIDs[left + right] else { continue }
             let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
             if table[key] == nil { table[key] = (Int32(rank), m) }
