@@ -16,8 +16,12 @@ struct JSONReportSummary: Encodable {
     var totalInputTokens: Int
     var outputTokensFromUsage: Int
     var metrics: [String: DistributionSummary]
+    /// A replay's schedule lag (`ScheduleLag`), absent for other loads.
+    var scheduleLag: ScheduleLag?
 
-    init(_ s: RunSummary) {
+    /// `loadDescription`: the run's, which says whether it replayed a trace.
+    init(_ s: RunSummary, loadDescription: String = "") {
+        scheduleLag = ScheduleLag.of(summary: s, loadDescription: loadDescription)
         requests = s.requests
         succeeded = s.succeeded
         failed = s.failed

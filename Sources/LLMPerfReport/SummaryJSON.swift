@@ -24,11 +24,14 @@ public enum SummaryJSON {
         -> String
     {
         try render(
-            Document(run: run, summary: JSONReportSummary(summary), breakdown: breakdown.map(BreakdownJSON.init)))
+            Document(
+                run: run, summary: JSONReportSummary(summary, loadDescription: run.loadDescription),
+                breakdown: breakdown.map(BreakdownJSON.init)))
     }
 
     public static func encode(runs: [(RunInfo, RunSummary)]) throws -> String {
-        try render(runs.map { Document(run: $0.0, summary: JSONReportSummary($0.1)) })
+        try render(
+            runs.map { Document(run: $0.0, summary: JSONReportSummary($0.1, loadDescription: $0.0.loadDescription)) })
     }
 
     private static func render(_ value: some Encodable) throws -> String {

@@ -21,13 +21,18 @@ public struct RunWiring: Sendable {
     public var observer: (any RunObserver)?
     /// Reads a server's metrics endpoint when a scenario scrapes one (`target.metrics`).
     public var metricsSource: (any MetricsSource)?
+    /// Makes the builder of a replay's prompts (`load.replay`), one a run: the one place that decides how a
+    /// trace's lengths and block ids become text (words here; a tokenizer's exact tokens where one is wired).
+    public var replayPromptBuilder: @Sendable () -> any BlockPromptBuilding
 
     public init(
         repository: any RunRepository, makeTransport: @escaping TransportFactory, launcher: any BackendLauncher,
         http2Missing: @escaping @Sendable (_ secure: Bool) -> String? = { _ in nil },
         clock: any RunClock = MonotonicRunClock(), cancelGrace: Duration = .seconds(2),
-        observer: (any RunObserver)? = nil, metricsSource: (any MetricsSource)? = nil
+        observer: (any RunObserver)? = nil, metricsSource: (any MetricsSource)? = nil,
+        replayPromptBuilder: @escaping @Sendable () -> any BlockPromptBuilding = { WordBlockPrompts() }
     ) {
+        self.replayPromptBuilder = replayPromptBuilder
         self.observer = observer
         self.metricsSource = metricsSource
         self.repository = repository
@@ -82,7 +87,8 @@ public struct RunPipeline: Sendable {
     }
 
     public func execute(_ scenario: Scenario, scenarioPath: String, labels: [String]) async throws -> MeasuredRun {
-        var scenario = scenario
+        var builder = wiring.replayPromptBuilder()
+        var scenario = scenario.withReplayPrompts(builder: &builder)
         let store = wiring.repository
         // Said before anything is sent: no request may go out as other than the scenario asks.
         if scenario.target.http == .http2 {

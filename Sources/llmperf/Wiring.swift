@@ -15,6 +15,10 @@ let curlTransport: TransportFactory = { scenario, url, origin, prefix in
         workload: scenario.workload, model: scenario.target.model, load: scenario.load, requestIDPrefix: prefix)
 }
 
+/// How a replayed trace's rows become prompt text (`load.replay`): one word a token until a tokenizer's
+/// builder (exact tokens) is plugged in here.
+let liveReplayPromptBuilder: @Sendable () -> any BlockPromptBuilding = { WordBlockPrompts() }
+
 extension RunWiring {
     /// libcurl for the requests, SQLite for the runs, `llmperf serve` children for local backends; the live
     /// metrics (`--metrics-listen`) watch the runs when there are any.
@@ -22,7 +26,7 @@ extension RunWiring {
         RunWiring(
             repository: store, makeTransport: curlTransport, launcher: LocalBackendLauncher.live,
             http2Missing: { CurlFeatures.http2Missing(secure: $0) }, observer: metrics?.observer,
-            metricsSource: CurlMetricsSource())
+            metricsSource: CurlMetricsSource(), replayPromptBuilder: liveReplayPromptBuilder)
     }
 }
 
