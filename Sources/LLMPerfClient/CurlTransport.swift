@@ -54,6 +54,7 @@ public final class CurlTransport: Transport {
         switch load.shape {
         case .closed(let n): concurrency = n
         case .open(_, _, let max): concurrency = max ?? 256
+        case .replay: concurrency = 256
         }
         self.loop = loop ?? CurlMultiLoop(maxConnections: max(64, concurrency * 2))
     }

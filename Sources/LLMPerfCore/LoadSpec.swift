@@ -11,6 +11,9 @@ public enum LoadShape: Sendable, Equatable {
     /// Open loop: requests sent on a seeded schedule whatever is in flight; with
     /// `maxConcurrency` a request waits (recorded as client queue time) for a free slot.
     case open(ratePerSecond: Double, arrival: ArrivalProcess, maxConcurrency: Int?)
+    /// Open loop on a recorded trace (`load.replay`): each row's request at its own time, scaled by
+    /// the replay's speed, with the row's input and output lengths.
+    case replay(ReplaySpec)
 }
 
 public enum LoadStop: Sendable, Equatable {

@@ -51,7 +51,8 @@ public struct ArrivalPacer: Pacer {
 }
 
 extension LoadSpec {
-    /// The pacer of this load: a closed loop, or an open loop on its seeded arrival schedule;
+    /// The pacer of this load: a closed loop, an open loop on its seeded arrival schedule, or the
+    /// replay of a recorded trace;
     /// nil for an open loop whose rate is not a positive finite number (it sends nothing).
     public func makePacer() -> (any Pacer)? {
         switch shape {
@@ -62,6 +63,8 @@ extension LoadSpec {
             return ArrivalPacer(
                 schedule: ArrivalSchedule(ratePerSecond: rate, arrival: arrival, seed: seed),
                 maxConcurrency: maxConcurrency)
+        case .replay(let spec):
+            return ReplayPacer(spec: spec)
         }
     }
 }

@@ -10,6 +10,8 @@ extension LoadSpec {
         case .open(let rate, let arrival, let maxConcurrency):
             parts.append("open \(arrival.rawValue) \(Self.rateText(rate))/s")
             if let maxConcurrency { parts.append("max=\(maxConcurrency)") }
+        case .replay(let spec):
+            parts.append("replay \(spec.format.rawValue) x\(DecimalText.trimmed(spec.speed, fractionDigits: 3))")
         }
         switch stop {
         case .requests(let n): parts.append("n=\(n)")
@@ -20,10 +22,14 @@ extension LoadSpec {
         return parts.joined(separator: " ")
     }
 
+    /// Whether a stored run's `summaryText` is the replay of a trace (`replay mooncake x1 n=40`).
+    public static func isReplay(loadDescription text: String) -> Bool { text.hasPrefix("replay ") }
+
     /// Whether a stored run's `summaryText` is an open loop without a cap on requests in flight (its queue
     /// time is then the client's lateness alone).
     public static func openLoopUncapped(loadDescription text: String) -> Bool {
-        text.hasPrefix("open ") && !text.split(separator: " ").contains { $0.hasPrefix("max=") }
+        (text.hasPrefix("open ") || isReplay(loadDescription: text))
+            && !text.split(separator: " ").contains { $0.hasPrefix("max=") }
     }
 
     private static func rateText(_ rate: Double) -> String {

@@ -108,6 +108,13 @@ enum ScenarioCanonicalForm {
             add("load.rate", "\(rate)")
             add("load.arrival", arrival.rawValue)
             add("load.max_concurrency", maxConcurrency.map { "\($0)" } ?? "null")
+        case .replay(let spec):
+            // The trace's bytes decide the schedule and the lengths; the path does not (a copy elsewhere
+            // is the same workload, another file under the same name is not).
+            add("load.replay.format", spec.format.rawValue)
+            add("load.replay.sha256", spec.digest)
+            add("load.replay.speed", "\(spec.speed)")
+            add("load.replay.limit", spec.limit.map { "\($0)" } ?? "null")
         }
         switch load.stop {
         case .requests(let count): add("load.requests", "\(count)")

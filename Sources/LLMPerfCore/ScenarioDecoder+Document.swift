@@ -25,7 +25,7 @@ extension ScenarioDecoder {
         guard let loadNode = root["load"] else { throw missing("load", in: root, []) }
 
         let target = try self.target(targetNode)
-        let workload = try self.workload(workloadNode, api: target.spec.api)
+        let workload = try self.workload(workloadNode, api: target.spec.api, replays: loadNode["replay"] != nil)
         let load = try self.load(loadNode, workloadSeed: workload.seed)
         let slo = try root["slo"].map { (node: ScenarioNode) throws(ScenarioError) in try self.slo(node) } ?? []
 

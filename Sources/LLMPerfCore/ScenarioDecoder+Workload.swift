@@ -21,7 +21,10 @@ extension ScenarioDecoder {
         ("max_new_tokens", "workload.max_tokens"), ("details", "nothing: llmperf always asks TGI for details"),
     ]
 
-    func workload(_ node: ScenarioNode, api: APIKind = .openAIChat) throws(ScenarioError) -> WorkloadSpec {
+    /// `replays`: the load replays a trace, whose rows are the prompts (no prompt source is needed).
+    func workload(_ node: ScenarioNode, api: APIKind = .openAIChat, replays: Bool = false) throws(ScenarioError)
+        -> WorkloadSpec
+    {
         let path = ["workload"]
         try mapping(node, path, allowed: Self.workloadKeys)
         var spec = WorkloadSpec(prompts: [])
@@ -89,7 +92,16 @@ extension ScenarioDecoder {
                 spec.maxTokens = try integer(outputEntry.value, outputPath, minimum: 1)
             }
         }
-        guard node["prompts"] != nil || node["prompt_file"] != nil || node["synthetic"] != nil else {
+        if replays {
+            for key in ["prompts", "prompt_file", "synthetic", "sessions"] {
+                if let entry = node.entry(key) {
+                    throw error(
+                        .conflict, line: entry.keyLine, column: entry.keyColumn, origin: entry.value.variant,
+                        path + [key], "cannot be combined with load.replay: the trace's rows are the prompts")
+                }
+            }
+        }
+        guard replays || node["prompts"] != nil || node["prompt_file"] != nil || node["synthetic"] != nil else {
             throw error(
                 .missingKey, at: node, path, "expected at least one prompt source: prompts, prompt_file or synthetic")
         }

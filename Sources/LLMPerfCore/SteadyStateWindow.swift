@@ -75,7 +75,7 @@ public struct SteadyStateWindow: Sendable, Equatable, Codable {
         case .closed(let concurrency):
             guard byStart.count > concurrency else { return nil }
             from = byStart.prefix(concurrency).map(\.endedAtNanos).max()!
-        case .open:
+        case .open, .replay:
             let latencies = spans.filter(\.succeeded).map { Double($0.endedAtNanos &- $0.startedAtNanos) }.sorted()
             guard !latencies.isEmpty else { return nil }
             from = byStart[0].startedAtNanos &+ UInt64(Quantile.of(sorted: latencies, 0.5))

@@ -81,7 +81,7 @@ public enum JSONReport {
             json.key("run")
             json.fragment(try encoder.encode(run.info))
             json.key("summary")
-            json.fragment(try encoder.encode(JSONReportSummary(run.summary)))
+            json.fragment(try encoder.encode(JSONReportSummary(run.summary, loadDescription: run.info.loadDescription)))
             json.endObject()
         }
         json.endArray()

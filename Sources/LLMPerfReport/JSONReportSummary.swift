@@ -25,8 +25,12 @@ struct JSONReportSummary: Encodable {
         var cachedTokens: Int
         var share: Double
     }
+    /// A replay's schedule lag (`ScheduleLag`), absent for other loads.
+    var scheduleLag: ScheduleLag?
 
-    init(_ s: RunSummary) {
+    /// `loadDescription`: the run's, which says whether it replayed a trace.
+    init(_ s: RunSummary, loadDescription: String = "") {
+        scheduleLag = ScheduleLag.of(summary: s, loadDescription: loadDescription)
         requests = s.requests
         succeeded = s.succeeded
         failed = s.failed

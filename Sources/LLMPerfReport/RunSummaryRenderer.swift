@@ -63,6 +63,9 @@ public enum RunSummaryRenderer {
                 format: "steady state %.2f s to %.2f s of the run: the statistics count the %d requests sent and ended "
                     + "in it\n", Double(window.fromNanos) / 1e9, Double(window.toNanos) / 1e9, summary.requests)
         }
+        if let lag = ScheduleLag.of(summary: summary, loadDescription: run.loadDescription) {
+            out += scheduleLagText(lag, style: style)
+        }
         if let client = run.clientLoad, case let reasons = client.bottleneckReasons(), !reasons.isEmpty {
             out +=
                 style.apply(
@@ -72,6 +75,23 @@ public enum RunSummaryRenderer {
         }
         if let turns { out += "\n" + SessionTurnText.render(turns, style: style) }
         if let breakdown { out += "\n" + BreakdownText.render(breakdown, style: style) }
+        return out
+    }
+
+    /// A replay's lag line, and the client-bound line when its p99 is above the limit.
+    public static func scheduleLagText(_ lag: ScheduleLag, style: TerminalStyle) -> String {
+        let ms = { (v: Double) in DecimalText.trimmed(v, fractionDigits: 3) + " ms" }
+        var out =
+            "schedule lag (sent − trace time) p50 \(ms(lag.p50Milliseconds)), p99 \(ms(lag.p99Milliseconds)), "
+            + "max \(ms(lag.maxMilliseconds)) over \(lag.requests) requests\n"
+        if lag.isClientBound {
+            out +=
+                style.apply(
+                    .yellow,
+                    "client-bound replay: schedule lag p99 \(ms(lag.p99Milliseconds)) is above "
+                        + "\(ms(ScheduleLag.clientBoundMilliseconds)); the requests went out later than the trace says, "
+                        + "so the server saw a gentler load than the trace's") + "\n"
+        }
         return out
     }
 

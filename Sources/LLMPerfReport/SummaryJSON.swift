@@ -32,8 +32,9 @@ public enum SummaryJSON {
     ) throws -> String {
         try render(
             Document(
-                run: run, summary: JSONReportSummary(summary), breakdown: breakdown.map(BreakdownJSON.init),
-                turns: turns.map(SessionTurnJSON.init), tokenizer: tokenizer))
+                run: run, summary: JSONReportSummary(summary, loadDescription: run.loadDescription),
+                breakdown: breakdown.map(BreakdownJSON.init), turns: turns.map(SessionTurnJSON.init),
+                tokenizer: tokenizer))
     }
 
     /// `tokenizers[i]` is run i's tokenizer, `turns[i]` its table by turn (missing or nil: none).
@@ -43,7 +44,7 @@ public enum SummaryJSON {
         try render(
             runs.enumerated().map { index, run in
                 Document(
-                    run: run.0, summary: JSONReportSummary(run.1),
+                    run: run.0, summary: JSONReportSummary(run.1, loadDescription: run.0.loadDescription),
                     turns: index < turns.count ? turns[index].map(SessionTurnJSON.init) : nil,
                     tokenizer: index < tokenizers.count ? tokenizers[index] : nil)
             })

@@ -21,13 +21,18 @@ public struct RunWiring: Sendable {
     public var observer: (any RunObserver)?
     /// Reads a server's metrics endpoint when a scenario scrapes one (`target.metrics`).
     public var metricsSource: (any MetricsSource)?
+    /// Makes the builder of a replay's prompts (`load.replay`), one a run: the one place that decides how a
+    /// trace's lengths and block ids become text (words here; a tokenizer's exact tokens where one is wired).
+    public var replayPromptBuilder: @Sendable () -> any BlockPromptBuilding
 
     public init(
         repository: any RunRepository, makeTransport: @escaping TransportFactory, launcher: any BackendLauncher,
         http2Missing: @escaping @Sendable (_ secure: Bool) -> String? = { _ in nil },
         clock: any RunClock = MonotonicRunClock(), cancelGrace: Duration = .seconds(2),
-        observer: (any RunObserver)? = nil, metricsSource: (any MetricsSource)? = nil
+        observer: (any RunObserver)? = nil, metricsSource: (any MetricsSource)? = nil,
+        replayPromptBuilder: @escaping @Sendable () -> any BlockPromptBuilding = { WordBlockPrompts() }
     ) {
+        self.replayPromptBuilder = replayPromptBuilder
         self.observer = observer
         self.metricsSource = metricsSource
         self.repository = repository
@@ -92,9 +97,19 @@ public struct RunPipeline: Sendable {
     public func execute(_ scenario: Scenario, scenarioPath: String, labels: [String]) async throws -> MeasuredRun {
         var scenario = scenario
         let store = wiring.repository
-        // Loaded once per run, before anything is sent: the synthetic prompts take their exact lengths from it.
+        // Loaded once per run, before anything is sent: the synthetic prompts take their exact lengths from it,
+        // and a replay's rows their exact input lengths (blocks of 512 of its tokens, as Mooncake's hash ids count).
         let tokenizer = try RunTokenizer.load(scenario.workload.tokenizer)
         try tokenizer?.applyExactLengths(to: &scenario.workload)
+        if let tokenizer {
+            var builder = TokenBlockPrompts(
+                text: tokenizer.text, blockTokens: WordBlockPrompts.blockTokens,
+                seed: UInt64(bitPattern: Int64(scenario.workload.seed ?? 1)))
+            scenario = scenario.withReplayPrompts(builder: &builder)
+        } else {
+            var builder = wiring.replayPromptBuilder()
+            scenario = scenario.withReplayPrompts(builder: &builder)
+        }
         // Said before anything is sent: no request may go out as other than the scenario asks.
         if scenario.target.http == .http2 {
             let target = scenario.target

@@ -60,3 +60,6 @@ public struct RunTokenizer: Sendable {
         }
     }
 }
+
+/// A replay's rows as exact token blocks of the run's tokenizer (`load.replay` with `workload.tokenizer`).
+extension TokenBlockPrompts: BlockPromptBuilding {}

@@ -16,6 +16,10 @@ let curlTransport: TransportFactory = { scenario, url, origin, prefix in
         cacheBustKey: CacheBust.runKey(prefix ?? ""))
 }
 
+/// How a replayed trace's rows become prompt text (`load.replay`) under `tokenizer: words`: one word a
+/// token. With a tokenizer the runner builds exact token blocks itself (`TokenBlockPrompts`).
+let liveReplayPromptBuilder: @Sendable () -> any BlockPromptBuilding = { WordBlockPrompts() }
+
 extension RunWiring {
     /// libcurl for the requests, SQLite for the runs, `llmperf serve` children for local backends; the live
     /// metrics (`--metrics-listen`) watch the runs when there are any.
@@ -23,7 +27,7 @@ extension RunWiring {
         RunWiring(
             repository: store, makeTransport: curlTransport, launcher: LocalBackendLauncher.live,
             http2Missing: { CurlFeatures.http2Missing(secure: $0) }, observer: metrics?.observer,
-            metricsSource: CurlMetricsSource())
+            metricsSource: CurlMetricsSource(), replayPromptBuilder: liveReplayPromptBuilder)
     }
 }
 
