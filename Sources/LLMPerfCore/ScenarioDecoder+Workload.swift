@@ -3,7 +3,7 @@ import Foundation
 extension ScenarioDecoder {
     static let workloadKeys = [
         "prompts", "prompt_file", "system", "synthetic", "max_tokens", "temperature", "seed", "stream", "include_usage",
-        "extra_body", "reasoning", "tools", "tool_choice", "batch", "sessions",
+        "extra_body", "reasoning", "tools", "tool_choice", "batch", "sessions", "dataset",
     ]
 
     /// Request body fields llmperf writes itself, and the setting that controls each.
@@ -84,13 +84,29 @@ extension ScenarioDecoder {
                 spec.maxTokens = try integer(outputEntry.value, outputPath, minimum: 1)
             }
         }
-        guard node["prompts"] != nil || node["prompt_file"] != nil || node["synthetic"] != nil else {
+        if let datasetNode = node["dataset"] {
+            let (dataset, selected) = try self.dataset(
+                datasetNode, path + ["dataset"], workload: node, workloadSeed: spec.seed)
+            prompts = selected.prompts
+            spec.sessionScripts = selected.scripts
+            spec.dataset = dataset
+        }
+        guard node["prompts"] != nil || node["prompt_file"] != nil || node["synthetic"] != nil || node["dataset"] != nil
+        else {
             throw error(
-                .missingKey, at: node, path, "expected at least one prompt source: prompts, prompt_file or synthetic")
+                .missingKey, at: node, path,
+                "expected at least one prompt source: prompts, prompt_file, synthetic or dataset")
         }
         if let systemNode = node["system"] {
             let system = try string(systemNode, path + ["system"])
+            spec.dataset?.workloadSystem = system
             for index in prompts.indices where prompts[index].system == nil { prompts[index].system = system }
+            for script in spec.sessionScripts.indices {
+                for index in spec.sessionScripts[script].indices where spec.sessionScripts[script][index].system == nil
+                {
+                    spec.sessionScripts[script][index].system = system
+                }
+            }
         }
         spec.prompts = prompts
         if let sessionsNode = node["sessions"] {

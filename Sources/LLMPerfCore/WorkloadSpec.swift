@@ -32,6 +32,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     public var sessions: SessionSpec?
     /// `sessions.turns: from_dataset`: each dataset conversation's user turns, in order.
     public var sessionScripts: [[Prompt]] = []
+    /// `dataset`: where the prompts (or the session scripts) came from, with the file's digest and
+    /// what was skipped; nil when they came from `prompts`, `prompt_file` or `synthetic`.
+    public var dataset: DatasetSpec?
 
     public init(
         prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,
