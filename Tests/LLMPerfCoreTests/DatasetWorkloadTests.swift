@@ -185,6 +185,16 @@ struct DatasetWorkloadTests {
         #expect(!canonical.contains("workload.prompt="))
     }
 
+    @Test func theShippedScenarioSendsTenOfTheSampleConversations() throws {
+        let run = try #require(try ScenarioFilesTests.load("scenarios/sharegpt.yml").runs.first)
+        let dataset = try #require(run.workload.dataset)
+        #expect(run.workload.prompts.count == 10)
+        #expect(run.workload.prompts.allSatisfy { ($0.maxTokens ?? 0) >= 1 })
+        #expect(dataset.conversationCount == 13 && dataset.usedCount == 10)
+        #expect(dataset.skipped == [DatasetSkip(reason: "empty conversations", count: 1, firstLine: 125)])
+        #expect(run.target.backend?.engine == "synthetic")
+    }
+
     /// The bundled samples load in every format and agree on their first prompt.
     @Test(arguments: [
         ("sharegpt.json", "sharegpt"), ("openai-chat.jsonl", "openai-chat"), ("prompts.jsonl", "jsonl"),
