@@ -45,7 +45,21 @@ public enum DatasetReader {
     /// How a recorded answer's length is counted: the one place to swap in a real tokenizer. Until
     /// then, the approximate word rule (`TokenEstimate.words`), at least 1 for a non-empty answer.
     @Sendable public static func answerTokens(_ text: String) -> Int {
-        text.isEmpty ? 0 : max(1, TokenEstimate.words(text))
+        if text.isEmpty { return 0 }
+        // `TokenEstimate.words`'s rule over the string's contiguous bytes: iterating `String.UTF8View`
+        // took a fifth of the time of loading a 100k-conversation file.
+        var text = text
+        let words = text.withUTF8 { bytes in
+            var words = 0
+            var inWord = false
+            for byte in bytes {
+                let space = byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
+                if !space && !inWord { words += 1 }
+                inWord = !space
+            }
+            return words
+        }
+        return max(1, Int((Double(words) / SyntheticPromptGenerator.wordsPerToken).rounded()))
     }
 
     /// `spec` gives the format and, for CSV, the columns; `countTokens` measures a recorded answer;

@@ -283,6 +283,15 @@ struct DatasetReaderTests {
                 ))
     }
 
+    @Test func answerLengthsFollowTheWordRule() {
+        for text in [
+            "one", "one two three", "  spaced\tout\nwords  ", "café über 漢字 x", String(repeating: "w ", count: 99),
+        ] {
+            #expect(DatasetReader.answerTokens(text) == max(1, TokenEstimate.words(text)), "\(text)")
+        }
+        #expect(DatasetReader.answerTokens("") == 0)
+    }
+
     /// Records far larger than a read, crossing many chunk boundaries, keep their lines.
     @Test func recordsLargerThanAChunk() throws {
         var lines: [String] = []
