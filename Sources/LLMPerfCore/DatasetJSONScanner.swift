@@ -300,6 +300,17 @@ struct DatasetJSONScanner {
         let start = pos
         var escaped = false
         while true {
+            // Eight bytes at a time while none is a quote, a backslash or a control byte (the usual
+            // zero-byte test on a word; a false alarm only hands the byte loop below more to do).
+            while pos + 8 <= count {
+                let word = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
+                if Self.hasZeroByte(word ^ (Self.ones &* 0x22)) || Self.hasZeroByte(word ^ (Self.ones &* 0x5C))
+                    || ((word &- Self.ones &* 0x20) & ~word & Self.highs) != 0
+                {
+                    break
+                }
+                pos += 8
+            }
             guard pos < count else { throw endOfInput("expected '\"' to close the string") }
             let c = base[pos]
             if c == UInt8(ascii: "\"") { break }
@@ -365,6 +376,12 @@ struct DatasetJSONScanner {
         }
         return text
     }
+
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always)
+    static func hasZeroByte(_ word: UInt64) -> Bool { ((word &- ones) & ~word & highs) != 0 }
 
     private static func hex4(_ raw: UnsafeBufferPointer<UInt8>, _ at: Int) -> UInt32? {
         guard at + 4 <= raw.count else { return nil }

@@ -50,12 +50,14 @@ public enum DatasetReader {
         // took a fifth of the time of loading a 100k-conversation file.
         var text = text
         let words = text.withUTF8 { bytes in
-            var words = 0
-            var inWord = false
-            for byte in bytes {
-                let space = byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D
-                if !space && !inWord { words += 1 }
-                inWord = !space
+            // A word starts at each non-space byte after a space (or at the start): counted without
+            // branches or a carried state, so the loop vectorizes.
+            @inline(__always) func space(_ byte: UInt8) -> Int {
+                (byte == 0x20 ? 1 : 0) | (byte == 0x0A ? 1 : 0) | (byte == 0x09 ? 1 : 0) | (byte == 0x0D ? 1 : 0)
+            }
+            var words = 1 - space(bytes[0])
+            for index in 1..<bytes.count {
+                words &+= space(bytes[index - 1]) & (1 - space(bytes[index]))
             }
             return words
         }
