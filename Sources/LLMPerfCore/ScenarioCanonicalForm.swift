@@ -50,7 +50,26 @@ enum ScenarioCanonicalForm {
             }
             if let maxTokens = prompt.maxTokens { add(key + ".max_tokens", "\(maxTokens)") }
         }
-        for prompt in workload.prompts { addPrompt("workload.prompt", prompt) }
+        if let dataset = workload.dataset {
+            // The file's digest and what selects from it stand for its prompts (and scripts): writing out
+            // 100,000 conversations would cost more than the rest of the load. `workload.system`, which
+            // fills in prompts without a system message, and the reader's version go in too.
+            add("workload.dataset.reader", "1")
+            add("workload.dataset.sha256", dataset.sha256)
+            add("workload.dataset.format", dataset.format.rawValue)
+            add("workload.dataset.sample", dataset.sample.map { "\($0)" } ?? "null")
+            add("workload.dataset.seed", "\(dataset.seed)")
+            add("workload.dataset.turns", dataset.turns.rawValue)
+            add("workload.dataset.output_tokens", dataset.outputTokensFromDataset ? "from_dataset" : "null")
+            if dataset.format == .csv {
+                add("workload.dataset.prompt_column", quoted(dataset.promptColumn))
+                add("workload.dataset.output_column", quoted(dataset.outputColumn))
+                add("workload.dataset.system_column", optional(dataset.systemColumn))
+            }
+            add("workload.dataset.system", optional(dataset.workloadSystem))
+        } else {
+            for prompt in workload.prompts { addPrompt("workload.prompt", prompt) }
+        }
         add("workload.max_tokens", workload.maxTokens.map { "\($0)" } ?? "null")
         add("workload.temperature", workload.temperature.map { "\($0)" } ?? "null")
         add("workload.seed", workload.seed.map { "\($0)" } ?? "null")
@@ -92,7 +111,7 @@ enum ScenarioCanonicalForm {
             case .full: add("workload.sessions.history", "full")
             case .window(let n): add("workload.sessions.history", "window \(n)")
             }
-            for (index, script) in workload.sessionScripts.enumerated() {
+            for (index, script) in workload.sessionScripts.enumerated() where workload.dataset == nil {
                 for prompt in script { addPrompt("workload.sessions.script.\(index)", prompt) }
             }
         }

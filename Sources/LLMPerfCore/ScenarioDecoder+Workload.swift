@@ -4,7 +4,7 @@ extension ScenarioDecoder {
     static let workloadKeys = [
         "prompts", "prompt_file", "system", "synthetic", "max_tokens", "temperature", "seed", "stream", "include_usage",
         "extra_body", "reasoning", "tools", "tool_choice", "batch", "sessions", "tokenizer",
-        "cache_bust",
+        "cache_bust", "dataset",
     ]
 
     /// Request body fields llmperf writes itself, and the setting that controls each.
@@ -93,7 +93,7 @@ extension ScenarioDecoder {
             }
         }
         if replays {
-            for key in ["prompts", "prompt_file", "synthetic", "sessions"] {
+            for key in ["prompts", "prompt_file", "synthetic", "sessions", "dataset"] {
                 if let entry = node.entry(key) {
                     throw error(
                         .conflict, line: entry.keyLine, column: entry.keyColumn, origin: entry.value.variant,
@@ -101,13 +101,31 @@ extension ScenarioDecoder {
                 }
             }
         }
-        guard replays || node["prompts"] != nil || node["prompt_file"] != nil || node["synthetic"] != nil else {
+        if let datasetNode = node["dataset"] {
+            let (dataset, selected) = try self.dataset(
+                datasetNode, path + ["dataset"], workload: node, workloadSeed: spec.seed)
+            prompts = selected.prompts
+            spec.sessionScripts = selected.scripts
+            spec.dataset = dataset
+        }
+        guard
+            replays || node["prompts"] != nil || node["prompt_file"] != nil || node["synthetic"] != nil
+                || node["dataset"] != nil
+        else {
             throw error(
-                .missingKey, at: node, path, "expected at least one prompt source: prompts, prompt_file or synthetic")
+                .missingKey, at: node, path,
+                "expected at least one prompt source: prompts, prompt_file, synthetic or dataset")
         }
         if let systemNode = node["system"] {
             let system = try string(systemNode, path + ["system"])
+            spec.dataset?.workloadSystem = system
             for index in prompts.indices where prompts[index].system == nil { prompts[index].system = system }
+            for script in spec.sessionScripts.indices {
+                for index in spec.sessionScripts[script].indices where spec.sessionScripts[script][index].system == nil
+                {
+                    spec.sessionScripts[script][index].system = system
+                }
+            }
         }
         spec.prompts = prompts
         if let sessionsNode = node["sessions"] {

@@ -42,6 +42,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// (`ExactSyntheticPrompts`), keeping everything else about them.
     public var synthetic: SyntheticPromptSpec?
     public var syntheticPromptIndices: Range<Int>?
+    /// `dataset`: where the prompts (or the session scripts) came from, with the file's digest and
+    /// what was skipped; nil when they came from `prompts`, `prompt_file` or `synthetic`.
+    public var dataset: DatasetSpec?
 
     public init(
         prompts: [Prompt], maxTokens: Int? = nil, temperature: Double? = nil, seed: Int? = nil, stream: Bool = true,

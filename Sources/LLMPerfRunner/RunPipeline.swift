@@ -1,5 +1,6 @@
 import Foundation
 import LLMPerfCore
+import LLMTokenizer
 
 /// Makes the transport one run sends through: `url` is the full endpoint URL, `originNanos` the
 /// run origin every trace time is relative to (CLOCK_MONOTONIC), `requestIDPrefix` the

@@ -40,6 +40,10 @@ public struct ScenarioSession: Sendable {
                     print(
                         RunSummaryRenderer.render(run: run.info, summary: run.summary, turns: run.turns, style: style))
                 }
+                if let dataset = plan.workload.dataset {
+                    // What the dataset gave and what it left out (with --json, on standard error).
+                    if json { printError("llmperf: \(dataset.summaryText)") } else { print(dataset.summaryText) }
+                }
                 if let check = run.serverMetrics {
                     let text = ServerMetricsRenderer.render(
                         url: check.url, scrapes: check.scrapes, failures: check.failures, lastError: check.lastError,

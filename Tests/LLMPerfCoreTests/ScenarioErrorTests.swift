@@ -325,7 +325,7 @@ struct ScenarioErrorTests {
         let yaml = Self.document(workload: "  max_tokens: 5")
         #expect(
             Self.message(yaml)
-                == "scenarios/x.yml:7:3: workload: expected at least one prompt source: prompts, prompt_file or synthetic"
+                == "scenarios/x.yml:7:3: workload: expected at least one prompt source: prompts, prompt_file, synthetic or dataset"
         )
     }
 
