@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 import LLMPerfCore
 import LLMPerfStore
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Multi-turn sessions and cache hygiene through the built executable against the bundled server:
 /// what is stored per turn, the "by turn" report, the transformer's prefix cache serving each
