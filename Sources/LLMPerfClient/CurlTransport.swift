@@ -40,7 +40,8 @@ public final class CurlTransport: Transport {
         self.workload = workload
         self.model = model
         self.sessions = workload.sessionPlan.map {
-            SessionHistories(plan: $0, prompts: workload.prompts, countTokens: countTokens)
+            SessionHistories(
+                plan: $0, prompts: workload.prompts, countTokens: workload.tokenCounter?.count ?? countTokens)
         }
         self.requestIDPrefix = requestIDPrefix
         self.inputsPerRequest = max(1, workload.batch)
@@ -76,12 +77,36 @@ public final class CurlTransport: Transport {
         {
             body = config.dialect.requestBody(prompt: prompt.prefixed(with: nonce), workload: workload, model: model)
         }
-        let request = TransportRequest(
+        var request = TransportRequest(
             config: config, body: body, index: order.index, isWarmup: order.isWarmup,
             promptIndex: order.promptIndex, inputCount: inputsPerRequest,
             scheduledAtNanos: order.scheduledAtNanos.map { $0 &- min(origin, $0) },
             extraHeaderLines: requestIDPrefix.map { ["x-request-id: \($0)-\(order.index)"] } ?? [])
-        return CurlInFlightRequest(loop: loop, handle: loop.submit(request, completion: completion))
+        guard let counter = workload.tokenCounter else {
+            return CurlInFlightRequest(loop: loop, handle: loop.submit(request, completion: completion))
+        }
+        // The whole answer is kept to be counted, then capped like any other.
+        request.textCapBytes = Int.max
+        let handle = loop.submit(request) { trace in
+            var trace = trace
+            Self.count(&trace, with: counter)
+            trace.outputText = ResponseAccumulator.capped(trace.outputText)
+            completion(trace)
+        }
+        return CurlInFlightRequest(loop: loop, handle: handle)
+    }
+
+    /// With no `usage` in the response, the answer's tokens by the run's tokenizer; when they are
+    /// more than the content events, they are spread over the events as usage would be
+    /// (`ResponseAccumulator.apportion`), so inter-token latency divides each gap by its tokens.
+    static func count(_ trace: inout RequestTrace, with counter: TokenCounter) {
+        guard trace.usage?.completionTokens == nil, !trace.chunkTokens.isEmpty else { return }
+        let tokens = counter.count(trace.outputText)
+        trace.tokenizerOutputTokens = tokens
+        let events = trace.chunkTokens.count
+        if tokens > events, tokens <= Int(UInt32.max), trace.chunkTokens.allSatisfy({ $0 == 1 }) {
+            trace.chunkTokens = ResponseAccumulator.apportion(tokens: tokens, over: events)
+        }
     }
 }
 
@@ -107,10 +132,12 @@ extension CurlTransport {
             extraHeaderLines: requestIDPrefix.map { ["x-request-id: \($0)-\(order.index)"] } ?? [])
         request.textCapBytes = Int.max
         let user = prompt.user
+        let counter = workload.tokenCounter
         let handle = loop.submit(request) { trace in
             var trace = trace
             trace.session = turn
             trace.historyTokens = historyTokens
+            if let counter { Self.count(&trace, with: counter) }
             sessions.record(
                 turn, user: user, answer: trace.outputText, answerTokens: trace.outputTokens,
                 succeeded: trace.succeeded)

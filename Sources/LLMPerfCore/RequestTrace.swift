@@ -56,6 +56,9 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     public var session: SessionTurn?
     /// Tokens of the earlier turns the request carried (a session turn's history; 0 on a first turn).
     public var historyTokens: Int?
+    /// The answer's tokens by the run's tokenizer, counted by the client when the response had no
+    /// usage (nil otherwise, or without a tokenizer).
+    public var tokenizerOutputTokens: Int?
 
     public init(
         index: Int, isWarmup: Bool = false, promptIndex: Int = 0, scheduledAtNanos: UInt64? = nil,
@@ -64,8 +67,10 @@ public struct RequestTrace: Sendable, Equatable, Codable {
         chunkTokens: [UInt32] = [], chunkReasoning: [Bool] = [], endedAtNanos: UInt64, usage: TokenUsage? = nil,
         outcome: RequestOutcome = .ok, connection: ConnectionInfo = ConnectionInfo(),
         httpStatus: Int = 0, outputText: String = "", timingKnown: Bool = true,
-        serverTimings: ServerTimings? = nil, session: SessionTurn? = nil, historyTokens: Int? = nil
+        serverTimings: ServerTimings? = nil, session: SessionTurn? = nil, historyTokens: Int? = nil,
+        tokenizerOutputTokens: Int? = nil
     ) {
+        self.tokenizerOutputTokens = tokenizerOutputTokens
         self.index = index
         self.isWarmup = isWarmup
         self.promptIndex = promptIndex
@@ -94,11 +99,13 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     /// Output tokens: the server's `usage` when it sent one, else the sum of chunk tokens.
     public var outputTokens: Int {
         if let reported = usage?.completionTokens { return reported }
+        if let counted = tokenizerOutputTokens { return counted }
         return chunkTokens.reduce(0) { $0 + Int($1) }
     }
 
     public var outputTokenSource: TokenCountSource {
-        usage?.completionTokens != nil ? .usage : .chunks
+        if usage?.completionTokens != nil { return .usage }
+        return tokenizerOutputTokens != nil ? .tokenizer : .chunks
     }
 
     public var inputTokens: Int? { usage?.promptTokens }
@@ -152,6 +159,8 @@ public enum TokenCountSource: String, Sendable, Codable {
     case usage
     /// The number of content chunks (an estimate: a chunk may hold several tokens).
     case chunks
+    /// The run's tokenizer (`workload.tokenizer`) over the answer's text, when there was no usage.
+    case tokenizer
 }
 
 public struct TokenUsage: Sendable, Equatable, Codable {

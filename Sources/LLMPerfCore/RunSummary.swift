@@ -22,6 +22,9 @@ public struct RunSummary: Sendable, Equatable, Codable {
     public var totalInputTokens: Int
     /// How many successful requests' output counts came from the server's `usage`.
     public var outputTokensFromUsage: Int
+    /// How many came from the run's tokenizer over the answer (no usage; `workload.tokenizer`); nil
+    /// when none did.
+    public var outputTokensFromTokenizer: Int?
     public var metrics: [Metric: DistributionSummary]
     /// The share of prompt tokens the server said it served from its prefix cache (nil: no
     /// response said).
@@ -96,6 +99,7 @@ public struct RunSummary: Sendable, Equatable, Codable {
         totalOutputTokens = tally.outputTokens
         totalInputTokens = tally.inputTokens
         outputTokensFromUsage = tally.outputTokensFromUsage
+        outputTokensFromTokenizer = tally.outputTokensFromTokenizer > 0 ? tally.outputTokensFromTokenizer : nil
         outputTokensPerSecond = windowSeconds > 0 ? Double(totalOutputTokens) / windowSeconds : 0
         inputTokensPerSecond = windowSeconds > 0 ? Double(totalInputTokens) / windowSeconds : 0
         requestsPerSecond = windowSeconds > 0 ? Double(succeeded) / windowSeconds : 0
@@ -118,6 +122,7 @@ public struct RunTally: Sendable, Equatable {
     public var outputTokens = 0
     public var inputTokens = 0
     public var outputTokensFromUsage = 0
+    public var outputTokensFromTokenizer = 0
     public var promptCache = PromptCacheShare()
 
     public init() {}
@@ -135,7 +140,11 @@ public struct RunTally: Sendable, Equatable {
         succeeded += 1
         outputTokens += trace.outputTokens
         inputTokens += trace.inputTokens ?? 0
-        if trace.outputTokenSource == .usage { outputTokensFromUsage += 1 }
+        switch trace.outputTokenSource {
+        case .usage: outputTokensFromUsage += 1
+        case .tokenizer: outputTokensFromTokenizer += 1
+        case .chunks: break
+        }
         promptCache.add(trace)
     }
 }

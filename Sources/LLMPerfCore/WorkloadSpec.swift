@@ -35,6 +35,9 @@ public struct WorkloadSpec: Sendable, Equatable {
     /// `cache_bust`: a nonce before each prompt so a server's prefix cache, warmed by an earlier
     /// run, cannot serve this one (see `CacheBust`).
     public var cacheBust: CacheBust = .none
+    /// The loaded tokenizer the client counts with (set by the runner from `tokenizer`; nil: the
+    /// word rule for histories, the chunks for answers without usage).
+    public var tokenCounter: TokenCounter?
     /// `tokenizer`: what counts tokens (`words` when absent: today's approximation, so existing scenarios send what
     /// they sent).
     public var tokenizer: TokenizerChoice = .words

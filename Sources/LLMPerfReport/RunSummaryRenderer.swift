@@ -33,9 +33,12 @@ public enum RunSummaryRenderer {
         }
         out += table.render(style: style)
         out += "\n"
-        let tokenNote =
-            summary.succeeded > 0 && summary.outputTokensFromUsage < summary.succeeded
-            ? " (counted from chunks for \(summary.succeeded - summary.outputTokensFromUsage) requests)" : ""
+        let byTokenizer = summary.outputTokensFromTokenizer ?? 0
+        let byChunks = summary.succeeded - summary.outputTokensFromUsage - byTokenizer
+        let notes =
+            (byTokenizer > 0 ? ["counted by the tokenizer for \(byTokenizer) requests"] : [])
+            + (byChunks > 0 ? ["counted from chunks for \(byChunks) requests"] : [])
+        let tokenNote = notes.isEmpty ? "" : " (" + notes.joined(separator: ", ") + ")"
         out += String(
             format: "requests %d ok, %d failed (%@), %d warmup  ·  window %.2f s\n", summary.succeeded,
             summary.failed, Formatting.percent(summary.errorRate), summary.warmup, summary.windowSeconds)

@@ -102,6 +102,11 @@ public struct RunPipeline: Sendable {
         // and a replay's rows their exact input lengths (blocks of 512 of its tokens, as Mooncake's hash ids count).
         let tokenizer = try RunTokenizer.load(scenario.workload.tokenizer)
         try tokenizer?.applyExactLengths(to: &scenario.workload)
+        scenario.workload.tokenCounter = tokenizer.map { loaded in
+            TokenCounter(name: loaded.description) {
+                loaded.tokenizer.encode($0, addSpecial: false, parseSpecial: false).count
+            }
+        }
         if let tokenizer {
             var builder = TokenBlockPrompts(
                 text: tokenizer.text, blockTokens: WordBlockPrompts.blockTokens,

@@ -302,7 +302,7 @@ public final class RunStore: Sendable {
                         reasoning_tokens, server_prompt_ns, server_generation_ns, server_total_ns, server_load_ns,
                         server_draft_tokens, server_draft_accepted_tokens, server_queue_ns, server_preprocess_ns,
                         server_postprocess_ns, server_cached_tokens, server_batch_size, session_id, turn_index,
-                        history_tokens, \(text)
+                        history_tokens, output_tokens, token_source, \(text)
                     FROM requests WHERE run_id = ? ORDER BY idx
                     """, arguments: [runID])
             // Most chunks carry one token: traces with the same chunk count share one array of
@@ -451,7 +451,9 @@ public final class RunStore: Sendable {
             httpStatus: row["http_status"], outputText: row["output_text"], timingKnown: row["timing_known"],
             serverTimings: timings.isEmpty ? nil : timings,
             session: sessionID.flatMap { session in turnIndex.map { SessionTurn(session: session, turn: $0) } },
-            historyTokens: row["history_tokens"])
+            historyTokens: row["history_tokens"],
+            tokenizerOutputTokens: (row["token_source"] as String?) == TokenCountSource.tokenizer.rawValue
+                ? row["output_tokens"] : nil)
     }
 
     /// A duration as SQLite's signed 64-bit integer (a reported duration over 292 years is capped).

@@ -143,6 +143,28 @@ import Testing
         #expect(loaded.variant == "short" && loaded.maxTokens == 32)
     }
 
+    /// A session turn whose answer the run's tokenizer counted (no usage): its session, turn, history
+    /// and the tokenizer's count come back as stored, and a count from the chunks stays one.
+    @Test func sessionTurnsAndTokenizerCountsRoundTrip() throws {
+        let store = try RunStore(path: Self.temporaryDatabase())
+        let info = RunInfo(
+            id: "r000009", name: "s", variant: nil, batchID: "b", labels: [], scenarioYAML: "", scenarioHash: "h",
+            scenarioPath: "s.yml", targetURL: "http://x", api: "openai-chat", model: "m", loadDescription: "",
+            maxTokens: nil, promptSetHash: "p", host: "h", gitCommit: nil, startedAt: Date())
+        try store.insertRun(info)
+        let counted = RequestTrace(
+            index: 0, startedAtNanos: 0, chunkAtNanos: [10, 20], chunkTokens: [5, 4], endedAtNanos: 30,
+            outputText: "an answer", session: SessionTurn(session: 3, turn: 2), historyTokens: 41,
+            tokenizerOutputTokens: 9)
+        let chunks = RequestTrace(
+            index: 1, startedAtNanos: 0, chunkAtNanos: [10, 20], chunkTokens: [1, 1], endedAtNanos: 30)
+        try store.insertRequests([counted, chunks], runID: info.id)
+        let back = try store.traces(runID: info.id)
+        #expect(back == [counted, chunks])
+        #expect(back[0].outputTokenSource == .tokenizer && back[0].outputTokens == 9)
+        #expect(back[1].outputTokenSource == .chunks && back[1].tokenizerOutputTokens == nil)
+    }
+
     @Test func listFiltersLabelsAndDeleteCascades() throws {
         let store = try RunStore(path: Self.temporaryDatabase())
         for (i, name) in ["a", "b", "a"].enumerated() {
