@@ -23,7 +23,7 @@ public final class CurlTransport: Transport {
     public init(
         config: TransportConfig, workload: WorkloadSpec, model: String, load: LoadSpec,
         requestIDPrefix: String? = nil, loop: CurlMultiLoop? = nil,
-        countTokens: @escaping @Sendable (String) -> Int = TokenEstimate.words, cacheBustKey: UInt64 = 0
+        cacheBustKey: UInt64 = 0
     ) {
         self.config = config
         self.cacheBustKey = cacheBustKey
@@ -41,7 +41,7 @@ public final class CurlTransport: Transport {
         self.model = model
         self.sessions = workload.sessionPlan.map {
             SessionHistories(
-                plan: $0, prompts: workload.prompts, countTokens: workload.tokenCounter?.count ?? countTokens)
+                plan: $0, prompts: workload.prompts, countTokens: workload.tokenCounter?.count ?? TokenEstimate.words)
         }
         self.requestIDPrefix = requestIDPrefix
         self.inputsPerRequest = max(1, workload.batch)
@@ -71,11 +71,13 @@ public final class CurlTransport: Transport {
             return sendTurn(turn, of: sessions, order: order, completion: completion)
         }
         var body = bodies[order.promptIndex]
-        let prompt = workload.prompts[order.promptIndex]
-        if workload.cacheBust == .perRequest,
-            let nonce = workload.cacheBust.nonce(runKey: cacheBustKey, index: order.index, prompt: prompt)
-        {
-            body = config.dialect.requestBody(prompt: prompt.prefixed(with: nonce), workload: workload, model: model)
+        if workload.cacheBust == .perRequest {
+            // Only here is the body built per request: every other request sends the one built up front.
+            let prompt = workload.prompts[order.promptIndex]
+            if let nonce = workload.cacheBust.nonce(runKey: cacheBustKey, index: order.index, prompt: prompt) {
+                body = config.dialect.requestBody(
+                    prompt: prompt.prefixed(with: nonce), workload: workload, model: model)
+            }
         }
         var request = TransportRequest(
             config: config, body: body, index: order.index, isWarmup: order.isWarmup,

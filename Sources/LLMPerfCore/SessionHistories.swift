@@ -38,11 +38,7 @@ public final class SessionHistories: @unchecked Sendable {
         lock.lock()
         let earlier = conversations[turn.session] ?? []
         lock.unlock()
-        let carried: ArraySlice<Exchange>
-        switch plan.spec.history {
-        case .full: carried = earlier[...]
-        case .window(let n): carried = earlier.suffix(max(0, n))
-        }
+        let carried = plan.spec.carried(earlier)
         prompt.history = carried.map(\.exchange)
         return (prompt, carried.reduce(0) { $0 + $1.tokens })
     }

@@ -38,7 +38,7 @@ public struct SessionSpec: Sendable, Equatable {
     }
 
     /// The earlier exchanges a turn carries under this history rule.
-    public func carried(_ exchanges: [ChatExchange]) -> ArraySlice<ChatExchange> {
+    public func carried<Exchange>(_ exchanges: [Exchange]) -> ArraySlice<Exchange> {
         switch history {
         case .full: return exchanges[...]
         case .window(let n): return exchanges.suffix(max(0, n))
