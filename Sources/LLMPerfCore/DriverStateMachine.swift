@@ -15,6 +15,8 @@
 /// - Limits, checked on each measured request's due time before it is sent: `.requests(n)`
 ///   sends `warmup + n` requests in all; `.duration(d)` sends measured requests due before
 ///   `d` has passed since the first measured one was due. Requests in flight then finish.
+/// - Sharded (`configuration.shard`): the pacer paces the whole load, limits are checked on every
+///   index, and the requests of the other shards are passed over (never sent, never waited for).
 /// - Stop: nothing more is sent, the waiting line is dropped, requests in flight get `grace`,
 ///   then they are cancelled (they still finish, as cancelled).
 /// - The run finishes once nothing more will be sent and nothing is in flight or waiting.
@@ -28,6 +30,8 @@ public struct DriverStateMachine: Sendable {
         public var graceNanos: UInt64
         /// A measured request due when a slot frees waits until the warmup has finished.
         public var measuredAfterWarmup: Bool
+        /// This run's share of a sharded load (`run --shard I/N`, see `ShardSpec`); nil: the whole load.
+        public var shard: ShardSpec?
 
         public init(warmup: Int, stop: LoadStop, promptCount: Int, graceNanos: UInt64, measuredAfterWarmup: Bool) {
             self.warmup = warmup
@@ -38,12 +42,13 @@ public struct DriverStateMachine: Sendable {
         }
 
         /// The configuration of `load` (a closed loop measures after its warmup).
-        public init(load: LoadSpec, promptCount: Int, grace: Duration) {
+        public init(load: LoadSpec, promptCount: Int, grace: Duration, shard: ShardSpec? = nil) {
             let measuredAfterWarmup: Bool
             if case .closed = load.shape { measuredAfterWarmup = true } else { measuredAfterWarmup = false }
             self.init(
                 warmup: load.warmup, stop: load.stop, promptCount: promptCount, graceNanos: grace.wholeNanoseconds,
                 measuredAfterWarmup: measuredAfterWarmup)
+            self.shard = shard
         }
     }
 
@@ -173,6 +178,11 @@ public struct DriverStateMachine: Sendable {
                 pacingDone = true
                 pending = nil
                 return
+            }
+            if let shard = configuration.shard, !shard.owns(index) {
+                pending = nil
+                nextIndex += 1
+                continue
             }
             if case .at = pace, dueAt > now {
                 if !wakePending {

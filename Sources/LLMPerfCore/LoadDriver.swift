@@ -27,14 +27,17 @@ public final class LoadDriver: Sendable {
     public let cancelGrace: Duration
     /// `workload.sessions`: the driver starts sessions of turns rather than requests.
     public let sessions: SessionPlan?
+    /// This driver's share of a sharded load (`ShardSpec`); nil: the whole load.
+    public let shard: ShardSpec?
     private let events: AsyncStream<DriverStateMachine.Event>
     private let eventSink: AsyncStream<DriverStateMachine.Event>.Continuation
     private let lifecycle = DriverLifecycle()
 
     public init(
         transport: any Transport, load: LoadSpec, clock: any RunClock = MonotonicRunClock(),
-        cancelGrace: Duration = .seconds(2), sessions: SessionPlan? = nil
+        cancelGrace: Duration = .seconds(2), sessions: SessionPlan? = nil, shard: ShardSpec? = nil
     ) {
+        self.shard = shard
         self.transport = transport
         self.load = load
         self.clock = clock
@@ -81,9 +84,11 @@ public final class LoadDriver: Sendable {
     /// child tasks that only sleep and post an event.
     private func coordinate(onTrace: @Sendable (RequestTrace) -> Void) async -> Int {
         defer { eventSink.finish() }
-        guard transport.promptCount > 0, !lifecycle.stopRequested, let pacer = load.makePacer() else { return 0 }
+        guard transport.promptCount > 0, !lifecycle.stopRequested, let pacer = load.makePacer(shard: shard) else {
+            return 0
+        }
         let configuration = DriverStateMachine.Configuration(
-            load: load, promptCount: transport.promptCount, grace: cancelGrace)
+            load: load, promptCount: transport.promptCount, grace: cancelGrace, shard: shard)
         var machine: any DriverDecisions =
             if let sessions {
                 SessionStateMachine(configuration: configuration, plan: sessions, pacer: pacer)

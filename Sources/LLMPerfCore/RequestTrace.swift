@@ -56,6 +56,8 @@ public struct RequestTrace: Sendable, Equatable, Codable {
     public var session: SessionTurn?
     /// Tokens of the earlier turns the request carried (a session turn's history; 0 on a first turn).
     public var historyTokens: Int?
+    /// The shard that sent it, in a sharded or merged run (`ShardSpec`, `llmperf merge`); nil otherwise.
+    public var shard: Int?
     /// The answer's tokens by the run's tokenizer, counted by the client when the response had no
     /// usage (nil otherwise, or without a tokenizer).
     public var tokenizerOutputTokens: Int?

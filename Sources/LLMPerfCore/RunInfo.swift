@@ -51,6 +51,10 @@ public struct RunInfo: Sendable, Equatable, Codable {
     /// Set when the run was measured over its steady state (`--steady-state`, every sweep point): its
     /// statistics count the requests inside this window only (the others stay stored).
     public var steadyWindow: SteadyStateWindow?
+    /// Set on one shard's run of a sharded load (`run --shard I/N`): which shard, and its clocks.
+    public var shard: ShardStamp?
+    /// A run merged from its shards' runs (`llmperf merge`): its shards, by index; nil for any other run.
+    public var mergedFrom: [MergedShard]?
 
     public init(
         id: String, name: String, variant: String? = nil, batchID: String, labels: [String] = [],

@@ -13,6 +13,8 @@ public protocol RunRepository: Sendable {
     func finishRun(id: String, status: RunStatus, endedAt: Date, targetURL: String?) throws
     /// Stores how hard the client worked while the run's requests ran.
     func recordClientLoad(id: String, _ load: ClientLoad) throws
+    /// Stores a shard's clock offset as read at the end of its run (`ShardStamp.endClock`).
+    func recordShardEnd(id: String, endClock: ClockOffset) throws
     /// Stores the steady-state window a run's statistics are taken over.
     func recordSteadyWindow(id: String, _ window: SteadyStateWindow) throws
     /// Stores one scrape of the server's metrics endpoint (`target.metrics`), failed or not. `previous` is the

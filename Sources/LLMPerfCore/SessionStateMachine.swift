@@ -15,6 +15,9 @@
 ///   sends n measured turns (once the n-th is out, sessions thinking end at once),
 ///   `.duration(d)` those due before `d` has passed since the first measured one was due. Once
 ///   reached, nothing more is sent (sessions in their think time end).
+/// - Sharded (`configuration.shard`): sessions are numbered as in the whole load and the other
+///   shards' are passed over; a turn's index is `ShardSpec.storedIndex(local:)` and `.requests(n)`
+///   counts this shard's `share(of: n)`.
 /// - Stop and grace as in `DriverStateMachine`.
 public struct SessionStateMachine: Sendable {
     public typealias Event = DriverStateMachine.Event
@@ -136,6 +139,7 @@ public struct SessionStateMachine: Sendable {
                 arrivalsDone = true
                 pending = nil
             case .whenSlotFrees:
+                if skipsNextSession() { continue }
                 guard hasFreeSlot else { break }
                 if !isWarmupSession(nextSession) && configuration.measuredAfterWarmup && warmupSessionsActive > 0 {
                     break
@@ -145,6 +149,7 @@ public struct SessionStateMachine: Sendable {
                 if sendingDone { return }
                 continue
             case .at(let offset):
+                if skipsNextSession() { continue }
                 let due = startNanos &+ offset
                 if due > now {
                     nextArrival = due
@@ -168,6 +173,14 @@ public struct SessionStateMachine: Sendable {
         }
     }
 
+    /// Passes over the next session when it is another shard's (its arrival used up).
+    private mutating func skipsNextSession() -> Bool {
+        guard let shard = configuration.shard, !shard.owns(nextSession) else { return false }
+        pending = nil
+        nextSession += 1
+        return true
+    }
+
     private mutating func startSession(dueAt: UInt64, scheduled: Bool, now: UInt64, into actions: inout [Action]) {
         let session = nextSession
         nextSession += 1
@@ -186,7 +199,7 @@ public struct SessionStateMachine: Sendable {
             stopSending()
             return
         }
-        let index = nextIndex
+        let index = configuration.shard?.storedIndex(local: nextIndex) ?? nextIndex
         nextIndex += 1
         inFlight += 1
         actions.append(
@@ -197,13 +210,19 @@ public struct SessionStateMachine: Sendable {
                     scheduledAtNanos: scheduled ? dueAt : nil, session: turn)))
         // The last measured turn is out: sessions thinking end now rather than after their think
         // time, and those in flight end with their turn.
-        if !isWarmup, case .requests(let n) = configuration.stop, measuredSent >= n { stopSending() }
+        if !isWarmup, case .requests = configuration.stop, measuredSent >= measuredLimit { stopSending() }
+    }
+
+    /// The measured turns this run sends under `.requests(n)`: n, or its shard's share of n.
+    private var measuredLimit: Int {
+        guard case .requests(let n) = configuration.stop else { return Int.max }
+        return configuration.shard?.share(of: n) ?? n
     }
 
     private mutating func limitReached(dueAt: UInt64) -> Bool {
         switch configuration.stop {
-        case .requests(let n):
-            if measuredSent >= n { return true }
+        case .requests:
+            if measuredSent >= measuredLimit { return true }
             measuredSent += 1
             return false
         case .duration(let d):

@@ -146,9 +146,27 @@ enum HTMLRunSections {
             if s.succeeded > 0 && s.outputTokensFromUsage < s.succeeded {
                 out += " (counted from chunks for \(s.succeeded - s.outputTokensFromUsage) requests: an estimate)"
             }
-            out += "</p></div>"
+            out += "</p>"
+            out += shardTable(run)
+            out += "</div>"
         }
         return out + "</section>"
+    }
+
+    /// A merged run's shards: throughput and clocks, one row each (nothing for another run).
+    static func shardTable(_ run: ReportRun) -> String {
+        var out = ShardTable.line(run.info).map { "<p class=\"note\">\(h($0))</p>" } ?? ""
+        let shards = ShardThroughput.of(run.info, traces: run.traces)
+        guard !shards.isEmpty else { return out }
+        out += "<table class=\"shards\"><thead><tr>"
+        for header in ShardTable.headers { out += "<th>\(h(header))</th>" }
+        out += "</tr></thead><tbody>"
+        for row in ShardTable.rows(shards) {
+            out += "<tr>"
+            for (i, cell) in row.enumerated() { out += i == 1 ? "<td class=\"text\">\(h(cell))</td>" : "<td>\(h(cell))</td>" }
+            out += "</tr>"
+        }
+        return out + "</tbody></table>"
     }
 
     static func errors(_ runs: [ReportRun]) -> String {

@@ -154,6 +154,7 @@ public enum JSONReport {
         json.field("scheduledAtNanos", t.scheduledAtNanos)
         json.key("sentNanos")
         json.uint64(t.sentNanos)
+        json.field("shard", t.shard)
         if let timings = t.serverTimings {
             json.key("serverTimings")
             json.beginObject()

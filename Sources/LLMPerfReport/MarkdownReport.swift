@@ -33,6 +33,14 @@ public enum MarkdownReport {
             facts.append("labels " + info.labels.map { "`\(code($0))`" }.joined(separator: ", "))
         }
         out += facts.joined(separator: " · ") + "\n\n"
+        if let line = ShardTable.line(info) { out += MarkdownText.escape(line) + "\n\n" }
+        let shards = ShardThroughput.of(info, traces: run.traces)
+        if !shards.isEmpty {
+            out +=
+                MarkdownText.table(
+                    headers: ShardTable.headers, rightAligned: ShardTable.headers.indices.map { $0 != 1 },
+                    rows: ShardTable.rows(shards)) + "\n"
+        }
         let order = ReportMetrics.summaryOrder(summary)
         if order.isEmpty {
             out += "_No successful requests: no latency statistics._\n\n"

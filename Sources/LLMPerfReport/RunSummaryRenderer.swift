@@ -15,12 +15,14 @@ public enum RunSummaryRenderer {
     /// With `turns` (a run of sessions), the "by turn" table after the totals.
     public static func render(
         run: RunInfo, summary: RunSummary, breakdown: LatencyBreakdown.Summary? = nil,
-        turns: SessionTurnSummary? = nil, style: TerminalStyle
+        turns: SessionTurnSummary? = nil, shards: [ShardThroughput] = [], style: TerminalStyle
     ) -> String {
         var out = ""
         let title = "\(run.displayName)  \(run.id)  (\(run.status.rawValue))"
         out += style.apply(.bold, title) + "\n"
-        out += "target \(run.targetURL)  model \(run.model)  load \(run.loadDescription)\n\n"
+        out += "target \(run.targetURL)  model \(run.model)  load \(run.loadDescription)\n"
+        if let line = ShardTable.line(run) { out += line + "\n" }
+        out += "\n"
         var table = TextTable(headers: ["metric", "unit", "p50", "p90", "p99", "mean", "min", "max", "n"])
         for metric in ReportMetrics.summaryOrder(summary) {
             guard let s = summary.metrics[metric] else { continue }
@@ -76,6 +78,7 @@ public enum RunSummaryRenderer {
                     "the client may have been the bottleneck (\(reasons.joined(separator: ", "))): these numbers may be "
                         + "the client's, not the endpoint's") + "\n"
         }
+        if !shards.isEmpty { out += "\n" + ShardTable.render(shards, style: style) }
         if let turns { out += "\n" + SessionTurnText.render(turns, style: style) }
         if let breakdown { out += "\n" + BreakdownText.render(breakdown, style: style) }
         return out

@@ -25,14 +25,18 @@ public struct RunWiring: Sendable {
     /// Makes the builder of a replay's prompts (`load.replay`), one a run: the one place that decides how a
     /// trace's lengths and block ids become text (words here; a tokenizer's exact tokens where one is wired).
     public var replayPromptBuilder: @Sendable () -> any BlockPromptBuilding
+    /// The wall clock, ns since 1970 (a shard's clock offsets are read against `clock`).
+    public var wallClock: @Sendable () -> Int64
 
     public init(
         repository: any RunRepository, makeTransport: @escaping TransportFactory, launcher: any BackendLauncher,
         http2Missing: @escaping @Sendable (_ secure: Bool) -> String? = { _ in nil },
         clock: any RunClock = MonotonicRunClock(), cancelGrace: Duration = .seconds(2),
         observer: (any RunObserver)? = nil, metricsSource: (any MetricsSource)? = nil,
-        replayPromptBuilder: @escaping @Sendable () -> any BlockPromptBuilding = { WordBlockPrompts() }
+        replayPromptBuilder: @escaping @Sendable () -> any BlockPromptBuilding = { WordBlockPrompts() },
+        wallClock: @escaping @Sendable () -> Int64 = ShardClockReader.systemWallNanos
     ) {
+        self.wallClock = wallClock
         self.replayPromptBuilder = replayPromptBuilder
         self.observer = observer
         self.metricsSource = metricsSource
@@ -82,6 +86,10 @@ public struct RunPipeline: Sendable {
     public var interrupts: any Interrupts
     /// Take each run's statistics over its steady-state window (`SteadyStateWindow`), stored with the run.
     public var steadyState: Bool
+    /// Run this share of each scenario's load (`run --shard I/N`, see `ShardSpec`); nil: the whole load.
+    public var shard: ShardSpec?
+    /// Send nothing before this wall-clock time (`run --start-at`), so that shards start together.
+    public var startAt: Date?
 
     public init(
         wiring: RunWiring, batchID: String, gitCommit: String?, progress: ProgressMode, interrupts: any Interrupts,
@@ -93,6 +101,22 @@ public struct RunPipeline: Sendable {
         self.gitCommit = gitCommit
         self.progress = progress
         self.interrupts = interrupts
+    }
+
+    /// Sleeps until `startAt` on the wall clock (the monotonic clock sleeps, the wall clock says until when);
+    /// a shard that comes after it starts at once and says how late it is (the merge shows it too).
+    func waitForStart(_ startAt: Date, shard: ShardSpec, runID: String) async {
+        let offset = ShardClockReader.read(clock: wiring.clock, wall: wiring.wallClock).offsetNanos
+        let startWall = Int64((startAt.timeIntervalSince1970 * 1e9).rounded())
+        let startMonotonic = startWall &- offset
+        let now = Int64(clamping: wiring.clock.nowNanos())
+        if startMonotonic > now {
+            await wiring.clock.sleep(untilNanos: UInt64(startMonotonic))
+        } else {
+            printError(
+                "llmperf: run \(runID), shard \(shard): started \(DecimalText.trimmed(Double(now - startMonotonic) / 1e6, fractionDigits: 1)) ms "
+                    + "after --start-at")
+        }
     }
 
     public func execute(_ scenario: Scenario, scenarioPath: String, labels: [String]) async throws -> MeasuredRun {
@@ -121,6 +145,9 @@ public struct RunPipeline: Sendable {
             let target = scenario.target
             let secure = target.url.map { $0.lowercased().hasPrefix("https:") } ?? (target.backend?.tls ?? false)
             if let reason = wiring.http2Missing(secure) { throw CLIError.failure(reason) }
+        }
+        if let shard, let problem = scenario.load.shardProblem(count: shard.count) {
+            throw CLIError.invalid("--shard \(shard): \(problem)")
         }
         var info = RunInfo(
             id: try store.newRunID(), name: scenario.name, variant: scenario.variant, batchID: batchID, labels: labels,
@@ -158,12 +185,26 @@ public struct RunPipeline: Sendable {
         let url = scenario.target.endpointURL(base: baseURL, stream: stream)
         // Stored and shown with `${VAR}` unexpanded: a variable's value may be a secret.
         info.targetURL = scenario.target.shownURL.map { scenario.target.endpointURL(base: $0, stream: stream) } ?? url
-        try store.createRun(info)
+        let originNanos: UInt64
+        if let shard {
+            // The shard lines up on the shared start, then reads its clocks just before its origin: the merge puts
+            // every shard's request times on one axis through `originWallNanos`.
+            if let startAt { await waitForStart(startAt, shard: shard, runID: info.id) }
+            let startClock = ShardClockReader.read(clock: wiring.clock, wall: wiring.wallClock)
+            originNanos = wiring.clock.nowNanos()
+            info.shard = ShardStamp(
+                shard: shard, startClock: startClock, originWallNanos: Int64(clamping: originNanos) &+ startClock.offsetNanos,
+                startAtWallNanos: startAt.map { Int64(($0.timeIntervalSince1970 * 1e9).rounded()) })
+            try store.createRun(info)
+        } else {
+            try store.createRun(info)
+            originNanos = wiring.clock.nowNanos()
+        }
 
-        let total: Int?
+        var total: Int?
         if case .requests(let n) = scenario.load.stop { total = n + scenario.load.warmup } else { total = nil }
+        if let shard, scenario.workload.sessions == nil { total = total.map { shard.share(of: $0) } }
         let progress = RunProgress(name: info.variant ?? info.name, total: total, mode: progress)
-        let originNanos = wiring.clock.nowNanos()
         var transport = wiring.makeTransport(scenario, url, originNanos, "llmperf-\(info.id)")
         if let observer = wiring.observer {
             transport = ObservedTransport(base: transport, observer: observer, clock: wiring.clock)
@@ -171,7 +212,7 @@ public struct RunPipeline: Sendable {
         }
         let driver = LoadDriver(
             transport: transport, load: scenario.load, clock: wiring.clock, cancelGrace: wiring.cancelGrace,
-            sessions: scenario.workload.sessionPlan)
+            sessions: scenario.workload.sessionPlan, shard: shard)
         interrupts.onInterrupt { driver.stop() }
         // A batch that cannot be stored even on its retry stops the run: nothing measured after
         // it could be kept.
@@ -205,6 +246,15 @@ public struct RunPipeline: Sendable {
             accounting.add(trace)
         }
         info.clientLoad = probe.stop()
+        if info.shard != nil {
+            let endClock = ShardClockReader.read(clock: wiring.clock, wall: wiring.wallClock)
+            info.shard?.endClock = endClock
+            do {
+                try store.recordShardEnd(id: info.id, endClock: endClock)
+            } catch {
+                printError("llmperf: run \(info.id): its shard's end clock could not be stored: \(error)")
+            }
+        }
         scraper?.stop()
         progress.finish()
         interrupts.onInterrupt {}

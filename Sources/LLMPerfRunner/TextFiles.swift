@@ -23,6 +23,6 @@ public func appendText(_ text: String, to path: String) throws {
 }
 
 /// A line on standard error.
-func printError(_ text: String) {
+public func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -93,27 +93,46 @@ public final class RunStore: Sendable {
     /// that it is marked `interrupted` on a later open once that process is gone.
     public func insertRun(_ run: RunInfo, owner: RunOwner? = .current) throws {
         let owner = run.status == .running ? owner : nil
-        try pool.write { db in
+        try pool.write { db in try Self.insertRunRow(db, run, owner: owner) }
+    }
+
+    static func insertRunRow(_ db: Database, _ run: RunInfo, owner: RunOwner?) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO runs (id, name, variant, batch_id, status, scenario_yaml, scenario_hash,
+                    scenario_path, target_url, api, model, load_description, max_tokens, prompt_set_hash,
+                    slo_json, tool_version, host, git_commit, started_at, ended_at,
+                    owner_host, owner_pid, owner_start_ticks)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                run.id, run.name, run.variant, run.batchID, run.status.rawValue, run.scenarioYAML,
+                run.scenarioHash, run.scenarioPath, run.targetURL, run.api, run.model, run.loadDescription,
+                run.maxTokens, run.promptSetHash, try Self.encodeSLO(run.slo), run.toolVersion, run.host,
+                run.gitCommit,
+                run.startedAt.timeIntervalSince1970, run.endedAt?.timeIntervalSince1970,
+                owner?.host, owner.map { Int64($0.pid) }, owner?.startTicks.map { Int64(bitPattern: $0) },
+            ])
+        if let stamp = run.shard {
             try db.execute(
                 sql: """
-                    INSERT INTO runs (id, name, variant, batch_id, status, scenario_yaml, scenario_hash,
-                        scenario_path, target_url, api, model, load_description, max_tokens, prompt_set_hash,
-                        slo_json, tool_version, host, git_commit, started_at, ended_at,
-                        owner_host, owner_pid, owner_start_ticks)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    UPDATE runs SET shard_index = ?, shard_count = ?, clock_offset_start_ns = ?,
+                        clock_uncertainty_start_ns = ?, clock_offset_end_ns = ?, clock_uncertainty_end_ns = ?,
+                        origin_wall_ns = ?, start_at_ns = ?
+                    WHERE id = ?
                     """,
                 arguments: [
-                    run.id, run.name, run.variant, run.batchID, run.status.rawValue, run.scenarioYAML,
-                    run.scenarioHash, run.scenarioPath, run.targetURL, run.api, run.model, run.loadDescription,
-                    run.maxTokens, run.promptSetHash, try Self.encodeSLO(run.slo), run.toolVersion, run.host,
-                    run.gitCommit,
-                    run.startedAt.timeIntervalSince1970, run.endedAt?.timeIntervalSince1970,
-                    owner?.host, owner.map { Int64($0.pid) }, owner?.startTicks.map { Int64(bitPattern: $0) },
+                    stamp.shard.index, stamp.shard.count, stamp.startClock.offsetNanos,
+                    stamp.startClock.uncertaintyNanos, stamp.endClock?.offsetNanos, stamp.endClock?.uncertaintyNanos,
+                    stamp.originWallNanos, stamp.startAtWallNanos, run.id,
                 ])
-            for label in run.labels {
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO run_labels (run_id, label) VALUES (?, ?)", arguments: [run.id, label])
-            }
+        }
+        if let merged = run.mergedFrom?.count {
+            try db.execute(sql: "UPDATE runs SET merged_shards = ? WHERE id = ?", arguments: [merged, run.id])
+        }
+        for label in run.labels {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO run_labels (run_id, label) VALUES (?, ?)", arguments: [run.id, label])
         }
     }
 
@@ -135,6 +154,18 @@ public final class RunStore: Sendable {
                     WHERE id = ?
                     """,
                 arguments: [load.cpuSeconds, load.wallSeconds, load.lagP50Milliseconds, load.lagP99Milliseconds, id])
+        }
+    }
+
+    /// Stores a shard's clock offset as read at the end of its run, and stamps its requests with its shard.
+    public func recordShardEnd(id: String, endClock: ClockOffset) throws {
+        try pool.write { db in
+            try db.execute(
+                sql: "UPDATE runs SET clock_offset_end_ns = ?, clock_uncertainty_end_ns = ? WHERE id = ?",
+                arguments: [endClock.offsetNanos, endClock.uncertaintyNanos, id])
+            try db.execute(
+                sql: "UPDATE requests SET shard = (SELECT shard_index FROM runs WHERE id = ?) WHERE run_id = ?",
+                arguments: [id, id])
         }
     }
 
@@ -187,10 +218,11 @@ public final class RunStore: Sendable {
         let limitSQL = filter.limit.map { " LIMIT \($0)" } ?? ""
         return try pool.read { db in
             let labels = try Self.labelsByRun(db)
+            let shards = try Self.shardsByRun(db)
             return try Row.fetchAll(
                 db, sql: "SELECT * FROM runs \(whereSQL) ORDER BY started_at DESC, rowid DESC\(limitSQL)",
                 arguments: arguments
-            ).map { try Self.runInfo(from: $0, labels: labels) }
+            ).map { try Self.runInfo(from: $0, labels: labels, shards: shards) }
         }
     }
 
@@ -199,7 +231,7 @@ public final class RunStore: Sendable {
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [id]) else {
                 return nil
             }
-            return try Self.runInfo(from: row, labels: try Self.labelsByRun(db))
+            return try Self.runInfo(from: row, labels: try Self.labelsByRun(db), shards: try Self.shardsByRun(db))
         }
     }
 
@@ -302,7 +334,7 @@ public final class RunStore: Sendable {
                         reasoning_tokens, server_prompt_ns, server_generation_ns, server_total_ns, server_load_ns,
                         server_draft_tokens, server_draft_accepted_tokens, server_queue_ns, server_preprocess_ns,
                         server_postprocess_ns, server_cached_tokens, server_batch_size, session_id, turn_index,
-                        history_tokens, output_tokens, token_source, \(text)
+                        history_tokens, output_tokens, token_source, shard, \(text)
                     FROM requests WHERE run_id = ? ORDER BY idx
                     """, arguments: [runID])
             // Most chunks carry one token: traces with the same chunk count share one array of
@@ -328,7 +360,9 @@ public final class RunStore: Sendable {
         return labels
     }
 
-    static func runInfo(from row: Row, labels: [String: [String]]) throws -> RunInfo {
+    static func runInfo(from row: Row, labels: [String: [String]], shards: [String: [MergedShard]] = [:]) throws
+        -> RunInfo
+    {
         let id: String = row["id"]
         let endedAt: Double? = row["ended_at"]
         let statusText: String = row["status"]
@@ -357,6 +391,19 @@ public final class RunStore: Sendable {
         if let from: Int64 = row["steady_from_ns"], let to: Int64 = row["steady_to_ns"] {
             info.steadyWindow = SteadyStateWindow(fromNanos: UInt64(from), toNanos: UInt64(to))
         }
+        if let index: Int = row["shard_index"], let count: Int = row["shard_count"],
+            let shard = ShardSpec(index: index, count: count), let offset: Int64 = row["clock_offset_start_ns"],
+            let origin: Int64 = row["origin_wall_ns"]
+        {
+            let endOffset: Int64? = row["clock_offset_end_ns"]
+            info.shard = ShardStamp(
+                shard: shard,
+                startClock: ClockOffset(offsetNanos: offset, uncertaintyNanos: row["clock_uncertainty_start_ns"] ?? 0),
+                endClock: endOffset.map {
+                    ClockOffset(offsetNanos: $0, uncertaintyNanos: row["clock_uncertainty_end_ns"] ?? 0)
+                }, originWallNanos: origin, startAtWallNanos: row["start_at_ns"])
+        }
+        info.mergedFrom = shards[id]
         return info
     }
 
@@ -428,7 +475,7 @@ public final class RunStore: Sendable {
             queueNanos: nanos("server_queue_ns"), preprocessNanos: nanos("server_preprocess_ns"),
             postprocessNanos: nanos("server_postprocess_ns"), cachedTokens: row["server_cached_tokens"],
             batchSize: row["server_batch_size"])
-        return RequestTrace(
+        var trace = RequestTrace(
             index: row["idx"], isWarmup: row["is_warmup"], promptIndex: row["prompt_index"],
             scheduledAtNanos: scheduled.map(UInt64.init), startedAtNanos: start,
             dnsNanos: UInt64(row["dns_ns"] as Int64), connectNanos: UInt64(row["connect_ns"] as Int64),
@@ -454,6 +501,8 @@ public final class RunStore: Sendable {
             historyTokens: row["history_tokens"],
             tokenizerOutputTokens: (row["token_source"] as String?) == TokenCountSource.tokenizer.rawValue
                 ? row["output_tokens"] : nil)
+        trace.shard = row["shard"]
+        return trace
     }
 
     /// A duration as SQLite's signed 64-bit integer (a reported duration over 292 years is capped).

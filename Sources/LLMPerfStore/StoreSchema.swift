@@ -174,6 +174,43 @@ enum StoreSchema {
                     ALTER TABLE requests ADD COLUMN history_tokens INTEGER;
                     """)
         }
+        migrator.registerMigration("v9: shards") { db in
+            // A shard's run of a sharded load (`run --shard I/N`, ShardStamp): its shard, its clock offsets
+            // (wall − monotonic ns) read at the start and at the end with their uncertainties, its origin on the
+            // wall clock and the `--start-at` it waited for. A merged run (`llmperf merge`): how many shards, one
+            // `run_shards` row each (where it came from, how far its times were shifted onto the merged axis),
+            // and each request's shard.
+            try db.execute(
+                sql: """
+                    ALTER TABLE runs ADD COLUMN shard_index INTEGER;
+                    ALTER TABLE runs ADD COLUMN shard_count INTEGER;
+                    ALTER TABLE runs ADD COLUMN clock_offset_start_ns INTEGER;
+                    ALTER TABLE runs ADD COLUMN clock_uncertainty_start_ns INTEGER;
+                    ALTER TABLE runs ADD COLUMN clock_offset_end_ns INTEGER;
+                    ALTER TABLE runs ADD COLUMN clock_uncertainty_end_ns INTEGER;
+                    ALTER TABLE runs ADD COLUMN origin_wall_ns INTEGER;
+                    ALTER TABLE runs ADD COLUMN start_at_ns INTEGER;
+                    ALTER TABLE runs ADD COLUMN merged_shards INTEGER;
+                    ALTER TABLE requests ADD COLUMN shard INTEGER;
+                    CREATE TABLE run_shards (
+                        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                        shard_index INTEGER NOT NULL,
+                        source_run_id TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        host TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        origin_shift_ns INTEGER NOT NULL,
+                        clock_offset_start_ns INTEGER NOT NULL,
+                        clock_uncertainty_start_ns INTEGER NOT NULL,
+                        clock_offset_end_ns INTEGER,
+                        clock_uncertainty_end_ns INTEGER,
+                        origin_wall_ns INTEGER NOT NULL,
+                        start_at_ns INTEGER,
+                        PRIMARY KEY (run_id, shard_index)
+                    );
+                    CREATE INDEX run_shards_by_source ON run_shards (source_run_id);
+                    """)
+        }
         return migrator
     }
 }

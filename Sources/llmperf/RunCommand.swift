@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LLMPerfCore
 import LLMPerfRunner
+import LLMPerfStore
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,8 +36,55 @@ struct RunCommand: AsyncParsableCommand {
     var gate = false
     @OptionGroup var gateOptions: GateOptions
     @OptionGroup var metricsListen: MetricsListenOptions
+    @Option(
+        help: ArgumentHelp(
+            "Run shard I of N of the load (from 0): a closed loop's concurrency is split, an open loop or a replay "
+                + "sends every N-th arrival of the same schedule, sessions go by session. `llmperf merge` makes one "
+                + "run of the shards.", valueName: "I/N"))
+    var shard: String?
+    @Option(
+        help: ArgumentHelp(
+            "Send nothing before this wall-clock time (RFC 3339 such as 2026-12-06T23:00:00Z, or seconds since "
+                + "1970), so that shards start together.", valueName: "time"))
+    var startAt: String?
+    @Option(help: "Store the run(s) under this batch id (the shards of one load share one; default: a new id).")
+    var batchID: String?
+    @Option(
+        help: ArgumentHelp(
+            "Run the load as N shard processes on this machine and merge them into one run: for a load one process "
+                + "cannot drive. The target must be a url (a local backend would start once per shard).",
+            valueName: "n"))
+    var processes: Int?
+
+    /// `--shard` parsed; nil without it.
+    func shardSpec() throws -> ShardSpec? {
+        guard let shard else { return nil }
+        switch ShardSpec.parse(shard) {
+        case .success(let spec): return spec
+        case .failure(let error): throw ValidationError("--shard \(error)")
+        }
+    }
 
     func validate() throws {
+        _ = try shardSpec()
+        if let startAt, WallClockTime.parse(startAt) == nil {
+            throw ValidationError(
+                "--start-at expects an RFC 3339 time such as 2026-12-06T23:00:00Z or seconds since 1970, got '\(startAt)'")
+        }
+        if let batchID, batchID.isEmpty || batchID.count > 64 || !batchID.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+            throw ValidationError("--batch-id expects 1 to 64 letters, digits, '-', '_' or '.', got '\(batchID)'")
+        }
+        if let processes {
+            if processes < 1 || processes > 64 { throw ValidationError("--processes must be 1 to 64, got \(processes)") }
+            if shard != nil { throw ValidationError("--processes runs its own shards: leave out --shard") }
+            if metricsListen.listen != nil { throw ValidationError("--processes cannot serve --metrics-listen (each shard is its own process)") }
+        }
+        if (shard != nil || processes != nil) && steadyState {
+            throw ValidationError("--steady-state cannot be combined with --shard or --processes (each shard would pick its own window)")
+        }
+        if (shard != nil || processes != nil) && scrape != nil {
+            throw ValidationError("--scrape cannot be combined with --shard or --processes (every shard would scrape the same server)")
+        }
         if let requests, requests <= 0 { throw ValidationError("--requests must be > 0, got \(requests)") }
         try validateLabels(labels)
         if scrapeInterval != nil && scrape == nil { throw ValidationError("--scrape-interval needs --scrape") }
@@ -71,27 +119,36 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CLIError.invalid(error.description)
         }
+        if let processes {
+            let finished = try await ShardProcesses(command: self, count: processes).run(document)
+            if gate { try checkGate(finished, store: try openStore(database)) }
+            return
+        }
         let metrics = try await metricsListen.start()
         let store = try openStore(database)
         let interrupts = InterruptHandler()  // before anything else runs: Ctrl-C from here on stops gracefully
-        let pipeline = RunPipeline(
-            wiring: .live(store, metrics: metrics), batchID: StoredRun.newBatchID(),
+        var pipeline = RunPipeline(
+            wiring: .live(store, metrics: metrics), batchID: batchID ?? StoredRun.newBatchID(),
             gitCommit: GitCommit.of(directory: (scenario as NSString).deletingLastPathComponent),
             progress: progressMode(quiet: quiet), interrupts: interrupts, steadyState: steadyState)
+        pipeline.shard = try shardSpec()
+        pipeline.startAt = startAt.flatMap(WallClockTime.parse)
         var session = ScenarioSession(
             pipeline: pipeline, labels: labels, requests: requests, json: json, style: .stdout)
         session.scrape = try scrapeSpec()
         let finished = try await session.run(document)
         await metricsListen.finish(metrics)
-        if gate {
-            var passed = true
-            for run in finished {
-                passed =
-                    try gateOptions.check.evaluate(
-                        StoredRun.load(run.info.id, from: store), store: store, style: .stdout)
-                    && passed
-            }
-            if !passed { throw CLIError(message: "gate failed", code: .gateFailed) }
+        if gate { try checkGate(finished.map(\.info), store: store) }
+    }
+
+    /// `--gate`: each run checked like `llmperf gate`; exit 3 when one fails.
+    func checkGate(_ runs: [RunInfo], store: RunStore) throws {
+        var passed = true
+        for run in runs {
+            passed =
+                try gateOptions.check.evaluate(StoredRun.load(run.id, from: store), store: store, style: .stdout)
+                && passed
         }
+        if !passed { throw CLIError(message: "gate failed", code: .gateFailed) }
     }
 }

@@ -54,14 +54,16 @@ struct RunsCommand: AsyncParsableCommand {
             let stored = try StoredRun.load(run, from: store)
             let breakdown = stored.breakdown
             let turns = SessionTurnSummary(stored.traces)
+            let shards = ShardThroughput.of(stored.info, traces: stored.traces)
             if json {
                 print(
                     try SummaryJSON.encode(
-                        run: stored.info, summary: stored.summary, breakdown: breakdown, turns: turns))
+                        run: stored.info, summary: stored.summary, breakdown: breakdown, turns: turns, shards: shards))
             } else {
                 print(
                     RunSummaryRenderer.render(
-                        run: stored.info, summary: stored.summary, breakdown: breakdown, turns: turns, style: .stdout),
+                        run: stored.info, summary: stored.summary, breakdown: breakdown, turns: turns, shards: shards,
+                        style: .stdout),
                     terminator: "")
             }
         }

@@ -54,8 +54,12 @@ struct DatabaseOptions: ParsableArguments {
 }
 
 func openStore(_ options: DatabaseOptions) throws -> RunStore {
+    try openStore(path: options.db ?? RunStore.defaultPath())
+}
+
+func openStore(path: String) throws -> RunStore {
     do {
-        return try RunStore(path: options.db ?? RunStore.defaultPath())
+        return try RunStore(path: path)
     } catch {
         throw CLIError.failure(error.description)
     }

@@ -144,6 +144,12 @@ final class FakeRepository: RunRepository, @unchecked Sendable {
 
     private(set) var sweeps: [String: SweepRecord] = [:]
 
+    func recordShardEnd(id: String, endClock: ClockOffset) throws {
+        lock.lock()
+        defer { lock.unlock() }
+        runs[id]?.shard?.endClock = endClock
+    }
+
     func recordSteadyWindow(id: String, _ window: SteadyStateWindow) throws {
         lock.lock()
         defer { lock.unlock() }
