@@ -12,4 +12,5 @@ let commandList: [any ParsableCommand.Type] = [
     GateCommand.self,
     ReportCommand.self,
     RunsCommand.self,
+    KubeCommand.self,
 ]
