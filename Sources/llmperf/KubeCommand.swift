@@ -105,9 +105,16 @@ struct KubeRenderCommand: ParsableCommand {
             throw CLIError.invalid("\(scenario) is not UTF-8 text")
         }
         let now = Date()
+        let start = try startTime(now: now)
+        if start < now {
+            FileHandle.standardError.write(
+                Data(
+                    "llmperf: note: --start-at \(KubeManifests.timestamp(start)) is already past\n"
+                        .utf8))
+        }
         let settings = KubeManifests.Settings(
             name: jobName, namespace: namespace, image: image, shards: shards, secret: secret,
-            startAt: try startTime(now: now), batchID: KubeManifests.batchID(name: jobName, at: now),
+            startAt: start, batchID: KubeManifests.batchID(name: jobName, at: now),
             storageClass: storageClass, storage: storage, cpu: cpu, memory: memory)
         let yaml: String
         do {
