@@ -67,7 +67,11 @@ let package = Package(
             // The profiler side never imports the backend side, with one exception: bench-engine
             // measures the engine in-process (EngineBenchmark), so the runner depends on InferenceEngine.
             // It counts tokens with LLMTokenizer: exact synthetic prompts and shared prefixes.
-            dependencies: ["LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer"]
+            // Yams writes the Kubernetes manifests of `kube render` (KubeManifests).
+            dependencies: [
+                "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer",
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
         .target(
             // The tokenizers (GGUF vocabularies and Hugging Face tokenizer.json) that both sides use: the engine to
@@ -130,10 +134,17 @@ let package = Package(
             name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
             name: "LLMPerfRunnerTests",
-            dependencies: ["LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer"]),
+            dependencies: [
+                "LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
     ]
 )

@@ -6,7 +6,54 @@ import Foundation
 /// - `${NAME:-fallback}` is the value, or `fallback` when the variable is unset or empty;
 /// - `$${` is a literal `${`; any other `$` is literal.
 /// NAME is letters, digits and `_`, not starting with a digit.
-enum ScenarioTemplate {
+public enum ScenarioTemplate {
+    /// One `${NAME}` or `${NAME:-fallback}` a text names.
+    public struct Reference: Equatable, Sendable {
+        public var name: String
+        /// Whether this reference has a `:-fallback` (the variable may then be unset).
+        public var hasFallback: Bool
+
+        public init(name: String, hasFallback: Bool) {
+            self.name = name
+            self.hasFallback = hasFallback
+        }
+    }
+
+    /// Every variable reference in `text`, in order, without reading any value: `$${` is skipped as a
+    /// literal, and so is a `${…}` that is not a variable reference (an unterminated one ends the scan).
+    public static func references(in text: String) -> [Reference] {
+        var references: [Reference] = []
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        while i < scalars.count {
+            if scalars[i] == "$", i + 2 < scalars.count, scalars[i + 1] == "$", scalars[i + 2] == "{" {
+                i += 3
+                continue
+            }
+            guard scalars[i] == "$", i + 1 < scalars.count, scalars[i + 1] == "{" else {
+                i += 1
+                continue
+            }
+            guard let close = scalars[(i + 2)...].firstIndex(of: "}") else { break }
+            let body = String(String.UnicodeScalarView(scalars[(i + 2)..<close]))
+            let separator = body.range(of: ":-")
+            let name = separator.map { String(body[..<$0.lowerBound]) } ?? body
+            if isVariableName(name) {
+                references.append(Reference(name: name, hasFallback: separator != nil))
+                i = close + 1
+            } else {
+                i += 2
+            }
+        }
+        return references
+    }
+
+    /// The names of the variables `text` refers to, each once, in order of first mention.
+    public static func variableNames(in text: String) -> [String] {
+        var seen: Set<String> = []
+        return references(in: text).map(\.name).filter { seen.insert($0).inserted }
+    }
+
     struct Expansion: Equatable {
         var value: String
         /// Every variable the template named (with or without a fallback), in order.

@@ -13,4 +13,5 @@ let commandList: [any ParsableCommand.Type] = [
     ReportCommand.self,
     RunsCommand.self,
     MergeCommand.self,
+    KubeCommand.self,
 ]
