@@ -119,6 +119,13 @@ struct RunCommand: AsyncParsableCommand {
         } catch {
             throw CLIError.invalid(error.description)
         }
+        if let shard = try shardSpec() {
+            for plan in document.runs {
+                if let problem = plan.load.shardProblem(count: shard.count) {
+                    throw CLIError.invalid("--shard \(shard): \(problem)")
+                }
+            }
+        }
         if let processes {
             let finished = try await ShardProcesses(command: self, count: processes).run(document)
             if gate { try checkGate(finished, store: try openStore(database)) }
