@@ -88,7 +88,8 @@ public struct ShardMergePlan: Sendable, Equatable {
                         + "shards of one load share a batch (--batch-id)")
             }
             if info.shard!.shard.count != count {
-                refused.append("\(named) is one of \(info.shard!.shard.count) shards, run \(reference.id) one of \(count)")
+                refused.append(
+                    "\(named) is one of \(info.shard!.shard.count) shards, run \(reference.id) one of \(count)")
             }
         }
         guard refused.isEmpty else { return .failure(ShardMergeError(.refused, refused)) }
@@ -117,7 +118,8 @@ public struct ShardMergePlan: Sendable, Equatable {
                 }
                 if candidate.info.status == .running {
                     incomplete.append(
-                        "shard \(index)/\(count)\(name) (run \(candidate.info.id), \(candidate.source)) is still running")
+                        "shard \(index)/\(count)\(name) (run \(candidate.info.id), \(candidate.source)) is still running"
+                    )
                 }
             }
             let missing = (0..<count).filter { byShard[$0] == nil }
@@ -159,7 +161,9 @@ public struct ShardMergePlan: Sendable, Equatable {
         let loads = shards.compactMap(\.clientLoad)
         if loads.count == shards.count {
             // Each shard is its own process: the busiest one says whether the client was the bottleneck.
-            let busiest = loads.max { $0.cpuSeconds / max($0.wallSeconds, 1e-9) < $1.cpuSeconds / max($1.wallSeconds, 1e-9) }!
+            let busiest = loads.max {
+                $0.cpuSeconds / max($0.wallSeconds, 1e-9) < $1.cpuSeconds / max($1.wallSeconds, 1e-9)
+            }!
             merged.clientLoad = ClientLoad(
                 cpuSeconds: busiest.cpuSeconds, wallSeconds: busiest.wallSeconds,
                 lagP50Milliseconds: loads.compactMap(\.lagP50Milliseconds).max(),

@@ -61,7 +61,8 @@ extension LoadSpec {
     public func shardProblem(count: Int) -> String? {
         switch shape {
         case .closed(let concurrency) where concurrency < count:
-            return "a closed loop of concurrency \(concurrency) cannot be split into \(count) shards (each needs at least 1)"
+            return
+                "a closed loop of concurrency \(concurrency) cannot be split into \(count) shards (each needs at least 1)"
         case .open(_, _, let maxConcurrency?) where maxConcurrency < count:
             return "max_concurrency \(maxConcurrency) cannot be split into \(count) shards (each needs at least 1)"
         default:

@@ -54,7 +54,8 @@ public struct ShardThroughput: Sendable, Equatable, Codable {
                 let index = shard.stamp.shard.index
                 let entry = counts[index] ?? Counts()
                 let window = entry.last > entry.first ? Double(entry.last - entry.first) / 1e9 : 0
-                let uncertainty = max(shard.stamp.startClock.uncertaintyNanos, shard.stamp.endClock?.uncertaintyNanos ?? 0)
+                let uncertainty = max(
+                    shard.stamp.startClock.uncertaintyNanos, shard.stamp.endClock?.uncertaintyNanos ?? 0)
                 return ShardThroughput(
                     shard: index, host: shard.host, succeeded: entry.succeeded, failed: entry.failed,
                     outputTokens: entry.outputTokens, windowSeconds: window,

@@ -163,7 +163,9 @@ enum HTMLRunSections {
         out += "</tr></thead><tbody>"
         for row in ShardTable.rows(shards) {
             out += "<tr>"
-            for (i, cell) in row.enumerated() { out += i == 1 ? "<td class=\"text\">\(h(cell))</td>" : "<td>\(h(cell))</td>" }
+            for (i, cell) in row.enumerated() {
+                out += i == 1 ? "<td class=\"text\">\(h(cell))</td>" : "<td>\(h(cell))</td>"
+            }
             out += "</tr>"
         }
         return out + "</tbody></table>"

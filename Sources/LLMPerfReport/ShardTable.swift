@@ -27,7 +27,8 @@ public enum ShardTable {
             [
                 String(s.shard), s.host, String(s.succeeded), String(s.failed),
                 String(format: "%.1f", s.outputTokensPerSecond), String(format: "%.2f", s.requestsPerSecond),
-                String(format: "%.2f", s.windowSeconds), DecimalText.trimmed(s.originSkewMilliseconds, fractionDigits: 3),
+                String(format: "%.2f", s.windowSeconds),
+                DecimalText.trimmed(s.originSkewMilliseconds, fractionDigits: 3),
                 s.lateByMilliseconds.map { DecimalText.trimmed($0, fractionDigits: 3) } ?? "–",
                 s.clockDriftMicroseconds.map { DecimalText.trimmed($0, fractionDigits: 1) } ?? "–",
                 DecimalText.trimmed(s.clockUncertaintyMicroseconds, fractionDigits: 1),

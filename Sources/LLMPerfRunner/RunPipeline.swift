@@ -193,7 +193,8 @@ public struct RunPipeline: Sendable {
             let startClock = ShardClockReader.read(clock: wiring.clock, wall: wiring.wallClock)
             originNanos = wiring.clock.nowNanos()
             info.shard = ShardStamp(
-                shard: shard, startClock: startClock, originWallNanos: Int64(clamping: originNanos) &+ startClock.offsetNanos,
+                shard: shard, startClock: startClock,
+                originWallNanos: Int64(clamping: originNanos) &+ startClock.offsetNanos,
                 startAtWallNanos: startAt.map { Int64(($0.timeIntervalSince1970 * 1e9).rounded()) })
             try store.createRun(info)
         } else {

@@ -69,21 +69,31 @@ struct RunCommand: AsyncParsableCommand {
         _ = try shardSpec()
         if let startAt, WallClockTime.parse(startAt) == nil {
             throw ValidationError(
-                "--start-at expects an RFC 3339 time such as 2026-12-06T23:00:00Z or seconds since 1970, got '\(startAt)'")
+                "--start-at expects an RFC 3339 time such as 2026-12-06T23:00:00Z or seconds since 1970, got '\(startAt)'"
+            )
         }
-        if let batchID, batchID.isEmpty || batchID.count > 64 || !batchID.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+        if let batchID,
+            batchID.isEmpty || batchID.count > 64
+                || !batchID.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+        {
             throw ValidationError("--batch-id expects 1 to 64 letters, digits, '-', '_' or '.', got '\(batchID)'")
         }
         if let processes {
-            if processes < 1 || processes > 64 { throw ValidationError("--processes must be 1 to 64, got \(processes)") }
+            if processes < 1 || processes > 64 {
+                throw ValidationError("--processes must be 1 to 64, got \(processes)")
+            }
             if shard != nil { throw ValidationError("--processes runs its own shards: leave out --shard") }
-            if metricsListen.listen != nil { throw ValidationError("--processes cannot serve --metrics-listen (each shard is its own process)") }
+            if metricsListen.listen != nil {
+                throw ValidationError("--processes cannot serve --metrics-listen (each shard is its own process)")
+            }
         }
         if (shard != nil || processes != nil) && steadyState {
-            throw ValidationError("--steady-state cannot be combined with --shard or --processes (each shard would pick its own window)")
+            throw ValidationError(
+                "--steady-state cannot be combined with --shard or --processes (each shard would pick its own window)")
         }
         if (shard != nil || processes != nil) && scrape != nil {
-            throw ValidationError("--scrape cannot be combined with --shard or --processes (every shard would scrape the same server)")
+            throw ValidationError(
+                "--scrape cannot be combined with --shard or --processes (every shard would scrape the same server)")
         }
         if let requests, requests <= 0 { throw ValidationError("--requests must be > 0, got \(requests)") }
         try validateLabels(labels)

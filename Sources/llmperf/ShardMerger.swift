@@ -21,8 +21,10 @@ struct ShardMerger {
                 let files: [String]
                 if isDirectory.boolValue {
                     let names = try FileManager.default.contentsOfDirectory(atPath: source)
-                    files = names.filter { $0.hasSuffix(".sqlite") }.sorted().map { (source as NSString).appendingPathComponent($0) }
-                        .filter { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path != own }
+                    files = names.filter { $0.hasSuffix(".sqlite") }.sorted().map {
+                        (source as NSString).appendingPathComponent($0)
+                    }
+                    .filter { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path != own }
                 } else {
                     files = [source]
                 }
@@ -57,9 +59,12 @@ struct ShardMerger {
             case .failure(let error):
                 let canWait = error.kind == .incomplete || candidates.isEmpty
                 guard canWait, let deadline, ContinuousClock.now < deadline else {
-                    let waited = wait.map { " (after waiting \($0.formatted(.units(allowed: [.hours, .minutes, .seconds]))))" } ?? ""
+                    let waited =
+                        wait.map { " (after waiting \($0.formatted(.units(allowed: [.hours, .minutes, .seconds]))))" }
+                        ?? ""
                     let message = "cannot merge\(waited): " + error.problems.joined(separator: "; ")
-                    throw error.kind == .refused && !candidates.isEmpty ? CLIError.invalid(message) : CLIError.failure(message)
+                    throw error.kind == .refused && !candidates.isEmpty
+                        ? CLIError.invalid(message) : CLIError.failure(message)
                 }
                 let text = error.description
                 if text != said {

@@ -21,7 +21,9 @@ struct ShardProcesses {
                     + "target.url)")
         }
         for plan in document.runs {
-            if let problem = plan.load.shardProblem(count: count) { throw CLIError.invalid("--processes \(count): \(problem)") }
+            if let problem = plan.load.shardProblem(count: count) {
+                throw CLIError.invalid("--processes \(count): \(problem)")
+            }
         }
         let store = try openStore(command.database)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -58,7 +60,8 @@ struct ShardProcesses {
         for child in children { child.waitUntilExit() }
         outputs.finish()
         var failures: [String] = []
-        for (index, child) in children.enumerated() where child.terminationStatus != 0 && child.terminationStatus != 130 {
+        for (index, child) in children.enumerated() where child.terminationStatus != 0 && child.terminationStatus != 130
+        {
             failures.append("shard \(index) exited with \(child.terminationStatus)")
         }
         if !failures.isEmpty {
@@ -98,7 +101,9 @@ private final class ShardOutput: @unchecked Sendable {
                     pending.removeSubrange(pending.startIndex...newline)
                 }
             }
-            if !pending.isEmpty { lock.withLock { FileHandle.standardError.write(Data(prefix.utf8) + pending + Data("\n".utf8)) } }
+            if !pending.isEmpty {
+                lock.withLock { FileHandle.standardError.write(Data(prefix.utf8) + pending + Data("\n".utf8)) }
+            }
             done.leave()
         }
     }

@@ -24,7 +24,8 @@ import Testing
         guard let base else {
             server.interrupt()
             _ = try? server.wait(timeout: 30)
-            throw LLMPerfProcess.TimedOut(stdout: server.stdoutSoFar, stderr: "serve did not start: \(server.stderrSoFar)")
+            throw LLMPerfProcess.TimedOut(
+                stdout: server.stdoutSoFar, stderr: "serve did not start: \(server.stderrSoFar)")
         }
         return (base, server)
     }
@@ -114,7 +115,8 @@ import Testing
         let startAt = WallClockTime.text(Date().addingTimeInterval(1.5))
         let shards = try (0..<2).map { index in
             try LLMPerfProcess.start([
-                "run", path, "--shard", "\(index)/2", "--start-at", startAt, "--batch-id", "b-test", "--db", files[index],
+                "run", path, "--shard", "\(index)/2", "--start-at", startAt, "--batch-id", "b-test", "--db",
+                files[index],
                 "--quiet",
             ])
         }
@@ -158,7 +160,8 @@ import Testing
             // interpolation and sums run in another order than the in-memory one: equal to the last bits.
             for (key, value) in [("p50", want.p50), ("p90", want.p90), ("p99", want.p99), ("mean", want.mean)] {
                 let number = try #require(reported[key] as? Double, "\(metric) \(key)")
-                #expect(abs(number - value) <= 1e-12 * max(1, abs(value)), "\(metric) \(key): \(number) against \(value)")
+                #expect(
+                    abs(number - value) <= 1e-12 * max(1, abs(value)), "\(metric) \(key): \(number) against \(value)")
             }
             #expect(reported["count"] as? Int == want.count, "\(metric) count")
         }
@@ -171,7 +174,8 @@ import Testing
         #expect(report.stdout.contains("| shard | host |"), "\(report.stdout)")
         // The same shards twice: refused.
         let again = try LLMPerfProcess.run(["merge", files[0], files[1], "--into", ws.database])
-        #expect(again.status == 2 && again.stderr.contains("were merged into run \(merged.id) already"), "\(again.stderr)")
+        #expect(
+            again.status == 2 && again.stderr.contains("were merged into run \(merged.id) already"), "\(again.stderr)")
 
         // A shard of another scenario (another max_tokens) is refused, named.
         let other = try ws.write(

@@ -10,7 +10,8 @@ import Testing
         batch: String = "b1", status: RunStatus = .completed, host: String = "a", labels: [String] = []
     ) -> ShardCandidate {
         var info = RunInfo(
-            id: id, name: "load", variant: variant, batchID: batch, labels: labels, status: status, scenarioHash: scenario,
+            id: id, name: "load", variant: variant, batchID: batch, labels: labels, status: status,
+            scenarioHash: scenario,
             host: host, startedAt: Date(timeIntervalSince1970: Double(origin) / 1e9),
             endedAt: Date(timeIntervalSince1970: Double(origin) / 1e9 + 10))
         info.shard = ShardStamp(
@@ -50,38 +51,52 @@ import Testing
 
     @Test func oneMergedRunPerVariant() throws {
         let plan = try ShardMergePlan.plan([
-            Self.shard("a0", 0, of: 2, origin: 10, variant: "base"), Self.shard("b0", 0, of: 2, origin: 90, variant: "fast"),
-            Self.shard("a1", 1, of: 2, origin: 12, variant: "base"), Self.shard("b1", 1, of: 2, origin: 95, variant: "fast"),
+            Self.shard("a0", 0, of: 2, origin: 10, variant: "base"),
+            Self.shard("b0", 0, of: 2, origin: 90, variant: "fast"),
+            Self.shard("a1", 1, of: 2, origin: 12, variant: "base"),
+            Self.shard("b1", 1, of: 2, origin: 95, variant: "fast"),
         ]).get()
         #expect(plan.groups.map(\.merged.variant) == ["base", "fast"])
         #expect(plan.groups.map { $0.parts.map(\.shiftNanos) } == [[0, 2], [0, 5]])
     }
 
     @Test func shardsOfAnotherScenarioOrBatchAreRefusedByName() {
-        let other = problems([Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 2, origin: 0, scenario: "h2")])
+        let other = problems([
+            Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 2, origin: 0, scenario: "h2"),
+        ])
         #expect(other?.kind == .refused)
         #expect(other?.description.contains("run r1 (shard-1.sqlite) measured another scenario than run r0") == true)
-        let batch = problems([Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 2, origin: 0, batch: "b2")])
-        #expect(batch?.description == "run r1 (shard-1.sqlite) is of batch b2, run r0 of batch b1: shards of one load share a batch (--batch-id)")
+        let batch = problems([
+            Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 2, origin: 0, batch: "b2"),
+        ])
+        #expect(
+            batch?.description
+                == "run r1 (shard-1.sqlite) is of batch b2, run r0 of batch b1: shards of one load share a batch (--batch-id)"
+        )
         let counts = problems([Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 3, origin: 0)])
         #expect(counts?.description == "run r1 (shard-1.sqlite) is one of 3 shards, run r0 one of 2")
         var plain = Self.shard("r1", 1, of: 2, origin: 0)
         plain.info.shard = nil
-        #expect(problems([Self.shard("r0", 0, of: 2, origin: 0), plain])?.description
-            == "run r1 (shard-1.sqlite) is not a shard's run (it was not run with --shard I/N)")
+        #expect(
+            problems([Self.shard("r0", 0, of: 2, origin: 0), plain])?.description
+                == "run r1 (shard-1.sqlite) is not a shard's run (it was not run with --shard I/N)")
     }
 
     @Test func aMissingOrRunningShardIsIncompleteAndARepeatedOneRefused() {
         let missing = problems([Self.shard("r0", 0, of: 4, origin: 0), Self.shard("r2", 2, of: 4, origin: 0)])
         #expect(missing == ShardMergeError(.incomplete, ["shards 1/4, 3/4 are missing"]))
-        let running = problems([Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 2, origin: 0, status: .running)])
+        let running = problems([
+            Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 2, origin: 0, status: .running),
+        ])
         #expect(running == ShardMergeError(.incomplete, ["shard 1/2 (run r1, shard-1.sqlite) is still running"]))
         let twice = problems([
-            Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 2, origin: 0), Self.shard("r9", 1, of: 2, origin: 0),
+            Self.shard("r0", 0, of: 2, origin: 0), Self.shard("r1", 1, of: 2, origin: 0),
+            Self.shard("r9", 1, of: 2, origin: 0),
         ])
         #expect(twice?.kind == .refused)
-        #expect(twice?.description
-            == "shard 1/2 appears twice: run r1 (shard-1.sqlite) and run r9 (shard-1.sqlite)")
+        #expect(
+            twice?.description
+                == "shard 1/2 appears twice: run r1 (shard-1.sqlite) and run r9 (shard-1.sqlite)")
         #expect(problems([]) == ShardMergeError(.refused, ["nothing to merge: no run found"]))
     }
 

@@ -63,7 +63,8 @@ import Testing
                     sent.append(
                         Sent(
                             index: order.index, prompt: order.promptIndex, warmup: order.isWarmup,
-                            scheduled: order.scheduledAtNanos, session: order.session?.session, turn: order.session?.turn))
+                            scheduled: order.scheduledAtNanos, session: order.session?.session,
+                            turn: order.session?.turn))
                     let trace = RequestTrace(
                         index: order.index, isWarmup: order.isWarmup, promptIndex: order.promptIndex,
                         startedAtNanos: now, endedAtNanos: now + UInt64(3 + order.index % 5) * ms,
@@ -108,7 +109,8 @@ import Testing
         (
             "open poisson",
             LoadSpec(
-                shape: .open(ratePerSecond: 400, arrival: .poisson, maxConcurrency: nil), stop: .requests(40), warmup: 4,
+                shape: .open(ratePerSecond: 400, arrival: .poisson, maxConcurrency: nil), stop: .requests(40),
+                warmup: 4,
                 seed: 11)
         ),
         (
@@ -126,7 +128,8 @@ import Testing
             var union: [Sent] = []
             for index in 0..<count {
                 let part = Self.requests(load, shard: ShardSpec(index: index, count: count)!)
-                #expect(part.allSatisfy { $0.index % count == index }, "\(name): shard \(index)/\(count) sent another's")
+                #expect(
+                    part.allSatisfy { $0.index % count == index }, "\(name): shard \(index)/\(count) sent another's")
                 union += part
             }
             if case .open = load.shape {
@@ -134,8 +137,9 @@ import Testing
                 #expect(union.sorted() == whole.sorted(), "\(name), \(count) shards")
             } else if case .requests = load.stop {
                 // A closed loop has no schedule: the same requests, each sent when its shard had a free slot.
-                #expect(union.map { Sent(index: $0.index, prompt: $0.prompt, warmup: $0.warmup) }.sorted()
-                    == whole.map { Sent(index: $0.index, prompt: $0.prompt, warmup: $0.warmup) }.sorted(),
+                #expect(
+                    union.map { Sent(index: $0.index, prompt: $0.prompt, warmup: $0.warmup) }.sorted()
+                        == whole.map { Sent(index: $0.index, prompt: $0.prompt, warmup: $0.warmup) }.sorted(),
                     "\(name), \(count) shards")
             } else {
                 // A closed loop for a time: each shard sends what its slots allow; no index twice, prompts by index.
@@ -153,9 +157,10 @@ import Testing
         // Shard 0 of 2 takes 3 of the 5 slots, and the even indices.
         let first = machine.handle(.started, now: 0)
         #expect(
-            first == [0, 2, 4].map {
-                .send(RequestOrder(index: $0, isWarmup: false, promptIndex: 0, scheduledAtNanos: nil))
-            })
+            first
+                == [0, 2, 4].map {
+                    .send(RequestOrder(index: $0, isWarmup: false, promptIndex: 0, scheduledAtNanos: nil))
+                })
     }
 
     @Test(arguments: 2...3)

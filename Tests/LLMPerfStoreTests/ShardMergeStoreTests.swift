@@ -26,7 +26,8 @@ import Testing
             originWallNanos: origin, startAtWallNanos: 2_000)
         try store.insertRun(info)
         try store.insertRequests(indices.map { RunStoreTests.sampleTrace(index: $0) }, runID: info.id)
-        try store.recordShardEnd(id: info.id, endClock: ClockOffset(offsetNanos: 905 + Int64(index), uncertaintyNanos: 20))
+        try store.recordShardEnd(
+            id: info.id, endClock: ClockOffset(offsetNanos: 905 + Int64(index), uncertaintyNanos: 20))
         try store.finishRun(id: info.id, status: .completed, endedAt: Date(timeIntervalSince1970: 1_010))
         return try #require(try store.run(id: info.id))
     }
@@ -88,7 +89,8 @@ import Testing
         let store = try RunStore(path: path)
         #expect(try store.shardRuns().map(\.id).sorted() == [a.id, b.id].sorted())
         let merged = try store.merge(
-            try ShardMergePlan.plan([ShardCandidate(info: a, source: path), ShardCandidate(info: b, source: path)]).get())
+            try ShardMergePlan.plan([ShardCandidate(info: a, source: path), ShardCandidate(info: b, source: path)])
+                .get())
         #expect(try store.requestCount(runID: merged[0].id) == 2)
         #expect(try store.requestCount(runID: a.id) == 1, "the shards' own runs stay")
     }
