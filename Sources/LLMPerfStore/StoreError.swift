@@ -4,6 +4,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case corrupt(String)
     case unknownRun(String)
     case invalidReference(String)
+    /// What was asked contradicts what is stored (shards merged twice, shards sharing request indices).
+    case conflict(String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .corrupt(let what): return "the run database is damaged: \(what)"
         case .unknownRun(let message): return message
         case .invalidReference(let message): return message
+        case .conflict(let message): return message
         }
     }
 }

@@ -80,11 +80,21 @@ struct ShardMerger {
     /// standard output).
     func merge(_ plan: ShardMergePlan, json: Bool) throws -> [RunInfo] {
         let merged: [RunInfo]
+        let started = ContinuousClock.now
         do {
             merged = try into.merge(plan)
         } catch let error as StoreError {
-            if case .invalidReference(let message) = error { throw CLIError.invalid(message) }
+            if case .conflict(let message) = error { throw CLIError.invalid("cannot merge: " + message) }
             throw CLIError.failure("the merge could not be stored in \(into.path): \(error)")
+        } catch {
+            throw CLIError.failure("the merge could not be stored in \(into.path) (nothing was): \(error)")
+        }
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
+        for info in merged {
+            let requests = (try? into.requestCount(runID: info.id)) ?? 0
+            printError(
+                "llmperf: merged \(requests) requests of \(info.mergedFrom?.count ?? 0) shards into run \(info.id) in "
+                    + "\(into.path)" + (merged.count == 1 ? String(format: " (%.2f s)", seconds) : ""))
         }
         var documents: [String] = []
         for info in merged {

@@ -80,6 +80,50 @@ import Testing
         #expect(try into.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM run_shards") } == 0)
     }
 
+    /// Runs that claim to be shards 0 and 1 but hold a request of the same index: refused, and nothing of the
+    /// merge is stored (one transaction).
+    @Test func shardsSharingARequestIndexAreRefusedWholesale() throws {
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = (0..<2).map { dir.appendingPathComponent("shard-\($0).sqlite").path }
+        let a = try Self.shardFile(files[0], index: 0, of: 2, origin: 1, indices: [0, 1])
+        let b = try Self.shardFile(files[1], index: 1, of: 2, origin: 1, indices: [1, 3])
+        let into = try RunStore(path: dir.appendingPathComponent("merged.sqlite").path)
+        let plan = try ShardMergePlan.plan([
+            ShardCandidate(info: a, source: files[0]), ShardCandidate(info: b, source: files[1]),
+        ]).get()
+        #expect {
+            _ = try into.merge(plan)
+        } throws: { error in
+            guard case .conflict(let message) = error as? StoreError else { return false }
+            return message.contains("two of the shards hold a request of the same index")
+        }
+        #expect(try into.listRuns().isEmpty)
+        #expect(try into.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM requests") } == 0)
+    }
+
+    /// SQLite attaches at most 10 files: 11 shards go in two batches, every row arrives, in index order.
+    @Test func moreShardsThanSQLiteAttachesGoInBatches() throws {
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var candidates: [ShardCandidate] = []
+        for index in 0..<11 {
+            let file = dir.appendingPathComponent("shard-\(index).sqlite").path
+            let info = try Self.shardFile(
+                file, index: index, of: 11, origin: 100 + Int64(index), indices: [index, index + 11])
+            candidates.append(ShardCandidate(info: info, source: file))
+        }
+        let into = try RunStore(path: dir.appendingPathComponent("merged.sqlite").path)
+        let merged = try into.merge(try ShardMergePlan.plan(candidates).get())
+        let traces = try into.traces(runID: merged[0].id)
+        #expect(traces.map(\.index) == Array(0..<22))
+        #expect(traces.map(\.shard) == (0..<22).map { $0 % 11 })
+        #expect(
+            traces.map(\.startedAtNanos)
+                == (0..<22).map { RunStoreTests.sampleTrace(index: $0).startedAtNanos + UInt64($0 % 11) })
+        #expect(try into.run(id: merged[0].id)?.status == .completed)
+    }
+
     @Test func shardsAlreadyInTheDatabaseAreMergedWithoutAFile() throws {
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
