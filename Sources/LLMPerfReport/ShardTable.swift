@@ -30,8 +30,8 @@ public enum ShardTable {
                 String(format: "%.2f", s.windowSeconds),
                 DecimalText.trimmed(s.originSkewMilliseconds, fractionDigits: 3),
                 s.lateByMilliseconds.map { DecimalText.trimmed($0, fractionDigits: 3) } ?? "–",
-                s.clockDriftMicroseconds.map { DecimalText.trimmed($0, fractionDigits: 1) } ?? "–",
-                DecimalText.trimmed(s.clockUncertaintyMicroseconds, fractionDigits: 1),
+                s.clockDriftMicroseconds.map { DecimalText.trimmed($0, fractionDigits: 3) } ?? "–",
+                DecimalText.trimmed(s.clockUncertaintyMicroseconds, fractionDigits: 3),
             ]
         }
     }
