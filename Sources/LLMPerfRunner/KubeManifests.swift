@@ -161,13 +161,16 @@ public struct KubeManifests: Sendable {
         var firstError: ScenarioError?
         for placeholder in ["kube-render-placeholder", "http://kube-render-placeholder.invalid"] {
             let environment = Dictionary(uniqueKeysWithValues: names.map { ($0, placeholder) })
+            let document: ScenarioDocument
             do {
-                _ = try ScenarioLoader.load(yaml: scenarioText, path: scenarioPath, environment: environment)
-                return
+                document = try ScenarioLoader.load(yaml: scenarioText, path: scenarioPath, environment: environment)
             } catch {
                 if firstError == nil { firstError = error }
                 if names.isEmpty { break }
+                continue
             }
+            try checkShardable(document)
+            return
         }
         if let firstError {
             let note = names.isEmpty ? "" : " (checked with placeholders for its variables, not their values)"
@@ -198,6 +201,22 @@ public struct KubeManifests: Sendable {
             options: .regularExpression) != nil && text.contains(where: { $0 != "0" && $0.isNumber })
     }
 
+    /// Every run of the scenario can be split into `shards`, against one endpoint all shards share.
+    private func checkShardable(_ document: ScenarioDocument) throws(KubeRenderError) {
+        for plan in document.runs {
+            let what = plan.variant.map { "variant \($0) of \(scenarioPath)" } ?? scenarioPath
+            if plan.target.backend != nil {
+                throw KubeRenderError(
+                    "\(what) starts a local backend, which every shard pod would start for itself: the shards need "
+                        + "one endpoint to share (set target.url, e.g. the Service of `llmperf serve` from "
+                        + "deploy/kubernetes/llmperf-serve.yaml)")
+            }
+            if let problem = plan.load.shardProblem(count: settings.shards) {
+                throw KubeRenderError("\(what): \(problem)")
+            }
+        }
+    }
+
     // MARK: - Time and ids
 
     /// `2026-12-06T23:00:00Z` (UTC, whole seconds).
@@ -211,13 +230,7 @@ public struct KubeManifests: Sendable {
     }
 
     /// An RFC 3339 date-time (`2026-12-06T23:00:00Z`, `2026-12-06T23:00:00.5+01:00`); nil for anything else.
-    public static func parseTime(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
-    }
+    public static func parseTime(_ text: String) -> Date? { WallClockTime.parse(text) }
 
     /// A fresh batch id: the name and the UTC time of the render, e.g. `bench-20261206T230000Z`.
     public static func batchID(name: String, at date: Date) -> String {

@@ -5,8 +5,18 @@ import Yams
 /// `llmperf kube render` as a user runs it: a shipped scenario becomes manifests that parse, and bad flags
 /// exit 2 with a message that says what is wrong.
 @Suite struct KubeRenderCommandTests {
-    @Test func rendersAShippedScenarioAsFourDocuments() throws {
-        let scenario = LLMPerfProcess.repositoryRoot.appendingPathComponent("scenarios/synthetic.yml").path
+    @Test func rendersAScenarioAsFourDocuments() throws {
+        let ws = try Workspace()
+        defer { ws.remove() }
+        let scenario = try ws.write(
+            "synthetic.yml",
+            """
+            version: 1
+            name: synthetic
+            target: { url: "http://llmperf-serve:8000/v1", model: synthetic }
+            workload: { prompts: ["Count slowly."], max_tokens: 64 }
+            load: { concurrency: 8, requests: 200, warmup: 8 }
+            """)
         let result = try LLMPerfProcess.run(["kube", "render", scenario, "--shards", "3", "--image", "llmperf:test"])
         #expect(result.status == 0, "\(result.stderr)")
         let documents = try Yams.load_all(yaml: result.stdout).map { $0 as? [String: Any] }

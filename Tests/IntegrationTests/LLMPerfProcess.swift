@@ -53,6 +53,25 @@ struct LLMPerfProcess {
         return Running(process: process, stdoutPath: out, stderrPath: err)
     }
 
+    /// `llmperf serve` on an ephemeral 127.0.0.1 port with these flags (`--engine synthetic …`), once it says
+    /// where it listens: its host:port and the process (stop it with `stop()`).
+    static func startServer(_ flags: [String]) throws -> (address: String, server: Running) {
+        let server = try start(["serve", "--host", "127.0.0.1", "--port", "0"] + flags)
+        var address: String?
+        let deadline = Date().addingTimeInterval(60)
+        while address == nil && Date() < deadline && server.process.isRunning {
+            Thread.sleep(forTimeInterval: 0.05)
+            if let range = server.stdoutSoFar.range(of: "listening on http://") {
+                address = server.stdoutSoFar[range.upperBound...].split(separator: "\n").first.map(String.init)
+            }
+        }
+        guard let address else {
+            server.stop()
+            throw TimedOut(stdout: server.stdoutSoFar, stderr: "serve did not start: \(server.stderrSoFar)")
+        }
+        return (address, server)
+    }
+
     struct Running {
         let process: Process
         let stdoutPath: URL
@@ -62,6 +81,12 @@ struct LLMPerfProcess {
         var stderrSoFar: String { (try? String(contentsOf: stderrPath, encoding: .utf8)) ?? "" }
 
         func interrupt() { kill(process.processIdentifier, SIGINT) }
+
+        /// Ctrl-C, then waits for it to end (killed after 30 s).
+        func stop() {
+            interrupt()
+            _ = try? wait(timeout: 30)
+        }
 
         func wait(timeout: TimeInterval) throws -> Result {
             let deadline = Date().addingTimeInterval(timeout)

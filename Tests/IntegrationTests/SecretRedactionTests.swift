@@ -85,23 +85,10 @@ import Testing
     @Test func aVariableInTheURLIsStoredAsWritten() throws {
         let ws = try Workspace()
         defer { ws.remove() }
-        let server = try LLMPerfProcess.start([
-            "serve", "--engine", "synthetic", "--host", "127.0.0.1", "--port", "0", "--ttft-ms", "5", "--itl-ms", "2",
-            "--tokens", "4",
+        let (address, server) = try LLMPerfProcess.startServer([
+            "--engine", "synthetic", "--ttft-ms", "5", "--itl-ms", "2", "--tokens", "4",
         ])
-        defer {
-            server.interrupt()
-            _ = try? server.wait(timeout: 30)
-        }
-        var base: String?
-        let deadline = Date().addingTimeInterval(60)
-        while base == nil && Date() < deadline && server.process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
-            if let range = server.stdoutSoFar.range(of: "listening on http://") {
-                base = server.stdoutSoFar[range.upperBound...].split(separator: "\n").first.map(String.init)
-            }
-        }
-        let address = try #require(base, "serve did not start: \(server.stderrSoFar)")
+        defer { server.stop() }
         let path = try ws.write(
             "s.yml",
             """

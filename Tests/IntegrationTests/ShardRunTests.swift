@@ -7,27 +7,8 @@ import Testing
 /// processes (`run --processes N`, or `run --shard I/N` apart) and merged (`llmperf merge`) make the run an
 /// unsharded one makes, with statistics computed over every shard's rows.
 @Suite(.serialized) struct ShardRunTests {
-    /// A synthetic server on an ephemeral port; its address (host:port) and the running process.
     static func startServer() throws -> (address: String, server: LLMPerfProcess.Running) {
-        let server = try LLMPerfProcess.start([
-            "serve", "--engine", "synthetic", "--host", "127.0.0.1", "--port", "0", "--ttft-ms", "4", "--itl-ms", "1",
-            "--tokens", "6",
-        ])
-        var base: String?
-        let deadline = Date().addingTimeInterval(60)
-        while base == nil && Date() < deadline && server.process.isRunning {
-            Thread.sleep(forTimeInterval: 0.05)
-            if let range = server.stdoutSoFar.range(of: "listening on http://") {
-                base = server.stdoutSoFar[range.upperBound...].split(separator: "\n").first.map(String.init)
-            }
-        }
-        guard let base else {
-            server.interrupt()
-            _ = try? server.wait(timeout: 30)
-            throw LLMPerfProcess.TimedOut(
-                stdout: server.stdoutSoFar, stderr: "serve did not start: \(server.stderrSoFar)")
-        }
-        return (base, server)
+        try LLMPerfProcess.startServer(["--engine", "synthetic", "--ttft-ms", "4", "--itl-ms", "1", "--tokens", "6"])
     }
 
     static func scenario(address: String, load: String, maxTokens: Int = 6) -> String {
@@ -48,10 +29,7 @@ import Testing
         let ws = try Workspace()
         defer { ws.remove() }
         let (address, server) = try Self.startServer()
-        defer {
-            server.interrupt()
-            _ = try? server.wait(timeout: 30)
-        }
+        defer { server.stop() }
         let path = try ws.write("s.yml", Self.scenario(address: address, load: load))
         let sharded = try LLMPerfProcess.run(["run", path, "--processes", "2", "--db", ws.database, "--quiet"])
         #expect(sharded.status == 0, "exit \(sharded.status)\n\(sharded.stderr)")
@@ -105,10 +83,7 @@ import Testing
         let ws = try Workspace()
         defer { ws.remove() }
         let (address, server) = try Self.startServer()
-        defer {
-            server.interrupt()
-            _ = try? server.wait(timeout: 30)
-        }
+        defer { server.stop() }
         let path = try ws.write(
             "s.yml", Self.scenario(address: address, load: "{ rate: 60, arrival: constant, requests: 24, warmup: 1 }"))
         let files = (0..<2).map { ws.root.appendingPathComponent("shard-\($0).sqlite").path }

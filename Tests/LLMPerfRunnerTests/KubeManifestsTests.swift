@@ -22,7 +22,7 @@ struct KubeManifestsTests {
           prompts: ["Say hi.", "x: 'quoted' and \\"double\\"  "]
           max_tokens: 16
         load:
-          concurrency: 4
+          concurrency: 16
           requests: 40
 
         """
@@ -40,7 +40,7 @@ struct KubeManifestsTests {
           prompts: ["Say hi."]
           max_tokens: 16
         load:
-          concurrency: 2
+          concurrency: 8
           requests: 20
         """
 
@@ -213,6 +213,13 @@ struct KubeManifestsTests {
         #expect(message({ _ in }, text: "version: 1\nname: x\nbogus: 1\n").contains("the scenario does not load"))
         #expect(message({ $0.secret = "k" }, text: "version: 1\nname: ${SHARD_INDEX}\n").contains("SHARD_INDEX"))
         #expect(message { $0.name = String(repeating: "a", count: 52) } == "rendered")
+        // Shards share one endpoint, and each needs a slot of a closed loop.
+        let local =
+            "version: 1\nname: x\ntarget: { backend: local, engine: synthetic }\nworkload: { prompts: [a] }\n"
+            + "load: { concurrency: 16, requests: 4 }\n"
+        #expect(message({ _ in }, text: local).contains("starts a local backend, which every shard pod would start"))
+        #expect(
+            message { $0.shards = 17 }.contains("a closed loop of concurrency 16 cannot be split into 17 shards"))
     }
 
     @Test func startTimesAndBatchIDs() {
