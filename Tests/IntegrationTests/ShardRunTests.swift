@@ -136,6 +136,11 @@ import Testing
         }
         #expect(json.succeeded == 24)
 
+        let list = try LLMPerfProcess.run(["runs", "list", "--db", ws.database])
+        #expect(list.stdout.contains("completed · 2 shards"), "\(list.stdout)")
+        let shardList = try LLMPerfProcess.run(["runs", "list", "--db", files[1]])
+        #expect(shardList.stdout.contains("completed · shard 1/2"), "\(shardList.stdout)")
+
         // The merged run is a run like any other: shown, reported (with its shards) and compared.
         let report = try LLMPerfProcess.run(["report", merged.id, "--format", "md", "--db", ws.database])
         #expect(report.status == 0, "\(report.stderr)")
