@@ -18,7 +18,7 @@ enum ChunkTimeCodec {
         return out
     }
 
-    static func decode(_ bytes: [UInt8], from start: UInt64, count: Int) throws(StoreError) -> [UInt64] {
+    static func decode(_ bytes: some Sequence<UInt8>, from start: UInt64, count: Int) throws(StoreError) -> [UInt64] {
         var times: [UInt64] = []
         times.reserveCapacity(count)
         var previous = start
