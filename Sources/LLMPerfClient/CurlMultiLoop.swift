@@ -26,6 +26,7 @@ public final class CurlMultiLoop: Sendable {
         let inbox = CurlLoopInbox(multi: multi, poller: poller)
         self.inbox = inbox
         let thread = Thread {
+            Thread.current.threadDictionary[Self.loopThreadKey] = true
             let worker = CurlLoopWorker(inbox: inbox)
             worker.run()
         }
@@ -37,6 +38,11 @@ public final class CurlMultiLoop: Sendable {
     deinit {
         inbox.requestShutdown()
     }
+
+    static let loopThreadKey = "llmperf.curl-loop"
+
+    /// Whether the caller runs on a loop's thread (where completions are called: nothing slow may run there).
+    static var isOnLoopThread: Bool { Thread.current.threadDictionary[loopThreadKey] != nil }
 
     /// Sends `request`; `completion` receives its trace on the loop thread.
     @discardableResult

@@ -1,3 +1,4 @@
+import Dispatch
 import LLMPerfCore
 
 /// The `Transport` of a real run: each order goes out through a `CurlMultiLoop` with the body
@@ -17,6 +18,10 @@ public final class CurlTransport: Transport {
     private let inputsPerRequest: Int
     /// `workload.cache_bust`'s run key (`CacheBust.runKey` of the run's id).
     private let cacheBustKey: UInt64
+    /// Where answers are counted with the run's tokenizer (`workload.tokenCounter`): off the loop thread,
+    /// which stamps every other stream's chunks (a long answer takes the tokenizer hundreds of µs). One
+    /// queue, so traces keep their order.
+    private let countingQueue = DispatchQueue(label: "llmperf.token-count")
 
     /// `loop`: the loop to submit to; by default a new one whose connection cache fits `load`'s
     /// concurrency (twice it, at least 64; 256 in flight for an open loop without a limit).
@@ -89,11 +94,14 @@ public final class CurlTransport: Transport {
         }
         // The whole answer is kept to be counted, then capped like any other.
         request.textCapBytes = Int.max
+        let queue = countingQueue
         let handle = loop.submit(request) { trace in
-            var trace = trace
-            Self.count(&trace, with: counter)
-            trace.outputText = ResponseAccumulator.capped(trace.outputText)
-            completion(trace)
+            queue.async {
+                var trace = trace
+                Self.count(&trace, with: counter)
+                trace.outputText = ResponseAccumulator.capped(trace.outputText)
+                completion(trace)
+            }
         }
         return CurlInFlightRequest(loop: loop, handle: handle)
     }
@@ -135,7 +143,7 @@ extension CurlTransport {
         request.textCapBytes = Int.max
         let user = prompt.user
         let counter = workload.tokenCounter
-        let handle = loop.submit(request) { trace in
+        let finish: @Sendable (RequestTrace) -> Void = { trace in
             var trace = trace
             trace.session = turn
             trace.historyTokens = historyTokens
@@ -146,6 +154,11 @@ extension CurlTransport {
             // What is stored is capped like any other request's text.
             trace.outputText = ResponseAccumulator.capped(trace.outputText)
             completion(trace)
+        }
+        // The turn's answer is recorded before its completion lets the session's next turn go.
+        let queue = countingQueue
+        let handle = loop.submit(request) { trace in
+            if counter != nil { queue.async { finish(trace) } } else { finish(trace) }
         }
         return CurlInFlightRequest(loop: loop, handle: handle)
     }

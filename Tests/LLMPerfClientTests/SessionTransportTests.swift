@@ -107,13 +107,17 @@ import Testing
 
     /// With the run's tokenizer and no usage, the answer's tokens are the tokenizer's count of its
     /// text, spread over the content events; with usage, usage decides. Here a stand-in tokenizer
-    /// counts two tokens a word.
+    /// counts two tokens a word. It never runs on the loop thread, which stamps every stream's chunks.
     @Test func withoutUsageTheTokenizerCountsTheAnswer() async throws {
+        let threads = LoopThreadCalls()
         func run(usage: Bool) async throws -> RequestTrace {
             let server = try ScriptedServer { _ in Scripts.chatStream(tokens: 3, usage: usage) }
             defer { server.stop() }
             var workload = WorkloadSpec(prompts: [Prompt(user: "a")], maxTokens: 8)
-            workload.tokenCounter = TokenCounter(name: "two a word") { 2 * $0.split(separator: " ").count }
+            workload.tokenCounter = TokenCounter(name: "two a word") {
+                threads.record()
+                return 2 * $0.split(separator: " ").count
+            }
             let load = LoadSpec(shape: .closed(concurrency: 1), stop: .requests(1))
             let transport = CurlTransport(
                 config: TestTransport.config(server.url), workload: workload, model: "m", load: load)
@@ -127,5 +131,15 @@ import Testing
         let reported = try await run(usage: true)
         #expect(reported.tokenizerOutputTokens == nil && reported.outputTokenSource == .usage)
         #expect(reported.outputTokens == 3 && reported.chunkTokens == [1, 1, 1])
+        #expect(threads.onLoop == [false], "counted once, off the loop thread: \(threads.onLoop)")
     }
+}
+
+/// Whether a closure ever ran on the curl loop's thread.
+private final class LoopThreadCalls: @unchecked Sendable {
+    private let lock = NSLock()
+    private var calls: [Bool] = []
+
+    func record() { lock.withLock { calls.append(CurlMultiLoop.isOnLoopThread) } }
+    var onLoop: [Bool] { lock.withLock { calls } }
 }
