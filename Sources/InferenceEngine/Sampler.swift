@@ -1,3 +1,5 @@
+import LLMTokenizer
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

@@ -1,5 +1,6 @@
 import Foundation
 import InferenceEngine
+import LLMTokenizer
 import NIOConcurrencyHelpers
 
 /// A misbehaviour the server can put into a completion response on purpose (`llmperf serve --fault`), so

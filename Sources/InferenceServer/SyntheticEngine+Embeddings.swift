@@ -1,4 +1,5 @@
 import InferenceEngine
+import LLMTokenizer
 
 /// `/v1/embeddings` on the synthetic engine: no model, deterministic vectors at the chat prompt's timing.
 ///

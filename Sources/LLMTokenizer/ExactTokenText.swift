@@ -47,7 +47,7 @@ public struct ExactTokenText: Sendable {
         // place it does not are dropped, and the check runs again (in another order).
         var pieces = candidates.keys.sorted { candidates[$0]! < candidates[$1]! }
         for round in 0..<8 {
-            var random = TokenTextRandom(seed: UInt64(round) &+ 0x5EED)
+            var random = SplitMix64(state: UInt64(round) &+ 0x5EED)
             let run = pieces.shuffled(using: &random)
             let ids = tokenizer.encode(run.joined(), addSpecial: false, parseSpecial: false)
             let expected = run.map { candidates[$0]! }
@@ -63,14 +63,14 @@ public struct ExactTokenText: Sendable {
     }
 
     /// `count` pieces drawn uniformly with `random`.
-    public func drawPieces(_ count: Int, using random: inout TokenTextRandom) -> [String] {
+    public func drawPieces(_ count: Int, using random: inout SplitMix64) -> [String] {
         (0..<max(0, count)).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }
     }
 
     /// Text of exactly `tokens` tokens (without BOS or any template) from the seed, checked by encoding it: should a
     /// boundary merge after all, pieces are added or removed at the tail until the count is right.
     public func text(tokens: Int, seed: UInt64) -> String {
-        var random = TokenTextRandom(seed: seed)
+        var random = SplitMix64(state: seed)
         var chosen = drawPieces(tokens, using: &random)
         for _ in 0..<16 {
             let count = self.count(chosen.joined())

@@ -52,9 +52,9 @@ public struct TokenBlockPrompts: Sendable {
             }
         }
         if left > 0 {
-            var key = TokenTextRandom.mix(seed, 0xF111_E4)
-            for id in hashIDs { key = TokenTextRandom.mix(key, id) }
-            var random = TokenTextRandom(seed: key)
+            var key = SplitMix64.mix(seed, 0xF111_E4)
+            for id in hashIDs { key = SplitMix64.mix(key, id) }
+            var random = SplitMix64(state: key)
             out += text.drawPieces(left, using: &random).joined()
         }
         return out
@@ -62,7 +62,7 @@ public struct TokenBlockPrompts: Sendable {
 
     private mutating func block(_ id: UInt64) -> Block {
         if let cached = blocks[id] { return cached }
-        var random = TokenTextRandom(seed: TokenTextRandom.mix(seed, id))
+        var random = SplitMix64(state: SplitMix64.mix(seed, id))
         let pieces = text.drawPieces(blockTokens, using: &random)
         var ends: [Int] = []
         ends.reserveCapacity(pieces.count)

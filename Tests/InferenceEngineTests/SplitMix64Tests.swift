@@ -1,3 +1,4 @@
+import LLMTokenizer
 import Testing
 
 @testable import InferenceEngine
