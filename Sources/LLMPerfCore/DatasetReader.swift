@@ -110,50 +110,43 @@ public enum DatasetReader {
     }
 
     private static func readJSON(path: String, chunkSize: Int, into builder: inout Builder) throws -> String {
-        var state = DatasetJSONScanner.State()
-        var resumeAt = 0
-        return try DatasetFileStream.read(path: path, chunkSize: chunkSize) { window, baseOffset, atEOF in
-            var scanner = DatasetJSONScanner(window, baseOffset: baseOffset, atEOF: atEOF, state: state)
-            scanner.pos = resumeAt - baseOffset
-            while true {
-                let mark = (pos: scanner.pos, state: scanner.state)
-                do {
-                    guard let record = try scanner.nextRecord() else {
-                        return (scanner.pos, true)
-                    }
-                    try builder.add(record)
-                } catch DatasetJSONScanner.Failure.needMore {
-                    state = mark.state
-                    resumeAt = baseOffset + mark.pos
-                    return (max(0, keptFrom(resumeAt: resumeAt, lineStart: mark.state.lineStart) - baseOffset), false)
-                } catch DatasetJSONScanner.Failure.syntax(let position, let message) {
-                    throw located(position, message, path: path, window: window, baseOffset: baseOffset)
-                } catch let failure as RecordFailure {
-                    throw located(failure.position, failure.message, path: path, window: window, baseOffset: baseOffset)
-                }
-            }
-        }
+        try scan(DatasetJSONScanner.self, path: path, chunkSize: chunkSize) { try builder.add($0) }
     }
 
     private static func readCSV(path: String, chunkSize: Int, into builder: inout Builder) throws -> String {
-        var state = DatasetCSVScanner.State()
         var columns: Builder.CSVColumns?
+        return try scan(DatasetCSVScanner.self, path: path, chunkSize: chunkSize) { row in
+            if let columns {
+                try builder.add(row, columns: columns)
+            } else {
+                columns = try builder.header(row)
+            }
+        } atEnd: {
+            guard columns != nil else { throw DatasetError(file: path, message: "has no header row") }
+        }
+    }
+
+    /// The one loop both formats share: each window of the file is scanned item by item; an item the
+    /// window ends inside is scanned again, from its start and the scanner's state there, with more bytes;
+    /// a syntax error or a record of the wrong shape becomes a positioned `DatasetError`. Returns the
+    /// file's SHA-256.
+    private static func scan<Scanner: DatasetWindowScanner>(
+        _: Scanner.Type, path: String, chunkSize: Int, _ take: (Scanner.Item) throws -> Void,
+        atEnd: () throws -> Void = {}
+    ) throws -> String {
+        var state = Scanner.State()
         var resumeAt = 0
         return try DatasetFileStream.read(path: path, chunkSize: chunkSize) { window, baseOffset, atEOF in
-            var scanner = DatasetCSVScanner(window, baseOffset: baseOffset, atEOF: atEOF, state: state)
+            var scanner = Scanner(window, baseOffset: baseOffset, atEOF: atEOF, state: state)
             scanner.pos = resumeAt - baseOffset
             while true {
                 let mark = (pos: scanner.pos, state: scanner.state)
                 do {
-                    guard let row = try scanner.nextRow() else {
-                        guard columns != nil else { throw DatasetError(file: path, message: "has no header row") }
+                    guard let item = try scanner.nextItem() else {
+                        try atEnd()
                         return (scanner.pos, true)
                     }
-                    if let columns {
-                        try builder.add(row, columns: columns)
-                    } else {
-                        columns = try builder.header(row)
-                    }
+                    try take(item)
                 } catch DatasetJSONScanner.Failure.needMore {
                     state = mark.state
                     resumeAt = baseOffset + mark.pos
@@ -401,3 +394,33 @@ public enum DatasetReader {
         }
     }
 }
+
+/// A scanner of one window of a dataset file that says `needMore` when the window ends inside an item and
+/// goes on from a saved state in the next window (`DatasetJSONScanner`, `DatasetCSVScanner`).
+protocol DatasetWindowScanner {
+    associatedtype State: DatasetScanState
+    associatedtype Item
+    init(_ window: UnsafeBufferPointer<UInt8>, baseOffset: Int, atEOF: Bool, state: State)
+    var pos: Int { get set }
+    var state: State { get }
+    /// The next item, nil after the last.
+    mutating func nextItem() throws(DatasetJSONScanner.Failure) -> Item?
+}
+
+/// A scanner's state between windows: at least where its current line starts.
+protocol DatasetScanState {
+    init()
+    var lineStart: Int { get }
+}
+
+extension DatasetJSONScanner: DatasetWindowScanner {
+    mutating func nextItem() throws(Failure) -> DatasetJSON? { try nextRecord() }
+}
+
+extension DatasetJSONScanner.State: DatasetScanState {}
+
+extension DatasetCSVScanner: DatasetWindowScanner {
+    mutating func nextItem() throws(Failure) -> Row? { try nextRow() }
+}
+
+extension DatasetCSVScanner.State: DatasetScanState {}
