@@ -79,8 +79,14 @@ let package = Package(
             name: "LLMTokenizer"
         ),
         .target(
+            // The engine's C kernels (packed Q4 products with AVX-512VL permutes), chosen at run time by CPU
+            // feature: optimised in every configuration, since the debug tests run them too.
+            name: "CEngineKernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
+        .target(
             name: "InferenceEngine",
-            dependencies: ["LLMTokenizer"],
+            dependencies: ["LLMTokenizer", "CEngineKernels"],
             swiftSettings: [
                 // The matrix kernels are plain Swift SIMD: in release, compile them for the CPU that
                 // builds them (AVX2/FMA, AVX-512 where present), as llama.cpp's native builds do,
@@ -136,7 +142,7 @@ let package = Package(
             name: "LLMPerfRunnerTests",
             dependencies: [
                 "LLMPerfRunner", "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer",
-                .product(name: "Yams", package: "Yams"),
+                "InferenceTestSupport", .product(name: "Yams", package: "Yams"),
             ],
             resources: [.copy("Fixtures")]),
         .testTarget(

@@ -126,7 +126,10 @@ public final class TransformerModel: @unchecked Sendable {
         }
         // Conversion spreads rows over the CPU backend's threads (or a pool of `threads` for another backend).
         let conversionPool =
-            weights.type == nil ? nil : (self.backend as? CPUBackend)?.pool ?? ThreadPool(threads: threads)
+            weights.type == nil
+            ? nil
+            : ((self.backend as? CPUBackend) ?? ((self.backend as? ProfilingBackend)?.wrapped as? CPUBackend))?.pool
+                ?? ThreadPool(threads: threads)
         /// The matrix in the requested format. Its file pages are released once converted: the converted copy is
         /// what the model reads.
         func converted(_ m: WeightMatrix) -> WeightMatrix {

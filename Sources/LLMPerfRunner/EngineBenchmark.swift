@@ -1,5 +1,6 @@
 import Foundation
 import InferenceEngine
+import LLMTokenizer
 
 /// Results of `EngineBenchmark.run`.
 public struct EngineBenchmarkResult: Sendable, Equatable {
@@ -32,6 +33,33 @@ public struct EngineBenchmarkResult: Sendable, Equatable {
     }
     /// Measured memory read bandwidth of this machine, in GB/s (10^9 bytes per second).
     public var memoryBandwidthGBps: Double
+    /// Where a decode step's time goes (`--profile`); nil when not asked for.
+    public var profile: EngineProfile? = nil
+}
+
+/// A decode step's time, operation by operation (`bench-engine --profile`), per generated token.
+public struct EngineProfile: Sendable, Equatable {
+    public struct Row: Sendable, Equatable {
+        /// `matmul ffn_gate+ffn_up (Q4_1)`, `attention`, `rms_norm`, …
+        public var name: String
+        /// Calls per token.
+        public var calls: Double
+        /// Microseconds per token.
+        public var microseconds: Double
+    }
+    /// Backend operations, slowest first.
+    public var rows: [Row]
+    /// Wall time of a decode step, microseconds per token (the profiled pass).
+    public var stepMicroseconds: Double
+    /// A greedy pick over the vocabulary's logits, timed apart, microseconds per token.
+    public var samplingMicroseconds: Double
+    /// Hand-offs to the thread pool per token (one per matrix product and per attention call) and the cost of
+    /// one, an empty `parallelFor` timed apart: this share is inside the operations' times above.
+    public var poolHandOffs: Double
+    public var poolHandOffMicroseconds: Double
+
+    /// The step's time outside the backend: embedding lookup, sampling, the decoder's own work.
+    public var otherMicroseconds: Double { stepMicroseconds - rows.reduce(0) { $0 + $1.microseconds } }
 }
 
 /// Measures the engine on a model: batched prefill speed, decode speed, peak memory, and the machine's memory
@@ -44,11 +72,14 @@ public enum EngineBenchmark {
     ///   - weights: the weight format to load the model in.
     public static func run(
         modelPath: String, threads: Int = 2, promptTokens: Int = 128, decodeTokens: Int = 64, repetitions: Int = 3,
-        weights: WeightFormat = .native
+        weights: WeightFormat = .native, profile: Bool = false
     ) throws -> EngineBenchmarkResult {
         let loadStart = DispatchTime.now().uptimeNanoseconds
+        let cpu = CPUBackend(threads: threads)
+        let profiler = profile ? ProfilingBackend(wrapping: cpu) : nil
         let model = try TransformerModel.load(
-            path: modelPath, threads: threads, contextLength: promptTokens + decodeTokens + 1, weights: weights)
+            path: modelPath, threads: threads, contextLength: promptTokens + decodeTokens + 1, weights: weights,
+            backend: profiler ?? cpu)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
         let cache = model.makeCache()
         let buffers = ForwardBuffers(config: model.config)
@@ -58,7 +89,10 @@ public enum EngineBenchmark {
         prompt = Array(prompt.prefix(promptTokens))
         var prefillRates: [Double] = []
         var decodeRates: [Double] = []
-        for _ in 0..<max(1, repetitions) {
+        var decodeNanoseconds: [UInt64] = []
+        for _ in 0..<max(1, repetitions) + (profile ? 1 : 0) {
+            // With --profile, one more run after the timed ones: its decode steps are the breakdown.
+            let profiled = profile && decodeRates.count == max(1, repetitions)
             // The prompt in one pass, which picks the first token; then `decodeTokens` greedy decode passes.
             let decoder = SequenceDecoder(
                 model: model, cache: cache, promptTokens: prompt,
@@ -66,11 +100,19 @@ public enum EngineBenchmark {
             let t0 = DispatchTime.now().uptimeNanoseconds
             var t1: UInt64?
             decoder.run(buffers: buffers) { _ in
-                if t1 == nil { t1 = DispatchTime.now().uptimeNanoseconds }
+                if t1 == nil {
+                    // The prompt's pass is over: the profile counts decode steps only.
+                    if profiled { profiler?.reset() }
+                    t1 = DispatchTime.now().uptimeNanoseconds
+                }
                 return true
             }
             let t2 = DispatchTime.now().uptimeNanoseconds
             guard let t1 else { preconditionFailure("the prompt produced no token") }
+            if profiled {
+                decodeNanoseconds.append(t2 - t1)
+                continue
+            }
             prefillRates.append(Double(prompt.count) / (Double(t1 - t0) / 1e9))
             decodeRates.append(Double(decodeTokens) / (Double(t2 - t1) / 1e9))
         }
@@ -78,13 +120,58 @@ public enum EngineBenchmark {
             let s = v.sorted()
             return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
         }
+        var breakdown: EngineProfile?
+        if let profiler, let stepNanoseconds = decodeNanoseconds.first {
+            let tokens = Double(decodeTokens)
+            let rows = profiler.entries.sorted { $0.nanoseconds > $1.nanoseconds }.map {
+                EngineProfile.Row(
+                    name: $0.name, calls: Double($0.calls) / tokens, microseconds: Double($0.nanoseconds) / 1e3 / tokens
+                )
+            }
+            let handOffs = profiler.entries.filter { $0.name.hasPrefix("matmul") || $0.name == "attention" }
+                .reduce(0) { $0 + $1.calls }
+            breakdown = EngineProfile(
+                rows: rows, stepMicroseconds: Double(stepNanoseconds) / 1e3 / tokens,
+                samplingMicroseconds: greedySampleMicroseconds(vocabularySize: model.vocabularySize),
+                poolHandOffs: Double(handOffs) / tokens, poolHandOffMicroseconds: emptyLoopMicroseconds(cpu.pool))
+        }
         return EngineBenchmarkResult(
             modelName: model.name, weightFormat: weights, matrixTypes: model.matrixTypes.map(\.name).sorted(),
             threads: threads, promptTokens: prompt.count, decodeTokens: decodeTokens,
             loadSeconds: loadSeconds, prefillTokensPerSecond: prefillRates.max()!,
             decodeTokensPerSecond: decodeRates.max()!, prefillTokensPerSecondMedian: median(prefillRates),
             decodeTokensPerSecondMedian: median(decodeRates),
-            peakResidentBytes: peakResidentBytes(), memoryBandwidthGBps: measureMemoryBandwidth(threads: threads))
+            peakResidentBytes: peakResidentBytes(), memoryBandwidthGBps: measureMemoryBandwidth(threads: threads),
+            profile: breakdown)
+    }
+
+    /// A greedy pick over `vocabularySize` logits, microseconds (median of 201).
+    static func greedySampleMicroseconds(vocabularySize: Int) -> Double {
+        var logits = [Float](repeating: 0, count: vocabularySize)
+        var random = SplitMix64(state: 7)
+        for i in logits.indices { logits[i] = Float(random.next() % 10_000) / 1000 }
+        var sampler = Sampler(parameters: .greedy)
+        var times: [UInt64] = []
+        logits.withUnsafeBufferPointer { p in
+            for _ in 0..<201 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = sampler.sample(p.baseAddress!, count: vocabularySize)
+                times.append(DispatchTime.now().uptimeNanoseconds - start)
+            }
+        }
+        return Double(times.sorted()[times.count / 2]) / 1e3
+    }
+
+    /// One empty `parallelFor` over the pool's threads: the hand-off and barrier a parallel operation pays,
+    /// microseconds (median of 2,001).
+    static func emptyLoopMicroseconds(_ pool: ThreadPool) -> Double {
+        var times: [UInt64] = []
+        for _ in 0..<2001 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            pool.parallelFor(pool.threadCount) { _, _ in }
+            times.append(DispatchTime.now().uptimeNanoseconds - start)
+        }
+        return Double(times.sorted()[times.count / 2]) / 1e3
     }
 
     /// VmHWM from /proc/self/status, in bytes; nil when it cannot be read.

@@ -14,14 +14,15 @@ extension EngineBenchmarkResult {
             "decode_tokens_per_s_median": decodeTokensPerSecondMedian,
             "peak_rss_bytes": peakResidentBytes.map { $0 as Any } ?? NSNull(),
             "memory_bandwidth_gb_per_s": memoryBandwidthGBps,
+            "profile": profile.map { $0.jsonObject } ?? NSNull(),
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Four lines: the model, prefill, decode, and memory.
+    /// Four lines: the model, prefill, decode, and memory; then the decode profile when there is one.
     public var text: String {
-        [
+        let lines = [
             "model \(modelName), weights \(weightFormat) (\(matrixTypes.joined(separator: ", "))), "
                 + "\(threads) threads, loaded in \(String(format: "%.2f", loadSeconds)) s",
             String(
@@ -31,6 +32,43 @@ extension EngineBenchmarkResult {
                 format: "decode   %4d tokens: %7.1f tokens/s best, %7.1f median", decodeTokens,
                 decodeTokensPerSecond, decodeTokensPerSecondMedian),
             "peak RSS \(peakResidentText); memory bandwidth " + String(format: "%.1f GB/s", memoryBandwidthGBps),
-        ].joined(separator: "\n")
+        ]
+        return (lines + (profile?.lines ?? [])).joined(separator: "\n")
+    }
+}
+
+extension EngineProfile {
+    var jsonObject: [String: Any] {
+        [
+            "step_us": stepMicroseconds, "sampling_us": samplingMicroseconds, "other_us": otherMicroseconds,
+            "pool_hand_offs_per_token": poolHandOffs, "pool_hand_off_us": poolHandOffMicroseconds,
+            "operations": rows.map { ["name": $0.name, "calls_per_token": $0.calls, "us_per_token": $0.microseconds] },
+        ]
+    }
+
+    /// A table: each operation's microseconds per token and share of the step.
+    var lines: [String] {
+        func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+            let fill = String(repeating: " ", count: max(0, width - text.count))
+            return left ? text + fill : fill + text
+        }
+        func row(_ name: String, _ calls: String, _ us: Double) -> String {
+            "  " + pad(name, 38, left: true) + pad(calls, 6)
+                + String(format: " %9.1f  %5.1f%%", us, 100 * us / stepMicroseconds)
+        }
+        var out = [
+            "decode profile (per token, one more decode pass after the timed ones):",
+            "  " + pad("operation", 38, left: true) + pad("calls", 6) + pad("µs", 10) + pad("share", 8),
+        ]
+        for r in rows { out.append(row(r.name, String(format: "%.0f", r.calls), r.microseconds)) }
+        out.append(row("other (embedding, sampling, decoder)", "", otherMicroseconds))
+        out.append(row("step", "", stepMicroseconds))
+        out.append(
+            String(
+                format:
+                    "  of which: greedy sampling %.1f µs (timed apart); thread-pool hand-offs %.0f × %.2f µs = %.1f µs"
+                    + " (an empty parallel loop timed apart, inside the operations above)",
+                samplingMicroseconds, poolHandOffs, poolHandOffMicroseconds, poolHandOffs * poolHandOffMicroseconds))
+        return out
     }
 }

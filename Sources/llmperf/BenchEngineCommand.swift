@@ -22,6 +22,8 @@ struct BenchEngineCommand: AsyncParsableCommand {
     @Option(name: .customLong("decode-tokens")) var decodeTokens: Int = 128
     @Option var repetitions: Int = 5
     @Flag(help: "Print the results as JSON.") var json = false
+    @Flag(help: "Time each engine operation of one more decode pass and print where a step's time goes.")
+    var profile = false
 
     func validate() throws {
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1…64") }
@@ -41,7 +43,7 @@ struct BenchEngineCommand: AsyncParsableCommand {
         do {
             r = try EngineBenchmark.run(
                 modelPath: path, threads: threads, promptTokens: promptTokens, decodeTokens: decodeTokens,
-                repetitions: repetitions, weights: weights)
+                repetitions: repetitions, weights: weights, profile: profile)
         } catch {
             throw CLIError.failure("bench-engine: \(error)")
         }

@@ -1,0 +1,144 @@
+import Foundation
+import InferenceTestSupport
+import Testing
+
+@testable import InferenceEngine
+
+/// The C kernels for packed Q4/Q8_0 products (CEngineKernels) against the Swift kernels and a double-precision
+/// product of the decoded rows, and the vectorized attention against the one-key-at-a-time loop.
+@Suite struct NativeKernelTests {
+    /// 37 rows (the last row group padded) × 96 columns, random values, in `type`.
+    func matrix(_ type: GGMLType, rows: Int = 37, columns: Int = 96, seed: UInt64 = 5) -> WeightMatrix {
+        var random = TestRandom(state: seed)
+        let values = random.values(rows * columns, scale: 1.5, offset: type == .q4_1 ? 0.3 : 0)
+        let bytes = QuantizedBlocks.encode(values, as: type)
+        let storage = WeightStorage(byteCount: bytes.count)
+        storage.bytes.copyMemory(from: bytes, byteCount: bytes.count)
+        var m = WeightMatrix(
+            name: "m", type: type, rows: rows, columns: columns, data: UnsafeRawPointer(storage.bytes),
+            owner: storage)
+        m.pack()
+        return m
+    }
+
+    /// `count` input rows through `PackedKernels.multiply` with the C kernel (`native`) or the Swift one.
+    func products(_ m: WeightMatrix, _ input: [Float], count: Int, native: Bool) -> [Float] {
+        let p = m.packed!
+        var sums = [Float](repeating: 0, count: count * p.blocksPerRow)
+        var output = [Float](repeating: .nan, count: count * m.rows)
+        input.withUnsafeBufferPointer { x in
+            sums.withUnsafeMutableBufferPointer { s in
+                PackedKernels.blockSums(x.baseAddress!, count: count, columns: m.columns, into: s.baseAddress!)
+            }
+            sums.withUnsafeBufferPointer { s in
+                output.withUnsafeMutableBufferPointer { out in
+                    PackedKernels.multiply(
+                        p, groups: 0..<p.rowGroups, input: x.baseAddress!, blockSums: s.baseAddress!, count: count,
+                        output: out.baseAddress!, outputStride: m.rows, native: native)
+                }
+            }
+        }
+        return output
+    }
+
+    func exact(_ m: WeightMatrix, _ input: [Float], count: Int) -> [Double] {
+        var row = [Float](repeating: 0, count: m.columns)
+        var out = [Double](repeating: 0, count: count * m.rows)
+        for r in 0..<m.rows {
+            row.withUnsafeMutableBufferPointer { m.decodeRow(r, into: $0.baseAddress!) }
+            for i in 0..<count {
+                var s = 0.0
+                for c in 0..<m.columns { s += Double(row[c]) * Double(input[i * m.columns + c]) }
+                out[i * m.rows + r] = s
+            }
+        }
+        return out
+    }
+
+    @Test(
+        .enabled(if: PackedKernels.nativeQ4Available, "the C kernels need AVX-512F and AVX-512VL"),
+        arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+    func cKernelEqualsTheSwiftKernelAndTheExactProduct(type: GGMLType) {
+        let m = matrix(type)
+        var random = TestRandom(state: 9)
+        let count = 7  // the 4-, 2- and 1-row paths
+        let input = random.values(count * m.columns, scale: 2)
+        let native = products(m, input, count: count, native: true)
+        let swift = products(m, input, count: count, native: false)
+        let reference = exact(m, input, count: count)
+        let scale = reference.map { abs($0) }.max()!
+        for k in reference.indices {
+            #expect(abs(Double(native[k]) - reference[k]) <= 1e-5 * scale, "\(type.name) C kernel at \(k)")
+            #expect(abs(Double(native[k]) - Double(swift[k])) <= 1e-5 * scale, "\(type.name) C vs Swift at \(k)")
+        }
+        // Padding rows of the last group are never written past the matrix's rows.
+        #expect(native.allSatisfy { !$0.isNaN })
+    }
+
+    /// A row's products do not depend on how many rows were batched with it: batched decode equals decoding each
+    /// sequence alone, to the bit.
+    @Test(
+        .enabled(if: PackedKernels.nativeQ4Available, "the C kernels need AVX-512F and AVX-512VL"),
+        arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+    func cKernelRowsAreIndependentOfTheBatch(type: GGMLType) {
+        let m = matrix(type, seed: 11)
+        var random = TestRandom(state: 13)
+        let count = 7
+        let input = random.values(count * m.columns, scale: 2)
+        let batched = products(m, input, count: count, native: true)
+        for i in 0..<count {
+            let row = Array(input[(i * m.columns)..<((i + 1) * m.columns)])
+            let alone = products(m, row, count: 1, native: true)
+            #expect(Array(batched[(i * m.rows)..<((i + 1) * m.rows)]) == alone, "\(type.name) row \(i)")
+        }
+    }
+
+    @Test func exp16MatchesExpf() {
+        var worst: Float = 0
+        var x: Float = -90
+        while x <= 0 {
+            let lanes = SIMD16<Float>((0..<16).map { x + Float($0) * 0.003_7 }.map { min(0, $0) })
+            let e = CPUBackend.exp16(lanes)
+            for l in 0..<16 {
+                let expected = expf(lanes[l])
+                #expect(e[l] >= 0 && e[l].isFinite, "exp(\(lanes[l])) = \(e[l])")
+                if expected > 1e-30 { worst = max(worst, abs(e[l] - expected) / expected) }
+            }
+            x += 0.059
+        }
+        #expect(worst <= 5e-7, "largest relative error \(worst)")
+        #expect(CPUBackend.exp16(SIMD16(repeating: 0)) == SIMD16(repeating: 1))
+    }
+
+    /// The vectorized attention of one head equals the one-key-at-a-time loop (libm `expf`, one value row at a
+    /// time), for lengths around its 4-key and 16-score steps.
+    @Test(arguments: [1, 3, 4, 5, 16, 17, 31, 64, 193])
+    func vectorizedAttentionEqualsTheLoop(length: Int) {
+        let hd = 32
+        let stride = 3 * hd
+        var random = TestRandom(state: UInt64(100 + length))
+        let q = random.values(hd, scale: 2)
+        let keys = random.values(length * stride, scale: 2)
+        let values = random.values(length * stride, scale: 1)
+        var scores = [Float](repeating: 0, count: length)
+        var out = [Float](repeating: .nan, count: hd)
+        let scale = 1 / Float(hd).squareRoot()
+        keys.withUnsafeBufferPointer { k in
+            values.withUnsafeBufferPointer { v in
+                CPUBackend.attendVectorized(
+                    q, keys: k.baseAddress! + hd, values: v.baseAddress! + hd, stride: stride, length: length,
+                    headDimension: hd, scale: scale, scores: &scores, output: &out)
+            }
+        }
+        var s = (0..<length).map { j in
+            Double((0..<hd).reduce(Float(0)) { $0 + q[$1] * keys[j * stride + hd + $1] }) * Double(scale)
+        }
+        let maximum = s.max()!
+        s = s.map { exp($0 - maximum) }
+        let total = s.reduce(0, +)
+        for d in 0..<hd {
+            let expected = (0..<length).reduce(0.0) { $0 + s[$1] / total * Double(values[$1 * stride + hd + d]) }
+            #expect(abs(Double(out[d]) - expected) <= 2e-6, "length \(length) dimension \(d): \(out[d]) vs \(expected)")
+        }
+    }
+}
