@@ -29,8 +29,8 @@ static inline KERNEL void store_rows(__m256 v, float *out, long row, long rows) 
 // Every input row goes through the same operations in the same order whatever `n` is, so a row's products do
 // not depend on how many rows were batched with it (batched decode equals decoding alone, bit for bit).
 static inline __attribute__((always_inline)) KERNEL void q4_rows(
-    const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x, long columns,
-    const float *sums, const int n, float *out, long stride) {
+    const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0, long g1,
+    const float *x, long columns, const float *sums, const int n, float *out, long stride) {
     // A stored nibble p is the quant XOR 8: as a signed 4-bit number it is quant - 8 (PackedMatrix).
     const __m256 low = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256 high = _mm256_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1);
@@ -45,7 +45,7 @@ static inline __attribute__((always_inline)) KERNEL void q4_rows(
                 for (int c = 0; c < 4; c++) s[i][c] = _mm256_setzero_ps();
             const float *xb = x + b * 32;
             for (int k = 0; k < 4; k++) {
-                const __m256i w = _mm256_loadu_si256((const __m256i *)(block + 64 + 32 * k));
+                const __m256i w = _mm256_loadu_si256((const __m256i *)(block + quants + 32 * k));
                 for (int j = 0; j < 8; j++) {
                     // Lane r: nibble j of word k of row r, the value at column 4k + j/2 (+16 for a high nibble).
                     const __m256 q = _mm256_permutex2var_ps(low, _mm256_srli_epi32(w, 4 * j), high);
@@ -56,7 +56,8 @@ static inline __attribute__((always_inline)) KERNEL void q4_rows(
                 }
             }
             const __m256 d = _mm256_loadu_ps((const float *)block);
-            const __m256 m = _mm256_loadu_ps((const float *)(block + 32));
+            // Q4_0 stores no offsets: they are all 0.
+            const __m256 m = offsets ? _mm256_loadu_ps((const float *)(block + 32)) : _mm256_setzero_ps();
             for (int i = 0; i < n; i++) {
                 const __m256 dot = _mm256_add_ps(_mm256_add_ps(s[i][0], s[i][1]), _mm256_add_ps(s[i][2], s[i][3]));
                 const __m256 offset = _mm256_mul_ps(m, _mm256_set1_ps(sums[i * blocks + b]));
@@ -67,39 +68,40 @@ static inline __attribute__((always_inline)) KERNEL void q4_rows(
     }
 }
 
-static KERNEL void q4_rows1(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                            long columns, const float *sums, float *out, long stride) {
-    q4_rows(data, blocks, gbb, rows, g0, g1, x, columns, sums, 1, out, stride);
+static KERNEL void q4_rows1(const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0,
+                            long g1, const float *x, long columns, const float *sums, float *out, long stride) {
+    q4_rows(data, blocks, gbb, quants, offsets, rows, g0, g1, x, columns, sums, 1, out, stride);
 }
-static KERNEL void q4_rows2(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                            long columns, const float *sums, float *out, long stride) {
-    q4_rows(data, blocks, gbb, rows, g0, g1, x, columns, sums, 2, out, stride);
+static KERNEL void q4_rows2(const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0,
+                            long g1, const float *x, long columns, const float *sums, float *out, long stride) {
+    q4_rows(data, blocks, gbb, quants, offsets, rows, g0, g1, x, columns, sums, 2, out, stride);
 }
-static KERNEL void q4_rows4(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                            long columns, const float *sums, float *out, long stride) {
-    q4_rows(data, blocks, gbb, rows, g0, g1, x, columns, sums, 4, out, stride);
+static KERNEL void q4_rows4(const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0,
+                            long g1, const float *x, long columns, const float *sums, float *out, long stride) {
+    q4_rows(data, blocks, gbb, quants, offsets, rows, g0, g1, x, columns, sums, 4, out, stride);
 }
 
-void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
-                                long group_start, long group_end, const float *input, long columns,
-                                const float *block_sums, long count, float *output, long output_stride) {
+void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
+                                int has_offsets, long rows, long group_start, long group_end, const float *input,
+                                long columns, const float *block_sums, long count, float *output,
+                                long output_stride) {
     long i = 0;
     for (; i + 4 <= count; i += 4)
-        q4_rows4(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+        q4_rows4(data, blocks_per_row, group_block_bytes, quant_offset, has_offsets, rows, group_start, group_end, input + i * columns, columns,
                  block_sums + i * blocks_per_row, output + i * output_stride, output_stride);
     for (; i + 2 <= count; i += 2)
-        q4_rows2(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+        q4_rows2(data, blocks_per_row, group_block_bytes, quant_offset, has_offsets, rows, group_start, group_end, input + i * columns, columns,
                  block_sums + i * blocks_per_row, output + i * output_stride, output_stride);
     for (; i < count; i++)
-        q4_rows1(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+        q4_rows1(data, blocks_per_row, group_block_bytes, quant_offset, has_offsets, rows, group_start, group_end, input + i * columns, columns,
                  block_sums + i * blocks_per_row, output + i * output_stride, output_stride);
 }
 
 // Q8_0: word k of a row group holds bytes 4k…4k+3 of each of its 8 rows. Byte j sign-extends with two shifts
 // (one for the top byte) and converts in one instruction, against four integer and float steps in Swift.
 static inline __attribute__((always_inline)) KERNEL void q8_rows(
-    const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x, long columns,
-    const int n, float *out, long stride) {
+    const uint8_t *data, long blocks, long gbb, long quants, long rows, long g0, long g1, const float *x,
+    long columns, const int n, float *out, long stride) {
     for (long g = g0; g < g1; g++) {
         __m256 acc[4];
         for (int i = 0; i < n; i++) acc[i] = _mm256_setzero_ps();
@@ -110,7 +112,7 @@ static inline __attribute__((always_inline)) KERNEL void q8_rows(
                 for (int c = 0; c < 4; c++) s[i][c] = _mm256_setzero_ps();
             const float *xb = x + b * 32;
             for (int k = 0; k < 8; k++) {
-                const __m256i w = _mm256_loadu_si256((const __m256i *)(block + 64 + 32 * k));
+                const __m256i w = _mm256_loadu_si256((const __m256i *)(block + quants + 32 * k));
                 for (int j = 0; j < 4; j++) {
                     const __m256i v = j == 3 ? _mm256_srai_epi32(w, 24)
                                              : _mm256_srai_epi32(_mm256_slli_epi32(w, 24 - 8 * j), 24);
@@ -130,31 +132,31 @@ static inline __attribute__((always_inline)) KERNEL void q8_rows(
     }
 }
 
-static KERNEL void q8_rows1(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                            long columns, float *out, long stride) {
-    q8_rows(data, blocks, gbb, rows, g0, g1, x, columns, 1, out, stride);
+static KERNEL void q8_rows1(const uint8_t *data, long blocks, long gbb, long quants, long rows, long g0, long g1,
+                            const float *x, long columns, float *out, long stride) {
+    q8_rows(data, blocks, gbb, quants, rows, g0, g1, x, columns, 1, out, stride);
 }
-static KERNEL void q8_rows2(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                            long columns, float *out, long stride) {
-    q8_rows(data, blocks, gbb, rows, g0, g1, x, columns, 2, out, stride);
+static KERNEL void q8_rows2(const uint8_t *data, long blocks, long gbb, long quants, long rows, long g0, long g1,
+                            const float *x, long columns, float *out, long stride) {
+    q8_rows(data, blocks, gbb, quants, rows, g0, g1, x, columns, 2, out, stride);
 }
-static KERNEL void q8_rows4(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                            long columns, float *out, long stride) {
-    q8_rows(data, blocks, gbb, rows, g0, g1, x, columns, 4, out, stride);
+static KERNEL void q8_rows4(const uint8_t *data, long blocks, long gbb, long quants, long rows, long g0, long g1,
+                            const float *x, long columns, float *out, long stride) {
+    q8_rows(data, blocks, gbb, quants, rows, g0, g1, x, columns, 4, out, stride);
 }
 
-void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
-                                long group_start, long group_end, const float *input, long columns, long count,
-                                float *output, long output_stride) {
+void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
+                                long rows, long group_start, long group_end, const float *input, long columns,
+                                long count, float *output, long output_stride) {
     long i = 0;
     for (; i + 4 <= count; i += 4)
-        q8_rows4(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+        q8_rows4(data, blocks_per_row, group_block_bytes, quant_offset, rows, group_start, group_end, input + i * columns, columns,
                  output + i * output_stride, output_stride);
     for (; i + 2 <= count; i += 2)
-        q8_rows2(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+        q8_rows2(data, blocks_per_row, group_block_bytes, quant_offset, rows, group_start, group_end, input + i * columns, columns,
                  output + i * output_stride, output_stride);
     for (; i < count; i++)
-        q8_rows1(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+        q8_rows1(data, blocks_per_row, group_block_bytes, quant_offset, rows, group_start, group_end, input + i * columns, columns,
                  output + i * output_stride, output_stride);
 }
 
@@ -162,18 +164,19 @@ void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long g
 
 int llmperf_packed_q4_available(void) { return 0; }
 
-void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
-                                long group_start, long group_end, const float *input, long columns,
-                                const float *block_sums, long count, float *output, long output_stride) {
+void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
+                                int has_offsets, long rows, long group_start, long group_end, const float *input,
+                                long columns, const float *block_sums, long count, float *output,
+                                long output_stride) {
     (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
     (void)input; (void)columns; (void)block_sums; (void)count; (void)output; (void)output_stride;
     __builtin_trap();  // never called: llmperf_packed_q4_available() is 0 here
 }
 
-void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
-                                long group_start, long group_end, const float *input, long columns, long count,
-                                float *output, long output_stride) {
-    (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
+void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
+                                long rows, long group_start, long group_end, const float *input, long columns,
+                                long count, float *output, long output_stride) {
+    (void)quant_offset; (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
     (void)input; (void)columns; (void)count; (void)output; (void)output_stride;
     __builtin_trap();  // never called: llmperf_packed_q4_available() is 0 here
 }

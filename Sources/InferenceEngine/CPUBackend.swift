@@ -63,6 +63,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
             }
             return
         }
+        precondition(!weights.bytesDiscarded, "\(weights.name): only its packed copy is kept; use the SIMD strategy")
         if strategy == .scalar || !MatrixKernels.supportsSIMD(weights) {
             if weights.columns > rowScratchCapacity {
                 for s in rowScratch { s.deallocate() }

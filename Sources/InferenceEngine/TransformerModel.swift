@@ -43,26 +43,16 @@ public final class TransformerModel: @unchecked Sendable {
 
     struct LayerWeights {
         let attentionNorm: [Float]
-        var query: WeightMatrix
-        var key: WeightMatrix
-        var value: WeightMatrix
-        var attentionOutput: WeightMatrix
+        let query: WeightMatrix
+        let key: WeightMatrix
+        let value: WeightMatrix
+        let attentionOutput: WeightMatrix
         let feedForwardNorm: [Float]
-        var gate: WeightMatrix
-        var up: WeightMatrix
-        var down: WeightMatrix
+        let gate: WeightMatrix
+        let up: WeightMatrix
+        let down: WeightMatrix
 
         var matrices: [WeightMatrix] { [query, key, value, attentionOutput, gate, up, down] }
-
-        mutating func pack() {
-            query.pack()
-            key.pack()
-            value.pack()
-            attentionOutput.pack()
-            gate.pack()
-            up.pack()
-            down.pack()
-        }
     }
 
     /// Loads a model.
@@ -138,54 +128,47 @@ public final class TransformerModel: @unchecked Sendable {
             file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes)
             return result
         }
+        /// The matrix as the kernels read it: converted to the requested format, then packed, one matrix at a time,
+        /// so that at most one matrix is held twice at any moment. The packed copy is what the kernels read: the
+        /// file pages are dropped from memory once packed (embedding rows are read again on demand), and a
+        /// converted matrix's own bytes go too (the packed copy decodes rows exactly for every conversion target,
+        /// Q8_0, Q4_0 and F16), so `--weights q8_0` keeps one copy of the weights, not two.
+        func prepared(_ m: WeightMatrix) -> WeightMatrix {
+            var m = converted(m)
+            guard packWeights else { return m }
+            m.pack()
+            guard m.packed != nil else { return m }
+            if m.owner === file {
+                file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes)
+            } else if let storage = m.owner as? WeightStorage, m.type != .q4_1 {
+                storage.discard()
+            }
+            return m
+        }
         let e = config.embeddingLength
         outputNorm = try vector("output_norm.weight", e)
         // The embedding is converted too: with a tied output it is the output matrix, and either way the model then
         // equals one whose file was quantized to the format.
-        let tokenEmbedding = converted(try matrix("token_embd.weight", rows: config.vocabularySize, columns: e))
-        var output = tokenEmbedding
-        if file.tensors["output.weight"] != nil {
-            output = converted(try matrix("output.weight", rows: config.vocabularySize, columns: e))
-        }
-        var layers = try (0..<config.layerCount).map { l in
+        let tied = file.tensors["output.weight"] == nil
+        let embedding = try matrix("token_embd.weight", rows: config.vocabularySize, columns: e)
+        // A tied output is the embedding: the model keeps the packed one, whose rows the embedding lookup decodes
+        // when the converted bytes were discarded.
+        let tokenEmbedding = tied ? prepared(embedding) : converted(embedding)
+        let output =
+            tied ? tokenEmbedding : prepared(try matrix("output.weight", rows: config.vocabularySize, columns: e))
+        let layers = try (0..<config.layerCount).map { l in
             let p = "blk.\(l)."
             return LayerWeights(
                 attentionNorm: try vector(p + "attn_norm.weight", e),
-                query: try matrix(p + "attn_q.weight", rows: config.queryDimension, columns: e),
-                key: try matrix(p + "attn_k.weight", rows: config.kvDimension, columns: e),
-                value: try matrix(p + "attn_v.weight", rows: config.kvDimension, columns: e),
-                attentionOutput: try matrix(p + "attn_output.weight", rows: e, columns: config.queryDimension),
+                query: prepared(try matrix(p + "attn_q.weight", rows: config.queryDimension, columns: e)),
+                key: prepared(try matrix(p + "attn_k.weight", rows: config.kvDimension, columns: e)),
+                value: prepared(try matrix(p + "attn_v.weight", rows: config.kvDimension, columns: e)),
+                attentionOutput: prepared(
+                    try matrix(p + "attn_output.weight", rows: e, columns: config.queryDimension)),
                 feedForwardNorm: try vector(p + "ffn_norm.weight", e),
-                gate: try matrix(p + "ffn_gate.weight", rows: config.feedForwardLength, columns: e),
-                up: try matrix(p + "ffn_up.weight", rows: config.feedForwardLength, columns: e),
-                down: try matrix(p + "ffn_down.weight", rows: e, columns: config.feedForwardLength))
-        }
-        if weights.type != nil {
-            for l in layers.indices {
-                layers[l].query = converted(layers[l].query)
-                layers[l].key = converted(layers[l].key)
-                layers[l].value = converted(layers[l].value)
-                layers[l].attentionOutput = converted(layers[l].attentionOutput)
-                layers[l].gate = converted(layers[l].gate)
-                layers[l].up = converted(layers[l].up)
-                layers[l].down = converted(layers[l].down)
-            }
-        }
-        if packWeights {
-            // The packed copies are what the kernels read: drop each tensor's file pages from memory as soon as it
-            // is packed, so the peak stays near one copy (embedding rows are read again on demand). Converted
-            // matrices live in memory of their own, not in the file.
-            func release(_ m: WeightMatrix) {
-                if m.packed != nil && m.owner === file {
-                    file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes)
-                }
-            }
-            output.pack()
-            release(output)
-            for l in layers.indices {
-                layers[l].pack()
-                for m in layers[l].matrices { release(m) }
-            }
+                gate: prepared(try matrix(p + "ffn_gate.weight", rows: config.feedForwardLength, columns: e)),
+                up: prepared(try matrix(p + "ffn_up.weight", rows: config.feedForwardLength, columns: e)),
+                down: prepared(try matrix(p + "ffn_down.weight", rows: e, columns: config.feedForwardLength)))
         }
         self.tokenEmbedding = tokenEmbedding
         self.output = output

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The storage format of a model's weight matrices, chosen at load time (`--weights`).
 ///
 /// `native` keeps the file's formats and reads the matrices straight from the mapping. Any other format converts
@@ -38,6 +44,19 @@ public enum WeightFormat: String, Sendable, CaseIterable, CustomStringConvertibl
 final class WeightStorage: @unchecked Sendable {
     let bytes: UnsafeMutableRawPointer
     let byteCount: Int
+    /// The pages were given back (`discard`): the bytes read as zeros and must not be used.
+    private(set) var isDiscarded = false
+
+    /// Gives the memory's whole pages back to the system while keeping the allocation: once a matrix is packed,
+    /// the packed copy is the only one the model reads (`WeightMatrix.decodeRow` then decodes from it), so the
+    /// converted bytes would only double the weights' memory.
+    func discard() {
+        isDiscarded = true
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: bytes) + page - 1) / page * page
+        let end = (Int(bitPattern: bytes) + byteCount) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+    }
 
     init(byteCount: Int) {
         self.byteCount = byteCount

@@ -48,8 +48,15 @@ public struct WeightMatrix: @unchecked Sendable {
             owner: file)
     }
 
+    /// The stored bytes were discarded after packing (converted weights keep one copy, the packed one).
+    var bytesDiscarded: Bool { (owner as? WeightStorage)?.isDiscarded ?? false }
+
     /// Decodes one row into `destination` (`columns` floats).
     public func decodeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {
+        if let packed, bytesDiscarded {
+            packed.decodeRow(row, into: destination)
+            return
+        }
         QuantizedBlocks.decode(type, from: data + row * rowBytes, count: columns, into: destination)
     }
 }

@@ -142,3 +142,25 @@ import Testing
         }
     }
 }
+
+/// Rows decoded from the packed copy (what a converted model's embedding lookups read once its own bytes are
+/// discarded) equal the stored format's decoding: exactly for Q8_0, Q4_0 and F16, within rounding for Q4_1.
+@Suite struct PackedRowDecodeTests {
+    @Test(arguments: [GGMLType.q8_0, .q4_0, .f16, .q4_1])
+    func packedRowsDecodeLikeTheStoredFormat(type: GGMLType) {
+        let m = NativeKernelTests().matrix(type, rows: 21, columns: 64, seed: 3)
+        var stored = [Float](repeating: 0, count: m.columns)
+        var packed = [Float](repeating: .nan, count: m.columns)
+        for r in 0..<m.rows {
+            stored.withUnsafeMutableBufferPointer {
+                QuantizedBlocks.decode(type, from: m.data + r * m.rowBytes, count: m.columns, into: $0.baseAddress!)
+            }
+            packed.withUnsafeMutableBufferPointer { m.packed!.decodeRow(r, into: $0.baseAddress!) }
+            if type == .q4_1 {
+                for c in 0..<m.columns { #expect(abs(packed[c] - stored[c]) <= 1e-6, "row \(r) column \(c)") }
+            } else {
+                #expect(packed == stored, "\(type.name) row \(r)")
+            }
+        }
+    }
+}

@@ -110,7 +110,7 @@ import Testing
     }
 
     /// An F32 model converted to a format is the model whose file was written in that format from the same values:
-    /// same logits bit for bit, same tokens, with either kernel family.
+    /// same logits bit for bit, same tokens, with either kernel family, and only one copy of its weights kept.
     @Test(arguments: [WeightFormat.f32, .f16, .q8_0, .q4_0], [MatrixKernels.Strategy.scalar, .simd])
     func convertedModelEqualsTheModelStoredInThatFormat(format: WeightFormat, strategy: MatrixKernels.Strategy)
         throws
@@ -126,6 +126,11 @@ import Testing
             if strategy == .simd {
                 #expect((converted.layers[0].query.packed != nil) == (format != .f32))
                 #expect((converted.output.packed != nil) == (format != .f32))
+                // One copy of the weights: a converted matrix's own bytes are given back once it is packed, and
+                // its rows (the tied embedding's lookups) decode from the packed copy, as the logits below check.
+                let kept = converted.layers.flatMap(\.matrices) + [converted.output]
+                #expect(kept.allSatisfy { $0.bytesDiscarded == (format != .f32) }, "\(format)")
+                #expect(converted.tokenEmbedding.bytesDiscarded == (tied && format != .f32))
             }
             let a = run(converted)
             let b = run(native)
