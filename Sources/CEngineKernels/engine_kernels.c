@@ -1,6 +1,6 @@
 // The packed Q4 and Q8_0 matrix kernels in C, because they need one instruction Swift's SIMD types cannot ask for: a
 // two-table permute (`vpermt2ps`, AVX-512VL) that turns each 4-bit quant into its float in one step, where the
-// Swift kernel (PackedKernels.multiply4) spends four (two shifts, an integer add, a float subtract). The decode
+// Swift kernel (PackedKernels.multiply4) spends four (shift, mask, or, float subtract). The decode
 // profile (`llmperf bench-engine --profile`) put 66% of a step in the Q4_1 products and showed them bound by
 // instruction count, not memory. Same layout, same values per weight; only the sums' order differs.
 #include "engine_kernels.h"
@@ -13,7 +13,7 @@ int llmperf_packed_q4_available(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 1 : 0;
 }
 
-#define KERNEL __attribute__((target("avx2,fma,avx512f,avx512vl")))
+#define KERNEL __attribute__((target("avx2,fma,f16c,avx512f,avx512vl")))
 
 static inline KERNEL void store_rows(__m256 v, float *out, long row, long rows) {
     if (row + 8 <= rows) {
@@ -31,9 +31,10 @@ static inline KERNEL void store_rows(__m256 v, float *out, long row, long rows) 
 static inline __attribute__((always_inline)) KERNEL void q4_rows(
     const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0, long g1,
     const float *x, long columns, const float *sums, const int n, float *out, long stride) {
-    // A stored nibble p is the quant XOR 8: as a signed 4-bit number it is quant - 8 (PackedMatrix).
-    const __m256 low = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256 high = _mm256_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1);
+    // A nibble q is the quant as stored: Q4_1's value is d q + m, Q4_0's d (q - 8). The permute's index is q (its
+    // low three bits pick a lane, the fourth the table), so the tables hold q, or q - 8, for q = 0…15.
+    const __m256 low = offsets ? _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7) : _mm256_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1);
+    const __m256 high = offsets ? _mm256_setr_ps(8, 9, 10, 11, 12, 13, 14, 15) : _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7);
     for (long g = g0; g < g1; g++) {
         __m256 acc[4];
         for (int i = 0; i < n; i++) acc[i] = _mm256_setzero_ps();
@@ -55,9 +56,9 @@ static inline __attribute__((always_inline)) KERNEL void q4_rows(
                         s[i][c] = _mm256_fmadd_ps(q, _mm256_broadcast_ss(xb + i * columns + e), s[i][c]);
                 }
             }
-            const __m256 d = _mm256_loadu_ps((const float *)block);
-            // Q4_0 stores no offsets: they are all 0.
-            const __m256 m = offsets ? _mm256_loadu_ps((const float *)(block + 32)) : _mm256_setzero_ps();
+            // The f16 scales (and Q4_1's minimums) of the eight rows.
+            const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)block));
+            const __m256 m = offsets ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(block + 16))) : _mm256_setzero_ps();
             for (int i = 0; i < n; i++) {
                 const __m256 dot = _mm256_add_ps(_mm256_add_ps(s[i][0], s[i][1]), _mm256_add_ps(s[i][2], s[i][3]));
                 const __m256 offset = _mm256_mul_ps(m, _mm256_set1_ps(sums[i * blocks + b]));
@@ -122,7 +123,7 @@ static inline __attribute__((always_inline)) KERNEL void q8_rows(
                         s[i][c] = _mm256_fmadd_ps(q, _mm256_broadcast_ss(xb + i * columns + 4 * k + j), s[i][c]);
                 }
             }
-            const __m256 d = _mm256_loadu_ps((const float *)block);
+            const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)block));
             for (int i = 0; i < n; i++) {
                 const __m256 dot = _mm256_add_ps(_mm256_add_ps(s[i][0], s[i][1]), _mm256_add_ps(s[i][2], s[i][3]));
                 acc[i] = _mm256_fmadd_ps(dot, d, acc[i]);
