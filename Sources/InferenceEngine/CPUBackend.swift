@@ -22,6 +22,8 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     private var ropeSines: [Float] = []
     private var scores: [UnsafeMutablePointer<Float>] = []
     private var scoresCapacity = 0
+    private var attentionScratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private var rowScratchFloats = 1
 
     public init(threads: Int) {
         pool = ThreadPool(threads: threads)
@@ -31,6 +33,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         for s in scores { s.deallocate() }
         for s in rowScratch { s.deallocate() }
         permuted.deallocate()
+        attentionScratch.deallocate()
     }
 
     public func matmul(
@@ -210,14 +213,19 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         query: UnsafePointer<Float>, cache: KVCache, layer: Int, firstPosition: Int, count: Int, heads: Int,
         kvHeads: Int, headDimension hd: Int, output: UnsafeMutablePointer<Float>
     ) {
-        ensureScores(capacity: cache.capacity)
         let keys = UnsafePointer(cache.keys(layer: layer))
         let values = UnsafePointer(cache.values(layer: layer))
         let kvDimension = kvHeads * hd
         let group = heads / kvHeads
         let scale = 1 / Float(hd).squareRoot()
+        if hd % 16 == 0 {
+            attendRows(
+                query: query, keys: keys, values: values, firstPosition: firstPosition, count: count, heads: heads,
+                group: group, headDimension: hd, scale: scale, capacity: cache.capacity, output: output)
+            return
+        }
+        ensureScores(capacity: cache.capacity)
         let scoreBuffers = scores
-        let vectorized = hd % 16 == 0
         func attendOne(_ chunk: Int, _ thread: Int) {
             let i = chunk / heads
             let h = chunk % heads
@@ -227,12 +235,6 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
             let vBase = values + (h / group) * hd
             let s = scoreBuffers[thread]
             let out = output + i * heads * hd + h * hd
-            if vectorized {
-                Self.attendVectorized(
-                    q, keys: kBase, values: vBase, stride: kvDimension, length: length, headDimension: hd,
-                    scale: scale, scores: s, output: out)
-                return
-            }
             var maximum = -Float.infinity
             for j in 0..<length {
                 let score = Self.dot(q, kBase + j * kvDimension, hd) * scale
@@ -262,6 +264,175 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         }
     }
 
+    /// How many runs of positions a query row's attention over `length` positions is split into: one per thread,
+    /// none shorter than 16 positions. A function of the length and the pool alone, so a row is computed the same
+    /// way whether it is decoded alone or in a prefill batch.
+    func attentionRuns(length: Int) -> Int { min(pool.threadCount, max(1, length / 16)) }
+
+    /// Attention when the head dimension is a multiple of 16, split by position rather than by head: a row's
+    /// positions are cut into `attentionRuns` contiguous runs, each run is attended for every head (`attendRun`:
+    /// the cache's rows, all heads' keys and then values side by side, read once front to back) and leaves a
+    /// partial softmax per head, and the partials are merged (`mergeRuns`). Decoding one row, the runs go to the
+    /// pool's threads, so the work divides evenly whatever the head count; in a prefill the rows go to the threads
+    /// and each row's runs are done in turn, with the same arithmetic: a row's output does not depend on the batch
+    /// it came in. (Split by head, each head's 256-byte slice of every row was read with a 768-byte stride, one
+    /// `expf` per position; a decode step's attention took 17-40% of the step at 160-540 positions.)
+    func attendRows(
+        query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, firstPosition: Int,
+        count: Int, heads: Int, group: Int, headDimension hd: Int, scale: Float, capacity: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        let kvDimension = heads / group * hd
+        // Per thread: `threadCount` partials (each head's weighted values, maxima and sums, padded to 16 floats),
+        // then scores for every head over the longest run.
+        let partialStride = (heads * hd + 2 * heads + 15) / 16 * 16
+        let scoreStride = (heads * capacity + 15) / 16 * 16
+        let threadStride = pool.threadCount * partialStride + scoreStride
+        let needed = pool.threadCount * threadStride
+        if needed > rowScratchFloats {
+            attentionScratch.deallocate()
+            attentionScratch = .allocate(capacity: needed)
+            rowScratchFloats = needed
+        }
+        let scratch = attentionScratch
+        func attend(run: Int, of runs: Int, length: Int, row: Int, partials: UnsafeMutablePointer<Float>, thread: Int) {
+            let runLength = (length + runs - 1) / runs
+            let first = run * runLength
+            Self.attendRun(
+                query + row * heads * hd, keys: keys, values: values, kvDimension: kvDimension,
+                positions: first..<min(length, first + runLength), heads: heads, group: group, headDimension: hd,
+                scale: scale, scores: scratch + thread * threadStride + pool.threadCount * partialStride,
+                partial: partials + run * partialStride)
+        }
+        if count == 1 {
+            let length = firstPosition + 1
+            let runs = attentionRuns(length: length)
+            pool.parallelFor(runs) { run, thread in
+                attend(run: run, of: runs, length: length, row: 0, partials: scratch, thread: thread)
+            }
+            Self.mergeRuns(scratch, runs: runs, stride: partialStride, heads: heads, headDimension: hd, output: output)
+            return
+        }
+        pool.parallelFor(count) { row, thread in
+            let length = firstPosition + row + 1
+            let runs = attentionRuns(length: length)
+            let partials = scratch + thread * threadStride
+            for run in 0..<runs {
+                attend(run: run, of: runs, length: length, row: row, partials: partials, thread: thread)
+            }
+            Self.mergeRuns(
+                partials, runs: runs, stride: partialStride, heads: heads, headDimension: hd,
+                output: output + row * heads * hd)
+        }
+    }
+
+    /// `out_h = Σ_r e^(m_r - M) o_r / Σ_r e^(m_r - M) s_r` over the runs' partials, with `M` the largest of the
+    /// runs' maxima.
+    static func mergeRuns(
+        _ partials: UnsafeMutablePointer<Float>, runs: Int, stride: Int, heads: Int, headDimension hd: Int,
+        output: UnsafeMutablePointer<Float>
+    ) {
+        for h in 0..<heads {
+            var maximum = -Float.infinity
+            for r in 0..<runs { maximum = max(maximum, partials[r * stride + heads * hd + h]) }
+            var total: Float = 0
+            let out = output + h * hd
+            for d in 0..<hd { out[d] = 0 }
+            for r in 0..<runs {
+                let partial = partials + r * stride
+                let weight = expf(partial[heads * hd + h] - maximum)
+                total += weight * partial[heads * hd + heads + h]
+                for d in 0..<hd { out[d] += weight * partial[h * hd + d] }
+            }
+            let inverse = 1 / total
+            for d in 0..<hd { out[d] *= inverse }
+        }
+    }
+
+    /// One run of positions for every head: `partial` receives each head's unnormalised weighted sum of values
+    /// (`heads × hd`), then each head's maximum score, then each head's sum of exponentials.
+    static func attendRun(
+        _ query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, kvDimension: Int,
+        positions: Range<Int>, heads: Int, group: Int, headDimension hd: Int, scale: Float,
+        scores: UnsafeMutablePointer<Float>, partial: UnsafeMutablePointer<Float>
+    ) {
+        let n = positions.count
+        let slices = hd / 16
+        // Scores, row by row: every head's dot product with its key-value head's slice of the row.
+        // (Heads walk their key-value head's group in nested loops: a division per position and head cost more
+        // than the dot product.)
+        let kvHeads = heads / group
+        for (j, position) in positions.enumerated() {
+            let row = keys + position * kvDimension
+            for g in 0..<kvHeads {
+                let k = row + g * hd
+                for h in (g * group)..<((g + 1) * group) {
+                    scores[h * n + j] = dot(query + h * hd, k, hd) * scale
+                }
+            }
+        }
+        // Each head's exponentials, sixteen at a time, against the run's own maximum.
+        let sums = partial + heads * hd + heads
+        for h in 0..<heads {
+            let s = scores + h * n
+            var maxima = SIMD16<Float>(repeating: -.infinity)
+            var j = 0
+            let rs = UnsafeMutableRawPointer(s)
+            while j + 16 <= n {
+                let v = rs.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self)
+                maxima = maxima.replacing(with: v, where: v .> maxima)
+                j += 16
+            }
+            var maximum = maxima.max()
+            while j < n {
+                maximum = max(maximum, s[j])
+                j += 1
+            }
+            partial[heads * hd + h] = maximum
+            var total = SIMD16<Float>()
+            var tail: Float = 0
+            j = 0
+            while j + 16 <= n {
+                let e = exp16(rs.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) - maximum)
+                rs.storeBytes(of: e, toByteOffset: 4 * j, as: SIMD16<Float>.self)
+                total += e
+                j += 16
+            }
+            if j < n {
+                var x = SIMD16<Float>(repeating: -100)
+                for l in 0..<(n - j) { x[l] = s[j + l] - maximum }
+                let e = exp16(x)
+                for l in 0..<(n - j) {
+                    s[j + l] = e[l]
+                    tail += e[l]
+                }
+            }
+            sums[h] = horizontalSum(total) + tail
+        }
+        // Weighted values, row by row; each head's sum stays in the partial (L1-resident) between rows.
+        let out = UnsafeMutableRawPointer(partial)
+        for i in 0..<(heads * slices) {
+            out.storeBytes(of: SIMD16<Float>(), toByteOffset: 64 * i, as: SIMD16<Float>.self)
+        }
+        for (j, position) in positions.enumerated() {
+            let row = UnsafeRawPointer(values + position * kvDimension)
+            for g in 0..<kvHeads {
+                let v = g * hd * 4
+                for h in (g * group)..<((g + 1) * group) {
+                    let weight = scores[h * n + j]
+                    for c in 0..<slices {
+                        let o = 4 * h * hd + 64 * c
+                        let current = out.load(fromByteOffset: o, as: SIMD16<Float>.self)
+                        out.storeBytes(
+                            of: current + weight
+                                * row.loadUnaligned(fromByteOffset: v + 64 * c, as: SIMD16<Float>.self),
+                            toByteOffset: o, as: SIMD16<Float>.self)
+                    }
+                }
+            }
+        }
+    }
+
     public func swiglu(
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
     ) {
@@ -285,105 +456,17 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         scoresCapacity = capacity
     }
 
-    /// One head's attention when the head dimension is a multiple of 16. Four keys' scores are computed at once
-    /// (four independent chains), the exponentials sixteen at a time (`exp16`), and the weighted sum of values runs
-    /// one 16-wide slice of the head at a time, its four partial sums held in registers over all positions: the
-    /// profile showed the one-key-at-a-time loop, a libm `expf` per key and a read-modify-write of the output per
-    /// key costing 12-18% of a decode step.
-    static func attendVectorized(
-        _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, stride: Int,
-        length: Int, headDimension hd: Int, scale: Float, scores s: UnsafeMutablePointer<Float>,
-        output out: UnsafeMutablePointer<Float>
-    ) {
-        let rq = UnsafeRawPointer(q)
-        let slices = hd / 16
-        @inline(__always) func slice(_ p: UnsafePointer<Float>, _ c: Int) -> SIMD16<Float> {
-            UnsafeRawPointer(p).loadUnaligned(fromByteOffset: 64 * c, as: SIMD16<Float>.self)
-        }
-        var j = 0
-        var maximum = -Float.infinity
-        while j + 4 <= length {
-            var a0 = SIMD16<Float>()
-            var a1 = SIMD16<Float>()
-            var a2 = SIMD16<Float>()
-            var a3 = SIMD16<Float>()
-            let k0 = keys + j * stride
-            for c in 0..<slices {
-                let x = rq.loadUnaligned(fromByteOffset: 64 * c, as: SIMD16<Float>.self)
-                a0 += x * slice(k0, c)
-                a1 += x * slice(k0 + stride, c)
-                a2 += x * slice(k0 + 2 * stride, c)
-                a3 += x * slice(k0 + 3 * stride, c)
-            }
-            s[j] = a0.sum() * scale
-            s[j + 1] = a1.sum() * scale
-            s[j + 2] = a2.sum() * scale
-            s[j + 3] = a3.sum() * scale
-            maximum = max(maximum, max(max(s[j], s[j + 1]), max(s[j + 2], s[j + 3])))
-            j += 4
-        }
-        while j < length {
-            var a0 = SIMD16<Float>()
-            for c in 0..<slices {
-                a0 += rq.loadUnaligned(fromByteOffset: 64 * c, as: SIMD16<Float>.self) * slice(keys + j * stride, c)
-            }
-            s[j] = a0.sum() * scale
-            maximum = max(maximum, s[j])
-            j += 1
-        }
-        // Exponentials sixteen at a time; the tail of the last vector is masked out of the total.
-        var total = SIMD16<Float>()
-        j = 0
-        let rs = UnsafeMutableRawPointer(s)
-        while j + 16 <= length {
-            let e = exp16(rs.loadUnaligned(fromByteOffset: 4 * j, as: SIMD16<Float>.self) - maximum)
-            rs.storeBytes(of: e, toByteOffset: 4 * j, as: SIMD16<Float>.self)
-            total += e
-            j += 16
-        }
-        var tailSum: Float = 0
-        if j < length {
-            var x = SIMD16<Float>(repeating: -100)
-            for l in 0..<(length - j) { x[l] = s[j + l] - maximum }
-            let e = exp16(x)
-            for l in 0..<(length - j) {
-                s[j + l] = e[l]
-                tailSum += e[l]
-            }
-        }
-        let inverse = 1 / (total.sum() + tailSum)
-        for c in 0..<slices {
-            var a0 = SIMD16<Float>()
-            var a1 = SIMD16<Float>()
-            var a2 = SIMD16<Float>()
-            var a3 = SIMD16<Float>()
-            var v = values
-            j = 0
-            while j + 4 <= length {
-                a0 += s[j] * slice(v, c)
-                a1 += s[j + 1] * slice(v + stride, c)
-                a2 += s[j + 2] * slice(v + 2 * stride, c)
-                a3 += s[j + 3] * slice(v + 3 * stride, c)
-                v += 4 * stride
-                j += 4
-            }
-            while j < length {
-                a0 += s[j] * slice(v, c)
-                v += stride
-                j += 1
-            }
-            UnsafeMutableRawPointer(out).storeBytes(
-                of: ((a0 + a1) + (a2 + a3)) * inverse, toByteOffset: 64 * c, as: SIMD16<Float>.self)
-        }
-    }
-
     /// e^x for sixteen floats, x ≤ 0 (scores minus their maximum): x = n ln 2 + r with |r| ≤ ln 2 / 2, e^r from
     /// a degree-6 polynomial (relative error about 2e-7, within a few ulp of `expf`), 2^n put into the exponent
     /// bits. Inputs below -87 give 0 or a denormal-free tiny value, as softmax needs.
     @inline(__always)
     static func exp16(_ x: SIMD16<Float>) -> SIMD16<Float> {
         let clamped = x.replacing(with: -87, where: x .< -87)
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        // x / ln 2 rounded to the nearest integer by adding 1.5 · 2^23, whose last mantissa bits then hold the
+        // integer (two's complement), and taking it off again. (`rounded()` and a float-to-integer conversion of
+        // SIMD values compile to a loop over the lanes: they made this function 6× slower.)
+        let shifted = clamped * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
         // ln 2 in two parts, so n · ln 2 is subtracted without losing r's low bits.
         let r = clamped - n * 0.693_359_375 + n * 2.121_944_4e-4
         var p = SIMD16<Float>(repeating: 1.987_569_15e-4)
@@ -393,12 +476,22 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
         let er = p * (r * r) + r + 1
-        let bits = (SIMD16<Int32>(n) &+ 127) &<< 23
+        let bits = (unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return er * unsafeBitCast(bits, to: SIMD16<Float>.self)
     }
 
+    /// The sum of sixteen lanes as a tree (halves added four times): `SIMD.sum()` adds the lanes one after
+    /// another, fifteen dependent additions, and the attention loops take one sum per position and head.
     @inline(__always)
-    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    static func horizontalSum(_ v: SIMD16<Float>) -> Float {
+        let a = v.lowHalf + v.highHalf
+        let b = a.lowHalf + a.highHalf
+        let c = b.lowHalf + b.highHalf
+        return c[0] + c[1]
+    }
+
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var d = 0
         var acc = SIMD16<Float>()
         let ra = UnsafeRawPointer(a)
@@ -409,7 +502,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
                 * rb.loadUnaligned(fromByteOffset: 4 * d, as: SIMD16<Float>.self)
             d += 16
         }
-        var sum = acc.sum()
+        var sum = horizontalSum(acc)
         while d < n {
             sum += a[d] * b[d]
             d += 1

@@ -5,7 +5,7 @@ import Testing
 @testable import InferenceEngine
 
 /// The C kernels for packed Q4/Q8_0 products (CEngineKernels) against the Swift kernels and a double-precision
-/// product of the decoded rows, and the vectorized attention against the one-key-at-a-time loop.
+/// product of the decoded rows, and `exp16` against `expf`.
 @Suite struct NativeKernelTests {
     /// 37 rows (the last row group padded) × 96 columns, random values, in `type`.
     func matrix(_ type: GGMLType, rows: Int = 37, columns: Int = 96, seed: UInt64 = 5) -> WeightMatrix {
@@ -109,36 +109,81 @@ import Testing
         #expect(worst <= 5e-7, "largest relative error \(worst)")
         #expect(CPUBackend.exp16(SIMD16(repeating: 0)) == SIMD16(repeating: 1))
     }
+}
 
-    /// The vectorized attention of one head equals the one-key-at-a-time loop (libm `expf`, one value row at a
-    /// time), for lengths around its 4-key and 16-score steps.
-    @Test(arguments: [1, 3, 4, 5, 16, 17, 31, 64, 193])
-    func vectorizedAttentionEqualsTheLoop(length: Int) {
-        let hd = 32
-        let stride = 3 * hd
-        var random = TestRandom(state: UInt64(100 + length))
-        let q = random.values(hd, scale: 2)
-        let keys = random.values(length * stride, scale: 2)
-        let values = random.values(length * stride, scale: 1)
-        var scores = [Float](repeating: 0, count: length)
-        var out = [Float](repeating: .nan, count: hd)
-        let scale = 1 / Float(hd).squareRoot()
-        keys.withUnsafeBufferPointer { k in
-            values.withUnsafeBufferPointer { v in
-                CPUBackend.attendVectorized(
-                    q, keys: k.baseAddress! + hd, values: v.baseAddress! + hd, stride: stride, length: length,
-                    headDimension: hd, scale: scale, scores: &scores, output: &out)
+/// Attention split by position into runs (over the pool's threads when decoding) and merged equals softmax
+/// attention computed in doubles, for grouped heads and lengths that give one run or several, even and uneven;
+/// and a row comes out the same, to the bit, in a prefill batch as decoded alone.
+@Suite struct RunSplitAttentionTests {
+    static let heads = 6
+    static let group = 3
+    static let hd = 32
+    static let kvDimension = heads / group * hd
+
+    struct Inputs {
+        var queries: [Float]
+        var keys: [Float]
+        var values: [Float]
+    }
+
+    func inputs(rows: Int, length: Int, seed: UInt64) -> Inputs {
+        var random = TestRandom(state: seed)
+        return Inputs(
+            queries: random.values(rows * Self.heads * Self.hd, scale: 2),
+            keys: random.values(length * Self.kvDimension, scale: 2),
+            values: random.values(length * Self.kvDimension, scale: 1))
+    }
+
+    /// Rows `firstPosition ..< firstPosition + count` attending to positions `0 ... row`.
+    func attend(_ x: Inputs, firstPosition: Int, count: Int, threads: Int, queryRow: Int = 0) -> [Float] {
+        var out = [Float](repeating: .nan, count: count * Self.heads * Self.hd)
+        let backend = CPUBackend(threads: threads)
+        x.queries.withUnsafeBufferPointer { q in
+            backend.attendRows(
+                query: q.baseAddress! + queryRow * Self.heads * Self.hd, keys: x.keys, values: x.values,
+                firstPosition: firstPosition, count: count, heads: Self.heads, group: Self.group,
+                headDimension: Self.hd, scale: 1 / Float(Self.hd).squareRoot(),
+                capacity: x.keys.count / Self.kvDimension,
+                output: &out)
+        }
+        return out
+    }
+
+    @Test(arguments: [1, 2, 15, 16, 17, 33, 100, 257], [1, 2, 3])
+    func runSplitAttentionEqualsTheDefinition(length: Int, threads: Int) {
+        let x = inputs(rows: 1, length: length, seed: UInt64(7 * length + threads))
+        let out = attend(x, firstPosition: length - 1, count: 1, threads: threads)
+        let (heads, hd, kvDimension) = (Self.heads, Self.hd, Self.kvDimension)
+        let scale = 1 / Double(hd).squareRoot()
+        for h in 0..<heads {
+            let kv = h / Self.group * hd
+            var s = (0..<length).map { j in
+                (0..<hd).reduce(0.0) { $0 + Double(x.queries[h * hd + $1]) * Double(x.keys[j * kvDimension + kv + $1]) }
+                    * scale
+            }
+            let maximum = s.max()!
+            s = s.map { exp($0 - maximum) }
+            let total = s.reduce(0, +)
+            for d in 0..<hd {
+                let expected = (0..<length).reduce(0.0) {
+                    $0 + s[$1] / total * Double(x.values[$1 * kvDimension + kv + d])
+                }
+                #expect(
+                    abs(Double(out[h * hd + d]) - expected) <= 2e-6,
+                    "length \(length) threads \(threads) head \(h) dimension \(d): \(out[h * hd + d]) vs \(expected)")
             }
         }
-        var s = (0..<length).map { j in
-            Double((0..<hd).reduce(Float(0)) { $0 + q[$1] * keys[j * stride + hd + $1] }) * Double(scale)
-        }
-        let maximum = s.max()!
-        s = s.map { exp($0 - maximum) }
-        let total = s.reduce(0, +)
-        for d in 0..<hd {
-            let expected = (0..<length).reduce(0.0) { $0 + s[$1] / total * Double(values[$1 * stride + hd + d]) }
-            #expect(abs(Double(out[d]) - expected) <= 2e-6, "length \(length) dimension \(d): \(out[d]) vs \(expected)")
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func aRowIsTheSameInAPrefillAsDecodedAlone(threads: Int) {
+        let rows = 70
+        let x = inputs(rows: rows, length: rows, seed: 41)
+        let batched = attend(x, firstPosition: 0, count: rows, threads: threads)
+        let width = Self.heads * Self.hd
+        for row in 0..<rows {
+            let alone = attend(x, firstPosition: row, count: 1, threads: threads, queryRow: row)
+            #expect(Array(batched[(row * width)..<((row + 1) * width)]) == alone, "row \(row), \(threads) threads")
         }
     }
 }
