@@ -436,11 +436,30 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     public func swiglu(
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
     ) {
+        // Sixteen at a time with `exp16` (a libm `expf` per value was 2.5% of a decode step); e^-g is taken at
+        // -|g| and inverted for negative g, since exp16 wants x <= 0.
         let chunk = 4096
         pool.parallelFor((count + chunk - 1) / chunk) { c, _ in
-            for i in (c * chunk)..<min(count, (c + 1) * chunk) {
+            var i = c * chunk
+            let end = min(count, (c + 1) * chunk)
+            let rg = UnsafeRawPointer(gate)
+            let ru = UnsafeRawPointer(up)
+            let ro = UnsafeMutableRawPointer(output)
+            while i + 16 <= end {
+                let g = rg.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+                let negative = g .< 0
+                let e = Self.exp16(g.replacing(with: -g, where: negative) * -1)
+                // e^-g: e for g >= 0, 1/e for g < 0; silu(g) = g / (1 + e^-g) = g e / (e + 1) for g < 0.
+                let silu = (g / (1 + e)).replacing(with: g * e / (e + 1), where: negative)
+                ro.storeBytes(
+                    of: silu * ru.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self), toByteOffset: 4 * i,
+                    as: SIMD16<Float>.self)
+                i += 16
+            }
+            while i < end {
                 let g = gate[i]
                 output[i] = g / (1 + expf(-g)) * up[i]
+                i += 1
             }
         }
     }

@@ -2,8 +2,8 @@ import Foundation
 
 /// A `ComputeBackend` that times every call of the backend it wraps (`bench-engine --profile`). The calls are
 /// synchronous (a CPU operation returns when every thread's share is done), so the time around a call is that
-/// operation's wall time, its thread-pool hand-off and barrier included. Two clock reads per call (~50 ns) are
-/// the whole overhead: a decode step makes about 10 calls per layer.
+/// operation's wall time, its thread-pool hand-off and barrier included. Two clock reads and a pointer's hash per
+/// call are the whole overhead: a decode step makes about 10 calls per layer.
 public final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     /// One row of the breakdown: an operation (a matrix product names its matrices and weight type).
     public struct Entry: Sendable, Equatable {
@@ -13,9 +13,13 @@ public final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     }
 
     public let wrapped: ComputeBackend
-    private var totals: [String: (calls: Int, nanoseconds: UInt64)] = [:]
-    private var order: [String] = []
-    private var names: [String: String] = [:]
+    /// Totals by slot, in first-seen order; a matrix product's slot is found by its first matrix's address, so a
+    /// call costs two clock reads and one hash of a pointer (names are built once per matrix).
+    private var names: [String] = []
+    private var calls: [Int] = []
+    private var nanoseconds: [UInt64] = []
+    private var matrixSlots: [UnsafeRawPointer: Int] = [:]
+    private var namedSlots: [String: Int] = [:]
 
     public init(wrapping backend: ComputeBackend) {
         wrapped = backend
@@ -23,12 +27,16 @@ public final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
 
     /// What has been recorded since the last `reset`, in first-seen order.
     public var entries: [Entry] {
-        order.map { Entry(name: $0, calls: totals[$0]!.calls, nanoseconds: totals[$0]!.nanoseconds) }
+        names.indices.filter { calls[$0] > 0 }.map {
+            Entry(name: names[$0], calls: calls[$0], nanoseconds: nanoseconds[$0])
+        }
     }
 
     public func reset() {
-        totals = [:]
-        order = []
+        for i in calls.indices {
+            calls[i] = 0
+            nanoseconds[i] = 0
+        }
     }
 
     /// `blk.3.attn_q.weight` → `attn_q`; `output.weight` → `output`.
@@ -39,51 +47,60 @@ public final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
         return parts.joined(separator: ".")
     }
 
-    private func label(_ weights: [WeightMatrix]) -> String {
-        let key = weights.map(\.name).joined(separator: "|")
-        if let known = names[key] { return known }
-        let label = "matmul \(weights.map { Self.role($0.name) }.joined(separator: "+")) (\(weights[0].type.name))"
-        names[key] = label
-        return label
+    private func newSlot(_ name: String) -> Int {
+        if let known = namedSlots[name] { return known }
+        names.append(name)
+        calls.append(0)
+        nanoseconds.append(0)
+        namedSlots[name] = names.count - 1
+        return names.count - 1
     }
 
+    private func slot(_ weights: [WeightMatrix]) -> Int {
+        if let known = matrixSlots[weights[0].data] { return known }
+        // Matrices of the same role in every layer share a slot: `matmul attn_q+attn_k+attn_v (Q4_1)`.
+        let slot = newSlot(
+            "matmul \(weights.map { Self.role($0.name) }.joined(separator: "+")) (\(weights[0].type.name))")
+        matrixSlots[weights[0].data] = slot
+        return slot
+    }
+
+    private lazy var slots = (
+        norm: newSlot("rms_norm"), rope: newSlot("rope"), attention: newSlot("attention"),
+        swiglu: newSlot("swiglu"), add: newSlot("residual add")
+    )
+
     @inline(__always)
-    private func timed(_ name: @autoclosure () -> String, _ body: () -> Void) {
+    private func timed(_ slot: Int, _ body: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
-        let elapsed = DispatchTime.now().uptimeNanoseconds - start
-        let key = name()
-        if let current = totals[key] {
-            totals[key] = (current.calls + 1, current.nanoseconds + elapsed)
-        } else {
-            totals[key] = (1, elapsed)
-            order.append(key)
-        }
+        nanoseconds[slot] += DispatchTime.now().uptimeNanoseconds - start
+        calls[slot] += 1
     }
 
     public func matmul(
         _ weights: WeightMatrix, input: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
     ) {
-        timed(label([weights])) { wrapped.matmul(weights, input: input, count: count, output: output) }
+        timed(slot([weights])) { wrapped.matmul(weights, input: input, count: count, output: output) }
     }
 
     public func matmul(
         _ weights: [WeightMatrix], input: UnsafePointer<Float>, count: Int, outputs: [UnsafeMutablePointer<Float>]
     ) {
-        timed(label(weights)) { wrapped.matmul(weights, input: input, count: count, outputs: outputs) }
+        timed(slot(weights)) { wrapped.matmul(weights, input: input, count: count, outputs: outputs) }
     }
 
     public func rmsNorm(
         _ input: UnsafePointer<Float>, weight: [Float], count: Int, epsilon: Float, output: UnsafeMutablePointer<Float>
     ) {
-        timed("rms_norm") { wrapped.rmsNorm(input, weight: weight, count: count, epsilon: epsilon, output: output) }
+        timed(slots.norm) { wrapped.rmsNorm(input, weight: weight, count: count, epsilon: epsilon, output: output) }
     }
 
     public func rope(
         _ data: UnsafeMutablePointer<Float>, count: Int, heads: Int, headDimension: Int, ropeDimension: Int,
         firstPosition: Int, base: Float
     ) {
-        timed("rope") {
+        timed(slots.rope) {
             wrapped.rope(
                 data, count: count, heads: heads, headDimension: headDimension, ropeDimension: ropeDimension,
                 firstPosition: firstPosition, base: base)
@@ -94,7 +111,7 @@ public final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
         query: UnsafePointer<Float>, cache: KVCache, layer: Int, firstPosition: Int, count: Int, heads: Int,
         kvHeads: Int, headDimension: Int, output: UnsafeMutablePointer<Float>
     ) {
-        timed("attention") {
+        timed(slots.attention) {
             wrapped.attention(
                 query: query, cache: cache, layer: layer, firstPosition: firstPosition, count: count, heads: heads,
                 kvHeads: kvHeads, headDimension: headDimension, output: output)
@@ -104,10 +121,10 @@ public final class ProfilingBackend: ComputeBackend, @unchecked Sendable {
     public func swiglu(
         gate: UnsafePointer<Float>, up: UnsafePointer<Float>, count: Int, output: UnsafeMutablePointer<Float>
     ) {
-        timed("swiglu") { wrapped.swiglu(gate: gate, up: up, count: count, output: output) }
+        timed(slots.swiglu) { wrapped.swiglu(gate: gate, up: up, count: count, output: output) }
     }
 
     public func add(_ addend: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        timed("residual add") { wrapped.add(addend, into: target, count: count) }
+        timed(slots.add) { wrapped.add(addend, into: target, count: count) }
     }
 }

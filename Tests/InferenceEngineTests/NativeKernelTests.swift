@@ -93,6 +93,22 @@ import Testing
         }
     }
 
+    /// SiLU-gated products, sixteen at a time with exp16 plus a scalar tail, against the definition in doubles,
+    /// from large negative to large positive gates.
+    @Test func swigluMatchesTheDefinition() {
+        let count = 1000 + 7
+        let gate = (0..<count).map { Float($0 - count / 2) * 0.2 + 0.013 }
+        let up = (0..<count).map { Float($0 % 17) / 4 - 2 }
+        var out = [Float](repeating: .nan, count: count)
+        CPUBackend(threads: 2).swiglu(gate: gate, up: up, count: count, output: &out)
+        for i in 0..<count {
+            let g = Double(gate[i])
+            let expected = g / (1 + exp(-g)) * Double(up[i])
+            #expect(
+                abs(Double(out[i]) - expected) <= 1e-6 * max(1, abs(expected)), "gate \(g): \(out[i]) vs \(expected)")
+        }
+    }
+
     @Test func exp16MatchesExpf() {
         var worst: Float = 0
         var x: Float = -90
