@@ -1,4 +1,4 @@
-// The packed Q4 and Q8_0 matrix kernels in C, because they need one instruction Swift's SIMD types cannot ask for: a
+// The packed Q4, Q8_0 and F16 matrix kernels in C, because they need one instruction Swift's SIMD types cannot ask for: a
 // two-table permute (`vpermt2ps`, AVX-512VL) that turns each 4-bit quant into its float in one step, where the
 // Swift kernel (PackedKernels.multiply4) spends four (shift, mask, or, float subtract). The decode
 // profile (`llmperf bench-engine --profile`) put 66% of a step in the Q4_1 products and showed them bound by
@@ -8,9 +8,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-int llmperf_packed_q4_available(void) {
+int llmperf_packed_kernels_available(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 1 : 0;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c") ? 1 : 0;
 }
 
 #define KERNEL __attribute__((target("avx2,fma,f16c,avx512f,avx512vl")))
@@ -161,9 +161,75 @@ void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long g
                  output + i * output_stride, output_stride);
 }
 
+// F16: word k of a row group holds columns 2k (low half) and 2k + 1 (high half) of each of its 8 rows. The
+// halves are gathered by one byte shuffle and one 64-bit permute and widened to floats (vcvtph2ps), where the
+// Swift kernel converts them with integer and float arithmetic. (Narrowing with vpmovdw instead made a decode
+// step 10% slower than the Swift kernel on this AMD core.)
+static inline __attribute__((always_inline)) KERNEL void f16_rows(
+    const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x, long columns,
+    const int n, float *out, long stride) {
+    const __m256i halves = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
+                                            0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+    for (long g = g0; g < g1; g++) {
+        __m256 acc[4];
+        for (int i = 0; i < n; i++) acc[i] = _mm256_setzero_ps();
+        const uint8_t *block = data + g * blocks * gbb;
+        for (long b = 0; b < blocks; b++, block += gbb) {
+            __m256 s[4][4];
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < 4; c++) s[i][c] = _mm256_setzero_ps();
+            const float *xb = x + b * 32;
+            for (int k = 0; k < 16; k++) {
+                const __m256i w = _mm256_loadu_si256((const __m256i *)(block + 32 * k));
+                // Each 128-bit lane to [its four low halves | its four high halves], then the four 64-bit
+                // pieces to [lows of lane 0, lows of lane 1, highs of lane 0, highs of lane 1].
+                const __m256i split = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(w, halves), 0xD8);
+                const __m256 low = _mm256_cvtph_ps(_mm256_castsi256_si128(split));
+                const __m256 high = _mm256_cvtph_ps(_mm256_extracti128_si256(split, 1));
+                const int c = 2 * (k % 2);
+                for (int i = 0; i < n; i++) {
+                    s[i][c] = _mm256_fmadd_ps(low, _mm256_broadcast_ss(xb + i * columns + 2 * k), s[i][c]);
+                    s[i][c + 1] = _mm256_fmadd_ps(high, _mm256_broadcast_ss(xb + i * columns + 2 * k + 1), s[i][c + 1]);
+                }
+            }
+            for (int i = 0; i < n; i++)
+                acc[i] = _mm256_add_ps(acc[i], _mm256_add_ps(_mm256_add_ps(s[i][0], s[i][1]), _mm256_add_ps(s[i][2], s[i][3])));
+        }
+        for (int i = 0; i < n; i++) store_rows(acc[i], out + i * stride, g * 8, rows);
+    }
+}
+
+static KERNEL void f16_rows1(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
+                             long columns, float *out, long stride) {
+    f16_rows(data, blocks, gbb, rows, g0, g1, x, columns, 1, out, stride);
+}
+static KERNEL void f16_rows2(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
+                             long columns, float *out, long stride) {
+    f16_rows(data, blocks, gbb, rows, g0, g1, x, columns, 2, out, stride);
+}
+static KERNEL void f16_rows4(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
+                             long columns, float *out, long stride) {
+    f16_rows(data, blocks, gbb, rows, g0, g1, x, columns, 4, out, stride);
+}
+
+void llmperf_packed_f16_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
+                                 long group_start, long group_end, const float *input, long columns, long count,
+                                 float *output, long output_stride) {
+    long i = 0;
+    for (; i + 4 <= count; i += 4)
+        f16_rows4(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+                  output + i * output_stride, output_stride);
+    for (; i + 2 <= count; i += 2)
+        f16_rows2(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+                  output + i * output_stride, output_stride);
+    for (; i < count; i++)
+        f16_rows1(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
+                  output + i * output_stride, output_stride);
+}
+
 #else
 
-int llmperf_packed_q4_available(void) { return 0; }
+int llmperf_packed_kernels_available(void) { return 0; }
 
 void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
                                 int has_offsets, long rows, long group_start, long group_end, const float *input,
@@ -171,7 +237,7 @@ void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long g
                                 long output_stride) {
     (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
     (void)input; (void)columns; (void)block_sums; (void)count; (void)output; (void)output_stride;
-    __builtin_trap();  // never called: llmperf_packed_q4_available() is 0 here
+    __builtin_trap();  // never called: llmperf_packed_kernels_available() is 0 here
 }
 
 void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
@@ -179,7 +245,15 @@ void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long g
                                 long count, float *output, long output_stride) {
     (void)quant_offset; (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
     (void)input; (void)columns; (void)count; (void)output; (void)output_stride;
-    __builtin_trap();  // never called: llmperf_packed_q4_available() is 0 here
+    __builtin_trap();  // never called: llmperf_packed_kernels_available() is 0 here
+}
+
+void llmperf_packed_f16_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
+                                 long group_start, long group_end, const float *input, long columns, long count,
+                                 float *output, long output_stride) {
+    (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
+    (void)input; (void)columns; (void)count; (void)output; (void)output_stride;
+    __builtin_trap();  // never called: llmperf_packed_kernels_available() is 0 here
 }
 
 #endif

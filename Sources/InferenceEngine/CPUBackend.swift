@@ -6,7 +6,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     /// Which matrix kernels run (tests pin this to cover both).
     var strategy = MatrixKernels.defaultStrategy
     /// Packed Q4 products in the C kernel where the CPU has it (tests turn it off to cover the Swift kernel).
-    var nativeKernels = PackedKernels.nativeQ4Available
+    var nativeKernels = PackedKernels.nativeKernelsAvailable
     private var rowScratch: [UnsafeMutablePointer<Float>] = []
     private var rowScratchCapacity = 0
     private var permuted = UnsafeMutablePointer<Float>.allocate(capacity: 1)

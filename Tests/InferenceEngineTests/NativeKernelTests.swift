@@ -56,8 +56,8 @@ import Testing
     }
 
     @Test(
-        .enabled(if: PackedKernels.nativeQ4Available, "the C kernels need AVX-512F and AVX-512VL"),
-        arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+        .enabled(if: PackedKernels.nativeKernelsAvailable, "the C kernels need AVX-512F, AVX-512VL and F16C"),
+        arguments: [GGMLType.q4_0, .q4_1, .q8_0, .f16])
     func cKernelEqualsTheSwiftKernelAndTheExactProduct(type: GGMLType) {
         let m = matrix(type)
         var random = TestRandom(state: 9)
@@ -78,8 +78,8 @@ import Testing
     /// A row's products do not depend on how many rows were batched with it: batched decode equals decoding each
     /// sequence alone, to the bit.
     @Test(
-        .enabled(if: PackedKernels.nativeQ4Available, "the C kernels need AVX-512F and AVX-512VL"),
-        arguments: [GGMLType.q4_0, .q4_1, .q8_0])
+        .enabled(if: PackedKernels.nativeKernelsAvailable, "the C kernels need AVX-512F, AVX-512VL and F16C"),
+        arguments: [GGMLType.q4_0, .q4_1, .q8_0])  // (F16 runs a lone row in Swift: PackedKernels.multiply)
     func cKernelRowsAreIndependentOfTheBatch(type: GGMLType) {
         let m = matrix(type, seed: 11)
         var random = TestRandom(state: 13)

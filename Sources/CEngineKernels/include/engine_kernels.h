@@ -3,9 +3,9 @@
 
 #include <stdint.h>
 
-/// 1 when this CPU has AVX-512F and AVX-512VL, which the kernels below need; 0 otherwise (the
+/// 1 when this CPU has AVX-512F, AVX-512VL and F16C, which the kernels below need; 0 otherwise (the
 /// Swift kernels then run).
-int llmperf_packed_q4_available(void);
+int llmperf_packed_kernels_available(void);
 
 /// Products of a packed Q4_0/Q4_1 matrix (InferenceEngine's `PackedMatrix` layout, 8 rows to a row group) with
 /// `count` input rows, for row groups `group_start..<group_end`:
@@ -21,5 +21,10 @@ void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long g
 void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
                                 long rows, long group_start, long group_end, const float *input, long columns,
                                 long count, float *output, long output_stride);
+
+/// The same for a packed F16 matrix (no scales).
+void llmperf_packed_f16_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
+                                 long group_start, long group_end, const float *input, long columns, long count,
+                                 float *output, long output_stride);
 
 #endif
