@@ -21,7 +21,31 @@ public struct Sampler {
     /// A uniform number in [0, 1).
     mutating func nextUnit() -> Double { Double(nextRandom() >> 11) * 0x1p-53 }
 
+    /// The first index of the largest logit (NaNs never win; 0 when no logit beats -infinity): the maximum
+    /// sixteen lanes at a time, then the first place that holds it. (One compare-and-branch per logit took 27 µs
+    /// of a decode step over a 49152-token vocabulary.)
     public static func argmax(_ logits: UnsafePointer<Float>, count: Int) -> Int32 {
+        var maxima = SIMD16<Float>(repeating: -.infinity)
+        let raw = UnsafeRawPointer(logits)
+        var i = 0
+        while i + 16 <= count {
+            let v = raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD16<Float>.self)
+            maxima = maxima.replacing(with: v, where: v .> maxima)
+            i += 16
+        }
+        var maximum = -Float.infinity
+        for l in 0..<16 where maxima[l] > maximum { maximum = maxima[l] }
+        while i < count {
+            if logits[i] > maximum { maximum = logits[i] }
+            i += 1
+        }
+        if maximum == -.infinity { return 0 }
+        for j in 0..<count where logits[j] == maximum { return Int32(j) }
+        return 0
+    }
+
+    /// `argmax` one logit at a time: the definition the tests hold it to.
+    static func argmaxScalar(_ logits: UnsafePointer<Float>, count: Int) -> Int32 {
         var best = 0
         var bestValue = -Float.infinity
         for i in 0..<count where logits[i] > bestValue {

@@ -109,6 +109,29 @@ import Testing
         }
     }
 
+    /// The vectorized argmax picks what one-at-a-time does: the first of equal maxima, never a NaN, 0 when
+    /// nothing beats -infinity; for lengths around its 16-wide step.
+    @Test(arguments: [1, 5, 16, 17, 47, 49_152])
+    func argmaxEqualsTheOneAtATimeDefinition(count: Int) {
+        var random = TestRandom(state: UInt64(count))
+        var cases: [[Float]] = []
+        for _ in 0..<20 { cases.append((0..<count).map { _ in Float(random.next() % 50) - 25 }) }  // many ties
+        var special = [Float](repeating: -.infinity, count: count)
+        cases.append(special)
+        special[count / 2] = .nan
+        cases.append(special)
+        special[count - 1] = 3
+        cases.append(special)
+        var nans = (0..<count).map { Float($0 % 7) }
+        for j in stride(from: 0, to: count, by: 3) { nans[j] = .nan }
+        cases.append(nans)
+        for logits in cases {
+            let fast = Sampler.argmax(logits, count: count)
+            let definition = Sampler.argmaxScalar(logits, count: count)
+            #expect(fast == definition, "count \(count): \(fast) vs \(definition)")
+        }
+    }
+
     @Test func exp16MatchesExpf() {
         var worst: Float = 0
         var x: Float = -90
