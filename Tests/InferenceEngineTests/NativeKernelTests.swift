@@ -156,8 +156,6 @@ import Testing
 @Suite struct RunSplitAttentionTests {
     static let heads = 6
     static let group = 3
-    static let hd = 32
-    static let kvDimension = heads / group * hd
 
     struct Inputs {
         var queries: [Float]
@@ -165,34 +163,43 @@ import Testing
         var values: [Float]
     }
 
-    func inputs(rows: Int, length: Int, seed: UInt64) -> Inputs {
+    func inputs(rows: Int, length: Int, hd: Int, seed: UInt64) -> Inputs {
         var random = TestRandom(state: seed)
+        let kvDimension = Self.heads / Self.group * hd
         return Inputs(
-            queries: random.values(rows * Self.heads * Self.hd, scale: 2),
-            keys: random.values(length * Self.kvDimension, scale: 2),
-            values: random.values(length * Self.kvDimension, scale: 1))
+            queries: random.values(rows * Self.heads * hd, scale: 2),
+            keys: random.values(length * kvDimension, scale: 2),
+            values: random.values(length * kvDimension, scale: 1))
     }
 
     /// Rows `firstPosition ..< firstPosition + count` attending to positions `0 ... row`.
-    func attend(_ x: Inputs, firstPosition: Int, count: Int, threads: Int, queryRow: Int = 0) -> [Float] {
-        var out = [Float](repeating: .nan, count: count * Self.heads * Self.hd)
+    func attend(_ x: Inputs, hd: Int, firstPosition: Int, count: Int, threads: Int, queryRow: Int = 0) -> [Float] {
+        var out = [Float](repeating: .nan, count: count * Self.heads * hd)
         let backend = CPUBackend(threads: threads)
         x.queries.withUnsafeBufferPointer { q in
             backend.attendRows(
-                query: q.baseAddress! + queryRow * Self.heads * Self.hd, keys: x.keys, values: x.values,
+                query: q.baseAddress! + queryRow * Self.heads * hd, keys: x.keys, values: x.values,
                 firstPosition: firstPosition, count: count, heads: Self.heads, group: Self.group,
-                headDimension: Self.hd, scale: 1 / Float(Self.hd).squareRoot(),
-                capacity: x.keys.count / Self.kvDimension,
+                headDimension: hd, scale: 1 / Float(hd).squareRoot(),
+                capacity: x.keys.count / (Self.heads / Self.group * hd),
                 output: &out)
         }
         return out
     }
 
-    @Test(arguments: [1, 2, 15, 16, 17, 33, 100, 257], [1, 2, 3])
-    func runSplitAttentionEqualsTheDefinition(length: Int, threads: Int) {
-        let x = inputs(rows: 1, length: length, seed: UInt64(7 * length + threads))
-        let out = attend(x, firstPosition: length - 1, count: 1, threads: threads)
-        let (heads, hd, kvDimension) = (Self.heads, Self.hd, Self.kvDimension)
+    /// Head dimensions 16 and 32 (one slice at a time), 64 (four held together) and 80 (four, then one).
+    @Test(arguments: [1, 2, 15, 16, 17, 33, 100, 257], [16, 32, 64, 80])
+    func runSplitAttentionEqualsTheDefinition(length: Int, hd: Int) {
+        for threads in [1, 2, 3] {
+            check(length: length, hd: hd, threads: threads)
+        }
+    }
+
+    func check(length: Int, hd: Int, threads: Int) {
+        let x = inputs(rows: 1, length: length, hd: hd, seed: UInt64(7 * length + threads + hd))
+        let out = attend(x, hd: hd, firstPosition: length - 1, count: 1, threads: threads)
+        let heads = Self.heads
+        let kvDimension = heads / Self.group * hd
         let scale = 1 / Double(hd).squareRoot()
         for h in 0..<heads {
             let kv = h / Self.group * hd
@@ -209,19 +216,20 @@ import Testing
                 }
                 #expect(
                     abs(Double(out[h * hd + d]) - expected) <= 2e-6,
-                    "length \(length) threads \(threads) head \(h) dimension \(d): \(out[h * hd + d]) vs \(expected)")
+                    "length \(length) hd \(hd) threads \(threads) head \(h) dimension \(d): \(out[h * hd + d]) vs \(expected)"
+                )
             }
         }
     }
 
-    @Test(arguments: [1, 2, 3])
-    func aRowIsTheSameInAPrefillAsDecodedAlone(threads: Int) {
+    @Test(arguments: [1, 2, 3], [32, 64])
+    func aRowIsTheSameInAPrefillAsDecodedAlone(threads: Int, hd: Int) {
         let rows = 70
-        let x = inputs(rows: rows, length: rows, seed: 41)
-        let batched = attend(x, firstPosition: 0, count: rows, threads: threads)
-        let width = Self.heads * Self.hd
+        let x = inputs(rows: rows, length: rows, hd: hd, seed: 41)
+        let batched = attend(x, hd: hd, firstPosition: 0, count: rows, threads: threads)
+        let width = Self.heads * hd
         for row in 0..<rows {
-            let alone = attend(x, firstPosition: row, count: 1, threads: threads, queryRow: row)
+            let alone = attend(x, hd: hd, firstPosition: row, count: 1, threads: threads, queryRow: row)
             #expect(Array(batched[(row * width)..<((row + 1) * width)]) == alone, "row \(row), \(threads) threads")
         }
     }
