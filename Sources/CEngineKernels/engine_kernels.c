@@ -25,12 +25,23 @@ static inline KERNEL void store_rows(__m256 v, float *out, long row, long rows) 
     }
 }
 
-// `n` input rows (1, 2 or 4, a constant at each call site so the loops unroll) against row groups g0..<g1.
-// Every input row goes through the same operations in the same order whatever `n` is, so a row's products do
-// not depend on how many rows were batched with it (batched decode equals decoding alone, bit for bit).
+// Each kernel below takes `n` input rows (1, 2 or 4, a constant at each call site in `llmperf_packed_multiply`,
+// so the loops unroll), starting at input row `first`, against the product's row groups. Every input row goes
+// through the same operations in the same order whatever `n` is, so a row's products do not depend on how many
+// rows were batched with it (batched decode equals decoding alone, bit for bit).
+#define PRODUCT_FIELDS(p, first)                                                                                  \
+    const uint8_t *data = p->data;                                                                                \
+    const long blocks = p->blocks_per_row, gbb = p->group_block_bytes, rows = p->rows, columns = p->columns;     \
+    const long g0 = p->group_start, g1 = p->group_end, stride = p->output_stride;                                 \
+    const float *x = p->input + first * columns;                                                                  \
+    float *out = p->output + first * stride;
+
 static inline __attribute__((always_inline)) KERNEL void q4_rows(
-    const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0, long g1,
-    const float *x, long columns, const float *sums, const int n, float *out, long stride) {
+    const struct llmperf_packed_product *p, long first, const int n) {
+    PRODUCT_FIELDS(p, first)
+    const long quants = p->quant_offset;
+    const int offsets = p->has_offsets;
+    const float *sums = p->block_sums + first * blocks;
     // A nibble q is the quant as stored: Q4_1's value is d q + m, Q4_0's d (q - 8). The permute's index is q (its
     // low three bits pick a lane, the fourth the table), so the tables hold q, or q - 8, for q = 0…15.
     const __m256 low = offsets ? _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7) : _mm256_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1);
@@ -69,40 +80,12 @@ static inline __attribute__((always_inline)) KERNEL void q4_rows(
     }
 }
 
-static KERNEL void q4_rows1(const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0,
-                            long g1, const float *x, long columns, const float *sums, float *out, long stride) {
-    q4_rows(data, blocks, gbb, quants, offsets, rows, g0, g1, x, columns, sums, 1, out, stride);
-}
-static KERNEL void q4_rows2(const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0,
-                            long g1, const float *x, long columns, const float *sums, float *out, long stride) {
-    q4_rows(data, blocks, gbb, quants, offsets, rows, g0, g1, x, columns, sums, 2, out, stride);
-}
-static KERNEL void q4_rows4(const uint8_t *data, long blocks, long gbb, long quants, int offsets, long rows, long g0,
-                            long g1, const float *x, long columns, const float *sums, float *out, long stride) {
-    q4_rows(data, blocks, gbb, quants, offsets, rows, g0, g1, x, columns, sums, 4, out, stride);
-}
-
-void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
-                                int has_offsets, long rows, long group_start, long group_end, const float *input,
-                                long columns, const float *block_sums, long count, float *output,
-                                long output_stride) {
-    long i = 0;
-    for (; i + 4 <= count; i += 4)
-        q4_rows4(data, blocks_per_row, group_block_bytes, quant_offset, has_offsets, rows, group_start, group_end, input + i * columns, columns,
-                 block_sums + i * blocks_per_row, output + i * output_stride, output_stride);
-    for (; i + 2 <= count; i += 2)
-        q4_rows2(data, blocks_per_row, group_block_bytes, quant_offset, has_offsets, rows, group_start, group_end, input + i * columns, columns,
-                 block_sums + i * blocks_per_row, output + i * output_stride, output_stride);
-    for (; i < count; i++)
-        q4_rows1(data, blocks_per_row, group_block_bytes, quant_offset, has_offsets, rows, group_start, group_end, input + i * columns, columns,
-                 block_sums + i * blocks_per_row, output + i * output_stride, output_stride);
-}
-
 // Q8_0: word k of a row group holds bytes 4k…4k+3 of each of its 8 rows. Byte j sign-extends with two shifts
 // (one for the top byte) and converts in one instruction, against four integer and float steps in Swift.
 static inline __attribute__((always_inline)) KERNEL void q8_rows(
-    const uint8_t *data, long blocks, long gbb, long quants, long rows, long g0, long g1, const float *x,
-    long columns, const int n, float *out, long stride) {
+    const struct llmperf_packed_product *p, long first, const int n) {
+    PRODUCT_FIELDS(p, first)
+    const long quants = p->quant_offset;
     for (long g = g0; g < g1; g++) {
         __m256 acc[4];
         for (int i = 0; i < n; i++) acc[i] = _mm256_setzero_ps();
@@ -133,41 +116,13 @@ static inline __attribute__((always_inline)) KERNEL void q8_rows(
     }
 }
 
-static KERNEL void q8_rows1(const uint8_t *data, long blocks, long gbb, long quants, long rows, long g0, long g1,
-                            const float *x, long columns, float *out, long stride) {
-    q8_rows(data, blocks, gbb, quants, rows, g0, g1, x, columns, 1, out, stride);
-}
-static KERNEL void q8_rows2(const uint8_t *data, long blocks, long gbb, long quants, long rows, long g0, long g1,
-                            const float *x, long columns, float *out, long stride) {
-    q8_rows(data, blocks, gbb, quants, rows, g0, g1, x, columns, 2, out, stride);
-}
-static KERNEL void q8_rows4(const uint8_t *data, long blocks, long gbb, long quants, long rows, long g0, long g1,
-                            const float *x, long columns, float *out, long stride) {
-    q8_rows(data, blocks, gbb, quants, rows, g0, g1, x, columns, 4, out, stride);
-}
-
-void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
-                                long rows, long group_start, long group_end, const float *input, long columns,
-                                long count, float *output, long output_stride) {
-    long i = 0;
-    for (; i + 4 <= count; i += 4)
-        q8_rows4(data, blocks_per_row, group_block_bytes, quant_offset, rows, group_start, group_end, input + i * columns, columns,
-                 output + i * output_stride, output_stride);
-    for (; i + 2 <= count; i += 2)
-        q8_rows2(data, blocks_per_row, group_block_bytes, quant_offset, rows, group_start, group_end, input + i * columns, columns,
-                 output + i * output_stride, output_stride);
-    for (; i < count; i++)
-        q8_rows1(data, blocks_per_row, group_block_bytes, quant_offset, rows, group_start, group_end, input + i * columns, columns,
-                 output + i * output_stride, output_stride);
-}
-
 // F16: word k of a row group holds columns 2k (low half) and 2k + 1 (high half) of each of its 8 rows. The
 // halves are gathered by one byte shuffle and one 64-bit permute and widened to floats (vcvtph2ps), where the
 // Swift kernel converts them with integer and float arithmetic. (Narrowing with vpmovdw instead made a decode
 // step 10% slower than the Swift kernel on this AMD core.)
 static inline __attribute__((always_inline)) KERNEL void f16_rows(
-    const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x, long columns,
-    const int n, float *out, long stride) {
+    const struct llmperf_packed_product *p, long first, const int n) {
+    PRODUCT_FIELDS(p, first)
     const __m256i halves = _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15,
                                             0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
     for (long g = g0; g < g1; g++) {
@@ -199,60 +154,32 @@ static inline __attribute__((always_inline)) KERNEL void f16_rows(
     }
 }
 
-static KERNEL void f16_rows1(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                             long columns, float *out, long stride) {
-    f16_rows(data, blocks, gbb, rows, g0, g1, x, columns, 1, out, stride);
-}
-static KERNEL void f16_rows2(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                             long columns, float *out, long stride) {
-    f16_rows(data, blocks, gbb, rows, g0, g1, x, columns, 2, out, stride);
-}
-static KERNEL void f16_rows4(const uint8_t *data, long blocks, long gbb, long rows, long g0, long g1, const float *x,
-                             long columns, float *out, long stride) {
-    f16_rows(data, blocks, gbb, rows, g0, g1, x, columns, 4, out, stride);
-}
-
-void llmperf_packed_f16_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
-                                 long group_start, long group_end, const float *input, long columns, long count,
-                                 float *output, long output_stride) {
-    long i = 0;
-    for (; i + 4 <= count; i += 4)
-        f16_rows4(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
-                  output + i * output_stride, output_stride);
-    for (; i + 2 <= count; i += 2)
-        f16_rows2(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
-                  output + i * output_stride, output_stride);
-    for (; i < count; i++)
-        f16_rows1(data, blocks_per_row, group_block_bytes, rows, group_start, group_end, input + i * columns, columns,
-                  output + i * output_stride, output_stride);
+// Input rows four, then two, then one at a time.
+KERNEL void llmperf_packed_multiply(const struct llmperf_packed_product *p, long count) {
+    for (long i = 0; i < count;) {
+        const int n = count - i >= 4 ? 4 : count - i >= 2 ? 2 : 1;
+        switch (p->format * 8 + n) {
+        case LLMPERF_PACKED_Q4 * 8 + 4: q4_rows(p, i, 4); break;
+        case LLMPERF_PACKED_Q4 * 8 + 2: q4_rows(p, i, 2); break;
+        case LLMPERF_PACKED_Q4 * 8 + 1: q4_rows(p, i, 1); break;
+        case LLMPERF_PACKED_Q8 * 8 + 4: q8_rows(p, i, 4); break;
+        case LLMPERF_PACKED_Q8 * 8 + 2: q8_rows(p, i, 2); break;
+        case LLMPERF_PACKED_Q8 * 8 + 1: q8_rows(p, i, 1); break;
+        case LLMPERF_PACKED_F16 * 8 + 4: f16_rows(p, i, 4); break;
+        case LLMPERF_PACKED_F16 * 8 + 2: f16_rows(p, i, 2); break;
+        default: f16_rows(p, i, 1); break;
+        }
+        i += n;
+    }
 }
 
 #else
 
 int llmperf_packed_kernels_available(void) { return 0; }
 
-void llmperf_packed_q4_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
-                                int has_offsets, long rows, long group_start, long group_end, const float *input,
-                                long columns, const float *block_sums, long count, float *output,
-                                long output_stride) {
-    (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
-    (void)input; (void)columns; (void)block_sums; (void)count; (void)output; (void)output_stride;
-    __builtin_trap();  // never called: llmperf_packed_kernels_available() is 0 here
-}
-
-void llmperf_packed_q8_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long quant_offset,
-                                long rows, long group_start, long group_end, const float *input, long columns,
-                                long count, float *output, long output_stride) {
-    (void)quant_offset; (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
-    (void)input; (void)columns; (void)count; (void)output; (void)output_stride;
-    __builtin_trap();  // never called: llmperf_packed_kernels_available() is 0 here
-}
-
-void llmperf_packed_f16_multiply(const uint8_t *data, long blocks_per_row, long group_block_bytes, long rows,
-                                 long group_start, long group_end, const float *input, long columns, long count,
-                                 float *output, long output_stride) {
-    (void)data; (void)blocks_per_row; (void)group_block_bytes; (void)rows; (void)group_start; (void)group_end;
-    (void)input; (void)columns; (void)count; (void)output; (void)output_stride;
+void llmperf_packed_multiply(const struct llmperf_packed_product *product, long count) {
+    (void)product;
+    (void)count;
     __builtin_trap();  // never called: llmperf_packed_kernels_available() is 0 here
 }
 

@@ -23,7 +23,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     private var scores: [UnsafeMutablePointer<Float>] = []
     private var scoresCapacity = 0
     private var attentionScratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
-    private var rowScratchFloats = 1
+    private var attentionScratchCapacity = 1
 
     public init(threads: Int) {
         pool = ThreadPool(threads: threads)
@@ -289,10 +289,10 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
         let scoreStride = (heads * capacity + 15) / 16 * 16
         let threadStride = pool.threadCount * partialStride + scoreStride
         let needed = pool.threadCount * threadStride
-        if needed > rowScratchFloats {
+        if needed > attentionScratchCapacity {
             attentionScratch.deallocate()
             attentionScratch = .allocate(capacity: needed)
-            rowScratchFloats = needed
+            attentionScratchCapacity = needed
         }
         let scratch = attentionScratch
         func attend(run: Int, of runs: Int, length: Int, row: Int, partials: UnsafeMutablePointer<Float>, thread: Int) {
@@ -529,7 +529,7 @@ public final class CPUBackend: ComputeBackend, @unchecked Sendable {
     }
 
     @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    private static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
         var d = 0
         var acc = SIMD16<Float>()
         let ra = UnsafeRawPointer(a)

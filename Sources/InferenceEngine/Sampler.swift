@@ -44,17 +44,6 @@ public struct Sampler {
         return 0
     }
 
-    /// `argmax` one logit at a time: the definition the tests hold it to.
-    static func argmaxScalar(_ logits: UnsafePointer<Float>, count: Int) -> Int32 {
-        var best = 0
-        var bestValue = -Float.infinity
-        for i in 0..<count where logits[i] > bestValue {
-            bestValue = logits[i]
-            best = i
-        }
-        return Int32(best)
-    }
-
     /// Picks a token from `logits` (`count` values): the argmax when greedy (no random number drawn), else a draw
     /// from `distribution(_:count:)` (one random number).
     public mutating func sample(_ logits: UnsafePointer<Float>, count: Int) -> Int32 {

@@ -140,7 +140,7 @@ public final class TransformerModel: @unchecked Sendable {
             guard m.packed != nil else { return m }
             if m.owner === file {
                 file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes)
-            } else if let storage = m.owner as? WeightStorage, m.type != .q4_1 {
+            } else if let storage = m.owner as? WeightStorage {
                 storage.discard()
             }
             return m

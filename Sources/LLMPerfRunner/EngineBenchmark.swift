@@ -89,7 +89,7 @@ public enum EngineBenchmark {
         prompt = Array(prompt.prefix(promptTokens))
         var prefillRates: [Double] = []
         var decodeRates: [Double] = []
-        var decodeNanoseconds: [UInt64] = []
+        var profiledDecodeNanoseconds: UInt64?
         for _ in 0..<max(1, repetitions) + (profile ? 1 : 0) {
             // With --profile, one more run after the timed ones: its decode steps are the breakdown.
             let profiled = profile && decodeRates.count == max(1, repetitions)
@@ -110,7 +110,7 @@ public enum EngineBenchmark {
             let t2 = DispatchTime.now().uptimeNanoseconds
             guard let t1 else { preconditionFailure("the prompt produced no token") }
             if profiled {
-                decodeNanoseconds.append(t2 - t1)
+                profiledDecodeNanoseconds = t2 - t1
                 continue
             }
             prefillRates.append(Double(prompt.count) / (Double(t1 - t0) / 1e9))
@@ -121,7 +121,7 @@ public enum EngineBenchmark {
             return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
         }
         var breakdown: EngineProfile?
-        if let profiler, let stepNanoseconds = decodeNanoseconds.first {
+        if let profiler, let stepNanoseconds = profiledDecodeNanoseconds {
             let tokens = Double(decodeTokens)
             let rows = profiler.entries.sorted { $0.nanoseconds > $1.nanoseconds }.map {
                 EngineProfile.Row(
