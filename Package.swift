@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "LLMTokenizer", targets: ["LLMTokenizer"]),
         .library(name: "InferenceEngine", targets: ["InferenceEngine"]),
         .library(name: "InferenceServer", targets: ["InferenceServer"]),
+        .library(name: "VulkanEngine", targets: ["VulkanEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -95,6 +96,22 @@ let package = Package(
                     ["-Ounchecked", "-Xcc", "-march=native"], .when(platforms: [.linux], configuration: .release))
             ]
         ),
+        .systemLibrary(
+            // The Vulkan C API's header only: the loader (libvulkan.so.1) is opened at run time, so the binary runs
+            // on the CPU where Vulkan is absent.
+            name: "CVulkan",
+            providers: [.apt(["libvulkan-dev"])]
+        ),
+        .target(
+            // The Vulkan engine's compute shaders as SPIR-V (glsl/ compiled by scripts/compile-shaders).
+            name: "CVulkanShaders",
+            exclude: ["glsl"]
+        ),
+        .target(
+            // The engine's forward pass on a Vulkan device (a GPU, or Mesa's lavapipe in the tests).
+            name: "VulkanEngine",
+            dependencies: ["InferenceEngine", "CVulkan", "CVulkanShaders"]
+        ),
         .target(
             name: "InferenceServer",
             dependencies: [
@@ -136,6 +153,8 @@ let package = Package(
         .testTarget(
             name: "InferenceEngineTests", dependencies: ["InferenceEngine", "LLMTokenizer", "InferenceTestSupport"]),
         .testTarget(name: "LLMTokenizerTests", dependencies: ["LLMTokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "VulkanEngineTests", dependencies: ["VulkanEngine", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
             name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(

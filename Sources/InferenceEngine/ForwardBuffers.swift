@@ -35,6 +35,20 @@ public final class ForwardBuffers {
         for p in [hidden, normed, query, key, value, attended, projected, gate, up, logits] { p.deallocate() }
     }
 
+    /// Room for `rows` rows of logits (`[rows][vocabularySize]`), for an accelerator to fill; valid until the next
+    /// forward pass with these buffers.
+    public func logitsStorage(rows: Int) -> UnsafeMutablePointer<Float> {
+        reserve(positions: 0, logitRows: rows)
+        return logits
+    }
+
+    /// Room for `rows` hidden states (`[rows][embeddingLength]`), where an accelerator leaves them when no logits
+    /// were asked for.
+    public func hiddenStorage(rows: Int) -> UnsafeMutablePointer<Float> {
+        reserve(positions: rows, logitRows: 0)
+        return hidden
+    }
+
     func reserve(positions n: Int, logitRows: Int) {
         if n > capacity {
             for p in [hidden, normed, query, key, value, attended, projected, gate, up] { p.deallocate() }

@@ -12,6 +12,10 @@ public final class KVCache {
     public private(set) var count = 0
     let keys: UnsafeMutablePointer<Float>
     let values: UnsafeMutablePointer<Float>
+    /// Set when the cache's positions live on a GPU (a `ModelAccelerator` attaches it on the cache's first forward
+    /// pass): the host storage then holds only what `download` copied there or `upload` is to send, and the device
+    /// state is released with the cache.
+    public var device: KVCacheDevice?
 
     public init(layerCount: Int, kvDimension: Int, capacity: Int) {
         self.layerCount = layerCount
@@ -41,9 +45,23 @@ public final class KVCache {
         count = newCount
     }
 
+    /// Host storage of every layer's keys, laid out `[layer][capacity][kvDimension]` (a GPU cache's staging copy).
+    public var hostKeys: UnsafeMutablePointer<Float> { keys }
+
+    /// Host storage of every layer's values, laid out as `hostKeys`.
+    public var hostValues: UnsafeMutablePointer<Float> { values }
+
     /// Marks `n` more positions valid (after the forward pass wrote them).
     func advance(by n: Int) {
         precondition(count + n <= capacity)
         count += n
     }
+}
+
+/// A KV cache's storage on a GPU, attached by the accelerator that runs the model there.
+public protocol KVCacheDevice: AnyObject {
+    /// Copies `positions` of every layer's keys and values from the device to the cache's host storage.
+    func download(positions: Range<Int>)
+    /// Copies `positions` of every layer's keys and values from the cache's host storage to the device.
+    func upload(positions: Range<Int>)
 }

@@ -125,6 +125,8 @@ public final class PrefixCache {
                 (cache.values(layer: l) + first * d).update(from: values(block, layer: l) + skip * d, count: floats)
             }
         }
+        // A cache that lives on a GPU takes the restored positions from its host copy.
+        cache.device?.upload(positions: start..<end)
         cache.advance(by: end - start)
         statistics.hits += 1
         statistics.restoredTokens += end - start
@@ -148,6 +150,8 @@ public final class PrefixCache {
         let d = kvDimension
         let blocks = min(tokens.count, cache.count) / b
         var chain: [Block] = []
+        // A cache that lives on a GPU copies its positions to host memory once, from the first new block on.
+        var downloaded = cache.device == nil
         for i in 0..<blocks {
             let slice = tokens[(i * b)..<((i + 1) * b)]
             let parent = chain.last
@@ -160,6 +164,10 @@ public final class PrefixCache {
             while statistics.bytes + blockBytes > budgetBytes {
                 guard let victim = leastRecentlyUsedLeaf(sparing: parent) else { return }
                 evict(victim)
+            }
+            if !downloaded {
+                cache.device?.download(positions: (i * b)..<(blocks * b))
+                downloaded = true
             }
             let block = Block(
                 hash: hash, tokens: Array(slice), parent: parent, depth: i, floats: 2 * layerCount * b * d)

@@ -41,6 +41,11 @@ extension TransformerModel {
             case .all: logitRows += entry.tokens.count
             }
         }
+        if let accelerator {
+            let results = accelerator.forward(batch: batch, buffers: buffers)
+            for entry in batch { entry.cache.advance(by: entry.tokens.count) }
+            return results
+        }
         buffers.reserve(positions: n, logitRows: max(1, logitRows))
         for (b, entry) in batch.enumerated() {
             for (i, token) in entry.tokens.enumerated() {

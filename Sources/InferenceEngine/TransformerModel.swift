@@ -36,23 +36,31 @@ public final class TransformerModel: @unchecked Sendable {
         "\(weightFormat) (\(matrixTypes.map(\.name).sorted().joined(separator: ", ")))"
     }
 
-    let layers: [LayerWeights]
-    let tokenEmbedding: WeightMatrix
-    let outputNorm: [Float]
-    let output: WeightMatrix
+    public let layers: [LayerWeights]
+    public let tokenEmbedding: WeightMatrix
+    public let outputNorm: [Float]
+    public let output: WeightMatrix
+    /// Runs the forward passes instead of `backend` once attached (a GPU); set once, before the first pass.
+    public var accelerator: ModelAccelerator? {
+        didSet { precondition(oldValue == nil, "a model's accelerator is attached once") }
+    }
 
-    struct LayerWeights {
-        let attentionNorm: [Float]
-        let query: WeightMatrix
-        let key: WeightMatrix
-        let value: WeightMatrix
-        let attentionOutput: WeightMatrix
-        let feedForwardNorm: [Float]
-        let gate: WeightMatrix
-        let up: WeightMatrix
-        let down: WeightMatrix
+    /// Where the forward passes run: `cpu`, or the accelerator's device.
+    public var deviceDescription: String { accelerator?.deviceDescription ?? "cpu" }
 
-        var matrices: [WeightMatrix] { [query, key, value, attentionOutput, gate, up, down] }
+    /// One layer's weights, as loaded.
+    public struct LayerWeights: @unchecked Sendable {
+        public let attentionNorm: [Float]
+        public let query: WeightMatrix
+        public let key: WeightMatrix
+        public let value: WeightMatrix
+        public let attentionOutput: WeightMatrix
+        public let feedForwardNorm: [Float]
+        public let gate: WeightMatrix
+        public let up: WeightMatrix
+        public let down: WeightMatrix
+
+        public var matrices: [WeightMatrix] { [query, key, value, attentionOutput, gate, up, down] }
     }
 
     /// Loads a model.
@@ -63,13 +71,15 @@ public final class TransformerModel: @unchecked Sendable {
     ///   - weights: the format of the weight matrices; anything but `native` converts them at load time.
     ///   - backend: a compute backend to share with another model (a draft model), used on the same thread;
     ///     `nil` creates a `CPUBackend` with `threads` threads.
+    ///   - packWeights: re-lay the matrices out for the CPU's fast kernels (the default in optimised builds); an
+    ///     accelerator that copies the weights to its device loads them unpacked, so the stored bytes stay readable.
     public static func load(
         path: String, threads: Int = 2, contextLength: Int? = nil, weights: WeightFormat = .native,
-        backend: ComputeBackend? = nil
+        backend: ComputeBackend? = nil, packWeights: Bool? = nil
     ) throws -> TransformerModel {
         try TransformerModel(
             file: GGUFFile(path: path), threads: threads, contextLength: contextLength, backend: backend,
-            weights: weights)
+            packWeights: packWeights ?? (MatrixKernels.defaultStrategy == .simd), weights: weights)
     }
 
     /// Weight matrices are re-laid out for the fast kernels in optimised builds (unoptimised builds use the scalar
@@ -84,7 +94,7 @@ public final class TransformerModel: @unchecked Sendable {
     }
 
     /// - Parameter packWeights: re-lay quantized matrices out for the fast kernels.
-    init(
+    public init(
         file: GGUFFile, threads: Int, contextLength: Int?, backend: ComputeBackend?, packWeights: Bool,
         weights: WeightFormat = .native
     ) throws {

@@ -49,7 +49,7 @@ public struct WeightMatrix: @unchecked Sendable {
     }
 
     /// The stored bytes were discarded after packing (converted weights keep one copy, the packed one).
-    var bytesDiscarded: Bool { (owner as? WeightStorage)?.isDiscarded ?? false }
+    public var bytesDiscarded: Bool { (owner as? WeightStorage)?.isDiscarded ?? false }
 
     /// Decodes one row into `destination` (`columns` floats).
     public func decodeRow(_ row: Int, into destination: UnsafeMutablePointer<Float>) {

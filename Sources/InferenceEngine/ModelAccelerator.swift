@@ -1,0 +1,45 @@
+/// Runs a model's forward passes somewhere other than the CPU backend (a GPU): it holds its own copy of the
+/// weights and each sequence's keys and values (attached to the `KVCache` as its `device`), and returns logits in
+/// host memory. `TransformerModel.forward(batch:buffers:)` hands every pass to it once attached, so the decoders,
+/// the scheduler, speculative decoding and the prefix cache run unchanged on top.
+public protocol ModelAccelerator: AnyObject {
+    /// The device, for logs, `/metrics` and reports, e.g. `vulkan:0 NVIDIA H200 (discrete GPU)`.
+    var deviceDescription: String { get }
+
+    /// Runs the batch as `TransformerModel.forward(batch:buffers:)` specifies, except that it leaves the caches'
+    /// counts to the caller, which advances them afterwards. Logits go to `buffers.logitsStorage(rows:)`. When no
+    /// entry asks for logits, the final hidden states (before the output norm) are left in `buffers.hidden`.
+    func forward(batch: [BatchEntry], buffers: ForwardBuffers) -> [UnsafePointer<Float>?]
+}
+
+/// Where a model's forward passes run: `cpu`, or a Vulkan device (`vulkan` picks the first GPU, `vulkan:N` the
+/// device at index N of the Vulkan loader's list).
+public enum ComputeDevice: Equatable, Hashable, Sendable, CustomStringConvertible {
+    case cpu
+    case vulkan(index: Int?)
+
+    /// Parses `cpu`, `vulkan` or `vulkan:N` (case-insensitive).
+    public init?(argument: String) {
+        let text = argument.lowercased()
+        if text == "cpu" {
+            self = .cpu
+        } else if text == "vulkan" {
+            self = .vulkan(index: nil)
+        } else if text.hasPrefix("vulkan:"), let n = Int(text.dropFirst("vulkan:".count)), n >= 0 {
+            self = .vulkan(index: n)
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .cpu: return "cpu"
+        case .vulkan(nil): return "vulkan"
+        case .vulkan(let index?): return "vulkan:\(index)"
+        }
+    }
+
+    /// The accepted values, for help texts.
+    public static let argumentList = "cpu|vulkan|vulkan:N"
+}

@@ -1,0 +1,123 @@
+import InferenceEngine
+
+/// Weight matrices in device memory, in the layout the `matmul_*` shaders read: for each row, its 32-weight
+/// blocks' values (`quants`: Q8_0 32 signed bytes, Q4_0/Q4_1 the file's 16 nibble bytes, F16 32 halves, F32 32
+/// floats), and apart from them each block's scale as a float (`scales`: Q8_0 and Q4_0 one, Q4_1 the scale and
+/// then the minimum). Splitting the scales out keeps every block's values 4-byte aligned; the f16 scales widen to
+/// float exactly, so the device computes with the file's values.
+///
+/// Several matrices of one type and width (the query, key and value projections; gate and up) are stacked into
+/// one, so that one dispatch computes them all.
+final class DeviceMatrix {
+    let type: GGMLType
+    let rows: Int
+    let columns: Int
+    let quants: VulkanBuffer
+    let scales: VulkanBuffer
+    let pipeline: ComputePipeline
+
+    var quantBytesPerRow: Int { columns / 32 * Self.quantBytesPerBlock(type) }
+    var scalesPerRow: Int { columns / 32 * Self.scalesPerBlock(type) }
+
+    static func quantBytesPerBlock(_ type: GGMLType) -> Int {
+        switch type {
+        case .f32: return 128
+        case .f16: return 64
+        case .q8_0: return 32
+        case .q4_0, .q4_1: return 16
+        }
+    }
+
+    static func scalesPerBlock(_ type: GGMLType) -> Int {
+        switch type {
+        case .f32, .f16: return 0
+        case .q8_0, .q4_0: return 1
+        case .q4_1: return 2
+        }
+    }
+
+    /// Uploads `matrices` (equal type and width) stacked in order.
+    init(context: VulkanContext, stacking matrices: [WeightMatrix]) throws {
+        let first = matrices[0]
+        precondition(matrices.allSatisfy { $0.type == first.type && $0.columns == first.columns })
+        type = first.type
+        columns = first.columns
+        rows = matrices.reduce(0) { $0 + $1.rows }
+        pipeline = try context.pipeline("matmul_\(type.name.lowercased())", bindings: 4)
+        let blocks = columns / 32
+        let quantBlock = Self.quantBytesPerBlock(type)
+        let scaleCount = Self.scalesPerBlock(type)
+        var quantBytes = [UInt8](repeating: 0, count: rows * blocks * quantBlock)
+        var scaleValues = [Float](repeating: 0, count: max(1, rows * blocks * scaleCount))
+        var row = 0
+        for m in matrices {
+            for r in 0..<m.rows {
+                let source = m.data + r * m.rowBytes
+                let block0 = (row + r) * blocks
+                for b in 0..<blocks {
+                    let q = (block0 + b) * quantBlock
+                    let s = (block0 + b) * scaleCount
+                    switch type {
+                    case .f32, .f16:
+                        // Whole rows are stored as they are.
+                        for k in 0..<quantBlock {
+                            quantBytes[q + k] = source.load(fromByteOffset: b * quantBlock + k, as: UInt8.self)
+                        }
+                    case .q8_0, .q4_0, .q4_1:
+                        let block = source + b * type.blockBytes
+                        let header = scaleCount * 2
+                        for k in 0..<scaleCount {
+                            scaleValues[s + k] = Half.toFloat(
+                                block.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))
+                        }
+                        for k in 0..<quantBlock {
+                            quantBytes[q + k] = block.load(fromByteOffset: header + k, as: UInt8.self)
+                        }
+                    }
+                }
+            }
+            row += m.rows
+        }
+        quants = try quantBytes.withUnsafeBytes { try context.deviceBuffer(bytes: $0) }
+        scales = try scaleValues.withUnsafeBytes { try context.deviceBuffer(bytes: $0) }
+        let limit = context.maxBindingBytes
+        guard Self.rowsPerDispatch(rowBytes: quantBytesPerRow, limit: limit) > 0 else {
+            throw VulkanError.doesNotFit(
+                "a row of \(first.name) (\(quantBytesPerRow) bytes) times 256 exceeds the device's binding range "
+                    + "(\(limit) bytes)")
+        }
+    }
+
+    /// Rows per dispatch so that one binding covers them: all rows when they fit, else a multiple of 256 (which
+    /// keeps every dispatch's binding offsets aligned for any device).
+    static func rowsPerDispatch(rowBytes: Int, limit: Int, rows: Int = .max) -> Int {
+        if rows != .max && rows * rowBytes <= limit { return rows }
+        return limit / rowBytes / 256 * 256
+    }
+
+    /// Records `output[outputOffset + i * outputStride + outputColumn + r] = dot(row r, input row i)` for `count`
+    /// input rows starting at float `inputOffset` of `input`, splitting the rows over several dispatches when their
+    /// weights exceed one binding.
+    func record(
+        _ recorder: CommandRecorder, input: VulkanBuffer, inputOffset: Int = 0, count: Int, output: VulkanBuffer,
+        outputOffset: Int = 0, outputStride: Int, outputColumn: Int = 0
+    ) {
+        let step = Self.rowsPerDispatch(rowBytes: quantBytesPerRow, limit: recorder.context.maxBindingBytes, rows: rows)
+        var first = 0
+        while first < rows {
+            let n = min(step, rows - first)
+            let quantRange = quants.range(offset: first * quantBytesPerRow, size: n * quantBytesPerRow)
+            let scaleRange =
+                scalesPerRow == 0
+                ? scales.range(offset: 0, size: min(scales.size, 16))
+                : scales.range(offset: first * scalesPerRow * 4, size: n * scalesPerRow * 4)
+            recorder.dispatch(
+                pipeline, [quantRange, scaleRange, input.whole, output.whole],
+                [
+                    UInt32(n), UInt32(columns), UInt32(count), UInt32(inputOffset), UInt32(outputOffset),
+                    UInt32(outputStride), UInt32(outputColumn + first), 0, 0,
+                ], groups: n)
+            first += n
+        }
+    }
+}

@@ -1,0 +1,362 @@
+import Foundation
+import InferenceEngine
+
+/// A `TransformerModel`'s forward passes on a Vulkan device: the weights and every sequence's keys and values stay
+/// in device memory, one command buffer runs a whole batched pass (every layer, every sequence), and only the
+/// new tokens' embeddings, positions and the requested logits cross to and from the host. Sampling stays on the
+/// host, so decoding, batching, speculation and the prefix cache work as on the CPU.
+///
+/// Attach one with `VulkanModel.attach(to:device:)` (or load through `EngineLoader`); it then runs every
+/// `forward` of the model. Used from the model's one inference thread.
+public final class VulkanModel: ModelAccelerator {
+    public let context: VulkanContext
+    public var deviceDescription: String { context.info.description }
+    /// Time per kernel when true (a timestamp around every dispatch); off, only each pass's total is timed.
+    public var profiling = false
+    /// Device time of the passes since the last `resetTimings`, and their count.
+    public private(set) var deviceNanoseconds: Double = 0
+    public private(set) var passes = 0
+    /// With `profiling`: device time and dispatch count per kernel since the last `resetTimings`.
+    public private(set) var kernelNanoseconds: [String: (nanoseconds: Double, dispatches: Int)] = [:]
+    /// Whether the device writes timestamps (else the times above stay 0).
+    public var timesPasses: Bool { context.timestampPeriod != nil }
+
+    private let config: ModelConfig
+    private let tokenEmbedding: WeightMatrix
+    private let layers: [Layer]
+    private let outputNorm: VulkanBuffer
+    private let output: DeviceMatrix
+    private let kv: KVPool
+    private let rmsNorm: ComputePipeline
+    private let rope: ComputePipeline
+    private let attention: ComputePipeline
+    private let swiglu: ComputePipeline
+    private let gather: ComputePipeline
+    private var activations: Activations?
+
+    private struct Layer {
+        let attentionNorm: VulkanBuffer
+        /// The query, key and value products: one stacked matrix when their types agree, else one each, with the
+        /// column of the fused row where each one's output starts.
+        let qkv: [(DeviceMatrix, column: Int)]
+        let attentionOutput: DeviceMatrix
+        let feedForwardNorm: VulkanBuffer
+        let gateUp: [(DeviceMatrix, column: Int)]
+        let down: DeviceMatrix
+    }
+
+    /// Device buffers of one pass, for up to `rows` positions and `logitRows` logits rows.
+    private final class Activations {
+        let rows: Int
+        let logitRows: Int
+        let hidden, normed, qkv, attended, projected, gateUp, act, gathered, logits: VulkanBuffer
+        let rowInfo, ropeTable, gatherRows: VulkanBuffer
+        /// Host-visible: the pass's inputs ([hidden | rowInfo | rope | gather]) and its results.
+        let staging, readback: VulkanBuffer
+        let stagingLayout: (rowInfo: Int, rope: Int, gather: Int)
+
+        init(context: VulkanContext, config: ModelConfig, rows: Int, logitRows: Int) throws {
+            self.rows = rows
+            self.logitRows = logitRows
+            let e = config.embeddingLength
+            let q = config.queryDimension
+            let kv = config.kvDimension
+            let f = config.feedForwardLength
+            let v = config.vocabularySize
+            let pairs = max(1, config.ropeDimension / 2)
+            func device(_ floats: Int) throws -> VulkanBuffer {
+                let bytes = floats * 4
+                guard bytes <= context.maxBindingBytes else {
+                    throw VulkanError.doesNotFit(
+                        "a pass of \(rows) positions needs a \(bytes)-byte buffer, over the device's binding range "
+                            + "(\(context.maxBindingBytes) bytes): use a smaller prefill chunk or batch")
+                }
+                return try context.buffer(size: bytes, placement: .device)
+            }
+            hidden = try device(rows * e)
+            normed = try device(rows * e)
+            qkv = try device(rows * (q + 2 * kv))
+            attended = try device(rows * q)
+            projected = try device(rows * e)
+            gateUp = try device(rows * 2 * f)
+            act = try device(rows * f)
+            gathered = try device(logitRows * e)
+            logits = try device(logitRows * v)
+            rowInfo = try device(rows * 2)
+            ropeTable = try device(rows * pairs * 2)
+            gatherRows = try device(logitRows)
+            let layout = (
+                rowInfo: rows * e * 4, rope: rows * e * 4 + rows * 8, gather: rows * e * 4 + rows * 8 + rows * pairs * 8
+            )
+            stagingLayout = layout
+            staging = try context.buffer(size: layout.gather + logitRows * 4, placement: .upload)
+            readback = try context.buffer(size: max(logitRows * v, rows * e) * 4, placement: .download)
+        }
+    }
+
+    /// Copies `model`'s weights to the device (the model must have been loaded with `packWeights: false`, so that
+    /// its stored bytes are readable).
+    public init(model: TransformerModel, context: VulkanContext) throws {
+        self.context = context
+        config = model.config
+        let c = config
+        guard c.headDimension % 2 == 0, c.headDimension <= 256, c.headCount % c.kvHeadCount == 0 else {
+            throw VulkanError.unsupported("head dimension \(c.headDimension) (the shaders take even sizes up to 256)")
+        }
+        tokenEmbedding = model.tokenEmbedding
+        func vector(_ values: [Float]) throws -> VulkanBuffer {
+            try values.withUnsafeBytes { try context.deviceBuffer(bytes: $0) }
+        }
+        /// Stacks runs of equal type; each part's output starts at its column of the fused row.
+        func stacked(_ matrices: [WeightMatrix]) throws -> [(DeviceMatrix, column: Int)] {
+            var parts: [(DeviceMatrix, column: Int)] = []
+            var column = 0
+            var run: [WeightMatrix] = []
+            var runColumn = 0
+            func flush() throws {
+                guard !run.isEmpty else { return }
+                parts.append((try DeviceMatrix(context: context, stacking: run), runColumn))
+                run = []
+            }
+            for m in matrices {
+                if let last = run.last, last.type != m.type || last.columns != m.columns { try flush() }
+                if run.isEmpty { runColumn = column }
+                run.append(m)
+                column += m.rows
+            }
+            try flush()
+            return parts
+        }
+        for m in [model.tokenEmbedding, model.output] + model.layers.flatMap(\.matrices) {
+            guard !m.bytesDiscarded else {
+                throw VulkanError.unsupported(
+                    "\(m.name)'s stored bytes were discarded after packing: load the model with packWeights: false")
+            }
+        }
+        layers = try model.layers.map { layer in
+            Layer(
+                attentionNorm: try vector(layer.attentionNorm),
+                qkv: try stacked([layer.query, layer.key, layer.value]),
+                attentionOutput: try DeviceMatrix(context: context, stacking: [layer.attentionOutput]),
+                feedForwardNorm: try vector(layer.feedForwardNorm),
+                gateUp: try stacked([layer.gate, layer.up]),
+                down: try DeviceMatrix(context: context, stacking: [layer.down]))
+        }
+        outputNorm = try vector(model.outputNorm)
+        output = try DeviceMatrix(context: context, stacking: [model.output])
+        kv = try KVPool(
+            context: context, layers: c.layerCount, kvDimension: c.kvDimension, positions: model.contextLength)
+        rmsNorm = try context.pipeline("rms_norm", bindings: 4)
+        rope = try context.pipeline("rope", bindings: 5)
+        attention = try context.pipeline("attention", bindings: 5)
+        swiglu = try context.pipeline("swiglu", bindings: 2)
+        gather = try context.pipeline("gather", bindings: 3)
+    }
+
+    /// Opens `device` and attaches a `VulkanModel` of `model` to it.
+    @discardableResult
+    public static func attach(to model: TransformerModel, context: VulkanContext) throws -> VulkanModel {
+        let accelerator = try VulkanModel(model: model, context: context)
+        model.accelerator = accelerator
+        return accelerator
+    }
+
+    public func resetTimings() {
+        deviceNanoseconds = 0
+        passes = 0
+        kernelNanoseconds = [:]
+    }
+
+    public func forward(batch: [BatchEntry], buffers: ForwardBuffers) -> [UnsafePointer<Float>?] {
+        do {
+            return try run(batch, buffers)
+        } catch {
+            // A device that fails mid-pass (lost, out of memory) cannot produce this step's logits.
+            fatalError("Vulkan forward pass failed on \(deviceDescription): \(error)")
+        }
+    }
+
+    private func slot(for cache: KVCache) throws -> KVSlot {
+        if let existing = cache.device as? KVSlot, existing.pool === kv { return existing }
+        precondition(cache.device == nil, "a KV cache of another device")
+        guard cache.capacity <= kv.positions else {
+            throw VulkanError.doesNotFit(
+                "a KV cache of \(cache.capacity) positions is larger than the model's context (\(kv.positions))")
+        }
+        let slot = KVSlot(pool: kv, slot: try kv.acquire(), cache: cache)
+        cache.device = slot
+        // Positions already in the cache (restored before the first pass) go to the device.
+        slot.upload(positions: 0..<cache.count)
+        return slot
+    }
+
+    private func run(_ batch: [BatchEntry], _ buffers: ForwardBuffers) throws -> [UnsafePointer<Float>?] {
+        let c = config
+        let e = c.embeddingLength
+        let qDim = c.queryDimension
+        let kvDim = c.kvDimension
+        let qkvWidth = qDim + 2 * kvDim
+        let f = c.feedForwardLength
+        let v = c.vocabularySize
+        let pairs = c.ropeDimension / 2
+        var offsets: [Int] = []
+        var n = 0
+        var logitRows: [Int] = []
+        for entry in batch {
+            offsets.append(n)
+            switch entry.logits {
+            case .none: break
+            case .last: logitRows.append(n + entry.tokens.count - 1)
+            case .all: logitRows.append(contentsOf: n..<(n + entry.tokens.count))
+            }
+            n += entry.tokens.count
+        }
+        let slots = try batch.map { try slot(for: $0.cache) }
+        if activations.map({ $0.rows < n || $0.logitRows < max(1, logitRows.count) }) ?? true {
+            activations = nil
+            activations = try Activations(
+                context: context, config: c, rows: max(n, 16), logitRows: max(logitRows.count, 1))
+        }
+        let a = activations!
+
+        // Inputs: embeddings, (cache base, position) per row, the rotation table, the rows whose logits are wanted.
+        let staging = a.staging.mapped!
+        let hidden = staging.assumingMemoryBound(to: Float.self)
+        let rowInfo = (staging + a.stagingLayout.rowInfo).assumingMemoryBound(to: UInt32.self)
+        let table = (staging + a.stagingLayout.rope).assumingMemoryBound(to: Float.self)
+        let gatherIndex = (staging + a.stagingLayout.gather).assumingMemoryBound(to: UInt32.self)
+        let inverse = (0..<pairs).map { pow(Double(c.ropeBase), -2 * Double($0) / Double(c.ropeDimension)) }
+        let whole = kv.bindsWhole
+        for (b, entry) in batch.enumerated() {
+            for (i, token) in entry.tokens.enumerated() {
+                precondition(token >= 0 && Int(token) < v, "token id \(token) out of range")
+                let row = offsets[b] + i
+                tokenEmbedding.decodeRow(Int(token), into: hidden + row * e)
+                let position = entry.cache.count + i
+                rowInfo[2 * row] = UInt32(whole ? slots[b].base : 0)
+                rowInfo[2 * row + 1] = UInt32(position)
+                for p in 0..<pairs {
+                    // The CPU engine's angles, to the bit: computed in double, then rounded.
+                    let angle = Double(position) * inverse[p]
+                    table[2 * (row * pairs + p)] = Float(cos(angle))
+                    table[2 * (row * pairs + p) + 1] = Float(sin(angle))
+                }
+            }
+        }
+        for (j, row) in logitRows.enumerated() { gatherIndex[j] = UInt32(row) }
+
+        let timings = try context.submit(timestamps: profiling ? .perDispatch : .total) { r in
+            r.copy(
+                from: a.staging, to: a.hidden, regions: [(0, 0, n * e * 4)])
+            r.copy(
+                from: a.staging, to: a.rowInfo, regions: [(a.stagingLayout.rowInfo, 0, n * 8)])
+            r.copy(from: a.staging, to: a.ropeTable, regions: [(a.stagingLayout.rope, 0, n * max(1, pairs) * 8)])
+            r.copy(from: a.staging, to: a.gatherRows, regions: [(a.stagingLayout.gather, 0, logitRows.count * 4)])
+            func norm(_ weight: VulkanBuffer, addFirst: Bool) {
+                r.dispatch(
+                    rmsNorm, [a.hidden.whole, a.projected.whole, weight.whole, a.normed.whole],
+                    [UInt32(e), UInt32(n), c.normEpsilon.bitPattern, addFirst ? 1 : 0], groups: n)
+            }
+            func elementGroups(_ count: Int) -> Int { (count + 63) / 64 }
+            /// Rows of the batch per attention-side dispatch: all at once when one binding covers every slot,
+            /// else each sequence with its own slot bound.
+            func perSequence(
+                _ body: (_ firstRow: Int, _ rows: Int, _ keys: BufferRange, _ values: BufferRange) -> Void, layer l: Int
+            ) {
+                if whole {
+                    body(0, n, kv.keys[l].whole, kv.values[l].whole)
+                } else {
+                    for (b, entry) in batch.enumerated() {
+                        let base = slots[b].base * 4
+                        body(
+                            offsets[b], entry.tokens.count, kv.keys[l].range(offset: base, size: kv.slotBytes),
+                            kv.values[l].range(offset: base, size: kv.slotBytes))
+                    }
+                }
+            }
+            norm(layers[0].attentionNorm, addFirst: false)
+            for (l, layer) in layers.enumerated() {
+                for (m, column) in layer.qkv {
+                    m.record(r, input: a.normed, count: n, output: a.qkv, outputStride: qkvWidth, outputColumn: column)
+                }
+                // Queries rotate in place; keys rotate on their way into the cache, with their values.
+                r.dispatch(
+                    rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, a.qkv.whole, a.qkv.whole],
+                    [
+                        UInt32(n), UInt32(c.headCount), UInt32(c.headDimension), UInt32(pairs), UInt32(qkvWidth), 0, 0,
+                        0, UInt32(kvDim), 0,
+                    ], groups: elementGroups(n * c.headCount * c.headDimension / 2))
+                perSequence(
+                    { first, rows, keys, values in
+                        r.dispatch(
+                            rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, keys, values],
+                            [
+                                UInt32(rows), UInt32(c.kvHeadCount), UInt32(c.headDimension), UInt32(pairs),
+                                UInt32(qkvWidth), UInt32(qDim), 1, UInt32(qDim + kvDim), UInt32(kvDim), UInt32(first),
+                            ], groups: elementGroups(rows * c.kvHeadCount * c.headDimension / 2))
+                    }, layer: l)
+                perSequence(
+                    { first, rows, keys, values in
+                        r.dispatch(
+                            attention, [a.qkv.whole, keys, values, a.rowInfo.whole, a.attended.whole],
+                            [
+                                UInt32(rows), UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(c.headDimension),
+                                UInt32(qkvWidth), 0, UInt32(kvDim), UInt32(qDim),
+                                (1 / Float(c.headDimension).squareRoot()).bitPattern, UInt32(first),
+                            ], groups: rows * c.headCount)
+                    }, layer: l)
+                layer.attentionOutput.record(r, input: a.attended, count: n, output: a.projected, outputStride: e)
+                norm(layer.feedForwardNorm, addFirst: true)
+                for (m, column) in layer.gateUp {
+                    m.record(r, input: a.normed, count: n, output: a.gateUp, outputStride: 2 * f, outputColumn: column)
+                }
+                r.dispatch(
+                    swiglu, [a.gateUp.whole, a.act.whole], [UInt32(f), UInt32(n), UInt32(f), UInt32(2 * f)],
+                    groups: elementGroups(n * f))
+                layer.down.record(r, input: a.act, count: n, output: a.projected, outputStride: e)
+                norm(l + 1 < layers.count ? layers[l + 1].attentionNorm : outputNorm, addFirst: true)
+            }
+            if logitRows.isEmpty {
+                r.copy(from: a.hidden, 0, to: a.readback, 0, bytes: n * e * 4)
+            } else {
+                let g = logitRows.count
+                r.dispatch(
+                    gather, [a.normed.whole, a.gatherRows.whole, a.gathered.whole], [UInt32(e), UInt32(g)],
+                    groups: elementGroups(g * e))
+                output.record(r, input: a.gathered, count: g, output: a.logits, outputStride: v)
+                r.copy(from: a.logits, 0, to: a.readback, 0, bytes: g * v * 4)
+            }
+        }
+        if let timings {
+            deviceNanoseconds += timings.total
+            for (name, ns) in timings.kernels {
+                let old = kernelNanoseconds[name] ?? (0, 0)
+                kernelNanoseconds[name] = (old.nanoseconds + ns, old.dispatches + 1)
+            }
+        }
+        passes += 1
+
+        guard !logitRows.isEmpty else {
+            buffers.hiddenStorage(rows: n).update(
+                from: a.readback.mapped!.assumingMemoryBound(to: Float.self), count: n * e)
+            return Array(repeating: nil, count: batch.count)
+        }
+        let logits = buffers.logitsStorage(rows: logitRows.count)
+        logits.update(from: a.readback.mapped!.assumingMemoryBound(to: Float.self), count: logitRows.count * v)
+        var results: [UnsafePointer<Float>?] = []
+        var gathered = 0
+        for entry in batch {
+            switch entry.logits {
+            case .none:
+                results.append(nil)
+            case .last:
+                results.append(UnsafePointer(logits + gathered * v))
+                gathered += 1
+            case .all:
+                results.append(UnsafePointer(logits + gathered * v))
+                gathered += entry.tokens.count
+            }
+        }
+        return results
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import InferenceEngine
+import InferenceTestSupport
+import Testing
+
+@testable import VulkanEngine
+
+/// The forward pass on a Vulkan device against the CPU engine, on the tiny random models of the engine tests.
+/// `make test` installs Mesa's lavapipe (a CPU Vulkan driver), so these run without a GPU; where a GPU is present
+/// they run on it (the first GPU, else lavapipe).
+@Suite(.serialized) struct VulkanForwardTests {
+    /// The first GPU, or lavapipe.
+    static func context(maxBindingBytes: Int? = nil) throws -> VulkanContext {
+        try VulkanContext(index: nil, allowCPU: true, maxBindingBytes: maxBindingBytes)
+    }
+
+    /// The same file on the CPU (scalar kernels in debug builds) and on the device.
+    static func models(
+        _ type: GGMLType, tiedOutput: Bool = true, context: VulkanContext, contextLength: Int = 48
+    ) throws -> (cpu: TransformerModel, gpu: TransformerModel, accelerator: VulkanModel) {
+        let path = try TinyModelFactory.path(type: type, tiedOutput: tiedOutput)
+        let cpu = try TransformerModel.load(path: path, threads: 1, contextLength: contextLength)
+        let gpu = try TransformerModel.load(path: path, threads: 1, contextLength: contextLength, packWeights: false)
+        let accelerator = try VulkanModel.attach(to: gpu, context: context)
+        return (cpu, gpu, accelerator)
+    }
+
+    /// Largest difference between two logits rows, relative to the largest logit's size.
+    static func relativeError(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var worst: Float = 0
+        var scale: Float = 0
+        for i in 0..<count {
+            worst = max(worst, abs(a[i] - b[i]))
+            scale = max(scale, abs(b[i]))
+        }
+        return worst / max(scale, 1e-6)
+    }
+
+    static let prompt: [Int32] = [5, 40, 100, 7, 200, 33, 260]
+
+    @Test(arguments: [GGMLType.f32, .f16, .q8_0, .q4_0, .q4_1])
+    func logitsMatchTheCPUEngineForEachWeightFormat(type: GGMLType) throws {
+        let context = try Self.context()
+        let (cpu, gpu, accelerator) = try Self.models(type, tiedOutput: type != .q4_1, context: context)
+        let v = cpu.vocabularySize
+        let cpuCache = cpu.makeCache()
+        let gpuCache = gpu.makeCache()
+        let cpuBuffers = ForwardBuffers(config: cpu.config)
+        let gpuBuffers = ForwardBuffers(config: gpu.config)
+        // The prompt with every position's logits, then three decode steps.
+        let expected = cpu.forward(tokens: Self.prompt, cache: cpuCache, buffers: cpuBuffers, logits: .all)
+        let actual = gpu.forward(tokens: Self.prompt, cache: gpuCache, buffers: gpuBuffers, logits: .all)
+        #expect(gpuCache.count == Self.prompt.count)
+        for row in 0..<Self.prompt.count {
+            let error = Self.relativeError(actual + row * v, expected + row * v, count: v)
+            #expect(error < 1e-4, "\(type.name) prompt row \(row): relative error \(error)")
+        }
+        for token in [Int32(17), 99, 3] {
+            let e = cpu.forward(tokens: [token], cache: cpuCache, buffers: cpuBuffers)
+            let a = gpu.forward(tokens: [token], cache: gpuCache, buffers: gpuBuffers)
+            let error = Self.relativeError(a, e, count: v)
+            #expect(error < 1e-4, "\(type.name) decode of \(token): relative error \(error)")
+        }
+        #expect(accelerator.passes == 4)
+        #expect(gpu.deviceDescription.hasPrefix("vulkan:"))
+    }
+}
