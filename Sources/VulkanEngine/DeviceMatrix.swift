@@ -40,59 +40,73 @@ final class DeviceMatrix {
     init(context: VulkanContext, stacking matrices: [WeightMatrix]) throws {
         let first = matrices[0]
         precondition(matrices.allSatisfy { $0.type == first.type && $0.columns == first.columns })
-        type = first.type
-        columns = first.columns
-        rows = matrices.reduce(0) { $0 + $1.rows }
+        let type = first.type
+        let columns = first.columns
+        let rows = matrices.reduce(0) { $0 + $1.rows }
+        self.type = type
+        self.columns = columns
+        self.rows = rows
         pipeline = try context.pipeline("matmul_\(type.name.lowercased())", bindings: 4)
         let blocks = columns / 32
         let quantBlock = Self.quantBytesPerBlock(type)
         let scaleCount = Self.scalesPerBlock(type)
         var quantBytes = [UInt8](repeating: 0, count: rows * blocks * quantBlock)
         var scaleValues = [Float](repeating: 0, count: max(1, rows * blocks * scaleCount))
-        var row = 0
-        for m in matrices {
-            for r in 0..<m.rows {
-                let source = m.data + r * m.rowBytes
-                let block0 = (row + r) * blocks
-                for b in 0..<blocks {
-                    let q = (block0 + b) * quantBlock
-                    let s = (block0 + b) * scaleCount
+        quantBytes.withUnsafeMutableBytes { quantBuffer in
+            scaleValues.withUnsafeMutableBufferPointer { scaleBuffer in
+                let q = quantBuffer.baseAddress!
+                let s = scaleBuffer.baseAddress!
+                var row = 0
+                for m in matrices {
                     switch type {
                     case .f32, .f16:
-                        // Whole rows are stored as they are.
-                        for k in 0..<quantBlock {
-                            quantBytes[q + k] = source.load(fromByteOffset: b * quantBlock + k, as: UInt8.self)
-                        }
+                        // Rows are stored as they are.
+                        (q + row * blocks * quantBlock).copyMemory(from: m.data, byteCount: m.rows * m.rowBytes)
                     case .q8_0, .q4_0, .q4_1:
-                        let block = source + b * type.blockBytes
                         let header = scaleCount * 2
-                        for k in 0..<scaleCount {
-                            scaleValues[s + k] = Half.toFloat(
-                                block.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))
-                        }
-                        for k in 0..<quantBlock {
-                            quantBytes[q + k] = block.load(fromByteOffset: header + k, as: UInt8.self)
+                        for r in 0..<m.rows {
+                            let source = m.data + r * m.rowBytes
+                            let block0 = (row + r) * blocks
+                            for b in 0..<blocks {
+                                let block = source + b * type.blockBytes
+                                for k in 0..<scaleCount {
+                                    s[(block0 + b) * scaleCount + k] = Half.toFloat(
+                                        block.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))
+                                }
+                                (q + (block0 + b) * quantBlock).copyMemory(from: block + header, byteCount: quantBlock)
+                            }
                         }
                     }
+                    row += m.rows
                 }
             }
-            row += m.rows
         }
         quants = try quantBytes.withUnsafeBytes { try context.deviceBuffer(bytes: $0) }
         scales = try scaleValues.withUnsafeBytes { try context.deviceBuffer(bytes: $0) }
         let limit = context.maxBindingBytes
-        guard Self.rowsPerDispatch(rowBytes: quantBytesPerRow, limit: limit) > 0 else {
+        guard rowsPerDispatch(context) > 0 else {
             throw VulkanError.doesNotFit(
-                "a row of \(first.name) (\(quantBytesPerRow) bytes) times 256 exceeds the device's binding range "
-                    + "(\(limit) bytes)")
+                "\(first.name): \(Self.rowGranularity(self, context)) rows of \(quantBytesPerRow) bytes exceed the "
+                    + "device's binding range (\(limit) bytes)")
         }
     }
 
-    /// Rows per dispatch so that one binding covers them: all rows when they fit, else a multiple of 256 (which
-    /// keeps every dispatch's binding offsets aligned for any device).
-    static func rowsPerDispatch(rowBytes: Int, limit: Int, rows: Int = .max) -> Int {
-        if rows != .max && rows * rowBytes <= limit { return rows }
-        return limit / rowBytes / 256 * 256
+    /// Rows per dispatch so that one binding covers them: all rows when they fit, else a multiple of the rows that
+    /// keep every dispatch's binding offsets aligned to the device's storage offset alignment.
+    func rowsPerDispatch(_ context: VulkanContext) -> Int {
+        let limit = context.maxBindingBytes
+        if rows * quantBytesPerRow <= limit && rows * scalesPerRow * 4 <= limit { return rows }
+        let step = Self.rowGranularity(self, context)
+        return limit / quantBytesPerRow / step * step
+    }
+
+    static func rowGranularity(_ m: DeviceMatrix, _ context: VulkanContext) -> Int {
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        let align = max(1, context.minStorageOffsetAlignment)
+        let forQuants = align / gcd(align, m.quantBytesPerRow)
+        guard m.scalesPerRow > 0 else { return forQuants }
+        let forScales = align / gcd(align, m.scalesPerRow * 4)
+        return forQuants / gcd(forQuants, forScales) * forScales
     }
 
     /// Records `output[outputOffset + i * outputStride + outputColumn + r] = dot(row r, input row i)` for `count`
@@ -102,7 +116,7 @@ final class DeviceMatrix {
         _ recorder: CommandRecorder, input: VulkanBuffer, inputOffset: Int = 0, count: Int, output: VulkanBuffer,
         outputOffset: Int = 0, outputStride: Int, outputColumn: Int = 0
     ) {
-        let step = Self.rowsPerDispatch(rowBytes: quantBytesPerRow, limit: recorder.context.maxBindingBytes, rows: rows)
+        let step = rowsPerDispatch(recorder.context)
         var first = 0
         while first < rows {
             let n = min(step, rows - first)

@@ -110,28 +110,9 @@ public final class VulkanContext {
         defer { if !opened { functions.destroyInstance(instance, nil) } }
         let candidates = try Self.physicalDevices(instance, functions)
         let listed = candidates.enumerated().map { Self.describe($1, index: $0, functions) }
-        let allowCPU = allowCPU || ProcessInfo.processInfo.environment["LLMPERF_VULKAN_ALLOW_CPU"] == "1"
-        let chosen: VulkanDeviceInfo
-        if let index {
-            guard listed.indices.contains(index) else {
-                throw VulkanError.noDevice(
-                    "no Vulkan device vulkan:\(index); the loader lists "
-                        + (listed.isEmpty ? "none" : listed.map(\.description).joined(separator: ", ")))
-            }
-            chosen = listed[index]
-        } else {
-            let order = ["discrete GPU", "integrated GPU", "virtual GPU", "other"] + (allowCPU ? ["CPU"] : [])
-            guard let best = order.lazy.compactMap({ kind in listed.first { $0.kind == kind } }).first else {
-                let skipped = listed.filter(\.isCPU)
-                throw VulkanError.noDevice(
-                    listed.isEmpty
-                        ? "no Vulkan device found (the loader lists none)"
-                        : "no Vulkan GPU found: \(skipped.map(\.description).joined(separator: ", ")) "
-                            + "is a CPU device, skipped unless named (--device vulkan:\(skipped[0].index)) or "
-                            + "allowed with LLMPERF_VULKAN_ALLOW_CPU=1")
-            }
-            chosen = best
-        }
+        let chosen = try Self.pick(
+            from: listed, index: index,
+            allowCPU: allowCPU || ProcessInfo.processInfo.environment["LLMPERF_VULKAN_ALLOW_CPU"] == "1")
         let physical = candidates[chosen.index]
         info = chosen
         instanceHandle = instance
@@ -271,6 +252,28 @@ public final class VulkanContext {
     }
 
     // MARK: instance and devices
+
+    /// The device picker: `index` names a device of `listed` (any type); nil takes the first discrete GPU, else
+    /// integrated, virtual, other, and a CPU device (lavapipe) only with `allowCPU`.
+    static func pick(from listed: [VulkanDeviceInfo], index: Int?, allowCPU: Bool) throws -> VulkanDeviceInfo {
+        if let index {
+            guard listed.indices.contains(index) else {
+                throw VulkanError.noDevice(
+                    "no Vulkan device vulkan:\(index); the loader lists "
+                        + (listed.isEmpty ? "none" : listed.map(\.description).joined(separator: ", ")))
+            }
+            return listed[index]
+        }
+        let order = ["discrete GPU", "integrated GPU", "virtual GPU", "other"] + (allowCPU ? ["CPU"] : [])
+        if let best = order.lazy.compactMap({ kind in listed.first { $0.kind == kind } }).first { return best }
+        guard let skipped = listed.first(where: \.isCPU) else {
+            throw VulkanError.noDevice("no Vulkan device found (the loader lists none)")
+        }
+        throw VulkanError.noDevice(
+            "no Vulkan GPU found: \(listed.filter(\.isCPU).map(\.description).joined(separator: ", ")) "
+                + "is a CPU device, used only when named (--device vulkan:\(skipped.index)) or allowed with "
+                + "LLMPERF_VULKAN_ALLOW_CPU=1")
+    }
 
     private static func createInstance() throws -> (VulkanLoader, VkInstance, InstanceFunctions) {
         let loader = try VulkanLoader.shared()

@@ -48,20 +48,20 @@ final class VulkanLoader: @unchecked Sendable {
         try cached.get()
     }
 
-    private static let cached: Result<VulkanLoader, VulkanError> = {
-        let name = ProcessInfoName.loader
+    private static let cached = Result { () throws(VulkanError) in try open(ProcessInfoName.loader) }
+
+    /// Opens the loader at `name` (a file name the dynamic linker searches for, or a path).
+    static func open(_ name: String) throws(VulkanError) -> VulkanLoader {
         guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
-            let reason = dlerror().map { String(cString: $0) } ?? "\(name) not found"
-            return .failure(.noLoader(reason))
+            throw .noLoader(dlerror().map { String(cString: $0) } ?? "\(name) not found")
         }
         guard let symbol = dlsym(handle, "vkGetInstanceProcAddr") else {
-            return .failure(.missingFunction("vkGetInstanceProcAddr"))
+            dlclose(handle)
+            throw .missingFunction("vkGetInstanceProcAddr")
         }
-        return .success(
-            VulkanLoader(
-                handle: handle, getInstanceProcAddress: unsafeBitCast(symbol, to: PFN_vkGetInstanceProcAddr.self))
-        )
-    }()
+        return VulkanLoader(
+            handle: handle, getInstanceProcAddress: unsafeBitCast(symbol, to: PFN_vkGetInstanceProcAddr.self))
+    }
 
     private init(handle: UnsafeMutableRawPointer, getInstanceProcAddress: PFN_vkGetInstanceProcAddr) {
         self.handle = handle

@@ -161,6 +161,9 @@ public final class VulkanModel: ModelAccelerator {
         return accelerator
     }
 
+    /// Whether one binding covers every KV slot of a layer (else attention runs a dispatch per sequence).
+    var keyValueBindingCoversEverySlot: Bool { kv.bindsWhole }
+
     public func resetTimings() {
         deviceNanoseconds = 0
         passes = 0
