@@ -1,6 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// The CPU the release build's engine kernels are compiled for: the building machine's, unless
+// LLMPERF_PORTABLE_CPU names a portable target (scripts/gpu-check builds with x86-64-v3 for a machine it has
+// not seen). The C kernels choose AVX-512 at run time either way.
+let releaseCPU = Context.environment["LLMPERF_PORTABLE_CPU"] ?? "native"
+
 let package = Package(
     name: "llmperf",
     platforms: [.macOS(.v15)],
@@ -93,7 +98,7 @@ let package = Package(
                 // builds them (AVX2/FMA, AVX-512 where present), as llama.cpp's native builds do,
                 // and skip bounds checks. A binary built this way runs on CPUs like the builder's.
                 .unsafeFlags(
-                    ["-Ounchecked", "-Xcc", "-march=native"], .when(platforms: [.linux], configuration: .release))
+                    ["-Ounchecked", "-Xcc", "-march=\(releaseCPU)"], .when(platforms: [.linux], configuration: .release))
             ]
         ),
         .systemLibrary(

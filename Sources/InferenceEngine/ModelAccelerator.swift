@@ -43,3 +43,22 @@ public enum ComputeDevice: Equatable, Hashable, Sendable, CustomStringConvertibl
     /// The accepted values, for help texts.
     public static let argumentList = "cpu|vulkan|vulkan:N"
 }
+
+extension TransformerModel {
+    /// Gives back the host memory of every weight matrix the accelerator now holds on its device (all but the token
+    /// embedding, whose rows the host still looks up): converted matrices' storage is discarded, the file's pages
+    /// are released (they would be read again from the file on access). Only for a model with an accelerator,
+    /// which never reads them: the CPU kernels would.
+    public func releaseDeviceResidentWeights() {
+        precondition(accelerator != nil, "the CPU engine reads these weights")
+        var matrices = layers.flatMap(\.matrices)
+        if output.data != tokenEmbedding.data { matrices.append(output) }
+        for m in matrices {
+            if let storage = m.owner as? WeightStorage {
+                storage.discard()
+            } else if m.owner === file {
+                file.file.release(offset: m.data - file.file.base, count: m.rows * m.rowBytes)
+            }
+        }
+    }
+}

@@ -84,12 +84,9 @@ public final class VulkanContext {
     let device: DeviceFunctions
     let queue: VkQueue
     private let commandPool: VkCommandPool
-    private let commandBuffer: VkCommandBuffer
     private let fence: VkFence
     private let memoryProperties: VkPhysicalDeviceMemoryProperties
     private var pipelines: [String: ComputePipeline] = [:]
-    private var queryPool: VkQueryPool?
-    private var queryCapacity = 0
 
     /// The devices the loader lists (no device is opened).
     public static func devices() throws -> [VulkanDeviceInfo] {
@@ -220,15 +217,6 @@ public final class VulkanContext {
         var pool: VkCommandPool?
         try check(deviceFunctions.createCommandPool(device, &poolInfo, nil, &pool), "vkCreateCommandPool")
         commandPool = pool!
-        var allocateInfo = VkCommandBufferAllocateInfo()
-        allocateInfo.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO
-        allocateInfo.commandPool = pool
-        allocateInfo.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY
-        allocateInfo.commandBufferCount = 1
-        var commandBuffer: VkCommandBuffer?
-        try check(
-            deviceFunctions.allocateCommandBuffers(device, &allocateInfo, &commandBuffer), "vkAllocateCommandBuffers")
-        self.commandBuffer = commandBuffer!
         var fenceInfo = VkFenceCreateInfo()
         fenceInfo.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO
         var fence: VkFence?
@@ -244,7 +232,6 @@ public final class VulkanContext {
             device.destroyPipelineLayout(handle, p.layout, nil)
             device.destroyDescriptorSetLayout(handle, p.setLayout, nil)
         }
-        if let queryPool { device.destroyQueryPool(handle, queryPool, nil) }
         device.destroyFence(handle, fence, nil)
         device.destroyCommandPool(handle, commandPool, nil)
         device.destroyDevice(handle, nil)
@@ -506,8 +493,13 @@ public final class VulkanContext {
 
     // MARK: submission
 
+    func freeCommandBuffer(_ buffer: VkCommandBuffer) {
+        var buffers: [VkCommandBuffer?] = [buffer]
+        device.freeCommandBuffers(handle, commandPool, 1, &buffers)
+    }
+
     /// What a submission times.
-    enum TimestampMode {
+    enum TimestampMode: Hashable {
         case none
         /// The whole command buffer.
         case total
@@ -515,75 +507,114 @@ public final class VulkanContext {
         case perDispatch
     }
 
-    /// Records commands with `body`, submits them and waits for the device to finish. Unless `timestamps` is
-    /// `.none` (or the queue cannot time), the result gives the device time of the submission and, per dispatch,
-    /// each dispatch's shader name and time.
+    /// Records commands with `body` and submits them once, waiting for the device to finish.
     @discardableResult
     func submit(timestamps: TimestampMode = .none, _ body: (CommandRecorder) throws -> Void) throws -> GPUTimings? {
-        try check(device.resetCommandBuffer(commandBuffer, 0), "vkResetCommandBuffer")
+        try run(record(timestamps: timestamps, body))
+    }
+
+    /// Records commands with `body` into a command buffer of their own, to submit any number of times with `run`
+    /// (a forward pass of the same shape is recorded once: only the buffers' contents change between steps).
+    /// Unless `timestamps` is `.none` (or the queue cannot time), each run times the whole command buffer and, per
+    /// dispatch, each dispatch.
+    func record(timestamps: TimestampMode, _ body: (CommandRecorder) throws -> Void) throws -> RecordedCommands {
+        var allocateInfo = VkCommandBufferAllocateInfo()
+        allocateInfo.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO
+        allocateInfo.commandPool = commandPool
+        allocateInfo.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY
+        allocateInfo.commandBufferCount = 1
+        var allocated: VkCommandBuffer?
+        try check(device.allocateCommandBuffers(handle, &allocateInfo, &allocated), "vkAllocateCommandBuffers")
+        let commandBuffer = allocated!
+        let timing = timestamps != .none && timestampPeriod != nil
+        var queries = 0
+        if timing {
+            queries = 2
+            if timestamps == .perDispatch {
+                // A dry run counts the dispatches, so that the query pool holds two timestamps for each.
+                let counter = CommandRecorder(context: self, commandBuffer: commandBuffer, dryRun: true)
+                try body(counter)
+                queries += 2 * counter.dispatches
+            }
+        }
+        var queryPool: VkQueryPool?
+        if queries > 0 {
+            var info = VkQueryPoolCreateInfo()
+            info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO
+            info.queryType = VK_QUERY_TYPE_TIMESTAMP
+            info.queryCount = UInt32(queries)
+            try check(device.createQueryPool(handle, &info, nil, &queryPool), "vkCreateQueryPool")
+        }
+        let recorded = RecordedCommands(
+            context: self, commandBuffer: commandBuffer, queryPool: queryPool, queryCount: queries)
         var begin = VkCommandBufferBeginInfo()
         begin.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO
-        begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT.rawValue
         try check(device.beginCommandBuffer(commandBuffer, &begin), "vkBeginCommandBuffer")
-        let recorder = CommandRecorder(context: self, commandBuffer: commandBuffer)
-        let timing = timestamps != .none && timestampPeriod != nil
-        if timing {
-            try ensureQueries(2)
-            recorder.queryPool = timestamps == .perDispatch ? queryPool : nil
-            device.cmdResetQueryPool(commandBuffer, queryPool, 0, UInt32(queryCapacity))
+        let recorder = CommandRecorder(context: self, commandBuffer: commandBuffer, dryRun: false)
+        if let queryPool {
+            device.cmdResetQueryPool(commandBuffer, queryPool, 0, UInt32(queries))
             device.cmdWriteTimestamp(commandBuffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queryPool, 0)
+            recorder.queryPool = timestamps == .perDispatch ? queryPool : nil
             recorder.nextQuery = 1
-            recorder.queryLimit = queryCapacity - 1
         }
         try body(recorder)
-        if timing {
+        if let queryPool {
             device.cmdWriteTimestamp(
-                commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queryPool, UInt32(recorder.nextQuery))
+                commandBuffer, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queryPool, UInt32(queries - 1))
         }
         try check(device.endCommandBuffer(commandBuffer), "vkEndCommandBuffer")
-        var buffers: [VkCommandBuffer?] = [commandBuffer]
+        recorded.timedNames = recorder.timedNames
+        return recorded
+    }
+
+    /// Submits recorded commands and waits for the device to finish them.
+    @discardableResult
+    func run(_ commands: RecordedCommands) throws -> GPUTimings? {
+        var buffers: [VkCommandBuffer?] = [commands.commandBuffer]
+        var fences: [VkFence?] = [fence]
+        try check(device.resetFences(handle, 1, &fences), "vkResetFences")
         try buffers.withUnsafeMutableBufferPointer { pointer in
             var submit = VkSubmitInfo()
             submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO
             submit.commandBufferCount = 1
             submit.pCommandBuffers = UnsafePointer(pointer.baseAddress)
-            var fences: [VkFence?] = [fence]
-            try check(device.resetFences(handle, 1, &fences), "vkResetFences")
             try check(device.queueSubmit(queue, 1, &submit, fence), "vkQueueSubmit")
         }
-        var fences: [VkFence?] = [fence]
         try check(device.waitForFences(handle, 1, &fences, VkBool32(VK_TRUE), UInt64.max), "vkWaitForFences")
-        guard timing, let period = timestampPeriod else { return nil }
-        let written = recorder.nextQuery + 1
-        var stamps = [UInt64](repeating: 0, count: written)
+        guard let queryPool = commands.queryPool, let period = timestampPeriod else { return nil }
+        let count = commands.queryCount
+        var stamps = [UInt64](repeating: 0, count: count)
         try check(
             device.getQueryPoolResults(
-                handle, queryPool, 0, UInt32(written), written * 8, &stamps, 8,
+                handle, queryPool, 0, UInt32(count), count * 8, &stamps, 8,
                 VK_QUERY_RESULT_64_BIT.rawValue | VK_QUERY_RESULT_WAIT_BIT.rawValue),
             "vkGetQueryPoolResults")
         var kernels: [(String, Double)] = []
-        for (k, name) in recorder.timedNames.enumerated() {
+        for (k, name) in commands.timedNames.enumerated() {
             kernels.append((name, Double(stamps[2 + 2 * k] &- stamps[1 + 2 * k]) * period))
         }
-        let timings = GPUTimings(total: Double(stamps[written - 1] &- stamps[0]) * period, kernels: kernels)
-        // Too few queries for every dispatch this time: enough next time.
-        if recorder.wantedQueries > queryCapacity { try ensureQueries(recorder.wantedQueries) }
-        return timings
+        return GPUTimings(total: Double(stamps[count - 1] &- stamps[0]) * period, kernels: kernels)
+    }
+}
+
+/// A command buffer recorded once (with its own timestamp queries), submitted with `VulkanContext.run`.
+final class RecordedCommands {
+    unowned let context: VulkanContext
+    let commandBuffer: VkCommandBuffer
+    let queryPool: VkQueryPool?
+    let queryCount: Int
+    var timedNames: [String] = []
+
+    init(context: VulkanContext, commandBuffer: VkCommandBuffer, queryPool: VkQueryPool?, queryCount: Int) {
+        self.context = context
+        self.commandBuffer = commandBuffer
+        self.queryPool = queryPool
+        self.queryCount = queryCount
     }
 
-    private func ensureQueries(_ count: Int) throws {
-        guard count > queryCapacity else { return }
-        if let queryPool { device.destroyQueryPool(handle, queryPool, nil) }
-        queryPool = nil
-        let capacity = max(count, 2 * queryCapacity, 64)
-        var info = VkQueryPoolCreateInfo()
-        info.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO
-        info.queryType = VK_QUERY_TYPE_TIMESTAMP
-        info.queryCount = UInt32(capacity)
-        var pool: VkQueryPool?
-        try check(device.createQueryPool(handle, &info, nil, &pool), "vkCreateQueryPool")
-        queryPool = pool
-        queryCapacity = capacity
+    deinit {
+        context.freeCommandBuffer(commandBuffer)
+        if let queryPool { context.device.destroyQueryPool(context.handle, queryPool, nil) }
     }
 }
 
@@ -598,15 +629,17 @@ struct GPUTimings {
 final class CommandRecorder {
     unowned let context: VulkanContext
     let commandBuffer: VkCommandBuffer
+    /// Counts dispatches without recording anything.
+    let dryRun: Bool
+    private(set) var dispatches = 0
     var queryPool: VkQueryPool?
     var nextQuery = 0
-    var queryLimit = 0
-    var wantedQueries = 2
     var timedNames: [String] = []
 
-    init(context: VulkanContext, commandBuffer: VkCommandBuffer) {
+    init(context: VulkanContext, commandBuffer: VkCommandBuffer, dryRun: Bool) {
         self.context = context
         self.commandBuffer = commandBuffer
+        self.dryRun = dryRun
     }
 
     /// Dispatches `pipeline` over `groups` workgroups (spread over two dimensions past the device's limit), with
@@ -614,6 +647,8 @@ final class CommandRecorder {
     func dispatch(_ pipeline: ComputePipeline, _ buffers: [BufferRange], _ constants: [UInt32], groups: Int) {
         precondition(buffers.count == pipeline.bindings, "\(pipeline.name) takes \(pipeline.bindings) buffers")
         guard groups > 0 else { return }
+        dispatches += 1
+        guard !dryRun else { return }
         let d = context.device
         d.cmdBindPipeline(commandBuffer, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.pipeline)
         var infos = buffers.map { range -> VkDescriptorBufferInfo in
@@ -642,8 +677,7 @@ final class CommandRecorder {
             commandBuffer, pipeline.layout, VK_SHADER_STAGE_COMPUTE_BIT.rawValue, 0, UInt32(words.count * 4), &words)
         let x = min(groups, context.maxWorkgroupsPerDimension)
         let y = (groups + x - 1) / x
-        let timed = queryPool != nil && nextQuery + 2 <= queryLimit
-        if queryPool != nil { wantedQueries += 2 }
+        let timed = queryPool != nil
         if timed {
             d.cmdWriteTimestamp(commandBuffer, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queryPool, UInt32(nextQuery))
         }
@@ -660,7 +694,7 @@ final class CommandRecorder {
     /// Copies `bytes` between buffers.
     func copy(from source: VulkanBuffer, _ sourceOffset: Int, to target: VulkanBuffer, _ targetOffset: Int, bytes: Int)
     {
-        guard bytes > 0 else { return }
+        guard bytes > 0, !dryRun else { return }
         var region = VkBufferCopy(
             srcOffset: VkDeviceSize(sourceOffset), dstOffset: VkDeviceSize(targetOffset), size: VkDeviceSize(bytes))
         context.device.cmdCopyBuffer(commandBuffer, source.buffer, target.buffer, 1, &region)
@@ -672,7 +706,7 @@ final class CommandRecorder {
         var copies: [VkBufferCopy] = regions.filter { $0.2 > 0 }.map { (source, target, bytes) in
             VkBufferCopy(srcOffset: VkDeviceSize(source), dstOffset: VkDeviceSize(target), size: VkDeviceSize(bytes))
         }
-        guard !copies.isEmpty else { return }
+        guard !copies.isEmpty, !dryRun else { return }
         context.device.cmdCopyBuffer(commandBuffer, source.buffer, target.buffer, UInt32(copies.count), &copies)
         barrier()
     }

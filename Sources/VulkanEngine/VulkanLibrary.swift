@@ -131,6 +131,7 @@ struct DeviceFunctions {
     let createCommandPool: PFN_vkCreateCommandPool
     let destroyCommandPool: PFN_vkDestroyCommandPool
     let allocateCommandBuffers: PFN_vkAllocateCommandBuffers
+    let freeCommandBuffers: PFN_vkFreeCommandBuffers
     let resetCommandBuffer: PFN_vkResetCommandBuffer
     let beginCommandBuffer: PFN_vkBeginCommandBuffer
     let endCommandBuffer: PFN_vkEndCommandBuffer
@@ -177,6 +178,7 @@ struct DeviceFunctions {
         createCommandPool = try load("vkCreateCommandPool")
         destroyCommandPool = try load("vkDestroyCommandPool")
         allocateCommandBuffers = try load("vkAllocateCommandBuffers")
+        freeCommandBuffers = try load("vkFreeCommandBuffers")
         resetCommandBuffer = try load("vkResetCommandBuffer")
         beginCommandBuffer = try load("vkBeginCommandBuffer")
         endCommandBuffer = try load("vkEndCommandBuffer")

@@ -33,6 +33,23 @@ public final class VulkanModel: ModelAccelerator {
     private let swiglu: ComputePipeline
     private let gather: ComputePipeline
     private var activations: Activations?
+    /// Recorded passes by shape (at most `recordedPassLimit`; prefill chunks of many lengths come and go).
+    private var recorded: [PassKey: RecordedCommands] = [:]
+    private static let recordedPassLimit = 16
+    /// Passes recorded so far (the rest reused a recording).
+    private(set) var recordings = 0
+
+    /// What a recorded pass depends on besides buffer contents.
+    private struct PassKey: Hashable {
+        var rows: Int
+        var logitRows: [Int]
+        var timestamps: VulkanContext.TimestampMode
+        /// With one binding per sequence's keys: each sequence's first row, rows and slot base.
+        var sequences: [[Int]]
+        /// The activation buffers and the KV pool's size (its buffers change when it grows).
+        var activations: ObjectIdentifier
+        var slots: Int
+    }
 
     private struct Layer {
         let attentionNorm: VulkanBuffer
@@ -158,6 +175,8 @@ public final class VulkanModel: ModelAccelerator {
     public static func attach(to model: TransformerModel, context: VulkanContext) throws -> VulkanModel {
         let accelerator = try VulkanModel(model: model, context: context)
         model.accelerator = accelerator
+        // The device holds the matrices now: their host copies go (the embedding's rows are still looked up).
+        model.releaseDeviceResidentWeights()
         return accelerator
     }
 
@@ -214,8 +233,12 @@ public final class VulkanModel: ModelAccelerator {
             }
             n += entry.tokens.count
         }
+        let slotCount = kv.slots
         let slots = try batch.map { try slot(for: $0.cache) }
+        // A grown pool has new buffers: passes recorded against the old ones go.
+        if kv.slots != slotCount { recorded.removeAll() }
         if activations.map({ $0.rows < n || $0.logitRows < max(1, logitRows.count) }) ?? true {
+            recorded.removeAll()
             activations = nil
             activations = try Activations(
                 context: context, config: c, rows: max(n, 16), logitRows: max(logitRows.count, 1))
@@ -248,89 +271,109 @@ public final class VulkanModel: ModelAccelerator {
         }
         for (j, row) in logitRows.enumerated() { gatherIndex[j] = UInt32(row) }
 
-        let timings = try context.submit(timestamps: profiling ? .perDispatch : .total) { r in
-            r.copy(
-                from: a.staging, to: a.hidden, regions: [(0, 0, n * e * 4)])
-            r.copy(
-                from: a.staging, to: a.rowInfo, regions: [(a.stagingLayout.rowInfo, 0, n * 8)])
-            r.copy(from: a.staging, to: a.ropeTable, regions: [(a.stagingLayout.rope, 0, n * max(1, pairs) * 8)])
-            r.copy(from: a.staging, to: a.gatherRows, regions: [(a.stagingLayout.gather, 0, logitRows.count * 4)])
-            func norm(_ weight: VulkanBuffer, addFirst: Bool) {
-                r.dispatch(
-                    rmsNorm, [a.hidden.whole, a.projected.whole, weight.whole, a.normed.whole],
-                    [UInt32(e), UInt32(n), c.normEpsilon.bitPattern, addFirst ? 1 : 0], groups: n)
-            }
-            func elementGroups(_ count: Int) -> Int { (count + 63) / 64 }
-            /// Rows of the batch per attention-side dispatch: all at once when one binding covers every slot,
-            /// else each sequence with its own slot bound.
-            func perSequence(
-                _ body: (_ firstRow: Int, _ rows: Int, _ keys: BufferRange, _ values: BufferRange) -> Void, layer l: Int
-            ) {
-                if whole {
-                    body(0, n, kv.keys[l].whole, kv.values[l].whole)
-                } else {
-                    for (b, entry) in batch.enumerated() {
-                        let base = slots[b].base * 4
-                        body(
-                            offsets[b], entry.tokens.count, kv.keys[l].range(offset: base, size: kv.slotBytes),
-                            kv.values[l].range(offset: base, size: kv.slotBytes))
+        // A pass of the same shape (rows, logits rows, and where each sequence's keys are bound) records the same
+        // commands: only the buffers' contents differ. Recorded passes are kept and submitted again, so a decode
+        // step costs no recording.
+        let key = PassKey(
+            rows: n, logitRows: logitRows, timestamps: profiling ? .perDispatch : .total,
+            sequences: whole ? [] : batch.indices.map { [offsets[$0], batch[$0].tokens.count, slots[$0].base] },
+            activations: ObjectIdentifier(a), slots: kv.slots)
+        let commands: RecordedCommands
+        if let cached = recorded[key] {
+            commands = cached
+        } else {
+            commands = try context.record(timestamps: key.timestamps) { r in
+                r.copy(
+                    from: a.staging, to: a.hidden, regions: [(0, 0, n * e * 4)])
+                r.copy(
+                    from: a.staging, to: a.rowInfo, regions: [(a.stagingLayout.rowInfo, 0, n * 8)])
+                r.copy(from: a.staging, to: a.ropeTable, regions: [(a.stagingLayout.rope, 0, n * max(1, pairs) * 8)])
+                r.copy(from: a.staging, to: a.gatherRows, regions: [(a.stagingLayout.gather, 0, logitRows.count * 4)])
+                func norm(_ weight: VulkanBuffer, addFirst: Bool) {
+                    r.dispatch(
+                        rmsNorm, [a.hidden.whole, a.projected.whole, weight.whole, a.normed.whole],
+                        [UInt32(e), UInt32(n), c.normEpsilon.bitPattern, addFirst ? 1 : 0], groups: n)
+                }
+                func elementGroups(_ count: Int) -> Int { (count + 63) / 64 }
+                /// Rows of the batch per attention-side dispatch: all at once when one binding covers every slot,
+                /// else each sequence with its own slot bound.
+                func perSequence(
+                    _ body: (_ firstRow: Int, _ rows: Int, _ keys: BufferRange, _ values: BufferRange) -> Void,
+                    layer l: Int
+                ) {
+                    if whole {
+                        body(0, n, kv.keys[l].whole, kv.values[l].whole)
+                    } else {
+                        for (b, entry) in batch.enumerated() {
+                            let base = slots[b].base * 4
+                            body(
+                                offsets[b], entry.tokens.count, kv.keys[l].range(offset: base, size: kv.slotBytes),
+                                kv.values[l].range(offset: base, size: kv.slotBytes))
+                        }
                     }
                 }
-            }
-            norm(layers[0].attentionNorm, addFirst: false)
-            for (l, layer) in layers.enumerated() {
-                for (m, column) in layer.qkv {
-                    m.record(r, input: a.normed, count: n, output: a.qkv, outputStride: qkvWidth, outputColumn: column)
+                norm(layers[0].attentionNorm, addFirst: false)
+                for (l, layer) in layers.enumerated() {
+                    for (m, column) in layer.qkv {
+                        m.record(
+                            r, input: a.normed, count: n, output: a.qkv, outputStride: qkvWidth, outputColumn: column)
+                    }
+                    // Queries rotate in place; keys rotate on their way into the cache, with their values.
+                    r.dispatch(
+                        rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, a.qkv.whole, a.qkv.whole],
+                        [
+                            UInt32(n), UInt32(c.headCount), UInt32(c.headDimension), UInt32(pairs), UInt32(qkvWidth), 0,
+                            0,
+                            0, UInt32(kvDim), 0,
+                        ], groups: elementGroups(n * c.headCount * c.headDimension / 2))
+                    perSequence(
+                        { first, rows, keys, values in
+                            r.dispatch(
+                                rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, keys, values],
+                                [
+                                    UInt32(rows), UInt32(c.kvHeadCount), UInt32(c.headDimension), UInt32(pairs),
+                                    UInt32(qkvWidth), UInt32(qDim), 1, UInt32(qDim + kvDim), UInt32(kvDim),
+                                    UInt32(first),
+                                ], groups: elementGroups(rows * c.kvHeadCount * c.headDimension / 2))
+                        }, layer: l)
+                    perSequence(
+                        { first, rows, keys, values in
+                            r.dispatch(
+                                attention, [a.qkv.whole, keys, values, a.rowInfo.whole, a.attended.whole],
+                                [
+                                    UInt32(rows), UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(c.headDimension),
+                                    UInt32(qkvWidth), 0, UInt32(kvDim), UInt32(qDim),
+                                    (1 / Float(c.headDimension).squareRoot()).bitPattern, UInt32(first),
+                                ], groups: rows * c.headCount)
+                        }, layer: l)
+                    layer.attentionOutput.record(r, input: a.attended, count: n, output: a.projected, outputStride: e)
+                    norm(layer.feedForwardNorm, addFirst: true)
+                    for (m, column) in layer.gateUp {
+                        m.record(
+                            r, input: a.normed, count: n, output: a.gateUp, outputStride: 2 * f, outputColumn: column)
+                    }
+                    r.dispatch(
+                        swiglu, [a.gateUp.whole, a.act.whole], [UInt32(f), UInt32(n), UInt32(f), UInt32(2 * f)],
+                        groups: elementGroups(n * f))
+                    layer.down.record(r, input: a.act, count: n, output: a.projected, outputStride: e)
+                    norm(l + 1 < layers.count ? layers[l + 1].attentionNorm : outputNorm, addFirst: true)
                 }
-                // Queries rotate in place; keys rotate on their way into the cache, with their values.
-                r.dispatch(
-                    rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, a.qkv.whole, a.qkv.whole],
-                    [
-                        UInt32(n), UInt32(c.headCount), UInt32(c.headDimension), UInt32(pairs), UInt32(qkvWidth), 0, 0,
-                        0, UInt32(kvDim), 0,
-                    ], groups: elementGroups(n * c.headCount * c.headDimension / 2))
-                perSequence(
-                    { first, rows, keys, values in
-                        r.dispatch(
-                            rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, keys, values],
-                            [
-                                UInt32(rows), UInt32(c.kvHeadCount), UInt32(c.headDimension), UInt32(pairs),
-                                UInt32(qkvWidth), UInt32(qDim), 1, UInt32(qDim + kvDim), UInt32(kvDim), UInt32(first),
-                            ], groups: elementGroups(rows * c.kvHeadCount * c.headDimension / 2))
-                    }, layer: l)
-                perSequence(
-                    { first, rows, keys, values in
-                        r.dispatch(
-                            attention, [a.qkv.whole, keys, values, a.rowInfo.whole, a.attended.whole],
-                            [
-                                UInt32(rows), UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(c.headDimension),
-                                UInt32(qkvWidth), 0, UInt32(kvDim), UInt32(qDim),
-                                (1 / Float(c.headDimension).squareRoot()).bitPattern, UInt32(first),
-                            ], groups: rows * c.headCount)
-                    }, layer: l)
-                layer.attentionOutput.record(r, input: a.attended, count: n, output: a.projected, outputStride: e)
-                norm(layer.feedForwardNorm, addFirst: true)
-                for (m, column) in layer.gateUp {
-                    m.record(r, input: a.normed, count: n, output: a.gateUp, outputStride: 2 * f, outputColumn: column)
+                if logitRows.isEmpty {
+                    r.copy(from: a.hidden, 0, to: a.readback, 0, bytes: n * e * 4)
+                } else {
+                    let g = logitRows.count
+                    r.dispatch(
+                        gather, [a.normed.whole, a.gatherRows.whole, a.gathered.whole], [UInt32(e), UInt32(g)],
+                        groups: elementGroups(g * e))
+                    output.record(r, input: a.gathered, count: g, output: a.logits, outputStride: v)
+                    r.copy(from: a.logits, 0, to: a.readback, 0, bytes: g * v * 4)
                 }
-                r.dispatch(
-                    swiglu, [a.gateUp.whole, a.act.whole], [UInt32(f), UInt32(n), UInt32(f), UInt32(2 * f)],
-                    groups: elementGroups(n * f))
-                layer.down.record(r, input: a.act, count: n, output: a.projected, outputStride: e)
-                norm(l + 1 < layers.count ? layers[l + 1].attentionNorm : outputNorm, addFirst: true)
             }
-            if logitRows.isEmpty {
-                r.copy(from: a.hidden, 0, to: a.readback, 0, bytes: n * e * 4)
-            } else {
-                let g = logitRows.count
-                r.dispatch(
-                    gather, [a.normed.whole, a.gatherRows.whole, a.gathered.whole], [UInt32(e), UInt32(g)],
-                    groups: elementGroups(g * e))
-                output.record(r, input: a.gathered, count: g, output: a.logits, outputStride: v)
-                r.copy(from: a.logits, 0, to: a.readback, 0, bytes: g * v * 4)
-            }
+            recordings += 1
+            if recorded.count >= Self.recordedPassLimit { recorded.removeAll() }
+            recorded[key] = commands
         }
-        if let timings {
+        if let timings = try context.run(commands) {
             deviceNanoseconds += timings.total
             for (name, ns) in timings.kernels {
                 let old = kernelNanoseconds[name] ?? (0, 0)

@@ -62,6 +62,8 @@ import Testing
             #expect(error < 1e-4, "\(type.name) decode of \(token): relative error \(error)")
         }
         #expect(accelerator.passes == 4)
+        // The prompt's pass and the first decode step were recorded; the next decode steps reused the recording.
+        #expect(accelerator.recordings == 2)
         #expect(gpu.deviceDescription.hasPrefix("vulkan:"))
     }
 }
