@@ -64,4 +64,10 @@ public protocol KVCacheDevice: AnyObject {
     func download(positions: Range<Int>)
     /// Copies `positions` of every layer's keys and values from the cache's host storage to the device.
     func upload(positions: Range<Int>)
+    /// A copy, in device memory, of `positions` of every layer's keys and values (a prefix cache block); the
+    /// device memory is freed with the returned object.
+    func storeBlock(positions: Range<Int>) -> AnyObject
+    /// Copies `count` positions of a block from `storeBlock` (of a cache of the same model), starting at its
+    /// position `skip`, into this cache at `position`.
+    func restoreBlock(_ block: AnyObject, skip: Int, count: Int, at position: Int)
 }

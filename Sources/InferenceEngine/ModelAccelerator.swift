@@ -10,6 +10,9 @@ public protocol ModelAccelerator: AnyObject {
     /// counts to the caller, which advances them afterwards. Logits go to `buffers.logitsStorage(rows:)`. When no
     /// entry asks for logits, the final hidden states (before the output norm) are left in `buffers.hidden`.
     func forward(batch: [BatchEntry], buffers: ForwardBuffers) -> [UnsafePointer<Float>?]
+
+    /// Gives a new cache of the model its device storage (its `device`), before anything is restored into it.
+    func attach(_ cache: KVCache)
 }
 
 /// Where a model's forward passes run: `cpu`, or a Vulkan device (`vulkan` picks the first GPU, `vulkan:N` the

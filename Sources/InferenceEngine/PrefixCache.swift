@@ -47,7 +47,8 @@ public final class PrefixCache {
 
     public private(set) var statistics = Statistics()
 
-    /// One cached block. `storage` holds the keys of every layer (`[layer][position][kvDimension]`), then the values.
+    /// One cached block. `storage` holds the keys of every layer (`[layer][position][kvDimension]`), then the values;
+    /// a block stored from a cache on a GPU is kept there instead (`deviceBlock`, and no host storage).
     final class Block {
         let hash: UInt64
         let tokens: [Int32]
@@ -60,13 +61,15 @@ public final class PrefixCache {
         /// Recency stamp; higher is more recent.
         var lastUsed: UInt64 = 0
         let storage: UnsafeMutablePointer<Float>
+        let deviceBlock: AnyObject?
 
-        init(hash: UInt64, tokens: [Int32], parent: Block?, depth: Int, floats: Int) {
+        init(hash: UInt64, tokens: [Int32], parent: Block?, depth: Int, floats: Int, deviceBlock: AnyObject? = nil) {
             self.hash = hash
             self.tokens = tokens
             self.parent = parent
             self.depth = depth
-            storage = .allocate(capacity: floats)
+            self.deviceBlock = deviceBlock
+            storage = .allocate(capacity: deviceBlock == nil ? floats : 1)
         }
 
         deinit { storage.deallocate() }
@@ -120,13 +123,21 @@ public final class PrefixCache {
             let first = max(start, block.depth * b)
             let skip = first - block.depth * b
             let floats = (b - skip) * d
+            if let deviceBlock = block.deviceBlock {
+                // Kept on the GPU: copied there, device to device.
+                guard let device = cache.device else {
+                    preconditionFailure("a prefix cache block from a GPU cannot fill a CPU cache")
+                }
+                device.restoreBlock(deviceBlock, skip: skip, count: b - skip, at: first)
+                continue
+            }
             for l in 0..<layerCount {
                 (cache.keys(layer: l) + first * d).update(from: keys(block, layer: l) + skip * d, count: floats)
                 (cache.values(layer: l) + first * d).update(from: values(block, layer: l) + skip * d, count: floats)
             }
+            // A cache that lives on a GPU takes these positions from its host copy.
+            cache.device?.upload(positions: first..<(first + b - skip))
         }
-        // A cache that lives on a GPU takes the restored positions from its host copy.
-        cache.device?.upload(positions: start..<end)
         cache.advance(by: end - start)
         statistics.hits += 1
         statistics.restoredTokens += end - start
@@ -150,8 +161,6 @@ public final class PrefixCache {
         let d = kvDimension
         let blocks = min(tokens.count, cache.count) / b
         var chain: [Block] = []
-        // A cache that lives on a GPU copies its positions to host memory once, from the first new block on.
-        var downloaded = cache.device == nil
         for i in 0..<blocks {
             let slice = tokens[(i * b)..<((i + 1) * b)]
             let parent = chain.last
@@ -165,15 +174,14 @@ public final class PrefixCache {
                 guard let victim = leastRecentlyUsedLeaf(sparing: parent) else { return }
                 evict(victim)
             }
-            if !downloaded {
-                cache.device?.download(positions: (i * b)..<(blocks * b))
-                downloaded = true
-            }
             let block = Block(
-                hash: hash, tokens: Array(slice), parent: parent, depth: i, floats: 2 * layerCount * b * d)
-            for l in 0..<layerCount {
-                keys(block, layer: l).update(from: cache.keys(layer: l) + i * b * d, count: b * d)
-                values(block, layer: l).update(from: cache.values(layer: l) + i * b * d, count: b * d)
+                hash: hash, tokens: Array(slice), parent: parent, depth: i, floats: 2 * layerCount * b * d,
+                deviceBlock: cache.device?.storeBlock(positions: (i * b)..<((i + 1) * b)))
+            if block.deviceBlock == nil {
+                for l in 0..<layerCount {
+                    keys(block, layer: l).update(from: cache.keys(layer: l) + i * b * d, count: b * d)
+                    values(block, layer: l).update(from: cache.values(layer: l) + i * b * d, count: b * d)
+                }
             }
             index[hash, default: []].append(block)
             parent?.children += 1

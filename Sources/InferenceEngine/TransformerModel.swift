@@ -188,7 +188,10 @@ public final class TransformerModel: @unchecked Sendable {
 
     /// A KV cache sized for this model.
     public func makeCache(capacity: Int? = nil) -> KVCache {
-        KVCache(layerCount: config.layerCount, kvDimension: config.kvDimension, capacity: capacity ?? contextLength)
+        let cache = KVCache(
+            layerCount: config.layerCount, kvDimension: config.kvDimension, capacity: capacity ?? contextLength)
+        accelerator?.attach(cache)
+        return cache
     }
 
     /// Which logits a forward pass computes.

@@ -14,6 +14,9 @@ final class KVPool {
     private(set) var keys: [VulkanBuffer] = []
     private(set) var values: [VulkanBuffer] = []
     private var free: [Int] = []
+    /// Prefix cache blocks stored on the device and restored from it, since creation.
+    var blocksStored = 0
+    var blocksRestored = 0
     private let lock = NSLock()
 
     var slotBytes: Int { positions * kvDimension * 4 }
@@ -97,6 +100,60 @@ final class KVSlot: KVCacheDevice {
     func download(positions: Range<Int>) { transfer(positions, toHost: true) }
 
     func upload(positions: Range<Int>) { transfer(positions, toHost: false) }
+
+    /// A prefix cache block on the device: per layer, the keys then the values of its positions.
+    final class Block {
+        let buffer: VulkanBuffer
+        let positions: Int
+        init(buffer: VulkanBuffer, positions: Int) {
+            self.buffer = buffer
+            self.positions = positions
+        }
+    }
+
+    func storeBlock(positions: Range<Int>) -> AnyObject {
+        guard let pool else { preconditionFailure("the KV pool is gone") }
+        let bytes = positions.count * pool.kvDimension * 4
+        do {
+            let block = Block(
+                buffer: try pool.context.buffer(size: 2 * pool.layers * bytes, placement: .device),
+                positions: positions.count)
+            let slotOffset = (base + positions.lowerBound * pool.kvDimension) * 4
+            try pool.context.submit { recorder in
+                for l in 0..<pool.layers {
+                    recorder.copy(from: pool.keys[l], slotOffset, to: block.buffer, 2 * l * bytes, bytes: bytes)
+                    recorder.copy(from: pool.values[l], slotOffset, to: block.buffer, (2 * l + 1) * bytes, bytes: bytes)
+                }
+            }
+            pool.blocksStored += 1
+            return block
+        } catch {
+            fatalError("Vulkan prefix cache block: \(error)")
+        }
+    }
+
+    func restoreBlock(_ stored: AnyObject, skip: Int, count: Int, at position: Int) {
+        guard let pool, let block = stored as? Block else { preconditionFailure("not a block of this device") }
+        let d = pool.kvDimension
+        let blockBytes = block.positions * d * 4
+        let bytes = count * d * 4
+        let slotOffset = (base + position * d) * 4
+        do {
+            try pool.context.submit { recorder in
+                for l in 0..<pool.layers {
+                    recorder.copy(
+                        from: block.buffer, 2 * l * blockBytes + skip * d * 4, to: pool.keys[l], slotOffset,
+                        bytes: bytes)
+                    recorder.copy(
+                        from: block.buffer, (2 * l + 1) * blockBytes + skip * d * 4, to: pool.values[l], slotOffset,
+                        bytes: bytes)
+                }
+            }
+            pool.blocksRestored += 1
+        } catch {
+            fatalError("Vulkan prefix cache restore: \(error)")
+        }
+    }
 
     private func transfer(_ positions: Range<Int>, toHost: Bool) {
         guard let pool, !positions.isEmpty else { return }

@@ -180,6 +180,9 @@ public final class VulkanModel: ModelAccelerator {
         return accelerator
     }
 
+    /// Prefix cache blocks copied into device memory and back out of it.
+    var prefixBlockCopies: (stored: Int, restored: Int) { (kv.blocksStored, kv.blocksRestored) }
+
     /// Whether one binding covers every KV slot of a layer (else attention runs a dispatch per sequence).
     var keyValueBindingCoversEverySlot: Bool { kv.bindsWhole }
 
@@ -195,6 +198,14 @@ public final class VulkanModel: ModelAccelerator {
         } catch {
             // A device that fails mid-pass (lost, out of memory) cannot produce this step's logits.
             fatalError("Vulkan forward pass failed on \(deviceDescription): \(error)")
+        }
+    }
+
+    public func attach(_ cache: KVCache) {
+        do {
+            _ = try slot(for: cache)
+        } catch {
+            fatalError("Vulkan KV cache on \(deviceDescription): \(error)")
         }
     }
 

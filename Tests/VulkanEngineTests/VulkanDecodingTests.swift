@@ -84,7 +84,7 @@ import Testing
 
     @Test func prefixCacheRestoresDeviceKeysAndValues() throws {
         let context = try VulkanForwardTests.context()
-        let (_, gpu, _) = try VulkanForwardTests.models(.f16, context: context)
+        let (_, gpu, accelerator) = try VulkanForwardTests.models(.f16, context: context)
         let v = gpu.vocabularySize
         let prefixCache = PrefixCache(model: gpu, budgetBytes: 1 << 20, blockTokens: 4)
         let prompt: [Int32] = [3, 14, 15, 92, 65, 35, 89, 79, 32, 38]
@@ -99,6 +99,8 @@ import Testing
         let second = gpu.makeCache()
         let restored = prefixCache.restore(prefixOf: prompt, into: second)
         #expect(restored == 8)
+        // The blocks stayed on the device: two stored from the first cache, two copied into the second.
+        #expect(accelerator.prefixBlockCopies == (2, 2))
         let rest = gpu.forward(tokens: Array(prompt[restored...]), cache: second, buffers: buffers)
         let actual = Array(UnsafeBufferPointer(start: rest, count: v))
         let error = zip(actual, expected).map { abs($0 - $1) }.max()!
