@@ -46,7 +46,7 @@ final class DeviceMatrix {
         self.type = type
         self.columns = columns
         self.rows = rows
-        pipeline = try context.pipeline("matmul_\(type.name.lowercased())", bindings: 4)
+        pipeline = try context.pipeline("matmul_\(type.name.lowercased())", bindings: 5)
         let blocks = columns / 32
         let quantBlock = Self.quantBytesPerBlock(type)
         let scaleCount = Self.scalesPerBlock(type)
@@ -109,14 +109,40 @@ final class DeviceMatrix {
         return forQuants / gcd(forQuants, forScales) * forScales
     }
 
-    /// Records `output[outputOffset + i * outputStride + outputColumn + r] = dot(row r, input row i)` for `count`
-    /// input rows starting at float `inputOffset` of `input`, splitting the rows over several dispatches when their
-    /// weights exceed one binding.
+    /// What a product does to its input and output, besides the dot products.
+    enum Input {
+        /// The input rows as they are.
+        case plain
+        /// Each row's RMS norm scaled by the weights in `norm` (the model's norms are folded into the products that
+        /// read them).
+        case normalized(norm: VulkanBuffer, epsilon: Float)
+        /// `silu(gate) * up` of each row, whose up values start `upOffset` floats after its gate values.
+        case gated(upOffset: Int)
+    }
+
+    /// Records `output[outputOffset + i * outputStride + outputColumn + r] = dot(row r, x_i)` for `count` input rows
+    /// (`inputStride` floats apart, from float `inputOffset` of `input`; x_i as `mode` says), added to what the
+    /// output holds when `accumulate`. The rows split over several dispatches when their weights exceed one binding.
     func record(
-        _ recorder: CommandRecorder, input: VulkanBuffer, inputOffset: Int = 0, count: Int, output: VulkanBuffer,
-        outputOffset: Int = 0, outputStride: Int, outputColumn: Int = 0
+        _ recorder: CommandRecorder, input: VulkanBuffer, inputOffset: Int = 0, inputStride: Int? = nil,
+        count: Int, mode: Input = .plain, output: VulkanBuffer, outputOffset: Int = 0, outputStride: Int,
+        outputColumn: Int = 0, accumulate: Bool = false
     ) {
         let step = rowsPerDispatch(recorder.context)
+        var flags: UInt32 = accumulate ? 4 : 0
+        var epsilon: Float = 0
+        var upOffset = 0
+        var norm = scales.range(offset: 0, size: min(scales.size, 16))
+        switch mode {
+        case .plain: break
+        case .normalized(let weights, let e):
+            flags |= 1
+            epsilon = e
+            norm = weights.whole
+        case .gated(let offset):
+            flags |= 2
+            upOffset = offset
+        }
         var first = 0
         while first < rows {
             let n = min(step, rows - first)
@@ -126,10 +152,11 @@ final class DeviceMatrix {
                 ? scales.range(offset: 0, size: min(scales.size, 16))
                 : scales.range(offset: first * scalesPerRow * 4, size: n * scalesPerRow * 4)
             recorder.dispatch(
-                pipeline, [quantRange, scaleRange, input.whole, output.whole],
+                pipeline, [quantRange, scaleRange, input.whole, output.whole, norm],
                 [
                     UInt32(n), UInt32(columns), UInt32(count), UInt32(inputOffset), UInt32(outputOffset),
-                    UInt32(outputStride), UInt32(outputColumn + first), 0, 0,
+                    UInt32(outputStride), UInt32(outputColumn + first), 0, 0, UInt32(inputStride ?? columns), flags,
+                    epsilon.bitPattern, UInt32(upOffset),
                 ], groups: n)
             first += n
         }

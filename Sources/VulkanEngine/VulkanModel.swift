@@ -27,10 +27,8 @@ public final class VulkanModel: ModelAccelerator {
     private let outputNorm: VulkanBuffer
     private let output: DeviceMatrix
     private let kv: KVPool
-    private let rmsNorm: ComputePipeline
     private let rope: ComputePipeline
     private let attention: ComputePipeline
-    private let swiglu: ComputePipeline
     private let gather: ComputePipeline
     private var activations: Activations?
     /// Recorded passes by shape (at most `recordedPassLimit`; prefill chunks of many lengths come and go).
@@ -66,7 +64,7 @@ public final class VulkanModel: ModelAccelerator {
     private final class Activations {
         let rows: Int
         let logitRows: Int
-        let hidden, normed, qkv, attended, projected, gateUp, act, gathered, logits: VulkanBuffer
+        let hidden, qkv, attended, gateUp, gathered, logits: VulkanBuffer
         let rowInfo, ropeTable, gatherRows: VulkanBuffer
         /// Host-visible: the pass's inputs ([hidden | rowInfo | rope | gather]) and its results.
         let staging, readback: VulkanBuffer
@@ -91,12 +89,9 @@ public final class VulkanModel: ModelAccelerator {
                 return try context.buffer(size: bytes, placement: .device)
             }
             hidden = try device(rows * e)
-            normed = try device(rows * e)
             qkv = try device(rows * (q + 2 * kv))
             attended = try device(rows * q)
-            projected = try device(rows * e)
             gateUp = try device(rows * 2 * f)
-            act = try device(rows * f)
             gathered = try device(logitRows * e)
             logits = try device(logitRows * v)
             rowInfo = try device(rows * 2)
@@ -163,10 +158,8 @@ public final class VulkanModel: ModelAccelerator {
         output = try DeviceMatrix(context: context, stacking: [model.output])
         kv = try KVPool(
             context: context, layers: c.layerCount, kvDimension: c.kvDimension, positions: model.contextLength)
-        rmsNorm = try context.pipeline("rms_norm", bindings: 4)
         rope = try context.pipeline("rope", bindings: 5)
         attention = try context.pipeline("attention", bindings: 5)
-        swiglu = try context.pipeline("swiglu", bindings: 2)
         gather = try context.pipeline("gather", bindings: 3)
     }
 
@@ -300,12 +293,8 @@ public final class VulkanModel: ModelAccelerator {
                     from: a.staging, to: a.rowInfo, regions: [(a.stagingLayout.rowInfo, 0, n * 8)])
                 r.copy(from: a.staging, to: a.ropeTable, regions: [(a.stagingLayout.rope, 0, n * max(1, pairs) * 8)])
                 r.copy(from: a.staging, to: a.gatherRows, regions: [(a.stagingLayout.gather, 0, logitRows.count * 4)])
-                func norm(_ weight: VulkanBuffer, addFirst: Bool) {
-                    r.dispatch(
-                        rmsNorm, [a.hidden.whole, a.projected.whole, weight.whole, a.normed.whole],
-                        [UInt32(e), UInt32(n), c.normEpsilon.bitPattern, addFirst ? 1 : 0], groups: n)
-                }
                 func elementGroups(_ count: Int) -> Int { (count + 63) / 64 }
+                let eps = c.normEpsilon
                 /// Rows of the batch per attention-side dispatch: all at once when one binding covers every slot,
                 /// else each sequence with its own slot bound.
                 func perSequence(
@@ -323,60 +312,67 @@ public final class VulkanModel: ModelAccelerator {
                         }
                     }
                 }
-                norm(layers[0].attentionNorm, addFirst: false)
+                let scale = (1 / Float(c.headDimension).squareRoot()).bitPattern
                 for (l, layer) in layers.enumerated() {
+                    // The attention norm is folded into the query, key and value products.
                     for (m, column) in layer.qkv {
                         m.record(
-                            r, input: a.normed, count: n, output: a.qkv, outputStride: qkvWidth, outputColumn: column)
+                            r, input: a.hidden, count: n, mode: .normalized(norm: layer.attentionNorm, epsilon: eps),
+                            output: a.qkv, outputStride: qkvWidth, outputColumn: column)
                     }
-                    // Queries rotate in place; keys rotate on their way into the cache, with their values.
-                    r.dispatch(
-                        rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, a.qkv.whole, a.qkv.whole],
-                        [
-                            UInt32(n), UInt32(c.headCount), UInt32(c.headDimension), UInt32(pairs), UInt32(qkvWidth), 0,
-                            0,
-                            0, UInt32(kvDim), 0,
-                        ], groups: elementGroups(n * c.headCount * c.headDimension / 2))
-                    perSequence(
-                        { first, rows, keys, values in
-                            r.dispatch(
-                                rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, keys, values],
-                                [
-                                    UInt32(rows), UInt32(c.kvHeadCount), UInt32(c.headDimension), UInt32(pairs),
-                                    UInt32(qkvWidth), UInt32(qDim), 1, UInt32(qDim + kvDim), UInt32(kvDim),
-                                    UInt32(first),
-                                ], groups: elementGroups(rows * c.kvHeadCount * c.headDimension / 2))
-                        }, layer: l)
+                    // Queries rotate in place; keys rotate on their way into the cache, with their values: one
+                    // dispatch when one binding holds every sequence's keys, else the queries and then each
+                    // sequence's keys.
+                    func rotate(queries: Bool, keys: Bool, first: Int, rows: Int, _ k: BufferRange, _ v: BufferRange) {
+                        let heads = (queries ? c.headCount : 0) + (keys ? c.kvHeadCount : 0)
+                        r.dispatch(
+                            rope, [a.qkv.whole, a.ropeTable.whole, a.rowInfo.whole, k, v],
+                            [
+                                UInt32(rows), queries ? UInt32(c.headCount) : 0, keys ? UInt32(c.kvHeadCount) : 0,
+                                UInt32(c.headDimension), UInt32(pairs), UInt32(qkvWidth), UInt32(qDim),
+                                UInt32(qDim + kvDim), UInt32(kvDim), UInt32(first),
+                            ], groups: elementGroups(rows * heads * c.headDimension / 2))
+                    }
+                    if whole {
+                        rotate(queries: true, keys: true, first: 0, rows: n, kv.keys[l].whole, kv.values[l].whole)
+                    } else {
+                        rotate(queries: true, keys: false, first: 0, rows: n, a.qkv.whole, a.qkv.whole)
+                        perSequence(
+                            { first, rows, keys, values in
+                                rotate(queries: false, keys: true, first: first, rows: rows, keys, values)
+                            }, layer: l)
+                    }
                     perSequence(
                         { first, rows, keys, values in
                             r.dispatch(
                                 attention, [a.qkv.whole, keys, values, a.rowInfo.whole, a.attended.whole],
                                 [
                                     UInt32(rows), UInt32(c.headCount), UInt32(c.kvHeadCount), UInt32(c.headDimension),
-                                    UInt32(qkvWidth), 0, UInt32(kvDim), UInt32(qDim),
-                                    (1 / Float(c.headDimension).squareRoot()).bitPattern, UInt32(first),
+                                    UInt32(qkvWidth), 0, UInt32(kvDim), UInt32(qDim), scale, UInt32(first),
                                 ], groups: rows * c.headCount)
                         }, layer: l)
-                    layer.attentionOutput.record(r, input: a.attended, count: n, output: a.projected, outputStride: e)
-                    norm(layer.feedForwardNorm, addFirst: true)
+                    // Residual connections: the output projections add into the hidden state.
+                    layer.attentionOutput.record(
+                        r, input: a.attended, count: n, output: a.hidden, outputStride: e, accumulate: true)
                     for (m, column) in layer.gateUp {
                         m.record(
-                            r, input: a.normed, count: n, output: a.gateUp, outputStride: 2 * f, outputColumn: column)
+                            r, input: a.hidden, count: n, mode: .normalized(norm: layer.feedForwardNorm, epsilon: eps),
+                            output: a.gateUp, outputStride: 2 * f, outputColumn: column)
                     }
-                    r.dispatch(
-                        swiglu, [a.gateUp.whole, a.act.whole], [UInt32(f), UInt32(n), UInt32(f), UInt32(2 * f)],
-                        groups: elementGroups(n * f))
-                    layer.down.record(r, input: a.act, count: n, output: a.projected, outputStride: e)
-                    norm(l + 1 < layers.count ? layers[l + 1].attentionNorm : outputNorm, addFirst: true)
+                    layer.down.record(
+                        r, input: a.gateUp, inputStride: 2 * f, count: n, mode: .gated(upOffset: f), output: a.hidden,
+                        outputStride: e, accumulate: true)
                 }
                 if logitRows.isEmpty {
                     r.copy(from: a.hidden, 0, to: a.readback, 0, bytes: n * e * 4)
                 } else {
                     let g = logitRows.count
                     r.dispatch(
-                        gather, [a.normed.whole, a.gatherRows.whole, a.gathered.whole], [UInt32(e), UInt32(g)],
+                        gather, [a.hidden.whole, a.gatherRows.whole, a.gathered.whole], [UInt32(e), UInt32(g)],
                         groups: elementGroups(g * e))
-                    output.record(r, input: a.gathered, count: g, output: a.logits, outputStride: v)
+                    output.record(
+                        r, input: a.gathered, count: g, mode: .normalized(norm: outputNorm, epsilon: eps),
+                        output: a.logits, outputStride: v)
                     r.copy(from: a.logits, 0, to: a.readback, 0, bytes: g * v * 4)
                 }
             }

@@ -1,5 +1,8 @@
 #version 450
-// output[i][r] = dot(weight row r, input row i) for `count` input rows, one weight row per workgroup.
+// output[i][r] = dot(weight row r, x_i) for `count` input rows, one weight row per workgroup, where x_i is input row
+// i, or with NORMALIZE its RMS norm scaled by `norm` (x / sqrt(mean(x^2) + epsilon) * norm, computed here from the
+// raw row: the dot of the weights with x * norm, times the row's scale), or with GATED silu(gate) * up from a row
+// holding both. With ACCUMULATE the product is added to the output (a residual connection).
 // The weight format is chosen at compile time: F32, F16, Q8_0, Q4_0 or Q4_1. Rows are stored in llmperf's
 // device layout (VulkanEngine's DeviceMatrix): `quants` holds each 32-weight block's values (Q8_0 8 uints
 // of int8, Q4 4 uints of the file's nibbles: byte k holds weight k low and weight k+16 high, F16 16 uints
@@ -29,7 +32,12 @@
 layout(std430, set = 0, binding = 0) readonly buffer Quants { uint quants[]; };
 layout(std430, set = 0, binding = 1) readonly buffer Scales { float scales[]; };
 layout(std430, set = 0, binding = 2) readonly buffer Input { vec4 input4[]; };
-layout(std430, set = 0, binding = 3) writeonly buffer Output { float outputs[]; };
+layout(std430, set = 0, binding = 3) buffer Output { float outputs[]; };
+layout(std430, set = 0, binding = 4) readonly buffer Norm { vec4 norm4[]; };
+
+#define NORMALIZE 1u
+#define GATED 2u
+#define ACCUMULATE 4u
 
 layout(push_constant) uniform Parameters {
     uint rows;          // weight rows in this dispatch
@@ -41,7 +49,13 @@ layout(push_constant) uniform Parameters {
     uint outputColumn;  // output column of this dispatch's first weight row
     uint quantOffset;   // first uint of this dispatch's rows in `quants`
     uint scaleOffset;   // first float of this dispatch's rows in `scales`
+    uint inputStride;   // floats between input rows (a multiple of 4)
+    uint mode;          // NORMALIZE, GATED, ACCUMULATE
+    float epsilon;      // NORMALIZE: added to the mean square
+    uint upOffset;      // GATED: floats from a row's gate values to its up values (a multiple of 4)
 } p;
+
+vec4 silu(vec4 g) { return g / (1.0 + exp(-g)); }
 
 // The eight weights of octet `u` (block u/4, quarter u%4) of the row whose first block is `block0`.
 void weights8(uint block0, uint u, out vec4 lo, out vec4 hi) {
@@ -94,22 +108,39 @@ void main() {
     uint octets = p.columns / 8u;
     uint block0 = row * blocksPerRow;
     uint thread = gl_LocalInvocationID.x;
+    bool normalize = (p.mode & NORMALIZE) != 0u;
+    bool gated = (p.mode & GATED) != 0u;
     for (uint first = 0; first < p.count; first += ROWS_AT_ONCE) {
         uint n = min(ROWS_AT_ONCE, p.count - first);
         float sums[ROWS_AT_ONCE];
-        for (uint i = 0; i < ROWS_AT_ONCE; i++) sums[i] = 0.0;
+        float squares[ROWS_AT_ONCE];
+        for (uint i = 0; i < ROWS_AT_ONCE; i++) {
+            sums[i] = 0.0;
+            squares[i] = 0.0;
+        }
         for (uint u = thread; u < octets; u += WORKGROUP) {
             vec4 lo;
             vec4 hi;
             weights8(block0, u, lo, hi);
+            vec4 normLo = normalize ? norm4[2u * u] : vec4(1.0);
+            vec4 normHi = normalize ? norm4[2u * u + 1u] : vec4(1.0);
             for (uint i = 0; i < n; i++) {
-                uint x = (p.inputOffset + (first + i) * p.columns) / 4u + 2u * u;
-                sums[i] += dot(lo, input4[x]) + dot(hi, input4[x + 1u]);
+                uint x = (p.inputOffset + (first + i) * p.inputStride) / 4u + 2u * u;
+                vec4 a = input4[x];
+                vec4 b = input4[x + 1u];
+                if (gated) {
+                    a = silu(a) * input4[x + p.upOffset / 4u];
+                    b = silu(b) * input4[x + 1u + p.upOffset / 4u];
+                }
+                squares[i] += dot(a, a) + dot(b, b);
+                sums[i] += dot(lo, a * normLo) + dot(hi, b * normHi);
             }
         }
         for (uint i = 0; i < n; i++) {
             float total = workgroupSum(sums[i]);
-            if (thread == 0u) outputs[p.outputOffset + (first + i) * p.outputStride + p.outputColumn + row] = total;
+            if (normalize) total *= 1.0 / sqrt(workgroupSum(squares[i]) / float(p.columns) + p.epsilon);
+            uint at = p.outputOffset + (first + i) * p.outputStride + p.outputColumn + row;
+            if (thread == 0u) outputs[at] = (p.mode & ACCUMULATE) != 0u ? outputs[at] + total : total;
         }
     }
 }
