@@ -30,6 +30,8 @@ import Testing
     /// Each prompt decoded alone, greedily, one sequence at a time.
     func alone(_ model: TransformerModel, _ prompts: [[Int32]], maxTokens: Int) -> [[Int32]] {
         let buffers = ForwardBuffers(config: model.config)
+        // The logits pointers point into the buffers: they live to the end.
+        defer { withExtendedLifetime(buffers) {} }
         return decoders(model, prompts, maxTokens: maxTokens).map { decoder in
             decoder.run(buffers: buffers)
             return decoder.generated
@@ -54,6 +56,8 @@ import Testing
         let (_, gpu, _) = try VulkanForwardTests.models(.q8_0, context: context)
         let v = gpu.vocabularySize
         let buffers = ForwardBuffers(config: gpu.config)
+        // The logits pointers point into the buffers: they live to the end.
+        defer { withExtendedLifetime(buffers) {} }
         var aloneLogits: [[Float]] = []
         for prompt in Self.prompts {
             let p = gpu.forward(tokens: prompt, cache: gpu.makeCache(), buffers: buffers)
@@ -73,6 +77,8 @@ import Testing
         let prompts: [[Int32]] = [[5, 6, 7, 5, 6, 7, 5, 6, 7, 5, 6], [40, 41, 40, 41, 40, 41, 40]]
         let expected = alone(gpu, prompts, maxTokens: 16)
         let buffers = ForwardBuffers(config: gpu.config)
+        // The logits pointers point into the buffers: they live to the end.
+        defer { withExtendedLifetime(buffers) {} }
         var drafted = 0
         for (i, decoder) in decoders(gpu, prompts, maxTokens: 16, drafter: true).enumerated() {
             decoder.run(buffers: buffers)
@@ -89,6 +95,8 @@ import Testing
         let prefixCache = PrefixCache(model: gpu, budgetBytes: 1 << 20, blockTokens: 4)
         let prompt: [Int32] = [3, 14, 15, 92, 65, 35, 89, 79, 32, 38]
         let buffers = ForwardBuffers(config: gpu.config)
+        // The logits pointers point into the buffers: they live to the end.
+        defer { withExtendedLifetime(buffers) {} }
         // Uncached: the whole prompt's last logits.
         let plain = gpu.forward(tokens: prompt, cache: gpu.makeCache(), buffers: buffers)
         let expected = Array(UnsafeBufferPointer(start: plain, count: v))

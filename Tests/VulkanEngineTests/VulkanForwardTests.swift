@@ -46,7 +46,11 @@ import Testing
         let cpuCache = cpu.makeCache()
         let gpuCache = gpu.makeCache()
         let cpuBuffers = ForwardBuffers(config: cpu.config)
+        // The logits pointers point into the buffers: they live to the end.
+        defer { withExtendedLifetime(cpuBuffers) {} }
         let gpuBuffers = ForwardBuffers(config: gpu.config)
+        // The logits pointers point into the buffers: they live to the end.
+        defer { withExtendedLifetime(gpuBuffers) {} }
         // The prompt with every position's logits, then three decode steps.
         let expected = cpu.forward(tokens: Self.prompt, cache: cpuCache, buffers: cpuBuffers, logits: .all)
         let actual = gpu.forward(tokens: Self.prompt, cache: gpuCache, buffers: gpuBuffers, logits: .all)
@@ -65,5 +69,30 @@ import Testing
         // The prompt's pass and the first decode step were recorded; the next decode steps reused the recording.
         #expect(accelerator.recordings == 2)
         #expect(gpu.deviceDescription.hasPrefix("vulkan:"))
+    }
+}
+
+/// `--weights` on the device: the matrices are converted on the host at load, then uploaded.
+@Suite(.serialized) struct VulkanWeightConversionTests {
+    @Test(arguments: [WeightFormat.q8_0, .q4_0, .f16])
+    func convertedWeightsGiveTheCPUEnginesLogits(format: WeightFormat) throws {
+        let context = try VulkanForwardTests.context()
+        let path = try TinyModelFactory.path(type: .f32, tiedOutput: false)
+        let cpu = try TransformerModel.load(path: path, threads: 1, contextLength: 32, weights: format)
+        let gpu = try TransformerModel.load(
+            path: path, threads: 1, contextLength: 32, weights: format, packWeights: false)
+        try VulkanModel.attach(to: gpu, context: context)
+        #expect(gpu.matrixTypes == [format.type!])
+        let v = cpu.vocabularySize
+        let cpuBuffers = ForwardBuffers(config: cpu.config)
+        // The logits pointers point into the buffers: they live to the end.
+        defer { withExtendedLifetime(cpuBuffers) {} }
+        let expected = cpu.forward(tokens: VulkanForwardTests.prompt, cache: cpu.makeCache(), buffers: cpuBuffers)
+        let gpuBuffers = ForwardBuffers(config: gpu.config)
+        // The logits pointers point into the buffers: they live to the end.
+        defer { withExtendedLifetime(gpuBuffers) {} }
+        let actual = gpu.forward(tokens: VulkanForwardTests.prompt, cache: gpu.makeCache(), buffers: gpuBuffers)
+        let error = VulkanForwardTests.relativeError(actual, expected, count: v)
+        #expect(error < 1e-4, "\(format): relative error \(error)")
     }
 }
