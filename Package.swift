@@ -115,7 +115,7 @@ let package = Package(
         .target(
             name: "InferenceServer",
             dependencies: [
-                "InferenceEngine", "LLMTokenizer",
+                "InferenceEngine", "VulkanEngine", "LLMTokenizer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
