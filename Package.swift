@@ -66,11 +66,12 @@ let package = Package(
         .target(
             name: "LLMPerfRunner",
             // The profiler side never imports the backend side, with one exception: bench-engine
-            // measures the engine in-process (EngineBenchmark), so the runner depends on InferenceEngine.
+            // measures the engine in-process (EngineBenchmark), so the runner depends on InferenceEngine
+            // and, for `--device vulkan`, VulkanEngine.
             // It counts tokens with LLMTokenizer: exact synthetic prompts and shared prefixes.
             // Yams writes the Kubernetes manifests of `kube render` (KubeManifests).
             dependencies: [
-                "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer",
+                "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "VulkanEngine", "LLMTokenizer",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
