@@ -166,9 +166,10 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]),
         .testTarget(
+            // InferenceTestSupport writes the tiny models the executable is run on (`--device vulkan`).
             name: "IntegrationTests",
             dependencies: [
-                "LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "LLMPerfCore", "LLMPerfStore", "InferenceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
