@@ -5,9 +5,11 @@
 #   make bench  builds the benchmark suites (Benchmarks/) in release and prints their table
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl
-# the HTML report test opens reports in a real headless browser; the HTTP/2 tests talk to nghttpd
-TEST_APT_PACKAGES := chromium nghttp2-server
+# libvulkan-dev: the Vulkan engine compiles against vulkan.h (the loader itself is opened at run time)
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev openssl libvulkan-dev
+# the HTML report test opens reports in a real headless browser; the HTTP/2 tests talk to nghttpd; the Vulkan
+# tests run on Mesa's lavapipe (a Vulkan device on the CPU), and one recompiles the shaders with glslc
+TEST_APT_PACKAGES := chromium nghttp2-server mesa-vulkan-drivers glslc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test deps test-deps apt model build release lint format clean fuzz bench bench-check bench-thresholds

@@ -71,11 +71,12 @@ let package = Package(
         .target(
             name: "LLMPerfRunner",
             // The profiler side never imports the backend side, with one exception: bench-engine
-            // measures the engine in-process (EngineBenchmark), so the runner depends on InferenceEngine.
+            // measures the engine in-process (EngineBenchmark), so the runner depends on InferenceEngine
+            // and, for `--device vulkan`, VulkanEngine.
             // It counts tokens with LLMTokenizer: exact synthetic prompts and shared prefixes.
             // Yams writes the Kubernetes manifests of `kube render` (KubeManifests).
             dependencies: [
-                "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "LLMTokenizer",
+                "LLMPerfCore", "LLMPerfReport", "InferenceEngine", "VulkanEngine", "LLMTokenizer",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -120,7 +121,7 @@ let package = Package(
         .target(
             name: "InferenceServer",
             dependencies: [
-                "InferenceEngine", "LLMTokenizer",
+                "InferenceEngine", "VulkanEngine", "LLMTokenizer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -170,9 +171,10 @@ let package = Package(
             ],
             resources: [.copy("Fixtures")]),
         .testTarget(
+            // InferenceTestSupport writes the tiny models the executable is run on (`--device vulkan`).
             name: "IntegrationTests",
             dependencies: [
-                "LLMPerfCore", "LLMPerfStore", .product(name: "GRDB", package: "GRDB.swift"),
+                "LLMPerfCore", "LLMPerfStore", "InferenceTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

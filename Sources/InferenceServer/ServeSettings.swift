@@ -82,6 +82,8 @@ public struct ServeSettings: Sendable {
     public var faultTokensPerEvent = 4
     /// `--api-key`: the key the completion endpoints require (none by default).
     public var apiKey: String?
+    /// `--device`: where the transformer engine's forward passes run.
+    public var device: ComputeDevice = .cpu
 
     public init(durations: DurationReader) { self.durations = durations }
 
@@ -156,6 +158,7 @@ public struct ServeSettings: Sendable {
             let transformerOnly = [
                 ("--weights", weights != .native), ("--batching", batching != .continuous),
                 ("--prefix-cache", prefixCache != .on), ("--speculative", speculative != "off"),
+                ("--device", device != .cpu),
             ]
             if let (flag, _) = transformerOnly.first(where: { $0.1 }) {
                 throw Invalid("\(flag) applies to the transformer engine, not synthetic")
@@ -221,8 +224,25 @@ public struct ServeSettings: Sendable {
             selection: selection, after: faultAfter, stall: stall, drip: drip, tokensPerEvent: faultTokensPerEvent)
     }
 
+    /// The transformer engine's options from the command line (the draft model's path as given).
+    var transformerOptions: TransformerServingOptions {
+        TransformerServingOptions(
+            threads: threads, contextLength: ctx, weights: weights, continuousBatching: batching == .continuous,
+            maxBatch: maxBatch, prefillChunk: prefillChunk,
+            prefixCacheBytes: prefixCache == .on ? prefixCacheMB << 20 : nil,
+            speculation: (try? SpeculationMode(argument: speculative)) ?? .off, draftTokens: draftTokens,
+            draftMinimumConfidence: Float(draftMinConfidence), maxQueue: maxQueue, device: device)
+    }
+
     /// The server to run; a model or draft that cannot be found is `Invalid` (exit 2).
     public func configuration() throws(Invalid) -> ServerConfiguration {
+        try configuration(onTransformerLoaded: nil)
+    }
+
+    /// - Parameter onTransformerLoaded: called with the transformer engine once its model is loaded.
+    func configuration(onTransformerLoaded: (@Sendable (TransformerServingEngine) -> Void)?) throws(Invalid)
+        -> ServerConfiguration
+    {
         let servedEngine: ServerConfiguration.Engine
         if resolvedEngine == .transformer {
             let name = model ?? "default"
@@ -232,23 +252,18 @@ public struct ServeSettings: Sendable {
             } catch {
                 throw Invalid("\(error)")
             }
-            var speculation = (try? SpeculationMode(argument: speculative)) ?? .off
-            if case .draft(let draft) = speculation {
+            var options = transformerOptions
+            if case .draft(let draft) = options.speculation {
                 do {
-                    speculation = .draft(path: try ModelLocator.resolve(draft))
+                    options.speculation = .draft(path: try ModelLocator.resolve(draft))
                 } catch {
                     throw Invalid("--speculative draft:\(draft): \(error)")
                 }
             }
-            let options = TransformerServingOptions(
-                threads: threads, contextLength: ctx, weights: weights, continuousBatching: batching == .continuous,
-                maxBatch: maxBatch, prefillChunk: prefillChunk,
-                prefixCacheBytes: prefixCache == .on ? prefixCacheMB << 20 : nil,
-                speculation: speculation, draftTokens: draftTokens,
-                draftMinimumConfidence: Float(draftMinConfidence), maxQueue: maxQueue)
             let cache = responseCacheConfiguration
-            servedEngine = .custom {
+            servedEngine = .custom { [options] in
                 let engine = try TransformerServingEngine(path: path, servedName: name, options: options)
+                onTransformerLoaded?(engine)
                 guard let cache else { return engine }
                 return ResponseCachingEngine(wrapping: engine, configuration: cache, defaultTemperatureIsGreedy: true)
             }
@@ -275,9 +290,14 @@ public struct ServeSettings: Sendable {
     }
 
     /// Serves until SIGINT/SIGTERM, printing `listening on URL` once bound (a parent process
-    /// waits for that line). Throws `Invalid` for a model that cannot be found, else the server's error.
+    /// waits for that line) and, for the transformer engine, `model NAME loaded on DEVICE` once its model is
+    /// loaded. Throws `Invalid` for a model that cannot be found, else the server's error (a Vulkan device that
+    /// cannot be used: its `VulkanError`).
     public func serve() async throws {
-        let configuration = try configuration()
+        let name = model ?? "default"
+        let configuration = try configuration { engine in
+            FileHandle.standardOutput.write(Data("model \(name) loaded on \(engine.deviceDescription)\n".utf8))
+        }
         try await LLMServer.run(configuration: configuration) { bound in
             FileHandle.standardOutput.write(Data("listening on \(bound.url)\n".utf8))
         }

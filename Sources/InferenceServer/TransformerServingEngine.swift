@@ -1,5 +1,6 @@
 import Foundation
 import InferenceEngine
+import VulkanEngine
 
 /// How the transformer engine serves: weights, scheduling and the serving optimizations, each a switch so it can
 /// be measured on and off.
@@ -25,12 +26,14 @@ public struct TransformerServingOptions: Sendable {
     public var draftMinimumConfidence: Float
     /// Most requests waiting for a batch slot; one more is answered 429 with `Retry-After` (nil = no limit).
     public var maxQueue: Int?
+    /// Where the forward passes run (`--device`): the CPU, or a Vulkan device (a draft model runs there too).
+    public var device: ComputeDevice
 
     public init(
         threads: Int = 2, contextLength: Int? = nil, weights: WeightFormat = .native, continuousBatching: Bool = true,
         maxBatch: Int = 8, prefillChunk: Int = 128, prefixCacheBytes: Int? = 256 << 20,
         speculation: SpeculationMode = .off, draftTokens: Int = 4, draftMinimumConfidence: Float = 0,
-        maxQueue: Int? = nil
+        maxQueue: Int? = nil, device: ComputeDevice = .cpu
     ) {
         self.threads = threads
         self.contextLength = contextLength
@@ -43,6 +46,7 @@ public struct TransformerServingOptions: Sendable {
         self.draftTokens = draftTokens
         self.draftMinimumConfidence = draftMinimumConfidence
         self.maxQueue = maxQueue
+        self.device = device
     }
 }
 
@@ -54,6 +58,8 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
     public let modelName: String
     public let contextLength: Int
     public let options: TransformerServingOptions
+    /// Where the forward passes run: `cpu`, or the Vulkan device (`vulkan:0 NAME (KIND)`).
+    public let deviceDescription: String
     let model: TransformerModel
     /// The draft model of `draft:` and `self:` speculation.
     let draftModel: TransformerModel?
@@ -66,26 +72,32 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
             options: TransformerServingOptions(threads: threads, contextLength: contextLength))
     }
 
-    /// Loads the model at `path` (and a draft model when the options ask for one).
+    /// Loads the model at `path` on `options.device` (and a draft model when the options ask for one, on the same
+    /// device: its own weights and caches there, the device opened once). A device that cannot be used throws
+    /// its `VulkanError`.
     public init(path: String, servedName: String, options: TransformerServingOptions) throws {
-        let model = try TransformerModel.load(
-            path: path, threads: options.threads, contextLength: options.contextLength, weights: options.weights)
+        let device = options.device
+        let model = try EngineLoader.load(
+            path: path, device: device, threads: options.threads, contextLength: options.contextLength,
+            weights: options.weights)
         var draftModel: TransformerModel?
         switch options.speculation {
         case .off, .ngram:
             break
         case .draft(let draftPath):
-            let draft = try TransformerModel.load(
-                path: draftPath, threads: options.threads, contextLength: model.contextLength, backend: model.backend)
+            let draft = try EngineLoader.load(
+                path: draftPath, device: device, threads: options.threads, contextLength: model.contextLength,
+                backend: model.backend)
             try ModelDrafter.checkCompatible(target: model, draft: draft)
             draftModel = draft
         case .selfQuantized(let format):
-            draftModel = try TransformerModel.load(
-                path: path, threads: options.threads, contextLength: model.contextLength, weights: format,
-                backend: model.backend)
+            draftModel = try EngineLoader.load(
+                path: path, device: device, threads: options.threads, contextLength: model.contextLength,
+                weights: format, backend: model.backend)
         }
         self.model = model
         self.draftModel = draftModel
+        deviceDescription = model.deviceDescription
         self.options = options
         modelName = servedName
         contextLength = model.contextLength
@@ -116,7 +128,9 @@ public final class TransformerServingEngine: ServingEngine, @unchecked Sendable 
 
     public var metricsText: String {
         let statistics = scheduler.statistics.withLock { $0 }
-        var out = ""
+        var out = "# HELP llmperf_engine_device_info Where the engine's forward passes run (the device label).\n"
+        out += "# TYPE llmperf_engine_device_info gauge\n"
+        out += "llmperf_engine_device_info{device=\"\(PrometheusText.labelValue(deviceDescription))\"} 1\n"
         statistics.render(into: &out, speculative: options.speculation != .off)
         return out
     }

@@ -111,4 +111,19 @@ public enum LabPlan {
         copy.hash = ScenarioDigest.sha256Hex(ScenarioCanonicalForm.render(copy))
         return copy
     }
+
+    /// `scenario` with its local transformer backend started on `device` (`llmperf lab --device`): the option
+    /// `device` set (replacing the scenario's own), noted in the stored YAML, and the hash recomputed. A scenario
+    /// without a local transformer backend comes back as it is.
+    public static func onDevice(_ scenario: Scenario, device: String) -> Scenario {
+        guard var backend = scenario.target.backend, backend.engine == "transformer" else { return scenario }
+        var copy = scenario
+        backend.options.removeAll { $0.key == "device" }
+        backend.options.append((key: "device", value: device))
+        copy.target.backend = backend
+        let comment = "# llmperf lab --device \(device): the local backend ran on this device\n"
+        copy.redactedYAML = comment.replacingOccurrences(of: "\r", with: " ") + scenario.redactedYAML
+        copy.hash = ScenarioDigest.sha256Hex(ScenarioCanonicalForm.render(copy))
+        return copy
+    }
 }

@@ -180,6 +180,16 @@ extension ScenarioDecoder {
                         optionPath, "cannot be set in options: \(reason)")
                 }
                 let value = try string(entry.value, optionPath, expected: "a single value (number, word or string)")
+                if entry.key == "device" {
+                    guard backend.engine == "transformer" else {
+                        throw error(
+                            .invalidValue, line: entry.keyLine, column: entry.keyColumn, origin: entry.value.variant,
+                            optionPath, "applies to the transformer engine, not synthetic")
+                    }
+                    guard LocalBackendSpec.isDevice(value) else {
+                        throw invalid(entry.value, optionPath, expected: LocalBackendSpec.deviceValues)
+                    }
+                }
                 backend.options.append((key: entry.key, value: value))
             }
         }

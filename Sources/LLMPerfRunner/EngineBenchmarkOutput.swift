@@ -15,12 +15,23 @@ extension EngineBenchmarkResult {
             "peak_rss_bytes": peakResidentBytes.map { $0 as Any } ?? NSNull(),
             "memory_bandwidth_gb_per_s": memoryBandwidthGBps,
             "profile": profile.map { $0.jsonObject } ?? NSNull(),
+            "device": device,
+            "device_decode_us_per_token": deviceDecodeMicroseconds.map { $0 as Any } ?? NSNull(),
+            "device_decode_share": deviceDecodeShare.map { $0 as Any } ?? NSNull(),
+            "device_profile": deviceProfile.map { $0.jsonObject } ?? NSNull(),
+            "batch_decode": batchDecode.map {
+                [
+                    "batch_size": $0.batchSize, "decode_tokens": $0.tokens, "decode_seconds": $0.seconds,
+                    "decode_tokens_per_s": $0.tokensPerSecond,
+                ]
+            },
         ]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Four lines: the model, prefill, decode, and memory; then the decode profile when there is one.
+    /// Four lines: the model, prefill, decode, and memory; on a Vulkan device, the device and its share of a decode
+    /// step; a line per batch size; then the decode profile when there is one.
     public var text: String {
         let lines = [
             "model \(modelName), weights \(weightFormat) (\(matrixTypes.joined(separator: ", "))), "
@@ -33,7 +44,62 @@ extension EngineBenchmarkResult {
                 decodeTokensPerSecond, decodeTokensPerSecondMedian),
             "peak RSS \(peakResidentText); memory bandwidth " + String(format: "%.1f GB/s", memoryBandwidthGBps),
         ]
-        return (lines + (profile?.lines ?? [])).joined(separator: "\n")
+        var deviceLines: [String] = []
+        if device != "cpu" {
+            if let us = deviceDecodeMicroseconds, let share = deviceDecodeShare {
+                deviceLines.append(
+                    "device   \(device): "
+                        + String(format: "%.1f µs a decode token on the device, %.1f%% of the step", us, 100 * share))
+            } else {
+                deviceLines.append("device   \(device): no device time (its queue writes no timestamps)")
+            }
+        }
+        let batchLines = batchDecode.map {
+            String(
+                format: "batch %4d × %4d tokens: %7.1f tokens/s decode (all sequences, after their prefills)",
+                $0.batchSize, decodeTokens, $0.tokensPerSecond)
+        }
+        return (lines + deviceLines + batchLines + (profile?.lines ?? []) + (deviceProfile?.lines ?? []))
+            .joined(separator: "\n")
+    }
+}
+
+extension DeviceProfile {
+    var jsonObject: [String: Any] {
+        [
+            "step_us": stepMicroseconds, "device_us": deviceMicroseconds, "other_device_us": otherMicroseconds,
+            "kernels": kernels.map {
+                [
+                    "name": $0.name, "dispatches_per_token": $0.dispatches, "us_per_token": $0.microseconds,
+                    "share": deviceMicroseconds > 0 ? $0.microseconds / deviceMicroseconds : 0,
+                ]
+            },
+        ]
+    }
+
+    /// A table: each kernel's device microseconds per token and share of the pass's device time.
+    var lines: [String] {
+        func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+            let fill = String(repeating: " ", count: max(0, width - text.count))
+            return left ? text + fill : fill + text
+        }
+        func row(_ name: String, _ dispatches: String, _ us: Double) -> String {
+            "  " + pad(name, 38, left: true) + pad(dispatches, 10)
+                + String(format: " %9.1f  %5.1f%%", us, deviceMicroseconds > 0 ? 100 * us / deviceMicroseconds : 0)
+        }
+        var out = [
+            "device profile (per token, one more decode pass after the timed ones, every dispatch timed):",
+            "  " + pad("kernel", 38, left: true) + pad("dispatches", 10) + pad("µs", 10) + pad("share", 8),
+        ]
+        for k in kernels { out.append(row(k.name, String(format: "%.0f", k.dispatches), k.microseconds)) }
+        out.append(row("other (copies, barriers)", "", otherMicroseconds))
+        out.append(row("device", "", deviceMicroseconds))
+        out.append(
+            String(
+                format: "  of which: the step's wall time %.1f µs, the device %.1f%% of it (timing every dispatch "
+                    + "slows the pass)", stepMicroseconds,
+                stepMicroseconds > 0 ? 100 * deviceMicroseconds / stepMicroseconds : 0))
+        return out
     }
 }
 

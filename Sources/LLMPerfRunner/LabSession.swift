@@ -35,12 +35,18 @@ public final class LabSession: Sendable {
     public let labels: [String]
     public let requests: Int?
     public let endpoint: LabEndpoint?
+    /// `--device`: where every local transformer backend runs (`cpu`, `vulkan`, `vulkan:N`); nil leaves each
+    /// scenario's own choice (the CPU unless it sets `options: {device: …}`).
+    public let device: String?
 
-    public init(pipeline: RunPipeline, labels: [String], requests: Int?, endpoint: LabEndpoint?) {
+    public init(
+        pipeline: RunPipeline, labels: [String], requests: Int?, endpoint: LabEndpoint?, device: String? = nil
+    ) {
         self.pipeline = pipeline
         self.labels = labels
         self.requests = requests
         self.endpoint = endpoint
+        self.device = device
     }
 
     public var batchID: String { pipeline.batchID }
@@ -62,6 +68,7 @@ public final class LabSession: Sendable {
         for var plan in plans {
             if interrupts.interrupted { break }
             if let requests { plan.load.stop = .requests(requests) }
+            if let device { plan = LabPlan.onDevice(plan, device: device) }
             if let endpoint {
                 if !plan.workload.extraBody.isEmpty && plan.variant == plans.first?.variant {
                     note(

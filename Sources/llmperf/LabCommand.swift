@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InferenceEngine
 import LLMPerfCore
 import LLMPerfReport
 import LLMPerfRunner
@@ -15,7 +16,8 @@ struct LabCommand: AsyncParsableCommand {
             backend with the right switches. Every run is stored (one batch, labels lab and \
             lab-NAME); the table shows, per optimization, the number it moves before and after, the \
             change, and whether the comparison (Mann-Whitney U, as llmperf compare) finds it \
-            significant, with a plain sentence for each one that did not help. --target sends the \
+            significant, with a plain sentence for each one that did not help. --device vulkan runs \
+            every case's bundled backend on a Vulkan device (llmperf serve --device). --target sends the \
             client-side optimizations to any endpoint instead and skips the others. Ctrl-C stops, \
             keeps what was stored and exits 130; exit 1 when an optimization could not be measured.
             """)
@@ -46,6 +48,10 @@ struct LabCommand: AsyncParsableCommand {
                 + "or a credential header is never stored). Repeatable.", valueName: "header"))
     var headers: [String] = []
     @Option(help: "The directory of optimization scenarios.") var dir: String = "scenarios/optimizations"
+    @Option(
+        help: ComputeDevice.help(
+            "Where the bundled backend's forward passes run, in every case (default: each scenario's own, the cpu)"))
+    var device: ComputeDevice?
     @Option(name: .customLong("label"), help: "Label every run (besides lab and lab-NAME). Repeatable.")
     var labels: [String] = []
     @Flag(help: "Print the results as JSON on standard output (progress stays on standard error).") var json = false
@@ -56,6 +62,9 @@ struct LabCommand: AsyncParsableCommand {
         try validateLabels(labels)
         if target == nil && (model != nil || !headers.isEmpty) {
             throw ValidationError("--model and --header apply to --target only")
+        }
+        if target != nil && device != nil {
+            throw ValidationError("--device applies to the bundled backend, not --target")
         }
         if target != nil && model == nil {
             throw ValidationError("--target needs --model (the model name sent in each request)")
@@ -76,7 +85,8 @@ struct LabCommand: AsyncParsableCommand {
             wiring: .live(try openStore(database)), batchID: StoredRun.newBatchID(),
             gitCommit: GitCommit.of(directory: dir), progress: progressMode(quiet: quiet),
             interrupts: InterruptHandler())
-        let session = LabSession(pipeline: pipeline, labels: labels, requests: requests, endpoint: endpoint)
+        let session = LabSession(
+            pipeline: pipeline, labels: labels, requests: requests, endpoint: endpoint, device: device?.description)
         if !skipped.isEmpty {
             session.note(
                 "--target runs the client-side optimizations only; skipping \(skipped.joined(separator: ", "))")

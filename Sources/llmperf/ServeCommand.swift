@@ -60,6 +60,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("trace-file"), help: "Write the server-side send time of every chunk here.")
     var traceFile: String?
     @Option(help: "Transformer: convert the weights at load.") var weights: WeightFormat = .native
+    @Option(help: ComputeDevice.help("Transformer: where the forward passes run")) var device: ComputeDevice = .cpu
     @Option(help: "Transformer: continuous (per-iteration batching) or off (one request at a time, FIFO).")
     var batching: BatchingMode = .continuous
     @Option(name: .customLong("max-batch"), help: "Transformer: most sequences decoded together.") var maxBatch: Int = 8
@@ -152,7 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
         (s.maxBody, s.headerTimeout, s.maxQueue) = (maxBody, headerTimeout, maxQueue)
         (s.fault, s.faultMix, s.faultSeed, s.faultAfter) = (fault, faultMix, faultSeed, faultAfter)
         (s.faultStall, s.faultDrip, s.faultTokensPerEvent) = (faultStall, faultDrip, faultTokensPerEvent)
-        s.apiKey = apiKey
+        (s.apiKey, s.device) = (apiKey, device)
         return s
     }
 
@@ -180,3 +181,17 @@ extension ServeEngine: ExpressibleByArgument {}
 extension OnOff: ExpressibleByArgument {}
 extension BatchingMode: ExpressibleByArgument {}
 extension WeightFormat: ExpressibleByArgument {}
+
+/// `--device cpu|vulkan|vulkan:N` (serve, bench-engine, lab): anything else is refused with the accepted values.
+extension ComputeDevice: ExpressibleByArgument {
+    public static var allValueStrings: [String] { argumentList.split(separator: "|").map(String.init) }
+    public var defaultValueDescription: String { description }
+
+    /// The option's help: what it sets and the device picker's rule (ArgumentParser adds the accepted values).
+    static func help(_ what: String) -> ArgumentHelp {
+        ArgumentHelp(
+            "\(what). vulkan is the first Vulkan GPU (a CPU device such as Mesa's lavapipe only with "
+                + "LLMPERF_VULKAN_ALLOW_CPU=1); vulkan:N is device N as the Vulkan loader lists them.",
+            valueName: "device")
+    }
+}

@@ -108,6 +108,23 @@ import Testing
         #expect(engine.maxRunning == 3 && engine.itlPerRunningMs == 1.5)
     }
 
+    @Test func theDeviceReachesTheTransformerEngineAndOnlyIt() throws {
+        #expect(
+            Self.complaint { $0.device = .vulkan(index: nil) }
+                == "--device applies to the transformer engine, not synthetic")
+        var settings = Self.settings()
+        settings.engine = .transformer
+        #expect(settings.transformerOptions.device == .cpu)
+        settings.device = .vulkan(index: 1)
+        settings.threads = 3
+        settings.speculative = "self:q8_0"
+        try settings.validate()
+        let options = settings.transformerOptions
+        #expect(options.device == .vulkan(index: 1))
+        #expect(options.threads == 3 && options.speculation == .selfQuantized(.q8_0))
+        #expect(TransformerServingOptions().device == .cpu)
+    }
+
     @Test func maxBodyReadsBinaryUnits() {
         var settings = Self.settings()
         for (text, bytes) in [("1KiB", 1024), ("2MB", 2 << 20), ("512", 512), ("3 GiB", 3 << 30), ("1B", 1)] {

@@ -72,6 +72,11 @@ struct TransformerServingTests {
             // /metrics counts what was generated, in Prometheus text.
             let metrics = try await TestHTTPClient.send(port: server.port, path: "/metrics")
             #expect(metrics.status == 200)
+            // The device the forward passes run on, as an info gauge.
+            #expect(
+                metrics.text.contains(
+                    "# TYPE llmperf_engine_device_info gauge\nllmperf_engine_device_info{device=\"cpu\"} 1\n"),
+                "\(metrics.text)")
             // Two answers so far (plain and streamed), each of the same prompt and length.
             let counted = { (name: String) in ServingOptimizationsTests.metricValue(metrics.text, name) }
             #expect(counted("llmperf_prompt_tokens_total") == Double(2 * promptTokens), "\(metrics.text)")

@@ -439,4 +439,24 @@ struct LabScenarioTests {
                 "# llmperf lab --target: sent to https://api.example.com/v1 as model gpt-x with headers Authorization: <redacted> (this file's target section was not used, nor workload.extra_body)\nversion: 1\n"
             ))
     }
+
+    @Test func aDeviceMovesEveryLocalTransformerBackendAndNothingElse() throws {
+        let run = try Self.load("quantization").runs[1]
+        #expect(run.target.backend?.options.contains { $0.key == "device" } == false)
+        let moved = LabPlan.onDevice(run, device: "vulkan:1")
+        #expect(moved.target.backend?.options.filter { $0.key == "device" }.map(\.value) == ["vulkan:1"])
+        #expect(moved.target.backend?.serveArguments.suffix(2) == ["--device", "vulkan:1"])
+        #expect(moved.hash != run.hash && moved.hash.count == 64)
+        #expect(moved.redactedYAML.hasPrefix("# llmperf lab --device vulkan:1: the local backend ran on this device\n"))
+        #expect(moved.workload == run.workload && moved.load == run.load)
+        // The option replaces the scenario's own.
+        let again = LabPlan.onDevice(moved, device: "cpu")
+        #expect(again.target.backend?.options.filter { $0.key == "device" }.map(\.value) == ["cpu"])
+        // A remote target and the synthetic engine have no device to move.
+        let remote = LabPlan.retargeted(run, url: "https://api.example.com/v1", model: "m", headers: [])
+        #expect(LabPlan.onDevice(remote, device: "vulkan").hash == remote.hash)
+        var synthetic = run
+        synthetic.target.backend?.engine = "synthetic"
+        #expect(LabPlan.onDevice(synthetic, device: "vulkan").target.backend == synthetic.target.backend)
+    }
 }

@@ -244,6 +244,24 @@ struct ScenarioErrorTests {
                 == "scenarios/x.yml:6:5: target.options.port: cannot be set in options: llmperf picks a free port")
     }
 
+    @Test func theDeviceOptionIsCheckedWhenTheScenarioLoads() {
+        let bogus = Self.document(target: "  backend: local\n  engine: transformer\n  options:\n    device: gpu")
+        #expect(
+            Self.message(bogus)
+                == "scenarios/x.yml:7:13: target.options.device: expected cpu, vulkan (the first Vulkan GPU) or "
+                + "vulkan:N (device N), got 'gpu'")
+        let negative = Self.document(target: "  backend: local\n  options:\n    device: \"vulkan:-1\"")
+        #expect(Self.failure(negative)?.keyPath == "target.options.device")
+        let synthetic = Self.document(target: "  backend: local\n  engine: synthetic\n  options:\n    device: vulkan")
+        #expect(
+            Self.message(synthetic)
+                == "scenarios/x.yml:7:5: target.options.device: applies to the transformer engine, not synthetic")
+        let variant = Self.document(
+            target: "  backend: local\n  engine: transformer",
+            extra: "variants:\n  a: {}\n  b: { target: { options: { device: metal } } }\n")
+        #expect(Self.failure(variant)?.keyPath == "variants.b.target.options.device")
+    }
+
     @Test func tlsShapeDependsOnTheTarget() {
         let url = Self.document(target: "  url: https://example.com\n  model: m\n  tls: true")
         #expect(

@@ -115,6 +115,20 @@ struct ScenarioLoaderTests {
         #expect(target.backend?.serveArguments == ["--engine", "transformer", "--model", "default"])
     }
 
+    @Test func aLocalBackendRunsOnTheDeviceItsOptionsName() throws {
+        for device in ["cpu", "vulkan", "vulkan:0", "Vulkan:12"] {
+            let yaml = """
+                version: 1
+                name: t
+                target: { backend: local, engine: transformer, options: { device: "\(device)" } }
+                workload: { prompts: ["hi"] }
+                load: { concurrency: 1, requests: 1 }
+                """
+            let target = try #require(try Self.load(yaml).runs.first).target
+            #expect(target.backend?.serveArguments.suffix(2) == ["--device", device])
+        }
+    }
+
     @Test func localSyntheticBackendWithOptionsInFileOrder() throws {
         let yaml = """
             version: 1

@@ -74,3 +74,77 @@ import Testing
         #expect(!result.text.contains("decode profile"))
     }
 }
+
+/// `bench-engine --batch-sizes`: B sequences decoded together, after their prefills.
+@Suite struct BatchDecodeBenchmarkTests {
+    @Test func eachSizeDecodesEverySequenceAndIsReported() throws {
+        let path = try TinyModelFactory.path(type: .q8_0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try EngineBenchmark.run(
+            modelPath: path, threads: 1, promptTokens: 6, decodeTokens: 3, repetitions: 1, batchSizes: [1, 4])
+        #expect(result.device == "cpu" && result.deviceDecodeMicroseconds == nil && result.deviceProfile == nil)
+        #expect(result.batchDecode.map(\.batchSize) == [1, 4])
+        // Each sequence's first token comes from its prefill; the batched decode makes the other `decodeTokens`.
+        #expect(result.batchDecode.map(\.tokens) == [3, 12])
+        #expect(result.batchDecode.allSatisfy { $0.seconds > 0 && $0.tokensPerSecond.isFinite })
+        #expect(result.text.contains("batch    4 ×    3 tokens:"))
+        #expect(!result.text.contains("device "))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.json().utf8)) as? [String: Any])
+        #expect(json["device"] as? String == "cpu")
+        #expect(json["device_decode_us_per_token"] is NSNull)
+        let batches = try #require(json["batch_decode"] as? [[String: Any]])
+        #expect(batches.map { $0["batch_size"] as? Int } == [1, 4])
+        #expect(batches.map { $0["decode_tokens"] as? Int } == [3, 12])
+        #expect(batches.allSatisfy { ($0["decode_tokens_per_s"] as? Double).map { $0 > 0 } == true })
+    }
+
+    @Test func withoutSizesThereAreNoBatches() throws {
+        let path = try TinyModelFactory.path(type: .q8_0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try EngineBenchmark.run(
+            modelPath: path, threads: 1, promptTokens: 4, decodeTokens: 2, repetitions: 1)
+        #expect(result.batchDecode.isEmpty)
+        #expect(!result.text.contains("batch "))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.json().utf8)) as? [String: Any])
+        #expect((json["batch_decode"] as? [Any])?.isEmpty == true)
+    }
+}
+
+/// `bench-engine --device vulkan:0` in-process, on the first Vulkan device (Mesa's lavapipe under `make test`,
+/// named by index so a CPU device is accepted).
+@Suite(.serialized) struct VulkanEngineBenchmarkTests {
+    @Test func theDeviceTimeAndTheKernelProfileAreReported() throws {
+        let path = try TinyModelFactory.path(type: .q8_0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try EngineBenchmark.run(
+            modelPath: path, threads: 1, promptTokens: 6, decodeTokens: 3, repetitions: 2, profile: true,
+            device: .vulkan(index: 0), batchSizes: [3])
+        #expect(result.device.hasPrefix("vulkan:0 "), "\(result.device)")
+        // The CPU's operation profile wraps the CPU backend, which a Vulkan device does not run.
+        #expect(result.profile == nil)
+        let us = try #require(result.deviceDecodeMicroseconds)
+        let share = try #require(result.deviceDecodeShare)
+        #expect(us > 0 && share > 0 && share <= 1, "\(us) µs, share \(share)")
+        let profile = try #require(result.deviceProfile)
+        let dispatches = Dictionary(uniqueKeysWithValues: profile.kernels.map { ($0.name, $0.dispatches) })
+        let layers = Double(TinyModelFactory.layers)
+        // One pass a token: each layer's attention and SwiGLU once, the norms twice a layer and once more at the end.
+        #expect(dispatches["attention"] == layers && dispatches["swiglu"] == layers, "\(dispatches)")
+        #expect(dispatches["rms_norm"] == 2 * layers + 1, "\(dispatches)")
+        #expect(profile.kernels.map(\.microseconds) == profile.kernels.map(\.microseconds).sorted(by: >))
+        #expect(profile.kernels.allSatisfy { $0.microseconds > 0 })
+        #expect(profile.deviceMicroseconds > 0 && profile.stepMicroseconds > 0)
+        #expect(result.batchDecode.map(\.tokens) == [9])
+        let text = result.text
+        #expect(text.contains("device   \(result.device): "), "\(text)")
+        #expect(text.contains("of the step"))
+        #expect(text.contains("device profile (per token"))
+        #expect(!text.contains("decode profile (per token"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.json().utf8)) as? [String: Any])
+        #expect(json["device"] as? String == result.device)
+        #expect(json["device_decode_us_per_token"] as? Double == us)
+        let kernels = try #require((json["device_profile"] as? [String: Any])?["kernels"] as? [[String: Any]])
+        #expect(kernels.count == profile.kernels.count)
+        #expect(json["profile"] is NSNull)
+    }
+}
