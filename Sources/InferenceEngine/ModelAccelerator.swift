@@ -16,16 +16,19 @@ public protocol ModelAccelerator: AnyObject {
 }
 
 /// Where a model's forward passes run: `cpu`, or a Vulkan device (`vulkan` picks the first GPU, `vulkan:N` the
-/// device at index N of the Vulkan loader's list).
+/// device at index N of the Vulkan loader's list), or `auto`: the first GPU when one can be used, else the CPU.
 public enum ComputeDevice: Equatable, Hashable, Sendable, CustomStringConvertible {
     case cpu
     case vulkan(index: Int?)
+    case auto
 
-    /// Parses `cpu`, `vulkan` or `vulkan:N` (case-insensitive).
+    /// Parses `cpu`, `vulkan`, `vulkan:N` or `auto` (case-insensitive).
     public init?(argument: String) {
         let text = argument.lowercased()
         if text == "cpu" {
             self = .cpu
+        } else if text == "auto" {
+            self = .auto
         } else if text == "vulkan" {
             self = .vulkan(index: nil)
         } else if text.hasPrefix("vulkan:"), let n = Int(text.dropFirst("vulkan:".count)), n >= 0 {
@@ -40,11 +43,12 @@ public enum ComputeDevice: Equatable, Hashable, Sendable, CustomStringConvertibl
         case .cpu: return "cpu"
         case .vulkan(nil): return "vulkan"
         case .vulkan(let index?): return "vulkan:\(index)"
+        case .auto: return "auto"
         }
     }
 
     /// The accepted values, for help texts.
-    public static let argumentList = "cpu|vulkan|vulkan:N"
+    public static let argumentList = "cpu|vulkan|vulkan:N|auto"
 }
 
 extension TransformerModel {

@@ -38,19 +38,20 @@ public struct LocalBackendSpec: Sendable, Equatable {
         return args
     }
 
-    /// Whether `value` is one `llmperf serve --device` takes: `cpu`, `vulkan` or `vulkan:N` (N ≥ 0), in any case
+    /// Whether `value` is one `llmperf serve --device` takes: `cpu`, `vulkan`, `vulkan:N` (N ≥ 0) or `auto`, in any case
     /// (the engine's own parser reads the same; this one lets a scenario fail when it loads, not when its backend
     /// starts).
     public static func isDevice(_ value: String) -> Bool {
         let text = value.lowercased()
-        if text == "cpu" || text == "vulkan" { return true }
+        if text == "cpu" || text == "vulkan" || text == "auto" { return true }
         guard text.hasPrefix("vulkan:") else { return false }
         let index = text.dropFirst("vulkan:".count)
         return !index.isEmpty && index.allSatisfy(\.isASCII) && Int(index).map { $0 >= 0 } == true
     }
 
     /// The accepted `device` values, for messages.
-    public static let deviceValues = "cpu, vulkan (the first Vulkan GPU) or vulkan:N (device N)"
+    public static let deviceValues =
+        "cpu, vulkan (the first Vulkan GPU), vulkan:N (device N) or auto (the first Vulkan GPU if one is found, else cpu)"
 
     public static func == (lhs: LocalBackendSpec, rhs: LocalBackendSpec) -> Bool {
         lhs.engine == rhs.engine && lhs.model == rhs.model && lhs.tls == rhs.tls

@@ -128,6 +128,7 @@ public enum EngineBenchmark {
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let cpu = CPUBackend(threads: threads)
         // The CPU's profile wraps its backend; a Vulkan device times its own kernels.
+        let device = EngineLoader.resolve(device)
         let profiler = profile && device == .cpu ? ProfilingBackend(wrapping: cpu) : nil
         let model = try EngineLoader.load(
             path: modelPath, device: device, threads: threads, contextLength: promptTokens + decodeTokens + 1,

@@ -76,6 +76,9 @@ public final class VulkanContext {
     let timestampPeriod: Double?
     let minStorageOffsetAlignment: Int
     let maxWorkgroupsPerDimension: Int
+    /// Weight rows per matrix-product workgroup: one per subgroup of the 64 invocations (the shader takes any
+    /// actual subgroup size: its subgroups share the rows out).
+    let rowsPerWorkgroup: Int
 
     let instanceHandle: VkInstance
     let instance: InstanceFunctions
@@ -138,6 +141,7 @@ public final class VulkanContext {
         guard subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT.rawValue != 0,
             subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT.rawValue != 0
         else { throw VulkanError.unsupported("no subgroup arithmetic in compute shaders") }
+        rowsPerWorkgroup = max(1, 64 / max(1, Int(subgroup.subgroupSize)))
 
         // Extensions: push descriptors.
         var extensionCount: UInt32 = 0
@@ -279,7 +283,9 @@ public final class VulkanContext {
             info.pApplicationInfo = app
             let result = create(&info, nil, &instance)
             if result == VK_ERROR_INCOMPATIBLE_DRIVER {
-                throw VulkanError.noDevice("no Vulkan 1.1 driver found (vkCreateInstance: incompatible driver)")
+                throw VulkanError.noDevice(
+                    "no Vulkan device found: the loader found no Vulkan 1.1 driver (vkCreateInstance: incompatible "
+                        + "driver)")
             }
             try check(result, "vkCreateInstance")
         }

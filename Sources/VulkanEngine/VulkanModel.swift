@@ -6,7 +6,7 @@ import InferenceEngine
 /// new tokens' embeddings, positions and the requested logits cross to and from the host. Sampling stays on the
 /// host, so decoding, batching, speculation and the prefix cache work as on the CPU.
 ///
-/// Attach one with `VulkanModel.attach(to:device:)` (or load through `EngineLoader`); it then runs every
+/// Attach one with `VulkanModel.attach(to:context:)` (or load through `EngineLoader`); it then runs every
 /// `forward` of the model. Used from the model's one inference thread.
 public final class VulkanModel: ModelAccelerator {
     public let context: VulkanContext

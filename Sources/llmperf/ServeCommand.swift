@@ -191,7 +191,8 @@ extension ComputeDevice: ExpressibleByArgument {
     static func help(_ what: String) -> ArgumentHelp {
         ArgumentHelp(
             "\(what). vulkan is the first Vulkan GPU (a CPU device such as Mesa's lavapipe only with "
-                + "LLMPERF_VULKAN_ALLOW_CPU=1); vulkan:N is device N as the Vulkan loader lists them.",
+                + "LLMPERF_VULKAN_ALLOW_CPU=1); vulkan:N is device N as the Vulkan loader lists them; auto is the "
+                + "first Vulkan GPU when one can be used, else the CPU.",
             valueName: "device")
     }
 }

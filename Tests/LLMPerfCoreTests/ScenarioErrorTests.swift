@@ -248,8 +248,8 @@ struct ScenarioErrorTests {
         let bogus = Self.document(target: "  backend: local\n  engine: transformer\n  options:\n    device: gpu")
         #expect(
             Self.message(bogus)
-                == "scenarios/x.yml:7:13: target.options.device: expected cpu, vulkan (the first Vulkan GPU) or "
-                + "vulkan:N (device N), got 'gpu'")
+                == "scenarios/x.yml:7:13: target.options.device: expected cpu, vulkan (the first Vulkan GPU), "
+                + "vulkan:N (device N) or auto (the first Vulkan GPU if one is found, else cpu), got 'gpu'")
         let negative = Self.document(target: "  backend: local\n  options:\n    device: \"vulkan:-1\"")
         #expect(Self.failure(negative)?.keyPath == "target.options.device")
         let synthetic = Self.document(target: "  backend: local\n  engine: synthetic\n  options:\n    device: vulkan")

@@ -78,7 +78,10 @@ struct ScenarioFilesTests {
 
     @Test func quickstart() throws {
         let run = try #require(try Self.load("scenarios/quickstart.yml").runs.first)
-        #expect(run.target.backend == LocalBackendSpec(engine: "transformer", model: "default"))
+        // `make demo` runs on a GPU when one is found, else on the CPU engine.
+        #expect(
+            run.target.backend
+                == LocalBackendSpec(engine: "transformer", model: "default", options: [(key: "device", value: "auto")]))
         #expect(run.target.model == "default")
         #expect(run.load == LoadSpec(shape: .closed(concurrency: 2), stop: .requests(20), warmup: 2, seed: 42))
         #expect(run.workload.maxTokens == 32)

@@ -10,11 +10,11 @@ import Testing
 @Suite struct DeviceChoiceTests {
     static let accepted: [(String, ComputeDevice)] = [
         ("cpu", .cpu), ("CPU", .cpu), ("vulkan", .vulkan(index: nil)), ("Vulkan", .vulkan(index: nil)),
-        ("vulkan:0", .vulkan(index: 0)), ("VULKAN:12", .vulkan(index: 12)),
+        ("vulkan:0", .vulkan(index: 0)), ("VULKAN:12", .vulkan(index: 12)), ("auto", .auto), ("Auto", .auto),
     ]
     static let refused = [
         "", "gpu", "metal", "vulkan:", "vulkan:-1", "vulkan:x", "vulkan:1.5", "vulkan0", "vulkan:0:1", "cpu:0",
-        " vulkan", "vulkan ", "cuda:0",
+        " vulkan", "vulkan ", "cuda:0", "auto:0",
     ]
 
     @Test func theEngineParsesCpuVulkanAndVulkanN() {

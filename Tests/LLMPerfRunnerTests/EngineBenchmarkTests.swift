@@ -128,9 +128,11 @@ import Testing
         let profile = try #require(result.deviceProfile)
         let dispatches = Dictionary(uniqueKeysWithValues: profile.kernels.map { ($0.name, $0.dispatches) })
         let layers = Double(TinyModelFactory.layers)
-        // One pass a token: each layer's attention and SwiGLU once, the norms twice a layer and once more at the end.
-        #expect(dispatches["attention"] == layers && dispatches["swiglu"] == layers, "\(dispatches)")
-        #expect(dispatches["rms_norm"] == 2 * layers + 1, "\(dispatches)")
+        // One pass a token: per layer one rotation, one attention and four products (query/key/value stacked, output,
+        // gate/up stacked, down; the norms, SwiGLU and residual adds fold into them), then the gather and the logits.
+        #expect(dispatches["attention"] == layers && dispatches["rope"] == layers, "\(dispatches)")
+        #expect(dispatches["matmul_q8_0"] == 4 * layers + 1 && dispatches["gather"] == 1, "\(dispatches)")
+        #expect(dispatches.count == 4, "\(dispatches)")
         #expect(profile.kernels.map(\.microseconds) == profile.kernels.map(\.microseconds).sorted(by: >))
         #expect(profile.kernels.allSatisfy { $0.microseconds > 0 })
         #expect(profile.deviceMicroseconds > 0 && profile.stepMicroseconds > 0)

@@ -1,5 +1,6 @@
 #version 450
-// output[i][r] = dot(weight row r, x_i) for `count` input rows, one weight row per workgroup, where x_i is input row
+// output[i][r] = dot(weight row r, x_i) for `count` input rows, one weight row per subgroup (`rowsPerGroup` rows a
+// workgroup, each subgroup taking them in turn, so any subgroup size works and no barrier is needed), where x_i is input row
 // i, or with NORMALIZE its RMS norm scaled by `norm` (x / sqrt(mean(x^2) + epsilon) * norm, computed here from the
 // raw row: the dot of the weights with x * norm, times the row's scale), or with GATED silu(gate) * up from a row
 // holding both. With ACCUMULATE the product is added to the output (a residual connection).
@@ -7,7 +8,7 @@
 // device layout (VulkanEngine's DeviceMatrix): `quants` holds each 32-weight block's values (Q8_0 8 uints
 // of int8, Q4 4 uints of the file's nibbles: byte k holds weight k low and weight k+16 high, F16 16 uints
 // of half pairs, F32 32 uints), `scales` each block's scale as a float (Q4_1: scale then minimum).
-// Each thread takes eight weights at a time (a quarter of a block) and keeps eight input rows' sums.
+// Each lane takes eight weights at a time (a quarter of a block) and keeps eight input rows' sums.
 #include "common.glsl"
 
 #if defined(F32)
@@ -53,6 +54,7 @@ layout(push_constant) uniform Parameters {
     uint mode;          // NORMALIZE, GATED, ACCUMULATE
     float epsilon;      // NORMALIZE: added to the mean square
     uint upOffset;      // GATED: floats from a row's gate values to its up values (a multiple of 4)
+    uint rowsPerGroup;  // weight rows a workgroup computes
 } p;
 
 vec4 silu(vec4 g) { return g / (1.0 + exp(-g)); }
@@ -101,46 +103,68 @@ void weights8(uint block0, uint u, out vec4 lo, out vec4 hi) {
 #endif
 }
 
+// The dot products of one weight row with input rows first ..< first + n (n <= ROWS), written by the subgroup's
+// elected lane. ROWS is a constant at each use, so the sums stay in registers; rows past `n` are skipped.
+#define ROW_PRODUCTS(ROWS)                                                                                      \
+    {                                                                                                           \
+        float sums[ROWS];                                                                                       \
+        float squares[ROWS];                                                                                    \
+        for (uint i = 0; i < ROWS; i++) {                                                                       \
+            sums[i] = 0.0;                                                                                      \
+            squares[i] = 0.0;                                                                                   \
+        }                                                                                                       \
+        for (uint u = lane; u < octets; u += gl_SubgroupSize) {                                                 \
+            vec4 lo;                                                                                            \
+            vec4 hi;                                                                                            \
+            weights8(block0, u, lo, hi);                                                                        \
+            if (normalize) {                                                                                    \
+                lo *= norm4[2u * u];                                                                            \
+                hi *= norm4[2u * u + 1u];                                                                       \
+            }                                                                                                   \
+            for (uint i = 0; i < ROWS; i++) {                                                                   \
+                if (i < n) {                                                                                    \
+                    uint x = (p.inputOffset + (first + i) * p.inputStride) / 4u + 2u * u;                       \
+                    vec4 a = input4[x];                                                                         \
+                    vec4 b = input4[x + 1u];                                                                    \
+                    if (gated) {                                                                                \
+                        a = silu(a) * input4[x + p.upOffset / 4u];                                              \
+                        b = silu(b) * input4[x + 1u + p.upOffset / 4u];                                         \
+                    }                                                                                           \
+                    if (normalize) squares[i] += dot(a, a) + dot(b, b);                                         \
+                    sums[i] += dot(lo, a) + dot(hi, b);                                                         \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (uint i = 0; i < ROWS; i++) {                                                                       \
+            if (i < n) {                                                                                        \
+                float total = subgroupAdd(sums[i]);                                                             \
+                if (normalize) total *= 1.0 / sqrt(subgroupAdd(squares[i]) / float(p.columns) + p.epsilon);     \
+                uint at = p.outputOffset + (first + i) * p.outputStride + p.outputColumn + row;                 \
+                if (subgroupElect()) outputs[at] = (p.mode & ACCUMULATE) != 0u ? outputs[at] + total : total;   \
+            }                                                                                                   \
+        }                                                                                                       \
+    }
+
 void main() {
-    uint row = workgroupIndex();
-    if (row >= p.rows) return;
     uint blocksPerRow = p.columns / 32u;
     uint octets = p.columns / 8u;
-    uint block0 = row * blocksPerRow;
-    uint thread = gl_LocalInvocationID.x;
+    uint lane = gl_SubgroupInvocationID;
     bool normalize = (p.mode & NORMALIZE) != 0u;
     bool gated = (p.mode & GATED) != 0u;
-    for (uint first = 0; first < p.count; first += ROWS_AT_ONCE) {
-        uint n = min(ROWS_AT_ONCE, p.count - first);
-        float sums[ROWS_AT_ONCE];
-        float squares[ROWS_AT_ONCE];
-        for (uint i = 0; i < ROWS_AT_ONCE; i++) {
-            sums[i] = 0.0;
-            squares[i] = 0.0;
-        }
-        for (uint u = thread; u < octets; u += WORKGROUP) {
-            vec4 lo;
-            vec4 hi;
-            weights8(block0, u, lo, hi);
-            vec4 normLo = normalize ? norm4[2u * u] : vec4(1.0);
-            vec4 normHi = normalize ? norm4[2u * u + 1u] : vec4(1.0);
-            for (uint i = 0; i < n; i++) {
-                uint x = (p.inputOffset + (first + i) * p.inputStride) / 4u + 2u * u;
-                vec4 a = input4[x];
-                vec4 b = input4[x + 1u];
-                if (gated) {
-                    a = silu(a) * input4[x + p.upOffset / 4u];
-                    b = silu(b) * input4[x + 1u + p.upOffset / 4u];
-                }
-                squares[i] += dot(a, a) + dot(b, b);
-                sums[i] += dot(lo, a * normLo) + dot(hi, b * normHi);
+    for (uint k = gl_SubgroupID; k < p.rowsPerGroup; k += gl_NumSubgroups) {
+        uint row = workgroupIndex() * p.rowsPerGroup + k;
+        if (row >= p.rows) return;
+        uint block0 = row * blocksPerRow;
+        if (p.count == 1u) {
+            // One input row (a decode step): nothing to skip.
+            uint first = 0u;
+            uint n = 1u;
+            ROW_PRODUCTS(1)
+        } else {
+            for (uint first = 0; first < p.count; first += ROWS_AT_ONCE) {
+                uint n = min(ROWS_AT_ONCE, p.count - first);
+                ROW_PRODUCTS(ROWS_AT_ONCE)
             }
-        }
-        for (uint i = 0; i < n; i++) {
-            float total = workgroupSum(sums[i]);
-            if (normalize) total *= 1.0 / sqrt(workgroupSum(squares[i]) / float(p.columns) + p.epsilon);
-            uint at = p.outputOffset + (first + i) * p.outputStride + p.outputColumn + row;
-            if (thread == 0u) outputs[at] = (p.mode & ACCUMULATE) != 0u ? outputs[at] + total : total;
         }
     }
 }
