@@ -99,7 +99,8 @@ let package = Package(
                 // builds them (AVX2/FMA, AVX-512 where present), as llama.cpp's native builds do,
                 // and skip bounds checks. A binary built this way runs on CPUs like the builder's.
                 .unsafeFlags(
-                    ["-Ounchecked", "-Xcc", "-march=\(releaseCPU)"], .when(platforms: [.linux], configuration: .release))
+                    ["-Ounchecked", "-Xcc", "-march=\(releaseCPU)"], .when(platforms: [.linux], configuration: .release)
+                )
             ]
         ),
         .systemLibrary(
