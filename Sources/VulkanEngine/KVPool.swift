@@ -5,7 +5,7 @@ import InferenceEngine
 /// regions of `positions × kvDimension` floats. A `KVCache` takes a slot on its first forward pass and gives it
 /// back when it is freed. The pool grows (doubling, copying device-side) when every slot is taken.
 final class KVPool {
-    unowned let context: VulkanContext
+    let context: VulkanContext
     let layers: Int
     let kvDimension: Int
     /// Positions per slot: the model's context length.

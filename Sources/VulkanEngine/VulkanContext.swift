@@ -12,9 +12,10 @@ public struct VulkanDeviceInfo: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "vulkan:\(index) \(name) (\(kind))" }
 }
 
-/// A device buffer and its memory. Host-visible buffers stay mapped (`mapped`).
+/// A device buffer and its memory. Host-visible buffers stay mapped (`mapped`). It keeps its context (and so the
+/// device) alive until it is destroyed.
 final class VulkanBuffer {
-    unowned let context: VulkanContext
+    let context: VulkanContext
     let buffer: VkBuffer
     let memory: VkDeviceMemory
     let size: Int
@@ -605,7 +606,7 @@ public final class VulkanContext {
 
 /// A command buffer recorded once (with its own timestamp queries), submitted with `VulkanContext.run`.
 final class RecordedCommands {
-    unowned let context: VulkanContext
+    let context: VulkanContext
     let commandBuffer: VkCommandBuffer
     let queryPool: VkQueryPool?
     let queryCount: Int

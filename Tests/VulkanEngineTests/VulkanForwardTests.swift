@@ -96,3 +96,24 @@ import Testing
         #expect(error < 1e-4, "\(format): relative error \(error)")
     }
 }
+
+/// The device lives as long as anything made on it: a model whose context nobody else holds runs and is freed
+/// (its buffers, recorded passes and caches, then the device) without touching a destroyed device.
+@Suite(.serialized) struct VulkanLifetimeTests {
+    @Test func aModelHoldsItsDeviceUntilItsLastBufferIsFreed() throws {
+        var model: TransformerModel? = try {
+            let (_, gpu, _) = try VulkanForwardTests.models(.q8_0, context: try VulkanForwardTests.context())
+            return gpu
+        }()
+        var cache = model?.makeCache()
+        let buffers = ForwardBuffers(config: model!.config)
+        defer { withExtendedLifetime(buffers) {} }
+        model!.forward(tokens: VulkanForwardTests.prompt, cache: cache!, buffers: buffers)
+        model!.forward(tokens: [3], cache: cache!, buffers: buffers)
+        #expect(cache!.count == VulkanForwardTests.prompt.count + 1)
+        model = nil
+        // The cache's slot outlives the model's other buffers and is freed last.
+        cache = nil
+        #expect(model == nil && cache == nil)
+    }
+}
