@@ -163,7 +163,8 @@ let package = Package(
         .testTarget(
             name: "VulkanEngineTests", dependencies: ["VulkanEngine", "InferenceEngine", "InferenceTestSupport"]),
         .testTarget(
-            name: "InferenceServerTests", dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport"]),
+            name: "InferenceServerTests",
+            dependencies: ["InferenceServer", "InferenceEngine", "InferenceTestSupport", "VulkanEngine"]),
         .testTarget(
             name: "LLMPerfRunnerTests",
             dependencies: [

@@ -59,15 +59,18 @@ public final class KVCache {
 }
 
 /// A KV cache's storage on a GPU, attached by the accelerator that runs the model there.
+///
+/// Each copy returns false (or nil) when the device failed it: the caller then does without (a prefix cache
+/// miss), and a device that is gone fails the next forward pass with its error.
 public protocol KVCacheDevice: AnyObject {
     /// Copies `positions` of every layer's keys and values from the device to the cache's host storage.
-    func download(positions: Range<Int>)
+    @discardableResult func download(positions: Range<Int>) -> Bool
     /// Copies `positions` of every layer's keys and values from the cache's host storage to the device.
-    func upload(positions: Range<Int>)
+    @discardableResult func upload(positions: Range<Int>) -> Bool
     /// A copy, in device memory, of `positions` of every layer's keys and values (a prefix cache block); the
     /// device memory is freed with the returned object.
-    func storeBlock(positions: Range<Int>) -> AnyObject
+    func storeBlock(positions: Range<Int>) -> AnyObject?
     /// Copies `count` positions of a block from `storeBlock` (of a cache of the same model), starting at its
     /// position `skip`, into this cache at `position`.
-    func restoreBlock(_ block: AnyObject, skip: Int, count: Int, at position: Int)
+    func restoreBlock(_ block: AnyObject, skip: Int, count: Int, at position: Int) -> Bool
 }

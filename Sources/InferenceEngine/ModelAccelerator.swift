@@ -9,9 +9,11 @@ public protocol ModelAccelerator: AnyObject {
     /// Runs the batch as `TransformerModel.forward(batch:buffers:)` specifies, except that it leaves the caches'
     /// counts to the caller, which advances them afterwards. Logits go to `buffers.logitsStorage(rows:)`. When no
     /// entry asks for logits, the final hidden states (before the output norm) are left in `buffers.hidden`.
-    func forward(batch: [BatchEntry], buffers: ForwardBuffers) -> [UnsafePointer<Float>?]
+    /// Throws what the device failed with; the caches' device contents past their counts are then unspecified.
+    func forward(batch: [BatchEntry], buffers: ForwardBuffers) throws -> [UnsafePointer<Float>?]
 
-    /// Gives a new cache of the model its device storage (its `device`), before anything is restored into it.
+    /// Gives a new cache of the model its device storage (its `device`), before anything is restored into it. When
+    /// the device cannot, the cache is left without one and its first forward pass tries again (and throws).
     func attach(_ cache: KVCache)
 }
 

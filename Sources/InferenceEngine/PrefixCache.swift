@@ -125,10 +125,13 @@ public final class PrefixCache {
             let floats = (b - skip) * d
             if let deviceBlock = block.deviceBlock {
                 // Kept on the GPU: copied there, device to device.
-                guard let device = cache.device else {
-                    preconditionFailure("a prefix cache block from a GPU cannot fill a CPU cache")
+                guard let device = cache.device,
+                    device.restoreBlock(deviceBlock, skip: skip, count: b - skip, at: first)
+                else {
+                    // A cache without device storage (the device could not give it any), or a failed copy: the
+                    // positions restored so far stand, the rest is prefilled.
+                    return finishRestore(cache, from: start, to: first)
                 }
-                device.restoreBlock(deviceBlock, skip: skip, count: b - skip, at: first)
                 continue
             }
             for l in 0..<layerCount {
@@ -136,8 +139,16 @@ public final class PrefixCache {
                 (cache.values(layer: l) + first * d).update(from: values(block, layer: l) + skip * d, count: floats)
             }
             // A cache that lives on a GPU takes these positions from its host copy.
-            cache.device?.upload(positions: first..<(first + b - skip))
+            if let device = cache.device, !device.upload(positions: first..<(first + b - skip)) {
+                return finishRestore(cache, from: start, to: first)
+            }
         }
+        return finishRestore(cache, from: start, to: end)
+    }
+
+    /// Marks positions `start..<end` restored and counts the lookup.
+    private func finishRestore(_ cache: KVCache, from start: Int, to end: Int) -> Int {
+        guard end > start else { return start }
         cache.advance(by: end - start)
         statistics.hits += 1
         statistics.restoredTokens += end - start
@@ -174,9 +185,15 @@ public final class PrefixCache {
                 guard let victim = leastRecentlyUsedLeaf(sparing: parent) else { return }
                 evict(victim)
             }
+            var deviceBlock: AnyObject?
+            if let device = cache.device {
+                // A block the device cannot hold (its memory is full) is not cached.
+                guard let stored = device.storeBlock(positions: (i * b)..<((i + 1) * b)) else { return }
+                deviceBlock = stored
+            }
             let block = Block(
                 hash: hash, tokens: Array(slice), parent: parent, depth: i, floats: 2 * layerCount * b * d,
-                deviceBlock: cache.device?.storeBlock(positions: (i * b)..<((i + 1) * b)))
+                deviceBlock: deviceBlock)
             if block.deviceBlock == nil {
                 for l in 0..<layerCount {
                     keys(block, layer: l).update(from: cache.keys(layer: l) + i * b * d, count: b * d)

@@ -33,6 +33,13 @@ final class BatchScheduler: @unchecked Sendable {
         status: .serviceUnavailable, message: "The server is shutting down; retry on another instance.",
         type: "server_error", code: "server_shutting_down")
 
+    /// The answer to the requests of a forward pass that failed on the engine's device.
+    static func engineFailure(_ error: any Error) -> APIError {
+        APIError(
+            status: .internalServerError, message: "The engine's forward pass failed: \(error)", type: "server_error",
+            code: "engine_failure")
+    }
+
     private struct Job {
         var request: GenerationRequest
         var channel: GenerationChannel
@@ -259,11 +266,24 @@ final class BatchScheduler: @unchecked Sendable {
         }
     }
 
-    /// One batched forward pass of every stepping sequence; their new tokens go to their channels.
+    /// One batched forward pass of every stepping sequence; their new tokens go to their channels. A pass that
+    /// fails on the engine's device (a GPU lost or out of memory) fails those requests with a 500 and cancels their
+    /// sequences; the server goes on, and later passes try again.
     private func forward(
         _ stepping: [Active], _ entries: [BatchEntry], prefillTokens: Int, decodeRows: Int, buffers: ForwardBuffers
     ) {
-        let logits = model.forward(batch: entries, buffers: buffers)
+        let logits: [UnsafePointer<Float>?]
+        do {
+            logits = try model.tryForward(batch: entries, buffers: buffers)
+        } catch {
+            let failure = Self.engineFailure(error)
+            for sequence in stepping {
+                sequence.decoder.cancel()
+                sequence.job.channel.fail(failure)
+            }
+            statistics.withLock { $0.failedPasses += 1 }
+            return
+        }
         var speculation = SpeculationStatistics()
         for (sequence, row) in zip(stepping, logits) {
             sequence.job.request.timeline?.markStep(batchSize: stepping.count)

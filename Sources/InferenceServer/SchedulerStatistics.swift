@@ -9,6 +9,8 @@ struct SchedulerStatistics: Sendable {
     var lastBatchSize = 0
     var prefillTokens: UInt64 = 0
     var decodeSteps: UInt64 = 0
+    /// Forward passes that failed on the engine's device (their requests were answered 500).
+    var failedPasses: UInt64 = 0
     var speculation = SpeculationStatistics()
     var prefixCache: PrefixCache.Statistics?
     var batchSizes = PrometheusHistogram(
@@ -47,6 +49,10 @@ struct SchedulerStatistics: Sendable {
         metric(
             "llmperf_decode_steps_total", "counter", "Decode steps (one per sequence per forward pass).",
             "\(decodeSteps)")
+        metric(
+            "llmperf_forward_pass_failures_total", "counter",
+            "Forward passes that failed on the engine's device; their requests were answered with an error.",
+            "\(failedPasses)")
         if let p = prefixCache {
             metric(
                 "llmperf_prefix_cache_lookups_total", "counter", "Prompts looked up in the prefix cache.",

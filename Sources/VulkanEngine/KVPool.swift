@@ -97,9 +97,9 @@ final class KVSlot: KVCacheDevice {
     /// The slot's first float in a layer's buffer.
     var base: Int { slot * (pool?.positions ?? 0) * (pool?.kvDimension ?? 0) }
 
-    func download(positions: Range<Int>) { transfer(positions, toHost: true) }
+    func download(positions: Range<Int>) -> Bool { (try? transfer(positions, toHost: true)) != nil }
 
-    func upload(positions: Range<Int>) { transfer(positions, toHost: false) }
+    func upload(positions: Range<Int>) -> Bool { (try? transfer(positions, toHost: false)) != nil }
 
     /// A prefix cache block on the device: per layer, the keys then the values of its positions.
     final class Block {
@@ -111,8 +111,8 @@ final class KVSlot: KVCacheDevice {
         }
     }
 
-    func storeBlock(positions: Range<Int>) -> AnyObject {
-        guard let pool else { preconditionFailure("the KV pool is gone") }
+    func storeBlock(positions: Range<Int>) -> AnyObject? {
+        guard let pool else { return nil }
         let bytes = positions.count * pool.kvDimension * 4
         do {
             let block = Block(
@@ -128,12 +128,13 @@ final class KVSlot: KVCacheDevice {
             pool.blocksStored += 1
             return block
         } catch {
-            fatalError("Vulkan prefix cache block: \(error)")
+            // Out of device memory, most likely: the block is not cached.
+            return nil
         }
     }
 
-    func restoreBlock(_ stored: AnyObject, skip: Int, count: Int, at position: Int) {
-        guard let pool, let block = stored as? Block else { preconditionFailure("not a block of this device") }
+    func restoreBlock(_ stored: AnyObject, skip: Int, count: Int, at position: Int) -> Bool {
+        guard let pool, let block = stored as? Block else { return false }
         let d = pool.kvDimension
         let blockBytes = block.positions * d * 4
         let bytes = count * d * 4
@@ -150,53 +151,52 @@ final class KVSlot: KVCacheDevice {
                 }
             }
             pool.blocksRestored += 1
+            return true
         } catch {
-            fatalError("Vulkan prefix cache restore: \(error)")
+            return false
         }
     }
 
-    private func transfer(_ positions: Range<Int>, toHost: Bool) {
-        guard let pool, !positions.isEmpty else { return }
+    /// Copies `positions` of every layer between the slot and the cache's host storage.
+    func transfer(_ positions: Range<Int>, toHost: Bool) throws {
+        guard let pool else { throw VulkanError.unsupported("the model this KV cache belonged to is gone") }
+        guard !positions.isEmpty else { return }
         let context = pool.context
         let d = pool.kvDimension
         let bytes = positions.count * d * 4
         let layers = pool.layers
-        do {
-            let staging = try context.buffer(size: 2 * layers * bytes, placement: toHost ? .download : .upload)
-            let device = base * 4 + positions.lowerBound * d * 4
-            func host(_ l: Int, _ k: Int) -> UnsafeMutablePointer<Float> {
-                (k == 0 ? hostKeys : hostValues) + l * hostCapacity * d + positions.lowerBound * d
-            }
-            if !toHost {
-                for l in 0..<layers {
-                    for k in 0..<2 {
-                        (staging.mapped! + (2 * l + k) * bytes).copyMemory(from: host(l, k), byteCount: bytes)
-                    }
-                }
-            }
-            try context.submit { recorder in
-                for l in 0..<layers {
-                    for (k, buffer) in [pool.keys[l], pool.values[l]].enumerated() {
-                        let s = (2 * l + k) * bytes
-                        if toHost {
-                            recorder.copy(from: buffer, device, to: staging, s, bytes: bytes)
-                        } else {
-                            recorder.copy(from: staging, s, to: buffer, device, bytes: bytes)
-                        }
-                    }
-                }
-            }
-            if toHost {
-                for l in 0..<layers {
-                    for k in 0..<2 {
-                        UnsafeMutableRawPointer(host(l, k)).copyMemory(
-                            from: staging.mapped! + (2 * l + k) * bytes, byteCount: bytes)
-                    }
-                }
-            }
-        } catch {
-            // A device that fails a copy cannot go on serving: say why and stop, as a failed forward pass does.
-            fatalError("Vulkan KV cache copy failed: \(error)")
+        let staging = try context.buffer(size: 2 * layers * bytes, placement: toHost ? .download : .upload)
+        let device = base * 4 + positions.lowerBound * d * 4
+        func host(_ l: Int, _ k: Int) -> UnsafeMutablePointer<Float> {
+            (k == 0 ? hostKeys : hostValues) + l * hostCapacity * d + positions.lowerBound * d
         }
+        if !toHost {
+            for l in 0..<layers {
+                for k in 0..<2 {
+                    (staging.mapped! + (2 * l + k) * bytes).copyMemory(from: host(l, k), byteCount: bytes)
+                }
+            }
+        }
+        try context.submit { recorder in
+            for l in 0..<layers {
+                for (k, buffer) in [pool.keys[l], pool.values[l]].enumerated() {
+                    let s = (2 * l + k) * bytes
+                    if toHost {
+                        recorder.copy(from: buffer, device, to: staging, s, bytes: bytes)
+                    } else {
+                        recorder.copy(from: staging, s, to: buffer, device, bytes: bytes)
+                    }
+                }
+            }
+        }
+        if toHost {
+            for l in 0..<layers {
+                for k in 0..<2 {
+                    UnsafeMutableRawPointer(host(l, k)).copyMemory(
+                        from: staging.mapped! + (2 * l + k) * bytes, byteCount: bytes)
+                }
+            }
+        }
+
     }
 }

@@ -185,21 +185,20 @@ public final class VulkanModel: ModelAccelerator {
         kernelNanoseconds = [:]
     }
 
-    public func forward(batch: [BatchEntry], buffers: ForwardBuffers) -> [UnsafePointer<Float>?] {
-        do {
-            return try run(batch, buffers)
-        } catch {
-            // A device that fails mid-pass (lost, out of memory) cannot produce this step's logits.
-            fatalError("Vulkan forward pass failed on \(deviceDescription): \(error)")
+    public func forward(batch: [BatchEntry], buffers: ForwardBuffers) throws -> [UnsafePointer<Float>?] {
+        if let failure = failNextPass {
+            failNextPass = nil
+            throw failure
         }
+        return try run(batch, buffers)
     }
 
+    /// Tests: the next pass throws this instead of running (a device lost mid-serve).
+    var failNextPass: VulkanError?
+
     public func attach(_ cache: KVCache) {
-        do {
-            _ = try slot(for: cache)
-        } catch {
-            fatalError("Vulkan KV cache on \(deviceDescription): \(error)")
-        }
+        // A cache the device cannot hold now stays without a slot: its first pass tries again and throws.
+        _ = try? slot(for: cache)
     }
 
     private func slot(for cache: KVCache) throws -> KVSlot {
@@ -212,7 +211,7 @@ public final class VulkanModel: ModelAccelerator {
         let slot = KVSlot(pool: kv, slot: try kv.acquire(), cache: cache)
         cache.device = slot
         // Positions already in the cache (restored before the first pass) go to the device.
-        slot.upload(positions: 0..<cache.count)
+        try slot.transfer(0..<cache.count, toHost: false)
         return slot
     }
 

@@ -1,0 +1,61 @@
+import Foundation
+import InferenceEngine
+import InferenceTestSupport
+import Testing
+
+@testable import InferenceServer
+@testable import VulkanEngine
+
+/// A forward pass that fails on the engine's device (a GPU lost mid-serve, out of memory) answers its requests
+/// with a 500 naming the failure, counts it on `/metrics`, and leaves the server serving: the next pass runs.
+/// On the first Vulkan device (lavapipe under `make test`), whose accelerator is told to fail one pass.
+@Suite("Device failure", .serialized)
+struct DeviceFailureTests {
+    static func body(stream: Bool) -> String {
+        """
+        {"model":"tiny","messages":[{"role":"user","content":"hello"}],"max_tokens":4,"temperature":0,\
+        "ignore_eos":true,"stream":\(stream)}
+        """
+    }
+
+    @Test func aFailedPassAnswers500AndTheServerGoesOn() async throws {
+        let path = try TinyModelFactory.path(type: .q8_0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let engine = try TransformerServingEngine(
+            path: path, servedName: "tiny",
+            options: TransformerServingOptions(threads: 1, contextLength: 64, device: .vulkan(index: 0)))
+        let accelerator = try #require(engine.model.accelerator as? VulkanModel)
+        let server = try await LLMServer.start(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, engine: .custom { engine }))
+        let port = server.port
+        #expect(try await TransformerServingTests.waitUntilHealthy(port) == 200)
+
+        // Set while the inference thread is idle (no request yet): the next pass throws a lost device.
+        accelerator.failNextPass = .call("vkQueueSubmit", -4)
+        let failed = try await TestHTTPClient.post(
+            port: port, path: "/v1/chat/completions", json: Self.body(stream: false))
+        #expect(failed.status == 500, "\(failed.text)")
+        let error = try #require(try failed.json()["error"] as? [String: Any])
+        #expect(error["code"] as? String == "engine_failure")
+        #expect((error["message"] as? String)?.contains("vkQueueSubmit failed (VkResult -4)") == true, "\(error)")
+
+        // The next request runs: the failed pass left nothing behind.
+        let answered = try await TestHTTPClient.post(
+            port: port, path: "/v1/chat/completions", json: Self.body(stream: false))
+        #expect(answered.status == 200, "\(answered.text)")
+        let usage = try #require(try answered.json()["usage"] as? [String: Any])
+        #expect(usage["completion_tokens"] as? Int == 4)
+
+        // Streamed: the failure is an error event, then [DONE].
+        accelerator.failNextPass = .call("vkQueueSubmit", -4)
+        let streamed = try await TestHTTPClient.post(
+            port: port, path: "/v1/chat/completions", json: Self.body(stream: true))
+        #expect(streamed.status == 200)
+        #expect(streamed.events.last == "[DONE]")
+        let last = try #require(try streamed.events.dropLast().map(eventJSON).last)
+        #expect((last["error"] as? [String: Any])?["code"] as? String == "engine_failure", "\(streamed.events)")
+
+        #expect(engine.metricsText.contains("llmperf_forward_pass_failures_total 2\n"), "\(engine.metricsText)")
+        try await server.stop()
+    }
+}
