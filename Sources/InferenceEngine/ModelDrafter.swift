@@ -71,10 +71,19 @@ public final class ModelDrafter: SpeculativeDrafter {
         logits = nil
     }
 
-    /// Runs `tokens` in one pass and keeps the last position's logits.
-    private func run(_ tokens: [Int32]) {
-        logits = model.forward(tokens: tokens, cache: cache, buffers: buffers, logits: .last)
+    /// Runs `tokens` in one pass and keeps the last position's logits. A pass that fails on the draft model's
+    /// device leaves no logits (and the cache as it was): drafting stops there, and the step goes on with the
+    /// tokens drafted so far (none at worst), as plain decoding.
+    @discardableResult
+    private func run(_ tokens: [Int32]) -> Bool {
+        let entry = BatchEntry(tokens: tokens, cache: cache, logits: .last)
+        guard let result = try? model.tryForward(batch: [entry], buffers: buffers) else {
+            logits = nil
+            return false
+        }
+        logits = result[0]
         cachedTokens += tokens
+        return true
     }
 
     /// Greedy drafting stops before a token (other than the first) whose draft probability is below this; 0 always
@@ -131,13 +140,15 @@ public final class ModelDrafter: SpeculativeDrafter {
         let k = min(k, capacity - context.count + 1)
         guard k > 0 else { return .empty }
         prepare(context: context)
+        // The draft model's pass failed (its device): no draft this step.
+        guard logits != nil else { return .empty }
         let greedy = sampler.parameters.isGreedy
         let vocabulary = model.vocabularySize
         var tokens: [Int32] = []
         var distributions: [TokenDistribution] = []
         tokens.reserveCapacity(k)
         while true {
-            guard let logits else { preconditionFailure("no logits after prepare") }
+            guard let logits else { break }
             if greedy {
                 let token = Sampler.argmax(logits, count: vocabulary)
                 // A draft the drafter itself doubts is likely rejected: stop rather than spend a pass on it.
@@ -153,6 +164,7 @@ public final class ModelDrafter: SpeculativeDrafter {
                 distributions.append(q)
             }
             if tokens.count == k { break }
+            // A failed pass leaves no logits: the loop ends with the tokens drafted so far.
             run([tokens[tokens.count - 1]])
         }
         return SpeculativeDraft(tokens: tokens, distributions: greedy ? nil : distributions)

@@ -155,7 +155,7 @@ final class DeviceMatrix {
                 pipeline, [quantRange, scaleRange, input.whole, output.whole, norm],
                 [
                     UInt32(n), UInt32(columns), UInt32(count), UInt32(inputOffset), UInt32(outputOffset),
-                    UInt32(outputStride), UInt32(outputColumn + first), 0, 0, UInt32(inputStride ?? columns), flags,
+                    UInt32(outputStride), UInt32(outputColumn + first), UInt32(inputStride ?? columns), flags,
                     epsilon.bitPattern, UInt32(upOffset), UInt32(recorder.context.rowsPerWorkgroup),
                 ], groups: (n + recorder.context.rowsPerWorkgroup - 1) / recorder.context.rowsPerWorkgroup)
             first += n

@@ -132,7 +132,6 @@ struct DeviceFunctions {
     let destroyCommandPool: PFN_vkDestroyCommandPool
     let allocateCommandBuffers: PFN_vkAllocateCommandBuffers
     let freeCommandBuffers: PFN_vkFreeCommandBuffers
-    let resetCommandBuffer: PFN_vkResetCommandBuffer
     let beginCommandBuffer: PFN_vkBeginCommandBuffer
     let endCommandBuffer: PFN_vkEndCommandBuffer
     let cmdBindPipeline: PFN_vkCmdBindPipeline
@@ -179,7 +178,6 @@ struct DeviceFunctions {
         destroyCommandPool = try load("vkDestroyCommandPool")
         allocateCommandBuffers = try load("vkAllocateCommandBuffers")
         freeCommandBuffers = try load("vkFreeCommandBuffers")
-        resetCommandBuffer = try load("vkResetCommandBuffer")
         beginCommandBuffer = try load("vkBeginCommandBuffer")
         endCommandBuffer = try load("vkEndCommandBuffer")
         cmdBindPipeline = try load("vkCmdBindPipeline")

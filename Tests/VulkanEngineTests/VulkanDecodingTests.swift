@@ -88,6 +88,27 @@ import Testing
         #expect(drafted > 0, "the drafter proposed nothing: the test did not exercise verification")
     }
 
+    /// A draft model on the device whose pass fails drafts nothing that step: the answer is still plain greedy's.
+    @Test func aDraftModelsFailedPassOnlyCostsThatStepsDraft() throws {
+        let context = try VulkanForwardTests.context()
+        let (_, gpu, _) = try VulkanForwardTests.models(.q8_0, context: context)
+        let (_, draft, draftAccelerator) = try VulkanForwardTests.models(.q8_0, context: context)
+        let prompt: [Int32] = [5, 6, 7, 5, 6, 7, 5]
+        let expected = alone(gpu, [prompt], maxTokens: 12)[0]
+        let decoder = SequenceDecoder(
+            model: gpu, cache: gpu.makeCache(), promptTokens: prompt, parameters: GenerationParameters(maxTokens: 12),
+            ignoreEndOfSequence: true, drafter: ModelDrafter(model: draft), draftTokens: 3)
+        // The drafter's first pass (catching up with the prompt) fails.
+        draftAccelerator.failNextPass = .call("vkQueueSubmit", -4)
+        let buffers = ForwardBuffers(config: gpu.config)
+        defer { withExtendedLifetime(buffers) {} }
+        decoder.run(buffers: buffers)
+        #expect(draftAccelerator.failNextPass == nil, "the failure was not reached")
+        #expect(decoder.generated == expected)
+        // Later steps drafted again (the same weights: every draft is accepted).
+        #expect(decoder.speculation.drafted > 0 && decoder.speculation.accepted == decoder.speculation.drafted)
+    }
+
     @Test func prefixCacheRestoresDeviceKeysAndValues() throws {
         let context = try VulkanForwardTests.context()
         let (_, gpu, accelerator) = try VulkanForwardTests.models(.f16, context: context)

@@ -48,8 +48,6 @@ layout(push_constant) uniform Parameters {
     uint outputOffset;  // first output float
     uint outputStride;  // floats between output rows
     uint outputColumn;  // output column of this dispatch's first weight row
-    uint quantOffset;   // first uint of this dispatch's rows in `quants`
-    uint scaleOffset;   // first float of this dispatch's rows in `scales`
     uint inputStride;   // floats between input rows (a multiple of 4)
     uint mode;          // NORMALIZE, GATED, ACCUMULATE
     float epsilon;      // NORMALIZE: added to the mean square
@@ -63,7 +61,7 @@ vec4 silu(vec4 g) { return g / (1.0 + exp(-g)); }
 void weights8(uint block0, uint u, out vec4 lo, out vec4 hi) {
     uint b = block0 + (u >> 2);
     uint quarter = u & 3u;
-    uint q = p.quantOffset + b * QUANT_UINTS;
+    uint q = b * QUANT_UINTS;
 #if defined(F32)
     q += quarter * 8u;
     lo = vec4(uintBitsToFloat(quants[q]), uintBitsToFloat(quants[q + 1]), uintBitsToFloat(quants[q + 2]),
@@ -75,7 +73,7 @@ void weights8(uint block0, uint u, out vec4 lo, out vec4 hi) {
     lo = vec4(unpackHalf2x16(quants[q]), unpackHalf2x16(quants[q + 1]));
     hi = vec4(unpackHalf2x16(quants[q + 2]), unpackHalf2x16(quants[q + 3]));
 #elif defined(Q8_0)
-    float d = scales[p.scaleOffset + b];
+    float d = scales[b];
     uint a = quants[q + quarter * 2u];
     uint c = quants[q + quarter * 2u + 1u];
     lo = d * vec4(bitfieldExtract(int(a), 0, 8), bitfieldExtract(int(a), 8, 8), bitfieldExtract(int(a), 16, 8),
@@ -91,12 +89,12 @@ void weights8(uint block0, uint u, out vec4 lo, out vec4 hi) {
     vec4 na = vec4(a & 15u, (a >> 8) & 15u, (a >> 16) & 15u, (a >> 24) & 15u);
     vec4 nc = vec4(c & 15u, (c >> 8) & 15u, (c >> 16) & 15u, (c >> 24) & 15u);
 #if defined(Q4_0)
-    float d = scales[p.scaleOffset + b];
+    float d = scales[b];
     lo = d * (na - 8.0);
     hi = d * (nc - 8.0);
 #else
-    float d = scales[p.scaleOffset + 2u * b];
-    float m = scales[p.scaleOffset + 2u * b + 1u];
+    float d = scales[2u * b];
+    float m = scales[2u * b + 1u];
     lo = d * na + m;
     hi = d * nc + m;
 #endif
