@@ -79,10 +79,6 @@ extension DeviceProfile {
 
     /// A table: each kernel's device microseconds per token and share of the pass's device time.
     var lines: [String] {
-        func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
-            let fill = String(repeating: " ", count: max(0, width - text.count))
-            return left ? text + fill : fill + text
-        }
         func row(_ name: String, _ dispatches: String, _ us: Double) -> String {
             "  " + pad(name, 38, left: true) + pad(dispatches, 10)
                 + String(format: " %9.1f  %5.1f%%", us, deviceMicroseconds > 0 ? 100 * us / deviceMicroseconds : 0)
@@ -114,10 +110,6 @@ extension EngineProfile {
 
     /// A table: each operation's microseconds per token and share of the step.
     var lines: [String] {
-        func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
-            let fill = String(repeating: " ", count: max(0, width - text.count))
-            return left ? text + fill : fill + text
-        }
         func row(_ name: String, _ calls: String, _ us: Double) -> String {
             "  " + pad(name, 38, left: true) + pad(calls, 6)
                 + String(format: " %9.1f  %5.1f%%", us, 100 * us / stepMicroseconds)
@@ -137,4 +129,10 @@ extension EngineProfile {
                 samplingMicroseconds, poolHandOffs, poolHandOffMicroseconds, poolHandOffs * poolHandOffMicroseconds))
         return out
     }
+}
+
+/// `text` padded with spaces to `width` characters: on the right when `left` (left-aligned), else on the left.
+private func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - text.count))
+    return left ? text + fill : fill + text
 }

@@ -48,7 +48,12 @@ final class VulkanLoader: @unchecked Sendable {
         try cached.get()
     }
 
-    private static let cached = Result { () throws(VulkanError) in try open(ProcessInfoName.loader) }
+    private static let cached = Result { () throws(VulkanError) in try open(fileName) }
+
+    /// The loader's file name: `libvulkan.so.1`, or `LLMPERF_VULKAN_LOADER` (tests: a loader that does not exist).
+    static var fileName: String {
+        getenv("LLMPERF_VULKAN_LOADER").map { String(cString: $0) } ?? "libvulkan.so.1"
+    }
 
     /// Opens the loader at `name` (a file name the dynamic linker searches for, or a path).
     static func open(_ name: String) throws(VulkanError) -> VulkanLoader {
@@ -71,14 +76,6 @@ final class VulkanLoader: @unchecked Sendable {
     func function<T>(_ instance: VkInstance?, _ name: String) throws -> T {
         guard let f = getInstanceProcAddress(instance, name) else { throw VulkanError.missingFunction(name) }
         return unsafeBitCast(f, to: T.self)
-    }
-}
-
-/// The loader's file name: `LLMPERF_VULKAN_LOADER` overrides it (tests: a loader that does not exist).
-enum ProcessInfoName {
-    static var loader: String {
-        if let override = getenv("LLMPERF_VULKAN_LOADER") { return String(cString: override) }
-        return "libvulkan.so.1"
     }
 }
 

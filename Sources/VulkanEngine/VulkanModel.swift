@@ -31,6 +31,8 @@ public final class VulkanModel: ModelAccelerator {
     private let attention: ComputePipeline
     private let gather: ComputePipeline
     private var activations: Activations?
+    /// `base^(-2p / ropeDimension)` for each rotated pair p, in double precision as the CPU engine computes them.
+    private let ropeInverseFrequencies: [Double]
     /// Recorded passes by shape (at most `recordedPassLimit`; prefill chunks of many lengths come and go).
     private var recorded: [PassKey: RecordedCommands] = [:]
     private static let recordedPassLimit = 16
@@ -116,6 +118,9 @@ public final class VulkanModel: ModelAccelerator {
             throw VulkanError.unsupported("head dimension \(c.headDimension) (the shaders take even sizes up to 256)")
         }
         tokenEmbedding = model.tokenEmbedding
+        ropeInverseFrequencies = (0..<(c.ropeDimension / 2)).map {
+            pow(Double(c.ropeBase), -2 * Double($0) / Double(c.ropeDimension))
+        }
         func vector(_ values: [Float]) throws -> VulkanBuffer {
             try values.withUnsafeBytes { try context.deviceBuffer(bytes: $0) }
         }
@@ -254,7 +259,7 @@ public final class VulkanModel: ModelAccelerator {
         let rowInfo = (staging + a.stagingLayout.rowInfo).assumingMemoryBound(to: UInt32.self)
         let table = (staging + a.stagingLayout.rope).assumingMemoryBound(to: Float.self)
         let gatherIndex = (staging + a.stagingLayout.gather).assumingMemoryBound(to: UInt32.self)
-        let inverse = (0..<pairs).map { pow(Double(c.ropeBase), -2 * Double($0) / Double(c.ropeDimension)) }
+        let inverse = ropeInverseFrequencies
         let whole = kv.bindsWhole
         for (b, entry) in batch.enumerated() {
             for (i, token) in entry.tokens.enumerated() {
