@@ -49,7 +49,7 @@ let benchmarks: @Sendable () -> Void = {
         "decode-step-default-model",
         configuration: BenchmarkSupport.configuration(maxIterations: 500, maxDuration: .seconds(4), mallocSlack: 10)
     ) { benchmark, step in
-        step.run()
+        try step.run()
     } setup: {
         try DecodeStep(path: modelPath)
     }
@@ -58,7 +58,7 @@ let benchmarks: @Sendable () -> Void = {
         "decode-step-sequence-decoder",
         configuration: BenchmarkSupport.configuration(maxIterations: 400, maxDuration: .seconds(4), mallocSlack: 10)
     ) { benchmark, step in
-        step.run()
+        try step.run()
     } setup: {
         try SequenceDecoderStep(path: modelPath)
     }
@@ -111,7 +111,7 @@ final class DecodeStep: @unchecked Sendable {
         buffers = ForwardBuffers(config: model.config)
         let prompt = Self.prompt(model)
         promptLength = prompt.count
-        model.forward(tokens: prompt, cache: cache, buffers: buffers, logits: .none)
+        try model.forward(tokens: prompt, cache: cache, buffers: buffers, logits: .none)
         token = prompt[5]
     }
 
@@ -123,9 +123,9 @@ final class DecodeStep: @unchecked Sendable {
         return Array((prompt + Array(repeating: prompt.last ?? 0, count: 32)).prefix(32))
     }
 
-    func run() {
+    func run() throws {
         cache.truncate(to: promptLength)
-        let logits = model.forward(tokens: [token], cache: cache, buffers: buffers)
+        let logits = try model.forward(tokens: [token], cache: cache, buffers: buffers)
         blackHole(logits[0])
     }
 }
@@ -143,12 +143,12 @@ final class SequenceDecoderStep: @unchecked Sendable {
         decoder = SequenceDecoder(
             model: model, cache: model.makeCache(), promptTokens: DecodeStep.prompt(model),
             parameters: GenerationParameters(maxTokens: 1_000), ignoreEndOfSequence: true)
-        run()  // the prompt
+        try run()  // the prompt
     }
 
-    func run() {
+    func run() throws {
         guard let entry = decoder.nextStep() else { preconditionFailure("the sequence finished: \(decoder.state)") }
-        let tokens = decoder.complete(logits: decoder.model.forward(batch: [entry], buffers: buffers)[0])
+        let tokens = decoder.complete(logits: try decoder.model.forward(batch: [entry], buffers: buffers)[0])
         blackHole(tokens)
     }
 }

@@ -77,7 +77,7 @@ public final class ModelDrafter: SpeculativeDrafter {
     @discardableResult
     private func run(_ tokens: [Int32]) -> Bool {
         let entry = BatchEntry(tokens: tokens, cache: cache, logits: .last)
-        guard let result = try? model.tryForward(batch: [entry], buffers: buffers) else {
+        guard let result = try? model.forward(batch: [entry], buffers: buffers) else {
             logits = nil
             return false
         }

@@ -160,13 +160,21 @@ public final class SequenceDecoder {
 
     /// Runs this sequence alone until it finishes, one forward pass per step (the prompt in chunks of at most
     /// `prefillBudget` tokens). `onTokens` receives the tokens of each pass that generated some; returning false
-    /// cancels the sequence. Returns why it finished.
+    /// cancels the sequence. Returns why it finished; throws what the model's device failed with (the sequence is
+    /// then cancelled).
     @discardableResult
     public func run(
         buffers: ForwardBuffers, prefillBudget: Int = .max, onTokens: ([Int32]) -> Bool = { _ in true }
-    ) -> FinishReason {
+    ) throws -> FinishReason {
         while let entry = nextStep(prefillBudget: prefillBudget) {
-            let tokens = complete(logits: model.forward(batch: [entry], buffers: buffers)[0])
+            let logits: [UnsafePointer<Float>?]
+            do {
+                logits = try model.forward(batch: [entry], buffers: buffers)
+            } catch {
+                cancel()
+                throw error
+            }
+            let tokens = complete(logits: logits[0])
             if !tokens.isEmpty && !onTokens(tokens) { cancel() }
         }
         guard case .finished(let reason) = state else { preconditionFailure("no step left before the end") }
@@ -174,11 +182,12 @@ public final class SequenceDecoder {
     }
 
     /// Runs sequences to completion, batched: each iteration runs one step of every unfinished sequence in a single
-    /// forward pass. `onTokens` receives each sequence's index and new tokens.
+    /// forward pass. `onTokens` receives each sequence's index and new tokens. Throws what the model's device failed
+    /// with (every unfinished sequence is then cancelled).
     public static func runToCompletion(
         _ sequences: [SequenceDecoder], buffers: ForwardBuffers, prefillBudget: Int = .max,
         onTokens: (Int, [Int32]) -> Void = { _, _ in }
-    ) {
+    ) throws {
         guard let model = sequences.first?.model else { return }
         while true {
             var indices: [Int] = []
@@ -190,7 +199,13 @@ public final class SequenceDecoder {
                 }
             }
             if entries.isEmpty { return }
-            let logits = model.forward(batch: entries, buffers: buffers)
+            let logits: [UnsafePointer<Float>?]
+            do {
+                logits = try model.forward(batch: entries, buffers: buffers)
+            } catch {
+                for i in indices { sequences[i].cancel() }
+                throw error
+            }
             for (k, i) in indices.enumerated() {
                 let tokens = sequences[i].complete(logits: logits[k])
                 if !tokens.isEmpty { onTokens(i, tokens) }

@@ -19,19 +19,11 @@ extension TransformerModel {
     ///
     /// - Returns: for each entry, a pointer to its logits (one row for `.last`, one per token for `.all`, nil for
     ///   `.none`) inside `buffers`, valid until the next call with the same buffers.
-    /// A pass that fails on an accelerator's device ends the process with the error: callers that can go on
-    /// without the pass (the server's scheduler) call `tryForward` instead.
-    public func forward(batch: [BatchEntry], buffers: ForwardBuffers) -> [UnsafePointer<Float>?] {
-        do {
-            return try tryForward(batch: batch, buffers: buffers)
-        } catch {
-            fatalError("forward pass failed on \(deviceDescription): \(error)")
-        }
-    }
-
-    /// `forward(batch:buffers:)`, throwing what the accelerator's device failed with (the CPU engine never throws).
-    /// A pass that throws leaves every cache's count as it was, so a sequence may be cancelled and its cache reused.
-    public func tryForward(batch: [BatchEntry], buffers: ForwardBuffers) throws -> [UnsafePointer<Float>?] {
+    ///
+    /// Throws what an accelerator's device failed with (a GPU lost or out of memory; the CPU engine never throws). A
+    /// pass that throws leaves every cache's count as it was, so a sequence may be cancelled and its cache reused;
+    /// no caller's process ends on a device's failure.
+    public func forward(batch: [BatchEntry], buffers: ForwardBuffers) throws -> [UnsafePointer<Float>?] {
         precondition(!batch.isEmpty, "forward needs at least one sequence")
         let c = config
         let e = c.embeddingLength

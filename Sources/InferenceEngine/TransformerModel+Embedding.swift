@@ -11,7 +11,8 @@ extension TransformerModel {
     /// - Parameters:
     ///   - tokens: at least one token id, each below `vocabularySize`.
     ///   - chunk: positions per forward pass (the scheduler's prefill chunk); nil for one pass.
-    public func pooledEmbedding(tokens: [Int32], buffers: ForwardBuffers, chunk: Int? = nil) -> [Float] {
+    /// - Throws: what an accelerator's device failed with (see `forward(batch:buffers:)`).
+    public func pooledEmbedding(tokens: [Int32], buffers: ForwardBuffers, chunk: Int? = nil) throws -> [Float] {
         precondition(!tokens.isEmpty, "an embedding needs at least one token")
         let e = config.embeddingLength
         let n = tokens.count
@@ -21,7 +22,7 @@ extension TransformerModel {
         var start = 0
         while start < n {
             let end = min(n, start + step)
-            forward(tokens: Array(tokens[start..<end]), cache: cache, buffers: buffers, logits: .none)
+            try forward(tokens: Array(tokens[start..<end]), cache: cache, buffers: buffers, logits: .none)
             // The forward pass leaves every position's hidden state in `buffers.hidden` when no logits are asked for.
             let rows = end - start
             backend.rmsNorm(

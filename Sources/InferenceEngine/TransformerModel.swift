@@ -207,13 +207,13 @@ public final class TransformerModel: @unchecked Sendable {
     /// Runs `tokens` through the model at positions `cache.count ..< cache.count + tokens.count`, appending their
     /// keys and values to `cache`. The whole batch goes through each weight matrix in one pass.
     /// - Returns: a pointer to the requested logits inside `buffers` (`[rows][vocabularySize]`), valid until the
-    ///   next call with the same buffers.
+    ///   next call with the same buffers. Throws what an accelerator's device failed with, as `forward(batch:)`.
     @discardableResult
     public func forward(tokens: [Int32], cache: KVCache, buffers: ForwardBuffers, logits: LogitsRequest = .last)
-        -> UnsafePointer<Float>
+        throws -> UnsafePointer<Float>
     {
         precondition(!tokens.isEmpty, "forward needs at least one token")
-        let result = forward(batch: [BatchEntry(tokens: tokens, cache: cache, logits: logits)], buffers: buffers)
+        let result = try forward(batch: [BatchEntry(tokens: tokens, cache: cache, logits: logits)], buffers: buffers)
         return result[0] ?? UnsafePointer(buffers.logits)
     }
 }

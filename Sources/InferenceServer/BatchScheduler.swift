@@ -192,11 +192,17 @@ final class BatchScheduler: @unchecked Sendable {
             condition.unlock()
 
             if let embedding {
-                // In prefill-sized passes: a long input does not grow the shared buffers past a chat prefill's.
-                let vectors = embedding.inputs.map {
-                    model.pooledEmbedding(tokens: $0, buffers: buffers, chunk: prefillChunk)
+                // In prefill-sized passes: a long input does not grow the shared buffers past a chat prefill's. A pass
+                // that fails on the device answers the request with a 500, as a generation's does.
+                do {
+                    let vectors = try embedding.inputs.map {
+                        try model.pooledEmbedding(tokens: $0, buffers: buffers, chunk: prefillChunk)
+                    }
+                    embedding.continuation.resume(returning: vectors)
+                } catch {
+                    statistics.withLock { $0.failedPasses += 1 }
+                    embedding.continuation.resume(throwing: Self.engineFailure(error))
                 }
-                embedding.continuation.resume(returning: vectors)
             }
 
             for (ticket, job) in admitted {
@@ -274,7 +280,7 @@ final class BatchScheduler: @unchecked Sendable {
     ) {
         let logits: [UnsafePointer<Float>?]
         do {
-            logits = try model.tryForward(batch: entries, buffers: buffers)
+            logits = try model.forward(batch: entries, buffers: buffers)
         } catch {
             let failure = Self.engineFailure(error)
             for sequence in stepping {

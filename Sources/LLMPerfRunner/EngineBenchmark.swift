@@ -112,6 +112,18 @@ public struct EngineProfile: Sendable, Equatable {
 
 /// Measures the engine on a model: batched prefill speed, decode speed, peak memory, and the machine's memory
 /// bandwidth (decode is bandwidth-bound, so this is the ceiling to compare against).
+/// Why `EngineBenchmark.run` stopped after the model loaded.
+public enum EngineBenchmarkError: Error, CustomStringConvertible, Equatable {
+    /// A forward pass failed on the model's device (a GPU lost or out of memory).
+    case forwardPassFailed(device: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .forwardPassFailed(let device, let reason): "the forward pass failed on \(device): \(reason)"
+        }
+    }
+}
+
 public enum EngineBenchmark {
     /// - Parameters:
     ///   - promptTokens: length of the (synthetic) prompt processed in one prefill.
@@ -157,14 +169,16 @@ public enum EngineBenchmark {
                 parameters: GenerationParameters(maxTokens: decodeTokens + 1), ignoreEndOfSequence: true)
             let t0 = DispatchTime.now().uptimeNanoseconds
             var t1: UInt64?
-            decoder.run(buffers: buffers) { _ in
-                if t1 == nil {
-                    // The prompt's pass is over: the profile and the device time count decode steps only.
-                    if profiled { profiler?.reset() }
-                    accelerator?.resetTimings()
-                    t1 = DispatchTime.now().uptimeNanoseconds
+            try passes(on: model) {
+                try decoder.run(buffers: buffers) { _ in
+                    if t1 == nil {
+                        // The prompt's pass is over: the profile and the device time count decode steps only.
+                        if profiled { profiler?.reset() }
+                        accelerator?.resetTimings()
+                        t1 = DispatchTime.now().uptimeNanoseconds
+                    }
+                    return true
                 }
-                return true
             }
             let t2 = DispatchTime.now().uptimeNanoseconds
             guard let t1 else { preconditionFailure("the prompt produced no token") }
@@ -226,10 +240,23 @@ public enum EngineBenchmark {
                 stepMicroseconds: Double(stepNanoseconds) / 1e3 / tokens)
         }
         // After the peak RSS is read: it stays the one sequence's, whatever batches are asked for.
-        result.batchDecode = batchSizes.map {
-            batchDecode(model: model, prompt: prompt, sequences: $0, decodeTokens: decodeTokens, buffers: buffers)
+        result.batchDecode = try batchSizes.map { size in
+            try passes(on: model) {
+                try batchDecode(
+                    model: model, prompt: prompt, sequences: size, decodeTokens: decodeTokens, buffers: buffers)
+            }
         }
         return result
+    }
+
+    /// Runs `body`, naming the device in what a forward pass that failed on it throws.
+    @discardableResult
+    static func passes<T>(on model: TransformerModel, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw EngineBenchmarkError.forwardPassFailed(device: model.deviceDescription, reason: "\(error)")
+        }
     }
 
     /// `sequences` copies of `prompt`, each with its own KV cache and prefilled alone (the prompt in one pass, which
@@ -237,7 +264,7 @@ public enum EngineBenchmark {
     /// pass per step) for `decodeTokens` more tokens each; the decode's rate over every sequence.
     static func batchDecode(
         model: TransformerModel, prompt: [Int32], sequences: Int, decodeTokens: Int, buffers: ForwardBuffers
-    ) -> BatchDecodeRate {
+    ) throws -> BatchDecodeRate {
         let decoders = (0..<sequences).map { _ in
             SequenceDecoder(
                 model: model, cache: model.makeCache(), promptTokens: prompt,
@@ -245,12 +272,12 @@ public enum EngineBenchmark {
         }
         for decoder in decoders {
             guard let step = decoder.nextStep() else { preconditionFailure("a sequence with no prompt to run") }
-            let first = decoder.complete(logits: model.forward(batch: [step], buffers: buffers)[0])
+            let first = decoder.complete(logits: try model.forward(batch: [step], buffers: buffers)[0])
             precondition(first.count == 1, "the prompt's pass picks one token")
         }
         var tokens = 0
         let start = DispatchTime.now().uptimeNanoseconds
-        SequenceDecoder.runToCompletion(decoders, buffers: buffers) { _, new in tokens += new.count }
+        try SequenceDecoder.runToCompletion(decoders, buffers: buffers) { _, new in tokens += new.count }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return BatchDecodeRate(batchSize: sequences, tokens: tokens, seconds: seconds)
     }

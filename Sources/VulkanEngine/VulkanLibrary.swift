@@ -17,6 +17,8 @@ public enum VulkanError: Error, CustomStringConvertible, Equatable, Sendable {
     case unsupported(String)
     /// The model does not fit the device (its limits or memory).
     case doesNotFit(String)
+    /// An environment setting of the engine's is not valid.
+    case badSetting(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum VulkanError: Error, CustomStringConvertible, Equatable, Sendable {
         case .noDevice(let reason): return reason
         case .unsupported(let reason): return "the Vulkan device cannot run the engine: \(reason)"
         case .doesNotFit(let reason): return reason
+        case .badSetting(let reason): return reason
         }
     }
 }

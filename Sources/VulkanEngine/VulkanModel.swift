@@ -117,6 +117,7 @@ public final class VulkanModel: ModelAccelerator {
         guard c.headDimension % 2 == 0, c.headDimension <= 256, c.headCount % c.kvHeadCount == 0 else {
             throw VulkanError.unsupported("head dimension \(c.headDimension) (the shaders take even sizes up to 256)")
         }
+        failingPass = try Self.injectedFailure(getenv(Self.failPassVariable).map { String(cString: $0) })
         tokenEmbedding = model.tokenEmbedding
         ropeInverseFrequencies = (0..<(c.ropeDimension / 2)).map {
             pow(Double(c.ropeBase), -2 * Double($0) / Double(c.ropeDimension))
@@ -191,15 +192,37 @@ public final class VulkanModel: ModelAccelerator {
     }
 
     public func forward(batch: [BatchEntry], buffers: ForwardBuffers) throws -> [UnsafePointer<Float>?] {
+        passesAsked += 1
         if let failure = failNextPass {
             failNextPass = nil
             throw failure
+        }
+        if passesAsked == failingPass {
+            throw VulkanError.call("vkQueueSubmit (injected by \(Self.failPassVariable)=\(passesAsked))", -4)
         }
         return try run(batch, buffers)
     }
 
     /// Tests: the next pass throws this instead of running (a device lost mid-serve).
     var failNextPass: VulkanError?
+    /// Forward passes asked of this model since it was made (failed ones too).
+    private var passesAsked = 0
+    /// The pass (counted from 1) that `LLMPERF_VULKAN_FAIL_PASS` makes fail as a lost device; nil when unset.
+    private let failingPass: Int?
+
+    /// `LLMPERF_VULKAN_FAIL_PASS=N`: the model's Nth forward pass throws a lost device (`VK_ERROR_DEVICE_LOST`)
+    /// instead of running, so what a GPU lost mid-run does to the server and the tools can be tried on any device.
+    static let failPassVariable = "LLMPERF_VULKAN_FAIL_PASS"
+
+    /// The pass `value` of `LLMPERF_VULKAN_FAIL_PASS` names (nil when unset); anything but a positive integer throws.
+    static func injectedFailure(_ value: String?) throws -> Int? {
+        guard let value else { return nil }
+        guard let pass = Int(value.trimmingCharacters(in: .whitespaces)), pass > 0 else {
+            throw VulkanError.badSetting(
+                "\(failPassVariable) must be a positive integer (the forward pass to fail, from 1), got '\(value)'")
+        }
+        return pass
+    }
 
     public func attach(_ cache: KVCache) {
         // A cache the device cannot hold now stays without a slot: its first pass tries again and throws.

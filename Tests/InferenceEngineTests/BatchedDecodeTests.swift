@@ -21,8 +21,8 @@ import Testing
     }
 
     /// Each prompt decoded alone, one forward pass per token (independent of `SequenceDecoder`).
-    func aloneTokens(_ model: TransformerModel, maxTokens: Int) -> [[Int32]] {
-        Self.prompts.map { ForwardHarness.greedy(model, prompt: $0, maxTokens: maxTokens) }
+    func aloneTokens(_ model: TransformerModel, maxTokens: Int) throws -> [[Int32]] {
+        try Self.prompts.map { try ForwardHarness.greedy(model, prompt: $0, maxTokens: maxTokens) }
     }
 
     func decoders(_ model: TransformerModel, maxTokens: Int, ignoreEOS: Bool = false) -> [SequenceDecoder] {
@@ -36,13 +36,13 @@ import Testing
     @Test(arguments: [GGMLType.f32, .q4_1, .q8_0], [MatrixKernels.Strategy.scalar, .simd])
     func batchedDecodeMatchesDecodingEachAlone(type: GGMLType, strategy: MatrixKernels.Strategy) throws {
         let model = try model(type, strategy: strategy)
-        let expected = aloneTokens(model, maxTokens: 12)
+        let expected = try aloneTokens(model, maxTokens: 12)
         // All prompts prefilled whole, then decoded together; and with a small chunked-prefill budget so that some
         // sequences decode while others are still prefilling.
         for budget in [Int.max, 3] {
             let sequences = decoders(model, maxTokens: 12)
             var streamed = Array(repeating: [Int32](), count: sequences.count)
-            SequenceDecoder.runToCompletion(
+            try SequenceDecoder.runToCompletion(
                 sequences, buffers: ForwardBuffers(config: model.config), prefillBudget: budget
             ) { index, tokens in streamed[index] += tokens }
             for (i, sequence) in sequences.enumerated() {
@@ -59,14 +59,14 @@ import Testing
         var alone: [[Float]] = []
         for prompt in Self.prompts {
             let buffers = ForwardBuffers(config: model.config)
-            let logits = model.forward(tokens: prompt, cache: model.makeCache(), buffers: buffers)
+            let logits = try model.forward(tokens: prompt, cache: model.makeCache(), buffers: buffers)
             alone.append(Array(UnsafeBufferPointer(start: logits, count: v)))
             withExtendedLifetime(buffers) {}
         }
         let caches = Self.prompts.map { _ in model.makeCache() }
         let entries = zip(Self.prompts, caches).map { BatchEntry(tokens: $0, cache: $1, logits: .last) }
         let buffers = ForwardBuffers(config: model.config)
-        let batched = model.forward(batch: entries, buffers: buffers)
+        let batched = try model.forward(batch: entries, buffers: buffers)
         for i in Self.prompts.indices {
             #expect(Array(UnsafeBufferPointer(start: batched[i]!, count: v)) == alone[i], "sequence \(i)")
             #expect(caches[i].count == Self.prompts[i].count)
@@ -78,7 +78,7 @@ import Testing
         let model = try model(.f32, strategy: .scalar)
         let v = model.vocabularySize
         let referenceBuffers = ForwardBuffers(config: model.config)
-        let all = model.forward(
+        let all = try model.forward(
             tokens: Self.prompts[0], cache: model.makeCache(), buffers: referenceBuffers, logits: .all)
         let expected = Array(UnsafeBufferPointer(start: all, count: v * Self.prompts[0].count))
         withExtendedLifetime(referenceBuffers) {}
@@ -88,7 +88,7 @@ import Testing
             BatchEntry(tokens: Self.prompts[2], cache: model.makeCache(), logits: .last),
         ]
         let buffers = ForwardBuffers(config: model.config)
-        let result = model.forward(batch: entries, buffers: buffers)
+        let result = try model.forward(batch: entries, buffers: buffers)
         #expect(result[0] == nil)
         #expect(Array(UnsafeBufferPointer(start: result[1]!, count: expected.count)) == expected)
         #expect(result[2] != nil)
@@ -99,7 +99,7 @@ import Testing
     @Test func lengthLimitsAndIgnoringEndOfSequence() throws {
         let model = try model(.f32, strategy: .scalar)
         let sequences = decoders(model, maxTokens: 5, ignoreEOS: true)
-        SequenceDecoder.runToCompletion(sequences, buffers: ForwardBuffers(config: model.config))
+        try SequenceDecoder.runToCompletion(sequences, buffers: ForwardBuffers(config: model.config))
         for sequence in sequences {
             #expect(sequence.generated.count == 5)
             #expect(sequence.state == .finished(.length))
@@ -115,7 +115,7 @@ import Testing
         let tight = SequenceDecoder(
             model: model, cache: model.makeCache(capacity: 6), promptTokens: [1, 2, 3, 4],
             parameters: GenerationParameters(maxTokens: 10), ignoreEndOfSequence: true)
-        SequenceDecoder.runToCompletion([tight], buffers: ForwardBuffers(config: model.config))
+        try SequenceDecoder.runToCompletion([tight], buffers: ForwardBuffers(config: model.config))
         #expect(tight.generated.count == 3)
         #expect(tight.state == .finished(.length))
     }

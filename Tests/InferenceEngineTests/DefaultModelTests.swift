@@ -67,13 +67,13 @@ import Testing
         let buffers = ForwardBuffers(config: model.config)
         let prefixCache = PrefixCache(model: model, budgetBytes: 64 << 20)
         /// The text of a greedy completion, streamed piece by piece through a `StreamingDetokenizer`.
-        func complete(maxTokens: Int) -> (decoder: SequenceDecoder, text: String, streamed: String) {
+        func complete(maxTokens: Int) throws -> (decoder: SequenceDecoder, text: String, streamed: String) {
             let decoder = SequenceDecoder(
                 model: model, cache: model.makeCache(), promptTokens: ids,
                 parameters: GenerationParameters(maxTokens: maxTokens), prefixCache: prefixCache)
             var detokenizer = StreamingDetokenizer(tokenizer: model.tokenizer)
             var streamed = ""
-            decoder.run(buffers: buffers) { tokens in
+            try decoder.run(buffers: buffers) { tokens in
                 for token in tokens { streamed += detokenizer.append(token) }
                 return true
             }
@@ -81,12 +81,12 @@ import Testing
             return (decoder, model.tokenizer.decode(decoder.generated), streamed)
         }
         // Debug builds are slow, so few tokens: "The capital of France is Paris" is six.
-        let first = complete(maxTokens: 6)
+        let first = try complete(maxTokens: 6)
         #expect(first.text == first.streamed)
         #expect(first.text.contains("Paris"), "\(first.text)")
         #expect(first.decoder.state == .finished(.length) && first.decoder.cachedPromptTokens == 0)
         // Same prompt again, its prefix restored from the prefix cache: the same start.
-        let second = complete(maxTokens: 3)
+        let second = try complete(maxTokens: 3)
         #expect(second.decoder.cachedPromptTokens > 0)
         #expect(first.text.hasPrefix(second.text))
         #expect(second.decoder.generated.count == 3)

@@ -24,13 +24,13 @@ final class ForwardHarness {
     }
 
     /// Runs `tokens` in one pass and keeps the last position's logits.
-    func prefill(_ tokens: [Int32]) {
-        logits = model.forward(tokens: tokens, cache: cache, buffers: buffers, logits: .last)
+    func prefill(_ tokens: [Int32]) throws {
+        logits = try model.forward(tokens: tokens, cache: cache, buffers: buffers, logits: .last)
     }
 
     /// Runs `tokens` and returns every position's logits (`[tokens.count][vocabularySize]`).
-    func logitsForAll(_ tokens: [Int32]) -> UnsafePointer<Float> {
-        let all = model.forward(tokens: tokens, cache: cache, buffers: buffers, logits: .all)
+    func logitsForAll(_ tokens: [Int32]) throws -> UnsafePointer<Float> {
+        let all = try model.forward(tokens: tokens, cache: cache, buffers: buffers, logits: .all)
         logits = all + (tokens.count - 1) * model.vocabularySize
         return all
     }
@@ -44,25 +44,25 @@ final class ForwardHarness {
     }
 
     /// Picks the next token, runs it, returns it.
-    func step(_ sampler: inout Sampler) -> Int32 {
+    func step(_ sampler: inout Sampler) throws -> Int32 {
         let token = sample(&sampler)
-        prefill([token])
+        try prefill([token])
         return token
     }
 
     /// Greedy tokens after `prompt`, one pass per token, until end-of-sequence (excluded), `maxTokens` or a full
     /// cache.
-    static func greedy(_ model: TransformerModel, prompt: [Int32], maxTokens: Int) -> [Int32] {
+    static func greedy(_ model: TransformerModel, prompt: [Int32], maxTokens: Int) throws -> [Int32] {
         let harness = ForwardHarness(model: model)
         var sampler = Sampler(parameters: .greedy)
-        harness.prefill(prompt)
+        try harness.prefill(prompt)
         var tokens: [Int32] = []
         while tokens.count < maxTokens {
             let token = harness.sample(&sampler)
             if model.eosTokenIDs.contains(token) { break }
             tokens.append(token)
             if tokens.count == maxTokens || harness.remainingCapacity == 0 { break }
-            harness.prefill([token])
+            try harness.prefill([token])
         }
         return tokens
     }

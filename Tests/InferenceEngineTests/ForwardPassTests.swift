@@ -31,7 +31,7 @@ import Testing
         let (model, path) = try model(type, strategy: strategy, tied: type != .q8_0)
         let reference = try ReferenceTransformer(path: path)
         let generator = ForwardHarness(model: model)
-        let all = generator.logitsForAll(Self.prompt)
+        let all = try generator.logitsForAll(Self.prompt)
         let v = model.vocabularySize
         for (i, token) in Self.prompt.enumerated() {
             let expected = reference.step(token)
@@ -51,7 +51,7 @@ import Testing
             let next = ReferenceTransformer.argmax(referenceLogits)
             referenceTokens.append(next)
             referenceLogits = fresh.step(next)
-            engineTokens.append(generator.step(&sampler))
+            engineTokens.append(try generator.step(&sampler))
         }
         #expect(engineTokens == referenceTokens, "\(type.name)")
     }
@@ -62,7 +62,7 @@ import Testing
         let reference = try ReferenceTransformer(path: path)
         let generator = ForwardHarness(model: model)
         let tokens: [Int32] = [1, 270, 280, 3, 100]
-        generator.prefill(tokens)
+        try generator.prefill(tokens)
         var expected: [Double] = []
         for t in tokens { expected = reference.step(t) }
         expectClose(generator.currentLogits!, expected, "\(type.name) last position")
@@ -71,17 +71,17 @@ import Testing
     @Test func incrementalDecodeEqualsBatchedPrefillAndRollbackWorks() throws {
         let (model, _) = try model(.q4_1, strategy: .simd)
         let batched = ForwardHarness(model: model)
-        let all = batched.logitsForAll(Self.prompt)
+        let all = try batched.logitsForAll(Self.prompt)
         let v = model.vocabularySize
         let lastBatched = Array(UnsafeBufferPointer(start: all + (Self.prompt.count - 1) * v, count: v))
         let stepwise = ForwardHarness(model: model)
-        for t in Self.prompt { stepwise.prefill([t]) }
+        for t in Self.prompt { try stepwise.prefill([t]) }
         let lastStepwise = Array(stepwise.currentLogits!)
         for i in 0..<v { #expect(abs(lastBatched[i] - lastStepwise[i]) <= 1e-4) }
         // Roll back two positions and redo them: same logits.
         stepwise.truncate(to: Self.prompt.count - 2)
         #expect(stepwise.cache.count == Self.prompt.count - 2)
-        stepwise.prefill(Array(Self.prompt.suffix(2)))
+        try stepwise.prefill(Array(Self.prompt.suffix(2)))
         let redone = Array(stepwise.currentLogits!)
         for i in 0..<v { #expect(abs(redone[i] - lastStepwise[i]) <= 1e-4) }
     }
@@ -93,11 +93,11 @@ import Testing
         let buffers = ForwardBuffers(config: model.config)
         let cache = model.makeCache()
         func decode(_ parameters: GenerationParameters, onTokens: ([Int32]) -> Bool = { _ in true })
-            -> (tokens: [Int32], streamed: [Int32], reason: FinishReason)
+            throws -> (tokens: [Int32], streamed: [Int32], reason: FinishReason)
         {
             let decoder = SequenceDecoder(model: model, cache: cache, promptTokens: Self.prompt, parameters: parameters)
             var streamed: [Int32] = []
-            let reason = decoder.run(buffers: buffers) { tokens in
+            let reason = try decoder.run(buffers: buffers) { tokens in
                 streamed += tokens
                 return onTokens(tokens)
             }
@@ -106,19 +106,19 @@ import Testing
         }
         let sampled = GenerationParameters(
             maxTokens: 5, sampling: SamplingParameters(temperature: 0.9, topK: 20, topP: 0.9, seed: 42))
-        let first = decode(sampled)
-        let second = decode(sampled)
+        let first = try decode(sampled)
+        let second = try decode(sampled)
         // The tiny model's weights are fixed: this prompt and seed give five tokens (no end-of-sequence).
         #expect(first.tokens.count == 5, "\(first.tokens)")
         #expect(first.streamed == first.tokens)
         #expect(first.tokens == second.tokens)
         #expect(first.reason == .length)
         // A longer budget goes on past five: maxTokens, not the model, stopped it.
-        let longer = decode(GenerationParameters(maxTokens: 7, sampling: sampled.sampling))
+        let longer = try decode(GenerationParameters(maxTokens: 7, sampling: sampled.sampling))
         #expect(longer.tokens.count == 7 && longer.reason == .length)
         #expect(Array(longer.tokens.prefix(5)) == first.tokens)
         var calls = 0
-        let cancelled = decode(GenerationParameters(maxTokens: 5)) { _ in
+        let cancelled = try decode(GenerationParameters(maxTokens: 5)) { _ in
             calls += 1
             return false
         }

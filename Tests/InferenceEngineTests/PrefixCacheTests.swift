@@ -77,17 +77,17 @@ import Testing
 
     /// Last-position logits after running `tokens` on `kv`, then `count` greedy tokens.
     func continueGreedy(_ model: TransformerModel, _ tokens: [Int32], on kv: KVCache, count: Int)
-        -> (logits: [Float], tokens: [Int32])
+        throws -> (logits: [Float], tokens: [Int32])
     {
         let buffers = ForwardBuffers(config: model.config)
-        var logits = model.forward(tokens: tokens, cache: kv, buffers: buffers)
+        var logits = try model.forward(tokens: tokens, cache: kv, buffers: buffers)
         let first = Array(UnsafeBufferPointer(start: logits, count: model.vocabularySize))
         var sampler = Sampler(parameters: .greedy)
         var generated: [Int32] = []
         for _ in 0..<count {
             let token = sampler.sample(logits, count: model.vocabularySize)
             generated.append(token)
-            logits = model.forward(tokens: [token], cache: kv, buffers: buffers)
+            logits = try model.forward(tokens: [token], cache: kv, buffers: buffers)
         }
         return (first, generated)
     }
@@ -98,7 +98,7 @@ import Testing
         var random = TestRandom(state: 5)
         let prompt = (0..<37).map { _ in Int32(3 + random.next() % 260) }
         let full = model.makeCache()
-        let expected = continueGreedy(model, prompt, on: full, count: 8)
+        let expected = try continueGreedy(model, prompt, on: full, count: 8)
         #expect(full.count == 45)
 
         let cache = PrefixCache(model: model, budgetBytes: 1 << 20, blockTokens: 8)
@@ -119,7 +119,7 @@ import Testing
                 Array(UnsafeBufferPointer(start: kv.values(layer: l), count: 32 * d))
                     == Array(UnsafeBufferPointer(start: full.values(layer: l), count: 32 * d)))
         }
-        let cached = continueGreedy(model, Array(prompt[32...]), on: kv, count: 8)
+        let cached = try continueGreedy(model, Array(prompt[32...]), on: kv, count: 8)
         #expect(cached.tokens == expected.tokens)
         if strategy == .scalar {
             // Each output element is computed the same way whatever the batch: bit for bit.

@@ -379,18 +379,18 @@ import Testing
         return (model, path)
     }
 
-    func plainGreedy(_ model: TransformerModel, prompt: [Int32]) -> [Int32] {
-        ForwardHarness.greedy(model, prompt: prompt, maxTokens: Self.maxTokens)
+    func plainGreedy(_ model: TransformerModel, prompt: [Int32]) throws -> [Int32] {
+        try ForwardHarness.greedy(model, prompt: prompt, maxTokens: Self.maxTokens)
     }
 
     /// Greedy decoding of `prompt` by drafting up to `k` tokens per step and verifying them in one target pass.
     func speculativeGreedy(
         _ model: TransformerModel, prompt: [Int32], k: Int, statistics: inout SpeculationStatistics,
         draft: ([Int32], Int) -> [Int32]
-    ) -> [Int32] {
+    ) throws -> [Int32] {
         let generator = ForwardHarness(model: model)
         var sampler = Sampler(parameters: .greedy)
-        generator.prefill(prompt)
+        try generator.prefill(prompt)
         var output: [Int32] = []
         var pending = generator.sample(&sampler)
         let eos = model.eosTokenIDs
@@ -401,7 +401,7 @@ import Testing
             let drafts = room > 0 ? draft(prompt + output, room) : []
             #expect(drafts.count <= room)
             let before = generator.cache.count
-            let logits = generator.logitsForAll([pending] + drafts)
+            let logits = try generator.logitsForAll([pending] + drafts)
             let outcome = SpeculativeVerifier.verify(
                 drafts: drafts, targetLogits: logits, vocabularySize: model.vocabularySize, sampler: &sampler)
             statistics.record(outcome)
@@ -419,14 +419,14 @@ import Testing
     @Test(arguments: cases, [MatrixKernels.Strategy.scalar, .simd])
     func ngramSpeculationGivesPlainGreedyTokens(case c: Case, strategy: MatrixKernels.Strategy) throws {
         let (model, _) = try tinyModel(c.type, seed: c.seed, strategy: strategy)
-        let expected = plainGreedy(model, prompt: c.prompt)
+        let expected = try plainGreedy(model, prompt: c.prompt)
         #expect(expected.count == Self.maxTokens)
         var total = SpeculationStatistics()
         for (drafter, k) in [
             (NGramDrafter(), 1), (NGramDrafter(), 3), (NGramDrafter(), 6), (NGramDrafter(minN: 2, maxN: 4), 4),
         ] {
             var statistics = SpeculationStatistics()
-            let tokens = speculativeGreedy(model, prompt: c.prompt, k: k, statistics: &statistics) {
+            let tokens = try speculativeGreedy(model, prompt: c.prompt, k: k, statistics: &statistics) {
                 drafter.draft(context: $0, k: $1)
             }
             #expect(tokens == expected, "k \(k) n \(drafter.minN)…\(drafter.maxN)")
@@ -439,7 +439,7 @@ import Testing
     @Test(arguments: cases)
     func modelDraftingGivesPlainGreedyTokens(case c: Case) throws {
         let (target, path) = try tinyModel(c.type, seed: c.seed)
-        let expected = plainGreedy(target, prompt: c.prompt)
+        let expected = try plainGreedy(target, prompt: c.prompt)
         let (other, _) = try tinyModel(c.type, seed: c.seed + 1)
         let (selfQuantized, _) = try tinyModel(weights: .q4_0, path: path)
         let drafts: [(name: String, model: TransformerModel)] = [
@@ -453,7 +453,7 @@ import Testing
                 var sampler = Sampler(parameters: .greedy)
                 var statistics = SpeculationStatistics()
                 var calls = 0
-                let tokens = speculativeGreedy(target, prompt: c.prompt, k: k, statistics: &statistics) {
+                let tokens = try speculativeGreedy(target, prompt: c.prompt, k: k, statistics: &statistics) {
                     context, count in
                     let draft = drafter.draft(context: context, k: count, sampler: &sampler)
                     calls += 1
@@ -506,7 +506,7 @@ import Testing
         }
         // The first distribution is the draft model's after the prompt, as the sampler computes it.
         let generator = ForwardHarness(model: model)
-        generator.prefill(Self.prompt)
+        try generator.prefill(Self.prompt)
         let expected = Sampler(parameters: parameters).distribution(
             generator.currentLogits!.baseAddress!, count: model.vocabularySize)
         #expect(distributions[0] == expected)

@@ -100,12 +100,12 @@ import Testing
     }
 
     /// Every position's logits of `prompt`, then six greedy tokens.
-    func run(_ model: TransformerModel) -> (logits: [Float], tokens: [Int32]) {
+    func run(_ model: TransformerModel) throws -> (logits: [Float], tokens: [Int32]) {
         let generator = ForwardHarness(model: model)
-        let all = generator.logitsForAll(Self.prompt)
+        let all = try generator.logitsForAll(Self.prompt)
         let logits = Array(UnsafeBufferPointer(start: all, count: Self.prompt.count * model.vocabularySize))
         var sampler = Sampler(parameters: .greedy)
-        let tokens = (0..<6).map { _ in generator.step(&sampler) }
+        let tokens = try (0..<6).map { _ in try generator.step(&sampler) }
         return (logits, tokens)
     }
 
@@ -132,8 +132,8 @@ import Testing
                 #expect(kept.allSatisfy { $0.bytesDiscarded == (format != .f32) }, "\(format)")
                 #expect(converted.tokenEmbedding.bytesDiscarded == (tied && format != .f32))
             }
-            let a = run(converted)
-            let b = run(native)
+            let a = try run(converted)
+            let b = try run(native)
             #expect(a.logits == b.logits, "\(format) tied \(tied) \(strategy)")
             #expect(a.tokens == b.tokens, "\(format) tied \(tied) \(strategy)")
         }
@@ -147,7 +147,7 @@ import Testing
         let native = try load(path, .native, strategy: strategy)
         #expect(native.matrixTypes == [.q4_1])
         #expect(native.weightsDescription == "native (Q4_1)")
-        let reference = run(native)
+        let reference = try run(native)
         let scale = reference.logits.map { abs($0) }.max()!
         // The largest difference relative to the largest logit, and the L2 norm of the differences relative to the
         // logits' (measured: f16 0.07 %, q8_0 1.9 %, q4_0 23.6 %; requantizing Q4_1 values to 4 bits with no offset
@@ -157,7 +157,7 @@ import Testing
         var relativeL2: [WeightFormat: Double] = [:]
         for format in WeightFormat.allCases {
             let model = try load(path, format, strategy: strategy)
-            let result = run(model)
+            let result = try run(model)
             var worst: Float = 0
             var difference: Double = 0
             var norm: Double = 0
@@ -202,8 +202,8 @@ import Testing
         // Both run on the shared backend, one after the other.
         let a = ForwardHarness(model: target)
         let b = ForwardHarness(model: draft)
-        a.prefill(Self.prompt)
-        b.prefill(Self.prompt)
+        try a.prefill(Self.prompt)
+        try b.prefill(Self.prompt)
         #expect(a.currentLogits!.count == b.currentLogits!.count)
     }
 }

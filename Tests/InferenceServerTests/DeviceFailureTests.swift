@@ -58,4 +58,42 @@ struct DeviceFailureTests {
         #expect(engine.metricsText.contains("llmperf_forward_pass_failures_total 2\n"), "\(engine.metricsText)")
         try await server.stop()
     }
+
+    /// An embedding's pass that fails on the device answers 500 `engine_failure` too (it ran on the same inference
+    /// thread, which once ended the process), and the next embedding is the same vector as before the failure.
+    @Test func aFailedEmbeddingPassAnswers500AndTheServerGoesOn() async throws {
+        let path = try TinyModelFactory.path(type: .q8_0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let engine = try TransformerServingEngine(
+            path: path, servedName: "tiny",
+            options: TransformerServingOptions(threads: 1, contextLength: 64, device: .vulkan(index: 0)))
+        let accelerator = try #require(engine.model.accelerator as? VulkanModel)
+        let server = try await LLMServer.start(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, engine: .custom { engine }))
+        let port = server.port
+        #expect(try await TransformerServingTests.waitUntilHealthy(port) == 200)
+        let body = #"{"model":"tiny","input":["hello world","a second input"]}"#
+        func embeddings(_ response: TestHTTPClient.Result) throws -> [[Double]] {
+            let data = try #require(try response.json()["data"] as? [[String: Any]], "\(response.text)")
+            return try data.map { try #require($0["embedding"] as? [Double]) }
+        }
+
+        let before = try await TestHTTPClient.post(port: port, path: "/v1/embeddings", json: body)
+        #expect(before.status == 200, "\(before.text)")
+        let expected = try embeddings(before)
+        #expect(expected.count == 2)
+
+        accelerator.failNextPass = .call("vkQueueSubmit", -4)
+        let failed = try await TestHTTPClient.post(port: port, path: "/v1/embeddings", json: body)
+        #expect(failed.status == 500, "\(failed.text)")
+        let error = try #require(try failed.json()["error"] as? [String: Any], "\(failed.text)")
+        #expect(error["code"] as? String == "engine_failure")
+        #expect((error["message"] as? String)?.contains("vkQueueSubmit failed (VkResult -4)") == true, "\(error)")
+
+        let after = try await TestHTTPClient.post(port: port, path: "/v1/embeddings", json: body)
+        #expect(after.status == 200, "\(after.text)")
+        #expect(try embeddings(after) == expected)
+        #expect(engine.metricsText.contains("llmperf_forward_pass_failures_total 1\n"), "\(engine.metricsText)")
+        try await server.stop()
+    }
 }

@@ -46,7 +46,7 @@ struct EmbeddingsTransformerTests {
     @Test func theVectorIsTheModelsPooledEmbeddingOfTheRawText() async throws {
         try await serve { port, model in
             let tokens = model.tokenizer.encode("hello world", addSpecial: true)
-            let expected = model.pooledEmbedding(tokens: tokens, buffers: ForwardBuffers(config: model.config))
+            let expected = try model.pooledEmbedding(tokens: tokens, buffers: ForwardBuffers(config: model.config))
             let answer = try Self.vectors(try await Self.post(port, Self.body("\"hello world\"")))
             #expect(answer.vectors.count == 1 && answer.vectors[0].count == TinyModelFactory.embedding)
             #expect(answer.promptTokens == tokens.count)
@@ -92,7 +92,7 @@ struct EmbeddingsTransformerTests {
     @Test func chatStreamsAndEmbeddingsAreServedTogether() async throws {
         try await serve { port, model in
             let tokens = model.tokenizer.encode("hello world", addSpecial: true)
-            let expected = model.pooledEmbedding(tokens: tokens, buffers: ForwardBuffers(config: model.config))
+            let expected = try model.pooledEmbedding(tokens: tokens, buffers: ForwardBuffers(config: model.config))
             let chat = TransformerServingTests.body("tell me a story", maxTokens: 24, stream: true)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<2 {

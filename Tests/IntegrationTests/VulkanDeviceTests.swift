@@ -82,6 +82,33 @@ import Testing
         Self.expectCleanFailure(serve, saying: "no Vulkan loader")
     }
 
+    /// A device lost mid-run (`LLMPERF_VULKAN_FAIL_PASS` fails the Nth forward pass as `VK_ERROR_DEVICE_LOST`) ends
+    /// `bench-engine` with the device's name and the failure, exit 1, whether it strikes a timed decode or the
+    /// batched decode; a value that is not a pass number is refused before anything runs.
+    @Test func aDeviceLostMidRunEndsBenchEngineWithTheFailure() throws {
+        let model = try TinyModelFactory.path(type: .q8_0)
+        defer { try? FileManager.default.removeItem(atPath: model) }
+        // Pass 1 is the prompt's, 2–5 the four decode steps; with --batch-sizes 2, 6 and 7 prefill its sequences.
+        for pass in [3, 7] {
+            let result = try LLMPerfProcess.run(
+                ["bench-engine", "--device", "vulkan:0", "--model", model, "--batch-sizes", "2"] + Self.small,
+                environment: ["LLMPERF_VULKAN_FAIL_PASS": "\(pass)"], timeout: 300)
+            Self.expectCleanFailure(result, saying: "bench-engine: the forward pass failed on vulkan:0 ")
+            #expect(
+                result.stderr.contains(
+                    "vkQueueSubmit (injected by LLMPERF_VULKAN_FAIL_PASS=\(pass)) failed (VkResult -4)"),
+                "\(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(result.stdout)")
+        }
+        let refused = try LLMPerfProcess.run(
+            ["bench-engine", "--device", "vulkan:0", "--model", model] + Self.small,
+            environment: ["LLMPERF_VULKAN_FAIL_PASS": "zero"], timeout: 120)
+        Self.expectCleanFailure(
+            refused,
+            saying: "LLMPERF_VULKAN_FAIL_PASS must be a positive integer (the forward pass to fail, from 1), got 'zero'"
+        )
+    }
+
     @Test func withoutADeviceBenchEngineSaysSoAndExits1() throws {
         let model = try TinyModelFactory.path(type: .q8_0)
         defer { try? FileManager.default.removeItem(atPath: model) }

@@ -28,12 +28,12 @@ import Testing
     }
 
     /// Each prompt decoded alone, greedily, one sequence at a time.
-    func alone(_ model: TransformerModel, _ prompts: [[Int32]], maxTokens: Int) -> [[Int32]] {
+    func alone(_ model: TransformerModel, _ prompts: [[Int32]], maxTokens: Int) throws -> [[Int32]] {
         let buffers = ForwardBuffers(config: model.config)
         // The logits pointers point into the buffers: they live to the end.
         defer { withExtendedLifetime(buffers) {} }
-        return decoders(model, prompts, maxTokens: maxTokens).map { decoder in
-            decoder.run(buffers: buffers)
+        return try decoders(model, prompts, maxTokens: maxTokens).map { decoder in
+            try decoder.run(buffers: buffers)
             return decoder.generated
         }
     }
@@ -41,11 +41,11 @@ import Testing
     @Test func batchedDecodeOfFourSequencesEqualsDecodingEachAlone() throws {
         let context = try VulkanForwardTests.context()
         let (_, gpu, _) = try VulkanForwardTests.models(.q4_1, context: context)
-        let expected = alone(gpu, Self.prompts, maxTokens: 10)
+        let expected = try alone(gpu, Self.prompts, maxTokens: 10)
         #expect(expected.allSatisfy { $0.count == 10 })
         for budget in [Int.max, 3] {
             let sequences = decoders(gpu, Self.prompts, maxTokens: 10)
-            SequenceDecoder.runToCompletion(
+            try SequenceDecoder.runToCompletion(
                 sequences, buffers: ForwardBuffers(config: gpu.config), prefillBudget: budget)
             #expect(sequences.map(\.generated) == expected, "prefill budget \(budget)")
         }
@@ -60,11 +60,11 @@ import Testing
         defer { withExtendedLifetime(buffers) {} }
         var aloneLogits: [[Float]] = []
         for prompt in Self.prompts {
-            let p = gpu.forward(tokens: prompt, cache: gpu.makeCache(), buffers: buffers)
+            let p = try gpu.forward(tokens: prompt, cache: gpu.makeCache(), buffers: buffers)
             aloneLogits.append(Array(UnsafeBufferPointer(start: p, count: v)))
         }
         let batch = Self.prompts.map { BatchEntry(tokens: $0, cache: gpu.makeCache(), logits: .last) }
-        let results = gpu.forward(batch: batch, buffers: buffers)
+        let results = try gpu.forward(batch: batch, buffers: buffers)
         for (i, p) in results.enumerated() {
             #expect(Array(UnsafeBufferPointer(start: p!, count: v)) == aloneLogits[i], "sequence \(i)")
         }
@@ -75,13 +75,13 @@ import Testing
         let (_, gpu, _) = try VulkanForwardTests.models(.q8_0, context: context)
         // Repetitive prompts, so that the n-gram drafter proposes tokens and some are accepted.
         let prompts: [[Int32]] = [[5, 6, 7, 5, 6, 7, 5, 6, 7, 5, 6], [40, 41, 40, 41, 40, 41, 40]]
-        let expected = alone(gpu, prompts, maxTokens: 16)
+        let expected = try alone(gpu, prompts, maxTokens: 16)
         let buffers = ForwardBuffers(config: gpu.config)
         // The logits pointers point into the buffers: they live to the end.
         defer { withExtendedLifetime(buffers) {} }
         var drafted = 0
         for (i, decoder) in decoders(gpu, prompts, maxTokens: 16, drafter: true).enumerated() {
-            decoder.run(buffers: buffers)
+            try decoder.run(buffers: buffers)
             #expect(decoder.generated == expected[i], "prompt \(i)")
             drafted += decoder.speculation.drafted
         }
@@ -94,7 +94,7 @@ import Testing
         let (_, gpu, _) = try VulkanForwardTests.models(.q8_0, context: context)
         let (_, draft, draftAccelerator) = try VulkanForwardTests.models(.q8_0, context: context)
         let prompt: [Int32] = [5, 6, 7, 5, 6, 7, 5]
-        let expected = alone(gpu, [prompt], maxTokens: 12)[0]
+        let expected = try alone(gpu, [prompt], maxTokens: 12)[0]
         let decoder = SequenceDecoder(
             model: gpu, cache: gpu.makeCache(), promptTokens: prompt, parameters: GenerationParameters(maxTokens: 12),
             ignoreEndOfSequence: true, drafter: ModelDrafter(model: draft), draftTokens: 3)
@@ -102,7 +102,7 @@ import Testing
         draftAccelerator.failNextPass = .call("vkQueueSubmit", -4)
         let buffers = ForwardBuffers(config: gpu.config)
         defer { withExtendedLifetime(buffers) {} }
-        decoder.run(buffers: buffers)
+        try decoder.run(buffers: buffers)
         #expect(draftAccelerator.failNextPass == nil, "the failure was not reached")
         #expect(decoder.generated == expected)
         // Later steps drafted again (the same weights: every draft is accepted).
@@ -119,18 +119,18 @@ import Testing
         // The logits pointers point into the buffers: they live to the end.
         defer { withExtendedLifetime(buffers) {} }
         // Uncached: the whole prompt's last logits.
-        let plain = gpu.forward(tokens: prompt, cache: gpu.makeCache(), buffers: buffers)
+        let plain = try gpu.forward(tokens: prompt, cache: gpu.makeCache(), buffers: buffers)
         let expected = Array(UnsafeBufferPointer(start: plain, count: v))
         // Store the prompt's blocks from a device cache, then restore them into a fresh cache and run the rest.
         let first = gpu.makeCache()
-        gpu.forward(tokens: prompt, cache: first, buffers: buffers, logits: .none)
+        try gpu.forward(tokens: prompt, cache: first, buffers: buffers, logits: .none)
         prefixCache.store(tokens: prompt, from: first)
         let second = gpu.makeCache()
         let restored = prefixCache.restore(prefixOf: prompt, into: second)
         #expect(restored == 8)
         // The blocks stayed on the device: two stored from the first cache, two copied into the second.
         #expect(accelerator.prefixBlockCopies == (2, 2))
-        let rest = gpu.forward(tokens: Array(prompt[restored...]), cache: second, buffers: buffers)
+        let rest = try gpu.forward(tokens: Array(prompt[restored...]), cache: second, buffers: buffers)
         let actual = Array(UnsafeBufferPointer(start: rest, count: v))
         let error = zip(actual, expected).map { abs($0 - $1) }.max()!
         // Prefill of 10 rows against 8 restored + 2: the same rows' arithmetic, so equal up to nothing but the
@@ -144,9 +144,9 @@ import Testing
         let large = try VulkanForwardTests.context()
         let (_, reference, _) = try VulkanForwardTests.models(.f32, context: large)
         let prompts = Self.prompts + Self.prompts.map { $0.reversed() }
-        let expected = alone(reference, prompts, maxTokens: 6)
+        let expected = try alone(reference, prompts, maxTokens: 6)
         let sequences = decoders(gpu, prompts, maxTokens: 6)
-        SequenceDecoder.runToCompletion(sequences, buffers: ForwardBuffers(config: gpu.config), prefillBudget: 3)
+        try SequenceDecoder.runToCompletion(sequences, buffers: ForwardBuffers(config: gpu.config), prefillBudget: 3)
         #expect(sequences.map(\.generated) == expected)
         // The embedding (one row of 64 floats per token) needed several dispatches, and eight sequences' keys did
         // not fit one binding.
@@ -162,8 +162,8 @@ import Testing
         try VulkanModel.attach(to: gpu, context: context)
         let prompt = cpu.tokenizer.encode("The capital of France is the city of", addSpecial: false)
         #expect(prompt.count == 8)
-        let expected = alone(cpu, [prompt], maxTokens: 6)
-        let actual = alone(gpu, [prompt], maxTokens: 6)
+        let expected = try alone(cpu, [prompt], maxTokens: 6)
+        let actual = try alone(gpu, [prompt], maxTokens: 6)
         #expect(actual == expected)
     }
 }

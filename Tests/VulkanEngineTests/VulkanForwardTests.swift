@@ -52,16 +52,16 @@ import Testing
         // The logits pointers point into the buffers: they live to the end.
         defer { withExtendedLifetime(gpuBuffers) {} }
         // The prompt with every position's logits, then three decode steps.
-        let expected = cpu.forward(tokens: Self.prompt, cache: cpuCache, buffers: cpuBuffers, logits: .all)
-        let actual = gpu.forward(tokens: Self.prompt, cache: gpuCache, buffers: gpuBuffers, logits: .all)
+        let expected = try cpu.forward(tokens: Self.prompt, cache: cpuCache, buffers: cpuBuffers, logits: .all)
+        let actual = try gpu.forward(tokens: Self.prompt, cache: gpuCache, buffers: gpuBuffers, logits: .all)
         #expect(gpuCache.count == Self.prompt.count)
         for row in 0..<Self.prompt.count {
             let error = Self.relativeError(actual + row * v, expected + row * v, count: v)
             #expect(error < 1e-4, "\(type.name) prompt row \(row): relative error \(error)")
         }
         for token in [Int32(17), 99, 3] {
-            let e = cpu.forward(tokens: [token], cache: cpuCache, buffers: cpuBuffers)
-            let a = gpu.forward(tokens: [token], cache: gpuCache, buffers: gpuBuffers)
+            let e = try cpu.forward(tokens: [token], cache: cpuCache, buffers: cpuBuffers)
+            let a = try gpu.forward(tokens: [token], cache: gpuCache, buffers: gpuBuffers)
             let error = Self.relativeError(a, e, count: v)
             #expect(error < 1e-4, "\(type.name) decode of \(token): relative error \(error)")
         }
@@ -87,11 +87,11 @@ import Testing
         let cpuBuffers = ForwardBuffers(config: cpu.config)
         // The logits pointers point into the buffers: they live to the end.
         defer { withExtendedLifetime(cpuBuffers) {} }
-        let expected = cpu.forward(tokens: VulkanForwardTests.prompt, cache: cpu.makeCache(), buffers: cpuBuffers)
+        let expected = try cpu.forward(tokens: VulkanForwardTests.prompt, cache: cpu.makeCache(), buffers: cpuBuffers)
         let gpuBuffers = ForwardBuffers(config: gpu.config)
         // The logits pointers point into the buffers: they live to the end.
         defer { withExtendedLifetime(gpuBuffers) {} }
-        let actual = gpu.forward(tokens: VulkanForwardTests.prompt, cache: gpu.makeCache(), buffers: gpuBuffers)
+        let actual = try gpu.forward(tokens: VulkanForwardTests.prompt, cache: gpu.makeCache(), buffers: gpuBuffers)
         let error = VulkanForwardTests.relativeError(actual, expected, count: v)
         #expect(error < 1e-4, "\(format): relative error \(error)")
     }
@@ -108,12 +108,30 @@ import Testing
         var cache = model?.makeCache()
         let buffers = ForwardBuffers(config: model!.config)
         defer { withExtendedLifetime(buffers) {} }
-        model!.forward(tokens: VulkanForwardTests.prompt, cache: cache!, buffers: buffers)
-        model!.forward(tokens: [3], cache: cache!, buffers: buffers)
+        try model!.forward(tokens: VulkanForwardTests.prompt, cache: cache!, buffers: buffers)
+        try model!.forward(tokens: [3], cache: cache!, buffers: buffers)
         #expect(cache!.count == VulkanForwardTests.prompt.count + 1)
         model = nil
         // The cache's slot outlives the model's other buffers and is freed last.
         cache = nil
         #expect(model == nil && cache == nil)
+    }
+}
+
+/// `LLMPERF_VULKAN_FAIL_PASS`: which pass it names, and the refusal of anything but a positive integer.
+struct InjectedFailureSettingTests {
+    @Test func aPositiveIntegerNamesThePassAndUnsetNamesNone() throws {
+        #expect(try VulkanModel.injectedFailure(nil) == nil)
+        #expect(try VulkanModel.injectedFailure("3") == 3)
+        #expect(try VulkanModel.injectedFailure(" 12 ") == 12)
+    }
+
+    @Test(arguments: ["0", "-1", "x", "", "2.5"])
+    func anythingElseIsRefused(_ value: String) {
+        #expect(
+            throws: VulkanError.badSetting(
+                "LLMPERF_VULKAN_FAIL_PASS must be a positive integer (the forward pass to fail, from 1), got '\(value)'"
+            )
+        ) { try VulkanModel.injectedFailure(value) }
     }
 }
