@@ -3,7 +3,8 @@ import Foundation
 /// The bundled server's trace file (`llmperf serve --trace-file`): one tab-separated line per
 /// event, `request_id  chunk_index  monotonic_ns  kind`, where kind is `accept` (index −2, the
 /// connection's accept, on its first request only), `arrival` (index −1),
-/// `role`, `first_token`, `token`, `finish`, `usage`, `done` or `response`. Times are
+/// `role`, `first_token`, `token`, `finish`, `usage`, `done`, `response` or `remote_port:PORT` (the
+/// client's port, with the arrival). Times are
 /// CLOCK_MONOTONIC nanoseconds, the clock the client reads on the same host.
 public struct ServerTrace: Sendable, Equatable {
     public struct Request: Sendable, Equatable {
@@ -15,19 +16,26 @@ public struct ServerTrace: Sendable, Equatable {
         /// When the server accepted the request's connection (set up its channel), for the first
         /// request on a connection.
         public var acceptNanos: UInt64?
+        /// The client's port of the request's connection (`remote_port:PORT`).
+        public var remotePort: UInt16?
 
         public init(
             arrivalNanos: UInt64? = nil, tokenNanos: [UInt64] = [], responseNanos: UInt64? = nil,
-            acceptNanos: UInt64? = nil
+            acceptNanos: UInt64? = nil, remotePort: UInt16? = nil
         ) {
             self.arrivalNanos = arrivalNanos
             self.tokenNanos = tokenNanos
             self.responseNanos = responseNanos
             self.acceptNanos = acceptNanos
+            self.remotePort = remotePort
         }
     }
 
     public var requests: [String: Request]
+
+    public init(requests: [String: Request]) {
+        self.requests = requests
+    }
 
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public var line: Int
@@ -59,6 +67,8 @@ public struct ServerTrace: Sendable, Equatable {
                 case "first_token", "token": request.tokenNanos.append(event.nanos)
                 case "response": request.responseNanos = event.nanos
                 case "accept": request.acceptNanos = event.nanos
+                case let kind where kind.hasPrefix("remote_port:"):
+                    request.remotePort = UInt16(kind.dropFirst("remote_port:".count))
                 default: break
                 }
             }

@@ -34,11 +34,33 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
         public var concurrency: Int
         public var requests: Int
         public var bias: CalibrationBias
+        /// The bias against the segments on the loopback interface; nil without a capture.
+        public var wire: WireBias?
 
-        public init(concurrency: Int, requests: Int, bias: CalibrationBias) {
+        public init(concurrency: Int, requests: Int, bias: CalibrationBias, wire: WireBias? = nil) {
             self.concurrency = concurrency
             self.requests = requests
             self.bias = bias
+            self.wire = wire
+        }
+    }
+
+    /// The loopback capture behind the bias against the wire.
+    public struct WireCapture: Codable, Sendable, Equatable {
+        /// Why there is no bias against the wire; nil when there is.
+        public var unavailable: String?
+        /// Data segments to and from the server's port.
+        public var segments: Int
+        /// Packets the kernel's filter passed, and those it dropped for want of room (any drop withholds the bias:
+        /// a missing segment would pair a token with the next one's).
+        public var packets: Int
+        public var dropped: Int
+
+        public init(unavailable: String?, segments: Int = 0, packets: Int = 0, dropped: Int = 0) {
+            self.unavailable = unavailable
+            self.segments = segments
+            self.packets = packets
+            self.dropped = dropped
         }
     }
 
@@ -51,12 +73,19 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
     public var coldBursts: [BiasRun]
     public var throughput: [ThroughputStep]
     public var concurrentStreams: ThroughputStep
+    /// The capture behind each run's `wire`.
+    public var wireCapture: WireCapture
+    /// The CPUs the client and the synthetic servers could run on (`Cpus_allowed_list`); nil where unknown.
+    public var clientCPUs: String?
+    public var serverCPUs: String?
 
     public init(
         api: String = APIKind.openAIChat.rawValue, biasRuns: [BiasRun], coldBursts: [BiasRun],
-        throughput: [ThroughputStep], concurrentStreams: ThroughputStep
+        throughput: [ThroughputStep], concurrentStreams: ThroughputStep,
+        wireCapture: WireCapture = WireCapture(unavailable: "not captured")
     ) {
         self.api = api
+        self.wireCapture = wireCapture
         let last = biasRuns[biasRuns.count - 1]
         biasConcurrency = last.concurrency
         bias = last.bias
@@ -79,6 +108,9 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
             style.apply(
                 .bold, "client bias against the server trace (api \(api); server at ttft 5 ms, itl 2 ms, 64 tokens)")
             + "\n"
+        if let clientCPUs, let serverCPUs {
+            out += "client on CPUs \(clientCPUs), servers on CPUs \(serverCPUs)\n"
+        }
         var bias = TextTable(headers: ["run", "what", "median ms", "p99 ms", "n"])
         for (index, run) in (biasRuns + coldBursts).enumerated() {
             let burst = index >= biasRuns.count
@@ -113,6 +145,7 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
             }
         }
         out += bias.render(style: style) + "\n"
+        out += wireTable(style: style) + "\n"
         out += style.apply(.bold, "client ceiling (server at ttft=0 itl=0, \(tokens) tokens per request)") + "\n"
         var table = TextTable(headers: [
             "concurrency", "requests", "tokens/s", "requests/s", "client CPU", "peak RSS", "errors",
@@ -130,5 +163,49 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
         out += table.render(style: style)
         out += "(the last row: 1,000 streams open at once, 50 tokens 20 ms apart)\n"
         return out
+    }
+
+    /// The bias against the wire: the client's own part, each run's rows, then the server's two queues apart.
+    func wireTable(style: TerminalStyle) -> String {
+        if let reason = wireCapture.unavailable {
+            return style.apply(.bold, "client bias against the wire: unavailable") + " (\(reason))\n"
+        }
+        var out =
+            style.apply(
+                .bold,
+                "client bias against the wire (loopback capture: \(wireCapture.segments) data segments, "
+                    + "\(wireCapture.dropped) dropped)") + "\n"
+        var table = TextTable(headers: ["run", "what", "median ms", "p99 ms", "n"])
+        for (index, run) in (biasRuns + coldBursts).enumerated() {
+            guard let wire = run.wire else { continue }
+            let burst = index >= biasRuns.count
+            let label =
+                burst ? "cold burst of \(run.concurrency)" : "concurrency \(run.concurrency), \(run.requests) requests"
+            var rows: [(String, DistributionSummary?)] = [("TTFT: client − wire", wire.ttftBias)]
+            if burst { rows.append(("TTFT after connect: client − wire", wire.ttftBiasAfterConnect)) }
+            rows += [
+                ("ITL: client gap − wire gap", wire.itlBias),
+                ("send: wire − client write", wire.sendDelay),
+                ("receive: client − wire, first token", wire.receiveDelay),
+                ("delivery: client − wire, every token", wire.deliveryDelay),
+                ("not the client's: server read − wire", wire.serverReadDelay),
+                ("not the client's: wire − server send", wire.serverSendDelay),
+            ]
+            for (row, (name, summary)) in rows.enumerated() {
+                guard let summary else { continue }
+                table.add([
+                    TextTable.Cell(row == 0 ? label : ""), TextTable.Cell(name),
+                    TextTable.Cell(String(format: "%.3f", summary.p50)),
+                    TextTable.Cell(String(format: "%.3f", summary.p99)), TextTable.Cell(String(summary.count)),
+                ])
+            }
+            if wire.unmatchedRequests > 0 {
+                table.add([
+                    TextTable.Cell(""), TextTable.Cell("requests not found on the wire"), TextTable.Cell(""),
+                    TextTable.Cell(""), TextTable.Cell(String(wire.unmatchedRequests)),
+                ])
+            }
+        }
+        return out + table.render(style: style)
     }
 }

@@ -19,6 +19,8 @@ public struct Calibration: Sendable {
     public var clock: any RunClock
     /// The API the client speaks to the synthetic server (each dialect's parsing is measured with it).
     public var api: APIKind
+    /// The CPUs the synthetic servers run on (`serve --cpus`); nil: any.
+    public var serverCPUs: CPUSet?
 
     public init(
         tokens: Int, scale: Double, biasConcurrency: [Int], coldBurst: [Int], makeTransport: @escaping TransportFactory,
@@ -49,6 +51,9 @@ public struct Calibration: Sendable {
 
     func count(_ base: Int) -> Int { max(1, Int((Double(base) * scale).rounded())) }
 
+    /// `--cpus` for the servers, when they are pinned.
+    var cpuOption: [(String, String)] { serverCPUs.map { [("cpus", $0.description)] } ?? [] }
+
     public func run() async throws -> CalibrationResult {
         // 1. Bias against the server's own trace.
         let traceDir = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -59,7 +64,19 @@ public struct Calibration: Sendable {
         let biasServer = try launcher.start(
             LocalBackendSpec(
                 engine: "synthetic",
-                options: [("ttft-ms", "5"), ("itl-ms", "2"), ("tokens", "64"), ("trace-file", tracePath)]))
+                options: [("ttft-ms", "5"), ("itl-ms", "2"), ("tokens", "64"), ("trace-file", tracePath)] + cpuOption))
+        // The segments on the loopback interface, for the bias against the wire (root or CAP_NET_RAW).
+        var capture: LoopbackCapture?
+        var wireCapture = CalibrationResult.WireCapture(unavailable: "not captured")
+        if let port = URLComponents(string: biasServer.apiBaseURL)?.port.flatMap({ UInt16(exactly: $0) }) {
+            do {
+                capture = try LoopbackCapture(port: port)
+            } catch {
+                wireCapture.unavailable = "\(error)"
+            }
+        } else {
+            wireCapture.unavailable = "no port in the server's address \(biasServer.apiBaseURL)"
+        }
         let origin = clock.nowNanos()
         var runs: [BiasTraces] = []
         for concurrency in biasConcurrency {
@@ -81,6 +98,20 @@ public struct Calibration: Sendable {
                 requestIDPrefix: prefix)
             bursts.append(BiasTraces(prefix: prefix, concurrency: size, traces: traces))
         }
+        var wire: (segments: [WireSegment], port: UInt16)?
+        if let capture, let port = URLComponents(string: biasServer.apiBaseURL)?.port.flatMap({ UInt16(exactly: $0) }) {
+            let captured = capture.stop()
+            wireCapture = .init(
+                unavailable: nil, segments: captured.segments.count, packets: captured.packets,
+                dropped: captured.dropped)
+            if captured.dropped > 0 {
+                wireCapture.unavailable =
+                    "the kernel dropped \(captured.dropped) of \(captured.packets) packets: a missing segment would "
+                    + "pair a token with the next one's"
+            } else {
+                wire = (captured.segments, port)
+            }
+        }
         biasServer.stop()  // flushes the trace file
         let serverTrace: ServerTrace
         do {
@@ -88,13 +119,13 @@ public struct Calibration: Sendable {
         } catch {
             throw CLIError.failure("cannot read the server trace: \(error)")
         }
-        let biasRuns = runs.map { Self.biasRun($0, server: serverTrace, clientOriginNanos: origin) }
-        let burstRuns = bursts.map { Self.biasRun($0, server: serverTrace, clientOriginNanos: origin) }
+        let biasRuns = runs.map { Self.biasRun($0, server: serverTrace, clientOriginNanos: origin, wire: wire) }
+        let burstRuns = bursts.map { Self.biasRun($0, server: serverTrace, clientOriginNanos: origin, wire: wire) }
 
         // 2. Throughput ceiling.
         let fast = try launcher.start(
             LocalBackendSpec(
-                engine: "synthetic", options: [("ttft-ms", "0"), ("itl-ms", "0"), ("tokens", "\(tokens)")]))
+                engine: "synthetic", options: [("ttft-ms", "0"), ("itl-ms", "0"), ("tokens", "\(tokens)")] + cpuOption))
         defer { fast.stop() }
         var steps: [CalibrationResult.ThroughputStep] = []
         for (concurrency, requests) in [(1, count(100)), (64, count(1_280)), (256, count(2_560))] {
@@ -107,23 +138,35 @@ public struct Calibration: Sendable {
         // 3. Memory with 1,000 streams open at once (50 tokens, 20 ms apart: ~1 s each).
         progress("memory: 1,000 concurrent streams…")
         let slow = try launcher.start(
-            LocalBackendSpec(engine: "synthetic", options: [("ttft-ms", "0"), ("itl-ms", "20"), ("tokens", "50")]))
+            LocalBackendSpec(
+                engine: "synthetic", options: [("ttft-ms", "0"), ("itl-ms", "20"), ("tokens", "50")] + cpuOption))
         defer { slow.stop() }
         let streams = await step(url: slow.apiBaseURL, concurrency: 1_000, requests: 1_000, maxTokens: 50)
         slow.stop()
-        return CalibrationResult(
-            api: api.rawValue, biasRuns: biasRuns, coldBursts: burstRuns, throughput: steps, concurrentStreams: streams)
+        var result = CalibrationResult(
+            api: api.rawValue, biasRuns: biasRuns, coldBursts: burstRuns, throughput: steps, concurrentStreams: streams,
+            wireCapture: wireCapture)
+        result.clientCPUs = CPUSet.allowed()
+        result.serverCPUs = serverCPUs?.description ?? result.clientCPUs
+        return result
     }
 
     /// The bias of one measurement: its measured requests matched to the server's trace by
-    /// `x-request-id` (`<prefix>-<index>`).
-    public static func biasRun(_ run: BiasTraces, server: ServerTrace, clientOriginNanos: UInt64)
-        -> CalibrationResult.BiasRun
-    {
-        CalibrationResult.BiasRun(
+    /// `x-request-id` (`<prefix>-<index>`), and with `wire` (the captured segments and the server's port) to the
+    /// segments on the loopback interface too.
+    public static func biasRun(
+        _ run: BiasTraces, server: ServerTrace, clientOriginNanos: UInt64,
+        wire: (segments: [WireSegment], port: UInt16)? = nil
+    ) -> CalibrationResult.BiasRun {
+        let requestID = { (trace: RequestTrace) in "\(run.prefix)-\(trace.index)" }
+        return CalibrationResult.BiasRun(
             concurrency: run.concurrency, requests: run.traces.count { !$0.isWarmup },
-            bias: CalibrationBias(client: run.traces, server: server, clientOriginNanos: clientOriginNanos) {
-                "\(run.prefix)-\($0.index)"
+            bias: CalibrationBias(
+                client: run.traces, server: server, clientOriginNanos: clientOriginNanos, requestID: requestID),
+            wire: wire.map {
+                WireBias(
+                    client: run.traces, server: server, segments: $0.segments, serverPort: $0.port,
+                    clientOriginNanos: clientOriginNanos, requestID: requestID)
             })
     }
 

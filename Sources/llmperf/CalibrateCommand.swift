@@ -17,7 +17,10 @@ struct CalibrateCommand: AsyncParsableCommand {
             connects; the bias after the connects is shown apart); (2) the highest streamed tokens/s and requests/s the client \
             sustains at concurrency 1, 64 and 256 with the server at ttft=0 itl=0, with the client's \
             CPU use and peak RSS; (3) the peak RSS holding 1,000 concurrent streams. `--api` picks the \
-            API the client speaks (the server answers each), so each dialect's parsing is measured too.
+            API the client speaks (the server answers each), so each dialect's parsing is measured too. \
+            Run as root (or with CAP_NET_RAW), it also captures the segments on the loopback interface and \
+            reports the bias against the wire: the client's own part, without the server's queues. \
+            --client-cpus and --server-cpus keep the two on separate cores.
             """)
 
     @Option(help: "Output tokens per request in the throughput steps.") var tokens: Int = 512
@@ -35,6 +38,16 @@ struct CalibrateCommand: AsyncParsableCommand {
             "The API the client speaks to the synthetic server: \(APIKind.allCases.map(\.rawValue).joined(separator: ", ")).",
             valueName: "name"))
     var api: String = APIKind.openAIChat.rawValue
+    @Option(
+        name: .customLong("client-cpus"),
+        help: ArgumentHelp(
+            "Run the client only on these CPUs (e.g. 0 or 0-3); with --server-cpus, client and server do not share "
+                + "cores.", valueName: "list"))
+    var clientCPUs: String?
+    @Option(
+        name: .customLong("server-cpus"),
+        help: ArgumentHelp("Run the synthetic servers only on these CPUs (e.g. 1 or 4-7).", valueName: "list"))
+    var serverCPUs: String?
     @Flag(help: "Print the results as JSON.") var json = false
 
     func validate() throws {
@@ -45,6 +58,14 @@ struct CalibrateCommand: AsyncParsableCommand {
         }
         guard coldBurst.allSatisfy({ (0...1_000).contains($0) }) else {
             throw ValidationError("--cold-burst must be 0…1000")
+        }
+        for (option, value) in [("--client-cpus", clientCPUs), ("--server-cpus", serverCPUs)] {
+            guard let value else { continue }
+            do {
+                _ = try CPUSet(parsing: value)
+            } catch {
+                throw ValidationError("\(option): \(error)")
+            }
         }
         let streaming = APIKind.allCases.filter(\.generates)
         guard let kind = APIKind(rawValue: api) else {
@@ -60,9 +81,21 @@ struct CalibrateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let calibration = Calibration(
+        var calibration = Calibration(
             tokens: tokens, scale: scale, biasConcurrency: biasConcurrency, coldBurst: coldBurst,
             makeTransport: curlTransport, launcher: LocalBackendLauncher.live, api: APIKind(rawValue: api)!)
+        calibration.serverCPUs = try serverCPUs.map { try CPUSet(parsing: $0) }
+        if let clientCPUs {
+            // A child inherits its parent's CPUs: unless told otherwise, the servers keep every CPU this process had.
+            if calibration.serverCPUs == nil, let all = CPUSet.allowed() {
+                calibration.serverCPUs = try? CPUSet(parsing: all)
+            }
+            do {
+                try CPUSet(parsing: clientCPUs).pinProcess()
+            } catch {
+                throw CLIError.failure("calibrate: --client-cpus: \(error)")
+            }
+        }
         let result = try await calibration.run()
         print(json ? try result.json() : result.text(tokens: tokens, style: .stdout))
     }

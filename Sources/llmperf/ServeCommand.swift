@@ -26,6 +26,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Transformer: 'default' or the path of a GGUF file.") var model: String?
     @Option(help: "Transformer: compute threads.") var threads: Int = 2
     @Option(help: "Transformer: context length in tokens (default: the model's).") var ctx: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Run only on these CPUs (e.g. 1, 2-3 or 0,2): keeps the server off a load generator's cores.",
+            valueName: "list"))
+    var cpus: String?
     @Option(help: "Address to bind.") var host: String = "127.0.0.1"
     @Option(help: "Port to bind; 0 picks a free one.") var port: Int = 8080
     @Option(name: .customLong("ttft-ms"), help: "Synthetic: time to first token, ms.") var ttftMs: Double = 0
@@ -163,10 +168,26 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        if let cpus {
+            do {
+                _ = try CPUSet(parsing: cpus)
+            } catch {
+                throw ValidationError("--cpus: \(error)")
+            }
+        }
     }
 
     func run() async throws {
         ParentWatch.startIfAsked()
+        if let cpus {
+            // Before the engine and the server start their threads: they inherit the set.
+            do {
+                try CPUSet(parsing: cpus).pinProcess()
+            } catch {
+                throw CLIError.failure("serve: --cpus: \(error)")
+            }
+            FileHandle.standardError.write(Data("serve: running on CPUs \(CPUSet.allowed() ?? cpus)\n".utf8))
+        }
         do {
             try await settings.serve()
         } catch let error as ServeSettings.Invalid {

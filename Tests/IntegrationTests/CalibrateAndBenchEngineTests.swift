@@ -48,6 +48,77 @@ import Testing
             #expect(afterAccept["count"] as? Int == size)
             #expect(try #require(afterAccept["min"] as? Double) >= 0, "\(afterAccept)")
         }
+        try Self.expectWireBias(json, runs: [4], bursts: [64, 256])
+    }
+
+    /// The bias against the wire: with a packet socket (root, as CI runs), every measured request found on the
+    /// loopback interface, nothing dropped, and the order of events that must hold: the server reads a request
+    /// after its segment went out and sends a token before its segment leaves; the client writes a request before
+    /// its segment and reads a token after it (each within the 20 µs of the two clocks' conversion). Without one,
+    /// the report says why.
+    static func expectWireBias(_ json: [String: Any], runs: [Int], bursts: [Int]) throws {
+        let capture = try #require(json["wireCapture"] as? [String: Any], "\(json.keys)")
+        guard getuid() == 0 else {
+            let reason = try #require(capture["unavailable"] as? String, "\(capture)")
+            #expect(reason.contains("root or CAP_NET_RAW"), "\(reason)")
+            return
+        }
+        #expect(capture["unavailable"] == nil, "\(capture)")
+        #expect(capture["dropped"] as? Int == 0, "\(capture)")
+        #expect((capture["segments"] as? Int).map { $0 > 0 } == true, "\(capture)")
+        let measured =
+            try #require(json["biasRuns"] as? [[String: Any]]) + (try #require(json["coldBursts"] as? [[String: Any]]))
+        #expect(measured.count == runs.count + bursts.count)
+        for (run, requests) in zip(measured, runs + bursts) {
+            let wire = try #require(run["wire"] as? [String: Any], "\(run)")
+            #expect(wire["matchedRequests"] as? Int == requests, "\(wire)")
+            #expect(wire["unmatchedRequests"] as? Int == 0, "\(wire)")
+            for key in ["serverReadDelay", "serverSendDelay", "sendDelay", "receiveDelay", "deliveryDelay"] {
+                let summary = try #require(wire[key] as? [String: Any], "\(key): \(wire)")
+                #expect(try #require(summary["min"] as? Double) >= -0.02, "\(key): \(summary)")
+            }
+            let ttft = try #require(wire["ttftBias"] as? [String: Any])
+            #expect(ttft["count"] as? Int == requests)
+        }
+    }
+
+    /// `--client-cpus` and `--server-cpus` put the client and the servers on the CPUs named, and the report says so.
+    @Test func calibrateKeepsClientAndServerOnTheirCPUs() throws {
+        guard ProcessInfo.processInfo.processorCount >= 2 else { return }  // one CPU: nothing to separate
+        let result = try LLMPerfProcess.run(
+            [
+                "calibrate", "--scale", "0.1", "--tokens", "16", "--bias-concurrency", "2", "--cold-burst", "0",
+                "--client-cpus", "0", "--server-cpus", "1", "--json",
+            ], timeout: 300)
+        #expect(result.status == 0, "stderr:\n\(result.stderr)")
+        let json = try Self.object(result.stdout)
+        #expect(json["clientCPUs"] as? String == "0", "\(json["clientCPUs"] ?? "none")")
+        #expect(json["serverCPUs"] as? String == "1", "\(json["serverCPUs"] ?? "none")")
+        try Self.expectWireBias(json, runs: [2], bursts: [])
+
+        let refused = try LLMPerfProcess.run(["calibrate", "--server-cpus", "0-99999"], timeout: 60)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--server-cpus: CPU list '0-99999': CPU 99999 is not on this machine"))
+    }
+
+    /// `Cpus_allowed_list` of a `/proc/…/status` file.
+    static func allowedCPUs(_ path: String) -> String? {
+        guard let status = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }
+            .map { $0.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// `serve --cpus` runs every thread of the server on the CPUs named.
+    @Test func serveRunsOnTheCPUsNamed() throws {
+        let (_, server) = try LLMPerfProcess.startServer(["--engine", "synthetic", "--cpus", "0"])
+        defer { server.stop() }
+        let pid = server.process.processIdentifier
+        let threads = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+        #expect(threads.count > 1, "\(threads)")
+        for thread in threads {
+            #expect(Self.allowedCPUs("/proc/\(pid)/task/\(thread)/status") == "0", "thread \(thread)")
+        }
+        #expect(server.stderrSoFar.contains("serve: running on CPUs 0"), "\(server.stderrSoFar)")
     }
 
     /// Every dialect is calibrated against the server's own trace: each token matched, none lost.
