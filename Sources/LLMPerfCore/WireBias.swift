@@ -84,9 +84,14 @@ public struct WireBias: Sendable, Equatable, Codable {
         // number again) is not a new send.
         var toServer: [UInt16: [UInt64]] = [:]
         var toClient: [UInt16: [UInt64]] = [:]
-        var seen: Set<[UInt32]> = []
+        struct Sent: Hashable {
+            var source: UInt16
+            var destination: UInt16
+            var sequence: UInt32
+        }
+        var seen: Set<Sent> = []
         for segment in segments.sorted(by: { $0.nanos < $1.nanos }) {
-            let key = [UInt32(segment.sourcePort), UInt32(segment.destinationPort), segment.sequence]
+            let key = Sent(source: segment.sourcePort, destination: segment.destinationPort, sequence: segment.sequence)
             guard seen.insert(key).inserted else { continue }
             if segment.destinationPort == serverPort {
                 toServer[segment.sourcePort, default: []].append(segment.nanos)

@@ -68,7 +68,8 @@ public struct Calibration: Sendable {
         // The segments on the loopback interface, for the bias against the wire (root or CAP_NET_RAW).
         var capture: LoopbackCapture?
         var wireCapture = CalibrationResult.WireCapture(unavailable: "not captured")
-        if let port = URLComponents(string: biasServer.apiBaseURL)?.port.flatMap({ UInt16(exactly: $0) }) {
+        let biasPort = URLComponents(string: biasServer.apiBaseURL)?.port.flatMap { UInt16(exactly: $0) }
+        if let port = biasPort {
             do {
                 capture = try LoopbackCapture(port: port)
             } catch {
@@ -99,7 +100,7 @@ public struct Calibration: Sendable {
             bursts.append(BiasTraces(prefix: prefix, concurrency: size, traces: traces))
         }
         var wire: (segments: [WireSegment], port: UInt16)?
-        if let capture, let port = URLComponents(string: biasServer.apiBaseURL)?.port.flatMap({ UInt16(exactly: $0) }) {
+        if let capture, let port = biasPort {
             let captured = capture.stop()
             wireCapture = .init(
                 unavailable: nil, segments: captured.segments.count, packets: captured.packets,
