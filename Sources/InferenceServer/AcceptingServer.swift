@@ -56,7 +56,11 @@ struct AcceptingServer<ChildChannel: ServerChildChannel>: Service {
                 serverBackPressureStrategy: .init(
                     lowWatermark: max(1, configuration.acceptBuffer / 4), highWatermark: configuration.acceptBuffer)
             ) { channel in
-                childChannel.setup(channel: channel, logger: logger)
+                // A connection whose setup failed is closed, with the reason logged, never left unanswered.
+                childChannel.setup(channel: channel, logger: logger).flatMapError { error in
+                    logger.error("setting up a connection failed: \(error)")
+                    return channel.close().flatMapThrowing { throw error }
+                }
             }
         logger.info("listening on \(configuration.host):\(listening.channel.localAddress?.port ?? configuration.port)")
 
