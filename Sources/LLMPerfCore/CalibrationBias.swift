@@ -73,16 +73,9 @@ public struct CalibrationBias: Sendable, Equatable, Codable {
                     afterAccept.append((Double(arrival) - Double(accepted)) / 1e6)
                 }
             }
-            let count = min(serverSide.tokenNanos.count, trace.chunkAtNanos.count)
-            for i in 0..<count {
-                let received = Double(clientOriginNanos &+ trace.chunkAtNanos[i])
-                delivery.append((received - Double(serverSide.tokenNanos[i])) / 1e6)
-                if i > 0 {
-                    let clientGap = Double(trace.chunkAtNanos[i]) - Double(trace.chunkAtNanos[i - 1])
-                    let serverGap = Double(serverSide.tokenNanos[i]) - Double(serverSide.tokenNanos[i - 1])
-                    itl.append((clientGap - serverGap) / 1e6)
-                }
-            }
+            Self.appendTokenBias(
+                received: trace.chunkAtNanos, clientOriginNanos: clientOriginNanos, sent: serverSide.tokenNanos,
+                delivery: &delivery, itl: &itl)
         }
         ttftBias = DistributionSummary(ttft)
         ttftBiasAfterConnect = DistributionSummary(ttftAfterConnect)
@@ -95,5 +88,20 @@ public struct CalibrationBias: Sendable, Equatable, Codable {
         readAfterAccept = DistributionSummary(afterAccept)
         matchedRequests = matched
         self.newConnections = newConnections
+    }
+
+    /// For each token both sides have, in order: the client's receive time − `sent` (`delivery`, ms), and from the
+    /// second on, the client's gap − the gap in `sent` (`itl`, ms). `received` is relative to `clientOriginNanos`,
+    /// `sent` absolute (a server's send times, or the wire's).
+    static func appendTokenBias(
+        received: [UInt64], clientOriginNanos: UInt64, sent: [UInt64], delivery: inout [Double], itl: inout [Double]
+    ) {
+        for i in 0..<min(sent.count, received.count) {
+            delivery.append((Double(clientOriginNanos) + Double(received[i]) - Double(sent[i])) / 1e6)
+            if i > 0 {
+                let clientGap = Double(received[i]) - Double(received[i - 1])
+                itl.append((clientGap - (Double(sent[i]) - Double(sent[i - 1]))) / 1e6)
+            }
+        }
     }
 }

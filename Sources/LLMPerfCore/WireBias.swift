@@ -151,15 +151,9 @@ public struct WireBias: Sendable, Equatable, Codable {
             receive.append(ms(firstClient - Double(tokens[0])))
             serverRead.append(ms(Double(arrival) - Double(requestSent)))
             serverSend.append(ms(Double(tokens[0]) - Double(serverSide.tokenNanos[0])))
-            let count = min(tokens.count, trace.chunkAtNanos.count)
-            for i in 0..<count {
-                let received = Double(clientOriginNanos) + Double(trace.chunkAtNanos[i])
-                delivery.append(ms(received - Double(tokens[i])))
-                if i > 0 {
-                    let clientGap = Double(trace.chunkAtNanos[i]) - Double(trace.chunkAtNanos[i - 1])
-                    itl.append(ms(clientGap - (Double(tokens[i]) - Double(tokens[i - 1]))))
-                }
-            }
+            CalibrationBias.appendTokenBias(
+                received: trace.chunkAtNanos, clientOriginNanos: clientOriginNanos, sent: tokens, delivery: &delivery,
+                itl: &itl)
         }
         ttftBias = DistributionSummary(ttft)
         ttftBiasAfterConnect = DistributionSummary(afterConnect)

@@ -114,8 +114,7 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
         var bias = TextTable(headers: ["run", "what", "median ms", "p99 ms", "n"])
         for (index, run) in (biasRuns + coldBursts).enumerated() {
             let burst = index >= biasRuns.count
-            let label =
-                burst ? "cold burst of \(run.concurrency)" : "concurrency \(run.concurrency), \(run.requests) requests"
+            let label = Self.label(run, burst: burst)
             var rows: [(String, DistributionSummary?)] = [("TTFT: client − server", run.bias.ttftBias)]
             if burst {
                 rows += [
@@ -135,14 +134,7 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
                 ]
             }
             rows += [("first token: received − sent", run.bias.firstTokenDelay)]
-            for (row, (name, summary)) in rows.enumerated() {
-                guard let summary else { continue }
-                bias.add([
-                    TextTable.Cell(row == 0 ? label : ""), TextTable.Cell(name),
-                    TextTable.Cell(String(format: "%.3f", summary.p50)),
-                    TextTable.Cell(String(format: "%.3f", summary.p99)), TextTable.Cell(String(summary.count)),
-                ])
-            }
+            Self.add(label, rows, to: &bias)
         }
         out += bias.render(style: style) + "\n"
         out += wireTable(style: style) + "\n"
@@ -179,8 +171,7 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
         for (index, run) in (biasRuns + coldBursts).enumerated() {
             guard let wire = run.wire else { continue }
             let burst = index >= biasRuns.count
-            let label =
-                burst ? "cold burst of \(run.concurrency)" : "concurrency \(run.concurrency), \(run.requests) requests"
+            let label = Self.label(run, burst: burst)
             var rows: [(String, DistributionSummary?)] = [("TTFT: client − wire", wire.ttftBias)]
             if burst { rows.append(("TTFT after connect: client − wire", wire.ttftBiasAfterConnect)) }
             rows += [
@@ -191,14 +182,7 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
                 ("not the client's: server read − wire", wire.serverReadDelay),
                 ("not the client's: wire − server send", wire.serverSendDelay),
             ]
-            for (row, (name, summary)) in rows.enumerated() {
-                guard let summary else { continue }
-                table.add([
-                    TextTable.Cell(row == 0 ? label : ""), TextTable.Cell(name),
-                    TextTable.Cell(String(format: "%.3f", summary.p50)),
-                    TextTable.Cell(String(format: "%.3f", summary.p99)), TextTable.Cell(String(summary.count)),
-                ])
-            }
+            Self.add(label, rows, to: &table)
             if wire.unmatchedRequests > 0 {
                 table.add([
                     TextTable.Cell(""), TextTable.Cell("requests not found on the wire"), TextTable.Cell(""),
@@ -207,5 +191,22 @@ public struct CalibrationResult: Codable, Sendable, Equatable {
             }
         }
         return out + table.render(style: style)
+    }
+
+    /// A run's name in the bias tables.
+    static func label(_ run: BiasRun, burst: Bool) -> String {
+        burst ? "cold burst of \(run.concurrency)" : "concurrency \(run.concurrency), \(run.requests) requests"
+    }
+
+    /// One run's rows of a bias table (median, p99 and count of each summary there is), the run named on its first.
+    static func add(_ label: String, _ rows: [(String, DistributionSummary?)], to table: inout TextTable) {
+        for (row, (name, summary)) in rows.enumerated() {
+            guard let summary else { continue }
+            table.add([
+                TextTable.Cell(row == 0 ? label : ""), TextTable.Cell(name),
+                TextTable.Cell(String(format: "%.3f", summary.p50)),
+                TextTable.Cell(String(format: "%.3f", summary.p99)), TextTable.Cell(String(summary.count)),
+            ])
+        }
     }
 }

@@ -19,19 +19,6 @@ import Synchronization
     /// Linux only. The structures of `<linux/if_packet.h>` are not in Swift's Glibc module, so their fields are read
     /// at their offsets in the kernel's ABI (named below).
     public final class LoopbackCapture: @unchecked Sendable {
-        public struct Unavailable: Error, CustomStringConvertible, Equatable {
-            public var description: String
-        }
-
-        /// What a stopped capture saw.
-        public struct Result: Sendable {
-            /// The data segments (a bare ACK, SYN or FIN is left out), in the order captured.
-            public var segments: [WireSegment]
-            /// Packets the kernel passed through the filter, and those it dropped for want of room in the ring.
-            public var packets: Int
-            public var dropped: Int
-        }
-
         // <linux/if_packet.h> and <linux/filter.h>.
         private static let solPacket: Int32 = 263
         private static let packetRXRing: Int32 = 5
@@ -248,16 +235,6 @@ import Synchronization
 #else
     /// Packet capture is Linux's (`AF_PACKET`): elsewhere it is unavailable.
     public final class LoopbackCapture: Sendable {
-        public struct Unavailable: Error, CustomStringConvertible, Equatable {
-            public var description: String
-        }
-
-        public struct Result: Sendable {
-            public var segments: [WireSegment]
-            public var packets: Int
-            public var dropped: Int
-        }
-
         public init(port: UInt16) throws {
             throw Unavailable(description: "packet capture on the loopback interface is Linux only")
         }
@@ -265,3 +242,19 @@ import Synchronization
         public func stop() -> Result { Result(segments: [], packets: 0, dropped: 0) }
     }
 #endif
+
+extension LoopbackCapture {
+    /// Why no capture could be had.
+    public struct Unavailable: Error, CustomStringConvertible, Equatable {
+        public var description: String
+    }
+
+    /// What a stopped capture saw.
+    public struct Result: Sendable {
+        /// The data segments (a bare ACK, SYN or FIN is left out), in the order captured.
+        public var segments: [WireSegment]
+        /// Packets the kernel passed through the filter, and those it dropped for want of room in the ring.
+        public var packets: Int
+        public var dropped: Int
+    }
+}

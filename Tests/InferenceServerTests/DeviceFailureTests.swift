@@ -18,7 +18,8 @@ struct DeviceFailureTests {
         """
     }
 
-    @Test func aFailedPassAnswers500AndTheServerGoesOn() async throws {
+    /// A healthy server on a tiny model on the first Vulkan device, and the model's accelerator (to fail a pass).
+    static func start() async throws -> (RunningServer, TransformerServingEngine, VulkanModel) {
         let path = try TinyModelFactory.path(type: .q8_0)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let engine = try TransformerServingEngine(
@@ -27,8 +28,13 @@ struct DeviceFailureTests {
         let accelerator = try #require(engine.model.accelerator as? VulkanModel)
         let server = try await LLMServer.start(
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, engine: .custom { engine }))
+        #expect(try await TransformerServingTests.waitUntilHealthy(server.port) == 200)
+        return (server, engine, accelerator)
+    }
+
+    @Test func aFailedPassAnswers500AndTheServerGoesOn() async throws {
+        let (server, engine, accelerator) = try await Self.start()
         let port = server.port
-        #expect(try await TransformerServingTests.waitUntilHealthy(port) == 200)
 
         // Set while the inference thread is idle (no request yet): the next pass throws a lost device.
         accelerator.failNextPass = .call("vkQueueSubmit", -4)
@@ -62,16 +68,8 @@ struct DeviceFailureTests {
     /// An embedding's pass that fails on the device answers 500 `engine_failure` too (it ran on the same inference
     /// thread, which once ended the process), and the next embedding is the same vector as before the failure.
     @Test func aFailedEmbeddingPassAnswers500AndTheServerGoesOn() async throws {
-        let path = try TinyModelFactory.path(type: .q8_0)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let engine = try TransformerServingEngine(
-            path: path, servedName: "tiny",
-            options: TransformerServingOptions(threads: 1, contextLength: 64, device: .vulkan(index: 0)))
-        let accelerator = try #require(engine.model.accelerator as? VulkanModel)
-        let server = try await LLMServer.start(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, engine: .custom { engine }))
+        let (server, engine, accelerator) = try await Self.start()
         let port = server.port
-        #expect(try await TransformerServingTests.waitUntilHealthy(port) == 200)
         let body = #"{"model":"tiny","input":["hello world","a second input"]}"#
         func embeddings(_ response: TestHTTPClient.Result) throws -> [[Double]] {
             let data = try #require(try response.json()["data"] as? [[String: Any]], "\(response.text)")
